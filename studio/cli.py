@@ -1,0 +1,315 @@
+"""The command line: ``studio train | resume | sample | runs | datasets | families | bench | demo``.
+
+Option spellings are a contract shared with the GUI and user scripts. Bad input gives
+one line on stderr and exit code 2, and nothing is written."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_BAD_INPUT = 2
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one clear line instead of usage + error
+        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .engine.devices import DEVICES, PRECISIONS
+
+    parser = _Parser(prog="studio", description="Generative Studio: train, sample and explore small "
+                     "generative models on your own or bundled images, offline.")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+
+    train = sub.add_parser("train", help="train a model into a new run folder")
+    train.add_argument("--family", required=True, help="model family (see 'studio families')")
+    train.add_argument("--data", default="fashion-mnist-5k",
+                       help="dataset name (see 'studio datasets') or folder:PATH (default: fashion-mnist-5k)")
+    train.add_argument("--steps", type=int, help="optimizer steps (default: the family's)")
+    train.add_argument("--batch-size", type=int, help="images per step (default: the family's)")
+    train.add_argument("--lr", type=float, help="learning rate (default: the family's)")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    train.add_argument("--device", choices=DEVICES, default="auto", help="default auto: cuda > mps > cpu")
+    train.add_argument("--precision", choices=PRECISIONS, default="auto",
+                       help="auto: bf16 on CUDA and on CPUs with AMX/AVX-512-BF16, else fp32")
+    train.add_argument("--run-dir", help="run folder to create (default: RUNS_ROOT/<family>-<data>-<time>)")
+    train.add_argument("--preset", choices=("quick", "standard", "quality"), help="a family preset")
+    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="a family option, e.g. --set latent_dim=32 (repeatable; see 'studio families')")
+    _add_data_options(train)
+    train.add_argument("--checkpoint-every", type=int, default=500, help="steps between checkpoints")
+    train.add_argument("--preview-every", type=int, help="steps between sample grids (0: only at the end)")
+    train.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
+
+    resume = sub.add_parser("resume", help="continue a run from its last checkpoint")
+    resume.add_argument("run", help="run folder")
+    resume.add_argument("--steps", type=int, required=True, help="further steps to train")
+    resume.add_argument("--threads", type=int, help="torch CPU threads")
+
+    sample = sub.add_parser("sample", help="write a grid of samples from a run")
+    sample.add_argument("run", help="run folder")
+    sample.add_argument("--n", type=int, default=64, help="number of images (default 64)")
+    sample.add_argument("--out", required=True, help="PNG file to write")
+    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--sampler", help="diffusion only: ddpm or ddim (default ddim)")
+    sample.add_argument("--sample-steps", type=int, help="diffusion only: denoising steps")
+    sample.add_argument("--eta", type=float, help="diffusion only: DDIM η (0 = deterministic)")
+    sample.add_argument("--device", choices=DEVICES, default="auto")
+    sample.add_argument("--scale", type=int, default=2, help="pixel magnification of the PNG (default 2)")
+
+    runs = sub.add_parser("runs", help="list runs: name, family, data, steps, status")
+    runs.add_argument("--root", help="folder holding runs (default: $STUDIO_RUNS_DIR or ~/generative-studio/runs)")
+    runs.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    sub.add_parser("datasets", help="list the named datasets")
+    sub.add_parser("families", help="list model families, their capabilities and options")
+
+    bench = sub.add_parser("bench", help="run a benchmark and print a table")
+    bench.add_argument("name", help="benchmark name: engine")
+    bench.add_argument("--json", action="store_true", help="also print one JSON object on the last line")
+    bench.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
+    bench.add_argument("--families", help="comma-separated subset of families")
+
+    demo = sub.add_parser("demo", help="headless demo: train the default model briefly, write a sample grid")
+    demo.add_argument("--steps", type=int, default=600)
+    demo.add_argument("--run-dir")
+    return parser
+
+
+def _add_data_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--resolution", type=int, help="resize images to this size (folders default to 32)")
+    p.add_argument("--channels", type=int, choices=(1, 3), help="1 = gray, 3 = RGB (default: the data's)")
+    p.add_argument("--data-root", help="folder for torchvision-style datasets (mnist, fashion-mnist, cifar10)")
+    p.add_argument("--download", action="store_true", help="download torchvision datasets (needs internet)")
+    p.add_argument("--size", type=int, help="procedural datasets: number of images")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = build_parser().parse_args(argv)
+        command = args.command or "demo"
+        if command == "demo" and not argv:
+            args = build_parser().parse_args(["demo"])
+        return COMMANDS[command](args)
+    except UsageError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _bad_input(exc: Exception) -> UsageError:
+    return UsageError(f"error: {exc}")
+
+
+# --- commands -----------------------------------------------------------------------
+def cmd_train(args: argparse.Namespace) -> int:
+    from .engine import TrainJob, TrainSpec
+    from .runs import RunError, default_runs_root
+
+    options = dict(_parse_assignment(item) for item in args.set)
+    data_options = {k: v for k, v in {"resolution": args.resolution, "channels": args.channels,
+                                      "root": args.data_root, "size": args.size}.items() if v is not None}
+    if args.download:
+        data_options["download"] = True
+    spec = TrainSpec(family=args.family, data=args.data, steps=args.steps, batch_size=args.batch_size,
+                     lr=args.lr, seed=args.seed, device=args.device, precision=args.precision,
+                     preset=args.preset, options=options, data_options=data_options,
+                     checkpoint_every=args.checkpoint_every, preview_every=args.preview_every)
+    run_dir = Path(args.run_dir) if args.run_dir else default_runs_root() / _default_run_name(args)
+    _set_threads(args.threads)
+    with _reporter() as reporter:
+        try:
+            job = TrainJob.create(spec, run_dir, reporter=reporter, command=["studio", "train", *sys.argv[2:]])
+        except (ValueError, RunError) as exc:
+            raise _bad_input(exc) from None
+        return _finish(job, reporter)
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from .engine import TrainJob
+    from .runs import RunError
+
+    _set_threads(args.threads)
+    with _reporter() as reporter:
+        try:
+            job = TrainJob.resume(args.run, args.steps, reporter=reporter)
+        except (ValueError, RunError) as exc:
+            raise _bad_input(exc) from None
+        return _finish(job, reporter)
+
+
+def _finish(job, reporter) -> int:
+    status = job.run()
+    reporter.close()
+    sample = job.run_folder.latest_sample()
+    print(f"{status}: {job.run_folder.path} (step {job.step})")
+    if sample:
+        print(f"samples: {sample}")
+    return 0 if status in ("finished", "stopped") else 1
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    import torch
+
+    from .engine.devices import resolve_device
+    from .imaging import make_grid, save_png
+    from .runs import Run, RunError, load_model
+
+    if args.n < 1:
+        raise UsageError("error: --n must be at least 1")
+    try:
+        run = Run.open(args.run)
+        device = resolve_device(args.device)
+        model = load_model(run, device)
+    except (ValueError, RunError) as exc:
+        raise _bad_input(exc) from None
+    options = {k: v for k, v in {"sampler": args.sampler, "steps": args.sample_steps, "eta": args.eta}.items()
+               if v is not None}
+    samplers = model.capabilities.samplers
+    if options and not samplers:
+        raise UsageError(f"error: --sampler/--sample-steps/--eta apply to diffusion models; {run.family} has none")
+    if args.sampler and args.sampler not in samplers:
+        raise UsageError(f"error: unknown sampler {args.sampler!r}; choose one of {', '.join(samplers)}")
+    if args.sample_steps is not None and args.sample_steps < 1:
+        raise UsageError("error: --sample-steps must be at least 1")
+    generator = torch.Generator().manual_seed(args.seed)
+    torch.manual_seed(args.seed)
+    noise = model.sample_noise(args.n, generator=generator).to(device)
+    images = model.sample(args.n, noise=noise, **options)
+    out = save_png(make_grid(images), args.out, scale=max(1, args.scale))
+    print(f"wrote {args.n} samples from {run.path} (step {run.step}) to {out}")
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from .runs import default_runs_root, list_runs
+
+    root = Path(args.root) if args.root else default_runs_root()
+    if args.root and not root.is_dir():
+        raise UsageError(f"error: runs folder {root} does not exist")
+    runs = list_runs(root)
+    rows = [{"name": r.name, "family": r.family, "data": r.meta.get("data"), "steps": r.step,
+             "status": r.status, "updated": r.meta.get("updated", ""), "path": str(r.path)} for r in runs]
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    if not rows:
+        print(f"no runs under {root}")
+        return 0
+    _print_table(rows, ["name", "family", "data", "steps", "status", "updated"])
+    return 0
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    from .data import dataset_names
+
+    for name in dataset_names():
+        print(name)
+    print("folder:PATH  (any folder of images; subfolders become labels)")
+    return 0
+
+
+def cmd_families(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from .models import family_names, get_family
+
+    for name in family_names():
+        family = get_family(name)
+        caps = [k for k, v in dataclasses.asdict(family.capabilities).items() if v is True]
+        print(f"{name}: steps {family.default_steps}, batch {family.default_batch_size}, lr {family.default_lr}; "
+              f"can {', '.join(caps)}")
+        for f in dataclasses.fields(family.Config):
+            print(f"    --set {f.name}={f.default!r:<10} {f.metadata.get('help', '')}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import run_benchmark
+
+    try:
+        return run_benchmark(args.name, json_output=args.json, quick=args.quick,
+                             families=args.families.split(",") if args.families else None)
+    except ValueError as exc:
+        raise _bad_input(exc) from None
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    import time
+
+    from .runs import default_runs_root
+
+    run_dir = args.run_dir or str(default_runs_root() / f"demo-vae-{time.strftime('%Y%m%d-%H%M%S')}")
+    print("Generative Studio demo: training a VAE on fashion-mnist-5k (the window arrives in a later release).")
+    code = cmd_train(build_parser().parse_args(
+        ["train", "--family", "vae", "--steps", str(args.steps), "--run-dir", run_dir, "--preview-every", "0"]))
+    if code == 0:
+        cmd_sample(build_parser().parse_args(["sample", run_dir, "--n", "64", "--out",
+                                              str(Path(run_dir) / "samples" / "demo-grid.png")]))
+    return code
+
+
+COMMANDS = {"train": cmd_train, "resume": cmd_resume, "sample": cmd_sample, "runs": cmd_runs,
+            "datasets": cmd_datasets, "families": cmd_families, "bench": cmd_bench, "demo": cmd_demo}
+
+
+# --- helpers ------------------------------------------------------------------------
+def _parse_assignment(item: str) -> tuple[str, Any]:
+    if "=" not in item:
+        raise UsageError(f"error: --set expects KEY=VALUE, got {item!r}")
+    key, value = item.split("=", 1)
+    for cast in (int, float):
+        try:
+            return key, cast(value)
+        except ValueError:
+            pass
+    return key, {"true": True, "false": False}.get(value.lower(), value)
+
+
+def _default_run_name(args: argparse.Namespace) -> str:
+    import re
+    import time
+
+    data = re.sub(r"[^A-Za-z0-9_-]+", "-", args.data.split("/")[-1] if args.data.startswith("folder:") else args.data)
+    return f"{args.family}-{data.strip('-')}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def _set_threads(threads: int | None) -> None:
+    if threads is not None:
+        if threads < 1:
+            raise UsageError("error: --threads must be at least 1")
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+def _print_table(rows: list[dict], columns: list[str]) -> None:
+    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in columns}
+    print("  ".join(c.upper().ljust(widths[c]) for c in columns))
+    for r in rows:
+        print("  ".join(str(r[c]).ljust(widths[c]) for c in columns))
+
+
+class _reporter:
+    """Context manager giving a tqdm-backed reporter that is closed on exit."""
+
+    def __enter__(self):
+        from .engine.tqdm_reporter import TqdmReporter
+
+        self.reporter = TqdmReporter()
+        return self.reporter
+
+    def __exit__(self, *exc):
+        self.reporter.close()

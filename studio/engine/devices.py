@@ -1,0 +1,63 @@
+"""Device and precision choice: cuda > mps > cpu; bf16 only where it is fast."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Callable, ContextManager
+
+import torch
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def available_devices() -> list[str]:
+    found = ["cpu"]
+    if torch.cuda.is_available():
+        found.insert(0, "cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        found.insert(0, "mps")
+    return found
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    if name not in DEVICES:
+        raise ValueError(f"unknown device {name!r}; choose one of {', '.join(DEVICES)}")
+    if name == "auto":
+        for candidate in ("cuda", "mps"):
+            if candidate in available_devices():
+                return torch.device(candidate)
+        return torch.device("cpu")
+    if name not in available_devices():
+        raise ValueError(f"device {name!r} is not available here; available: "
+                         f"{', '.join(available_devices())}")
+    return torch.device(name)
+
+
+def cpu_has_fast_bf16() -> bool:
+    """AMX or AVX-512-BF16: bf16 autocast is then 1.7-2.3x faster than fp32 for our
+    conv models. Without them it is emulated and ~10x slower (measured on AVX2 EPYC)."""
+    cpu = getattr(torch, "cpu", None)
+    checks = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    return any(bool(getattr(cpu, name, lambda: False)()) for name in checks)
+
+
+def default_precision(device: torch.device) -> str:
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    if device.type == "cpu":
+        return "bf16" if cpu_has_fast_bf16() else "fp32"
+    return "fp32"
+
+
+def resolve_precision(name: str, device: torch.device) -> str:
+    if name not in PRECISIONS:
+        raise ValueError(f"unknown precision {name!r}; choose one of {', '.join(PRECISIONS)}")
+    return default_precision(device) if name == "auto" else name
+
+
+def autocast_factory(device: torch.device, precision: str) -> Callable[[], ContextManager[Any]]:
+    """A zero-argument callable giving the context a family runs its forward pass in."""
+    if precision == "bf16":
+        return lambda: torch.autocast(device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext

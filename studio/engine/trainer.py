@@ -1,0 +1,302 @@
+"""The training job: one loop that the CLI, the tests and the Qt adapter all drive.
+
+The job owns the model, the optimizers and the run folder; it reports through a
+``Reporter`` and obeys a ``Control`` (pause / resume / stop) between steps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..imaging import make_grid, save_png
+from ..runs import Run, RunError
+from .batches import BatchSampler
+from .control import Control
+from .devices import autocast_factory, resolve_device, resolve_precision
+from .reporting import Progress, Reporter
+
+PREVIEW_COLUMNS = 8
+
+
+@dataclass
+class TrainSpec:
+    """Everything needed to start a run; stored in run.json. ``None`` means the family's
+    default (or its preset's)."""
+
+    family: str
+    data: str = "fashion-mnist-5k"
+    steps: int | None = None
+    batch_size: int | None = None
+    lr: float | None = None
+    seed: int = 0
+    device: str = "auto"
+    precision: str = "auto"
+    preset: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)  # family config fields
+    data_options: dict[str, Any] = field(default_factory=dict)  # resolution, channels, root, size
+    checkpoint_every: int = 500
+    preview_every: int | None = None
+
+    def resolved(self) -> "TrainSpec":
+        """Fill in family / preset defaults and validate; raises ValueError naming the problem."""
+        from ..models import config_from_dict, get_family
+
+        family = get_family(self.family)
+        preset = {}
+        if self.preset is not None:
+            if self.preset not in family.presets:
+                raise ValueError(f"unknown preset {self.preset!r} for {self.family}; "
+                                 f"choose one of {', '.join(family.presets)}")
+            preset = dict(family.presets[self.preset])
+        steps = self.steps if self.steps is not None else preset.pop("steps", family.default_steps)
+        batch = self.batch_size if self.batch_size is not None else preset.pop("batch_size", family.default_batch_size)
+        preset.pop("steps", None), preset.pop("batch_size", None)
+        lr = self.lr if self.lr is not None else preset.pop("lr", family.default_lr)
+        preset.pop("lr", None)
+        options = {**preset, **self.options}
+        _check(isinstance(steps, int) and steps >= 1, f"--steps must be a positive integer (got {steps})")
+        _check(isinstance(batch, int) and batch >= 1, f"--batch-size must be at least 1 (got {batch})")
+        _check(isinstance(lr, (int, float)) and math.isfinite(lr) and 0 < lr <= 1,
+               f"--lr must be a number in (0, 1] (got {lr})")
+        _check(self.seed >= 0, f"--seed must be non-negative (got {self.seed})")
+        _check(self.checkpoint_every >= 1, "checkpoint interval must be at least 1 step")
+        preview_every = self.preview_every if self.preview_every is not None else family.preview_every
+        _check(preview_every >= 0, "preview interval must be non-negative (0 turns previews off)")
+        config_from_dict(family.Config, options)  # raises ValueError naming the bad option
+        resolve_precision(self.precision, resolve_device(self.device))
+        return dataclasses.replace(self, steps=steps, batch_size=batch, lr=float(lr), options=options,
+                                   preview_every=preview_every)
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise ValueError(message)
+
+
+def load_training_data(spec: TrainSpec, split: str = "train"):
+    from ..data import load_dataset
+
+    return load_dataset(spec.data, split=split, seed=spec.seed, **spec.data_options)
+
+
+class TrainJob:
+    """Create with ``TrainJob.create`` (new run) or ``TrainJob.resume`` (existing run),
+    then call ``run()``; it returns the final status."""
+
+    def __init__(self, run: Run, spec: TrainSpec, dataset, target_step: int,
+                 reporter: Reporter | None = None, control: Control | None = None):
+        self.run_folder, self.spec, self.dataset = run, spec, dataset
+        self.target_step = target_step
+        self.reporter = reporter or Reporter()
+        self.control = control or Control()
+        self.step = 0
+
+    # --- construction ---------------------------------------------------------------
+    @classmethod
+    def create(cls, spec: TrainSpec, run_dir: str | Path, reporter: Reporter | None = None,
+               control: Control | None = None, command: list[str] | None = None) -> "TrainJob":
+        spec = spec.resolved()
+        dataset = load_training_data(spec)  # a bad dataset fails before anything is written
+        meta = {"family": spec.family, "data": spec.data, "image_shape": list(dataset.image_shape),
+                "num_classes": dataset.num_classes, "label_names": dataset.label_names,
+                "dataset": dataset.info(), "spec": dataclasses.asdict(spec), "options": spec.options,
+                "target_step": spec.steps, "versions": _versions(), "command": command}
+        run = Run.create(run_dir, meta)
+        return cls(run, spec, dataset, spec.steps, reporter, control)
+
+    @classmethod
+    def resume(cls, run_dir: str | Path, extra_steps: int, reporter: Reporter | None = None,
+               control: Control | None = None) -> "TrainJob":
+        if extra_steps < 1:
+            raise ValueError(f"--steps must be a positive integer (got {extra_steps})")
+        run = Run.open(run_dir)
+        try:
+            spec = TrainSpec(**run.meta["spec"])
+        except (KeyError, TypeError) as exc:
+            raise RunError(f"{run.path}/run.json has no valid training spec ({exc})") from None
+        dataset = load_training_data(spec)
+        if list(dataset.image_shape) != list(run.meta["image_shape"]):
+            raise RunError(f"dataset {spec.data} now gives images of shape {list(dataset.image_shape)}, "
+                           f"but the run was trained on {run.meta['image_shape']}")
+        checkpoint = run.latest_checkpoint()
+        start = checkpoint["step"] if checkpoint else 0
+        return cls(run, spec, dataset, start + extra_steps, reporter, control)
+
+    # --- the loop -------------------------------------------------------------------
+    def run(self) -> str:
+        run = self.run_folder
+        try:
+            status = self._train()
+        except Exception as exc:
+            message = f"training failed at step {self.step}: {exc}"
+            self.reporter.status(message)
+            _try(lambda: run.save_meta(status="failed", error=message))
+            raise
+        finally:
+            run.close()
+        return status
+
+    def _setup(self):
+        spec, run = self.spec, self.run_folder
+        from ..models import build_model
+
+        device = resolve_device(spec.device)
+        precision = resolve_precision(spec.precision, device)
+        torch.manual_seed(spec.seed)
+        model = build_model(spec.family, spec.options, self.dataset.image_shape, self.dataset.num_classes)
+        model.to(device).train()
+        optimizers = model.configure_optimizers(spec.lr)
+        sampler = BatchSampler(len(self.dataset), spec.batch_size, spec.seed)
+        checkpoint = run.latest_checkpoint()
+        elapsed = 0.0
+        if checkpoint is not None:
+            model.load_state_dict(run.load_weights(checkpoint))
+            state = run.load_state(checkpoint)
+            for name, optimizer in optimizers.items():
+                optimizer.load_state_dict(state["optimizers"][name])
+            sampler.load_state_dict(state["sampler"])
+            torch.set_rng_state(state["rng"]["torch"])
+            if device.type == "cuda" and "cuda" in state["rng"]:
+                torch.cuda.set_rng_state(state["rng"]["cuda"])
+            self.step, elapsed = checkpoint["step"], float(state.get("elapsed", 0.0))
+            run.truncate_metrics(self.step)
+        return device, precision, model, optimizers, sampler, elapsed
+
+    def _train(self) -> str:
+        spec, run, reporter, control = self.spec, self.run_folder, self.reporter, self.control
+        device, precision, model, optimizers, sampler, elapsed = self._setup()
+        run.save_meta(status="running", target_step=self.target_step, device=str(device), precision=precision,
+                      error=None)
+        reporter.status(f"training {spec.family} on {spec.data}: {device.type}, {precision}, "
+                        f"{len(self.dataset)} images of {'×'.join(map(str, self.dataset.image_shape))}")
+        autocast = autocast_factory(device, precision)
+        images = self.dataset.images.to(device)
+        labels = self.dataset.labels.to(device) if self.dataset.labels is not None else None
+        preview_noise, preview_real = self._preview_inputs(model, images, device)
+        start_step, last_checkpoint = self.step, self.step
+        started = time.perf_counter() - elapsed
+        step_time = float("nan")
+        status = "finished"
+
+        while self.step < self.target_step:
+            if control.wait_while_paused(lambda: reporter.status(f"paused at step {self.step}")):
+                status = "stopped"
+                break
+            tick = time.perf_counter()
+            index = sampler.next()
+            x = images[index].float().mul_(2 / 255).sub_(1)
+            y = labels[index] if labels is not None else None
+            values = {k: float(v) for k, v in model.train_step(x, y, optimizers, autocast).items()}
+            self.step += 1
+            if not all(math.isfinite(v) for v in values.values()):
+                bad = next(k for k, v in values.items() if not math.isfinite(v))
+                message = (f"{bad} became {values[bad]} at step {self.step} — stopped; the checkpoint at "
+                           f"step {last_checkpoint} is kept: lower the learning rate (--lr) and resume")
+                reporter.status(message)
+                run.save_meta(status="diverged", error=message, step=last_checkpoint)
+                return "diverged"
+            now = time.perf_counter()
+            dt = now - tick
+            step_time = dt if math.isnan(step_time) else 0.9 * step_time + 0.1 * dt
+            run.append_metrics([{"step": self.step, "time": round(now - started, 4), "epoch": sampler.epoch,
+                                 **values}])
+            reporter.metrics(self.step, values)
+            reporter.progress(Progress(self.step, self.target_step, sampler.epoch, spec.batch_size / step_time,
+                                       (self.target_step - self.step) * step_time))
+            if spec.preview_every and self.step % spec.preview_every == 0:
+                self._preview(model, preview_noise, preview_real)
+            if self.step % spec.checkpoint_every == 0:
+                self._checkpoint(model, optimizers, sampler, device, time.perf_counter() - started)
+                last_checkpoint = self.step
+
+        if self.step != last_checkpoint or self.step == start_step:
+            self._checkpoint(model, optimizers, sampler, device, time.perf_counter() - started)
+        if not spec.preview_every or self.step % spec.preview_every:
+            self._preview(model, preview_noise, preview_real)
+        run.save_meta(status=status, step=self.step)
+        reporter.status(f"{status} at step {self.step}; run folder: {run.path}")
+        return status
+
+    # --- helpers --------------------------------------------------------------------
+    def _preview_inputs(self, model, images, device):
+        """Fixed noise (and fixed real images for reconstructions), the same on every
+        preview and after a resume, so the grids show learning, not resampling."""
+        generator = torch.Generator().manual_seed(self.spec.seed + 1)
+        reconstructs = model.capabilities.reconstruct
+        n = 32 if reconstructs else 64
+        noise = model.sample_noise(n, generator=generator).to(device)
+        pick = torch.randperm(len(images), generator=generator)[:32 if reconstructs else 0]
+        real = images[pick.to(device)].float().mul_(2 / 255).sub_(1)
+        return noise, real
+
+    def _preview(self, model, noise, real) -> None:
+        with torch.random.fork_rng(devices=[]), _eval_mode(model):
+            grid = make_grid(model.preview(noise, real), ncol=PREVIEW_COLUMNS)
+        save_png(grid, self.run_folder.samples_dir / f"step-{self.step:07d}.png")
+        self.reporter.preview(self.step, grid)
+
+    def _checkpoint(self, model, optimizers, sampler, device, elapsed: float) -> None:
+        run = self.run_folder
+        rng = {"torch": torch.get_rng_state()}
+        if device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state()
+        state = {"optimizers": {k: o.state_dict() for k, o in optimizers.items()},
+                 "sampler": sampler.state_dict(), "rng": rng, "elapsed": elapsed}
+        run.save_checkpoint(self.step, model.state_dict(), state)
+        evaluation = self._evaluate(model, device)
+        if evaluation:
+            run.append_metrics([{"step": self.step, **{f"test/{k}": v for k, v in evaluation.items()}}])
+            self.reporter.metrics(self.step, {f"test/{k}": v for k, v in evaluation.items()})
+        run.save_meta(step=self.step, evaluation=evaluation or run.meta.get("evaluation"))
+
+    def _evaluate(self, model, device) -> dict[str, float]:
+        """The family's held-out metrics on (up to) 1000 test images, if the dataset has a split."""
+        if not hasattr(self, "_test_images"):
+            try:
+                test = load_training_data(self.spec, split="test")
+                self._test_images = test.images[:1000]
+            except Exception:
+                self._test_images = None
+        if self._test_images is None or len(self._test_images) == 0:
+            return {}
+        totals: dict[str, float] = {}
+        with torch.random.fork_rng(devices=[]), _eval_mode(model):
+            torch.manual_seed(self.spec.seed)
+            for chunk in self._test_images.split(250):
+                x = chunk.to(device).float().mul_(2 / 255).sub_(1)
+                for k, v in model.evaluate(x).items():
+                    totals[k] = totals.get(k, 0.0) + float(v) * len(chunk)
+        return {k: v / len(self._test_images) for k, v in totals.items()}
+
+
+class _eval_mode:
+    def __init__(self, model):
+        self.model = model
+
+    def __enter__(self):
+        self.was_training = self.model.training
+        self.model.eval()
+
+    def __exit__(self, *exc):
+        self.model.train(self.was_training)
+
+
+def _try(action) -> None:
+    try:
+        action()
+    except Exception:
+        pass
+
+
+def _versions() -> dict[str, str]:
+    from .. import __version__
+
+    return {"studio": __version__, "torch": torch.__version__, "python": platform.python_version()}

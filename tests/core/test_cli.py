@@ -1,0 +1,102 @@
+"""The CLI end to end, and its error paths (one line on stderr, exit 2, nothing written)."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from studio.cli import main
+
+
+def run_cli(*args):
+    """The real console entry point in a subprocess: exit code, stdout, stderr."""
+    out = subprocess.run([sys.executable, "-m", "studio", *map(str, args)], capture_output=True, text=True,
+                         timeout=300)
+    return out.returncode, out.stdout, out.stderr
+
+
+def test_train_sample_resume_runs(tmp_path):
+    run = tmp_path / "runs" / "vae1"
+    code, out, err = run_cli("train", "--family", "vae", "--data", "fashion-mnist-5k", "--steps", "12",
+                             "--batch-size", "16", "--seed", "0", "--device", "cpu", "--precision", "fp32",
+                             "--run-dir", run, "--checkpoint-every", "5")
+    assert code == 0, err
+    assert "finished" in out and str(run) in out
+    meta = json.loads((run / "run.json").read_text())
+    assert meta["family"] == "vae" and meta["step"] == 12 and meta["status"] == "finished"
+    assert meta["command"][:2] == ["studio", "train"]
+
+    assert main(["sample", str(run), "--n", "9", "--out", str(tmp_path / "grid.png"), "--scale", "1"]) == 0
+    grid = np.asarray(Image.open(tmp_path / "grid.png"))
+    assert grid.shape[:2] == (3 * 28 + 4 * 2, 3 * 28 + 4 * 2)
+
+    assert main(["resume", str(run), "--steps", "3"]) == 0
+    assert json.loads((run / "run.json").read_text())["step"] == 15
+
+    code, out, _ = run_cli("runs", "--root", tmp_path / "runs")
+    assert code == 0
+    header, row = out.strip().splitlines()
+    assert header.split()[:5] == ["NAME", "FAMILY", "DATA", "STEPS", "STATUS"]
+    assert row.split()[:5] == ["vae1", "vae", "fashion-mnist-5k", "15", "finished"]
+
+
+def test_sampler_options_reach_diffusion_models(tmp_path):
+    run = tmp_path / "d"
+    assert main(["train", "--family", "ddpm", "--steps", "2", "--batch-size", "4", "--device", "cpu",
+                 "--precision", "fp32", "--run-dir", str(run), "--preview-every", "0"]) == 0
+    assert main(["sample", str(run), "--n", "2", "--out", str(tmp_path / "d.png"), "--sampler", "ddim",
+                 "--sample-steps", "3"]) == 0
+    assert Image.open(tmp_path / "d.png").size[0] > 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--family", "nope"], "unknown family"),
+    (["train", "--family", "vae", "--data", "no-such-data"], "no-such-data"),
+    (["train", "--family", "vae", "--lr", "-0.1"], "--lr"),
+    (["train", "--family", "vae", "--batch-size", "0"], "--batch-size"),
+    (["train", "--family", "vae", "--steps", "ten"], "invalid int"),
+    (["train", "--family", "vae", "--set", "latent_dim=-3"], "latent_dim"),
+    (["train", "--family", "vae", "--device", "tpu"], "invalid choice"),
+    (["resume", "RUN/missing", "--steps", "5"], "does not exist"),
+    (["sample", "RUN/missing", "--out", "x.png"], "does not exist"),
+])
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, args, message):
+    run_dir = tmp_path / "out"
+    args = [a.replace("RUN", str(tmp_path)) for a in args]
+    if args[0] == "train":
+        args += ["--run-dir", str(run_dir)]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err
+    assert not run_dir.exists()
+
+
+def test_folder_without_images_is_a_clear_error(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("no pictures here")
+    assert main(["train", "--family", "vae", "--data", f"folder:{tmp_path / 'empty'}",
+                 "--run-dir", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "empty" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_sampler_flags_on_a_non_diffusion_run_are_refused(tmp_path, capsys):
+    run = tmp_path / "ae"
+    assert main(["train", "--family", "autoencoder", "--steps", "1", "--batch-size", "4", "--device", "cpu",
+                 "--run-dir", str(run), "--preview-every", "0"]) == 0
+    capsys.readouterr()
+    assert main(["sample", str(run), "--out", str(tmp_path / "x.png"), "--sampler", "ddim"]) == 2
+    assert "diffusion" in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_help_lists_the_contract_options():
+    code, out, _ = run_cli("train", "--help")
+    assert code == 0
+    for option in ("--family", "--data", "--steps", "--batch-size", "--lr", "--seed", "--device",
+                   "--precision", "--run-dir"):
+        assert option in out

@@ -1,0 +1,176 @@
+"""The training job: progress, pause / stop / resume, reproducibility, failures."""
+
+import json
+import threading
+
+import pytest
+import torch
+
+from studio.engine import Control, RecordingReporter, TrainJob, TrainSpec
+from studio.runs import Run
+
+SMALL = dict(family="autoencoder", data="fashion-mnist-5k", batch_size=16, lr=1e-3, seed=3,
+             device="cpu", precision="fp32", checkpoint_every=10, preview_every=10)
+
+
+def losses(run_dir):
+    return [r["recon"] for r in Run.open(run_dir).read_metrics() if "recon" in r]
+
+
+def test_train_writes_a_complete_run(tmp_path):
+    reporter = RecordingReporter()
+    job = TrainJob.create(TrainSpec(steps=20, **SMALL), tmp_path / "run", reporter=reporter)
+    assert job.run() == "finished"
+    run = Run.open(tmp_path / "run")
+    assert run.status == "finished" and run.step == 20
+    assert [r["step"] for r in run.read_metrics() if "recon" in r] == list(range(1, 21))
+    assert (tmp_path / "run" / "checkpoints" / "latest.json").exists()
+    assert sorted(p.name for p in run.samples_dir.glob("*.png")) == ["step-0000010.png", "step-0000020.png"]
+    # progress is reported every step with a throughput and an ETA
+    assert [p.step for p in reporter.progresses] == list(range(1, 21))
+    assert all(p.images_per_s > 0 for p in reporter.progresses)
+    assert reporter.progresses[-1].eta_s == 0
+    assert [s for s, _ in reporter.previews] == [10, 20]
+    grid = reporter.previews[-1][1]
+    assert grid.dtype.name == "uint8" and grid.ndim == 3
+
+
+def test_same_seed_gives_same_losses(tmp_path):
+    for name in ("a", "b"):
+        TrainJob.create(TrainSpec(steps=100, **{**SMALL, "checkpoint_every": 1000, "preview_every": 0}),
+                        tmp_path / name).run()
+    assert losses(tmp_path / "a") == losses(tmp_path / "b")
+    other = TrainSpec(steps=5, **{**SMALL, "seed": 4, "preview_every": 0})
+    TrainJob.create(other, tmp_path / "c").run()
+    assert losses(tmp_path / "c")[:5] != losses(tmp_path / "a")[:5]
+
+
+def test_resume_continues_the_same_curve(tmp_path):
+    spec = TrainSpec(steps=30, **{**SMALL, "preview_every": 0})
+    TrainJob.create(spec, tmp_path / "straight").run()
+    TrainJob.create(TrainSpec(**{**spec.__dict__, "steps": 17}), tmp_path / "split").run()
+    job = TrainJob.resume(tmp_path / "split", 13)
+    assert job.run() == "finished"
+    run = Run.open(tmp_path / "split")
+    assert run.step == 30
+    assert [r["step"] for r in run.read_metrics() if "recon" in r] == list(range(1, 31))
+    assert losses(tmp_path / "split") == pytest.approx(losses(tmp_path / "straight"), rel=1e-5)
+
+
+def test_resume_drops_metrics_logged_after_the_last_checkpoint(tmp_path):
+    TrainJob.create(TrainSpec(steps=20, **SMALL), tmp_path / "run").run()
+    run = Run.open(tmp_path / "run")
+    # simulate a crash: a checkpoint at 10, metrics up to 20 plus a torn line
+    (run.checkpoint_dir / "latest.json").write_text(json.dumps(
+        {"step": 10, "weights": "step-0000010.safetensors", "state": "step-0000010.state.pt"}))
+    with open(run.metrics_path, "a") as f:
+        f.write('{"step": 21, "rec')
+    TrainJob.resume(tmp_path / "run", 5).run()
+    steps = [r["step"] for r in Run.open(tmp_path / "run").read_metrics() if "recon" in r]
+    assert steps == list(range(1, 16))
+
+
+class StepGate(RecordingReporter):
+    """Calls ``action`` when the job reports a given step."""
+
+    def __init__(self, at, action):
+        super().__init__()
+        self.at, self.action = at, action
+
+    def progress(self, progress):
+        super().progress(progress)
+        if progress.step == self.at:
+            self.action()
+
+
+def test_stop_stops_between_steps_and_leaves_a_resumable_run(tmp_path):
+    control = Control()
+    reporter = StepGate(7, control.stop)
+    job = TrainJob.create(TrainSpec(steps=1000, **SMALL), tmp_path / "run", reporter=reporter, control=control)
+    assert job.run() == "stopped"
+    run = Run.open(tmp_path / "run")
+    assert run.status == "stopped" and run.step == 7
+    assert run.latest_checkpoint()["step"] == 7
+    assert TrainJob.resume(tmp_path / "run", 3).run() == "finished"
+    assert Run.open(tmp_path / "run").step == 10
+
+
+def test_pause_really_pauses(tmp_path):
+    control = Control()
+    paused = threading.Event()
+    reporter = StepGate(5, control.pause)
+    reporter.status = lambda m: paused.set() if m.startswith("paused") else None
+    job = TrainJob.create(TrainSpec(steps=12, **SMALL), tmp_path / "run", reporter=reporter, control=control)
+    worker = threading.Thread(target=job.run)
+    worker.start()
+    assert paused.wait(60)
+    seen = len(reporter.progresses)
+    worker.join(0.5)  # while paused, no step happens
+    assert worker.is_alive() and len(reporter.progresses) == seen == 5
+    control.resume()
+    worker.join(60)
+    assert not worker.is_alive()
+    assert [p.step for p in reporter.progresses] == list(range(1, 13))
+
+
+def test_divergence_is_reported_and_keeps_the_last_checkpoint(tmp_path, monkeypatch):
+    from studio.models.vae import VAE
+
+    real_step, calls = VAE.train_step, {"n": 0}
+
+    def nan_from_step_15(self, *args, **kwargs):  # a blow-up on cue, not left to chance
+        out = real_step(self, *args, **kwargs)
+        calls["n"] += 1
+        return {k: v * float("nan") for k, v in out.items()} if calls["n"] >= 15 else out
+
+    monkeypatch.setattr(VAE, "train_step", nan_from_step_15)
+    reporter = RecordingReporter()
+    spec = TrainSpec(steps=40, **{**SMALL, "family": "vae", "preview_every": 0})
+    assert TrainJob.create(spec, tmp_path / "run", reporter=reporter).run() == "diverged"
+    assert any("became nan at step 15" in m for m in reporter.messages)
+    run = Run.open(tmp_path / "run")
+    assert run.status == "diverged" and run.latest_checkpoint()["step"] == 10
+
+
+def test_full_disk_fails_cleanly_and_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    job = TrainJob.create(TrainSpec(steps=25, **{**SMALL, "preview_every": 0}), tmp_path / "run")
+    import studio.runs as runs
+
+    real = runs.atomic_write_bytes
+
+    def full_disk(path, data):
+        if "step-0000020" in str(path):
+            raise OSError(28, "No space left on device")
+        return real(path, data)
+
+    monkeypatch.setattr(runs, "atomic_write_bytes", full_disk)
+    with pytest.raises(OSError):
+        job.run()
+    run = Run.open(tmp_path / "run")
+    assert run.status == "failed" and "No space left" in run.meta["error"]
+    assert run.latest_checkpoint()["step"] == 10
+    assert not list(run.checkpoint_dir.glob(".*.tmp"))
+    monkeypatch.setattr(runs, "atomic_write_bytes", real)
+    assert TrainJob.resume(tmp_path / "run", 5).run() == "finished"
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(family="nope"), "unknown family"),
+    (dict(lr=-1.0), "--lr"),
+    (dict(batch_size=0), "--batch-size"),
+    (dict(steps=0), "--steps"),
+    (dict(options={"no_such_option": 1}), "unknown option"),
+])
+def test_bad_specs_are_rejected_before_anything_is_written(tmp_path, change, message):
+    with pytest.raises(ValueError, match=message):
+        TrainJob.create(TrainSpec(**{**SMALL, "steps": 5, **change}), tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+
+
+def test_each_family_trains_through_the_engine(tmp_path):
+    from studio.models import family_names
+
+    for family in family_names():
+        spec = TrainSpec(**{**SMALL, "family": family, "steps": 2, "batch_size": 8})
+        assert TrainJob.create(spec, tmp_path / family).run() == "finished", family
+        assert Run.open(tmp_path / family).latest_sample() is not None

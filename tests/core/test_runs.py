@@ -1,0 +1,114 @@
+"""Run folders: round trip, atomic writes, and refusing files that are not ours."""
+
+import json
+import os
+import pickle
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from studio.runs import Run, RunError, atomic_write_bytes, list_runs
+
+META = {"family": "autoencoder", "data": "fashion-mnist-5k", "image_shape": [1, 28, 28]}
+
+
+def test_round_trip(tmp_path):
+    run = Run.create(tmp_path / "r", META)
+    run.append_metrics([{"step": 1, "recon": 0.5}, {"step": 2, "recon": 0.4}])
+    weights = {"w": torch.arange(6.0).reshape(2, 3), "ema.w": torch.ones(3)}
+    state = {"optimizers": {"model": {"state": {}, "param_groups": [{"lr": 0.1, "betas": (0.9, 0.99)}]}},
+             "sampler": {"epoch": 1, "position": 32, "seed": 0}, "rng": {"torch": torch.get_rng_state()}}
+    run.save_checkpoint(2, weights, state)
+    run.save_meta(step=2, status="stopped")
+    run.close()
+
+    again = Run.open(tmp_path / "r")
+    assert again.family == "autoencoder" and again.step == 2 and again.status == "stopped"
+    assert [r["step"] for r in again.read_metrics()] == [1, 2]
+    checkpoint = again.latest_checkpoint()
+    assert checkpoint["step"] == 2
+    loaded = again.load_weights(checkpoint)
+    assert torch.equal(loaded["w"], weights["w"]) and torch.equal(loaded["ema.w"], weights["ema.w"])
+    assert again.load_state(checkpoint)["sampler"] == {"epoch": 1, "position": 32, "seed": 0}
+
+
+def test_only_the_newest_checkpoints_are_kept(tmp_path):
+    run = Run.create(tmp_path / "r", META)
+    for step in range(1, 6):
+        run.save_checkpoint(step, {"w": torch.zeros(1)}, {})
+    names = sorted(p.name for p in run.checkpoint_dir.glob("step-*.safetensors"))
+    assert names == ["step-0000003.safetensors", "step-0000004.safetensors", "step-0000005.safetensors"]
+
+
+def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path, monkeypatch):
+    target = tmp_path / "f.json"
+    atomic_write_bytes(target, b"old")
+
+    def boom(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError):
+        atomic_write_bytes(target, b"new")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["f.json"]
+
+
+def test_existing_non_empty_folder_is_not_overwritten(tmp_path):
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "precious.txt").write_text("keep me")
+    with pytest.raises(RunError, match="not empty"):
+        Run.create(tmp_path / "r", META)
+    assert (tmp_path / "r" / "precious.txt").read_text() == "keep me"
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "does not exist"),
+    ("", "no run.json"),
+    ("{nope", "not valid JSON"),
+    ('{"family": "vae"}', "not a Generative Studio run"),
+])
+def test_opening_something_else_is_a_clear_error(tmp_path, content, message):
+    path = tmp_path / "r"
+    if content is not None:
+        path.mkdir()
+        if content:
+            (path / "run.json").write_text(content)
+    with pytest.raises(RunError, match=message):
+        Run.open(path)
+
+
+def test_foreign_checkpoints_are_refused_without_running_code(tmp_path):
+    run = Run.create(tmp_path / "r", META)
+    run.save_checkpoint(1, {"w": torch.zeros(1)}, {})
+    checkpoint = run.latest_checkpoint()
+    # weights from elsewhere: no metadata marker
+    save_file({"w": torch.zeros(1)}, str(checkpoint["weights"]))
+    with pytest.raises(RunError, match="not a Generative Studio checkpoint"):
+        run.load_weights(checkpoint)
+    # garbage in place of safetensors
+    checkpoint["weights"].write_bytes(b"\x00garbage")
+    with pytest.raises(RunError, match="cannot read weights"):
+        run.load_weights(checkpoint)
+    # a state file that would run code if unpickled
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    checkpoint["state"].write_bytes(pickle.dumps({"format": "generative-studio-run", "x": Exploit()}))
+    with pytest.raises(RunError, match="cannot read training state"):
+        run.load_state(checkpoint)
+    assert not marker.exists()
+
+
+def test_list_runs_skips_broken_folders(tmp_path):
+    Run.create(tmp_path / "a", META)
+    Run.create(tmp_path / "b", {**META, "family": "vae"})
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "run.json").write_text("{")
+    assert sorted(r.name for r in list_runs(tmp_path)) == ["a", "b"]
+    assert list_runs(tmp_path / "missing") == []
+    assert json.loads((tmp_path / "a" / "run.json").read_text())["format"] == "generative-studio-run"
