@@ -151,7 +151,19 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def _finish(job, reporter) -> int:
-    status = job.run()
+    import signal
+
+    def stop_gently(signum, frame):  # first Ctrl-C: stop after this step, with a checkpoint
+        if job.control.stopped:
+            raise KeyboardInterrupt
+        job.control.stop()
+        reporter.status("stopping after this step and writing a checkpoint (Ctrl-C again to abort)")
+
+    previous = signal.signal(signal.SIGINT, stop_gently)
+    try:
+        status = job.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
     reporter.close()
     sample = job.run_folder.latest_sample()
     print(f"{status}: {job.run_folder.path} (step {job.step})")

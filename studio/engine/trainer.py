@@ -24,6 +24,7 @@ from .devices import autocast_factory, resolve_device, resolve_precision
 from .reporting import Progress, Reporter
 
 PREVIEW_COLUMNS = 8
+SUPPORTED_RESOLUTIONS = (28, 32, 64)
 
 
 @dataclass
@@ -105,6 +106,9 @@ class TrainJob:
                control: Control | None = None, command: list[str] | None = None) -> "TrainJob":
         spec = spec.resolved()
         dataset = load_training_data(spec)  # a bad dataset fails before anything is written
+        if dataset.image_shape[1] not in SUPPORTED_RESOLUTIONS:
+            raise ValueError(f"{spec.data} has {dataset.image_shape[1]}×{dataset.image_shape[2]} images; the models "
+                             f"take {', '.join(map(str, SUPPORTED_RESOLUTIONS))}: pass --resolution")
         meta = {"family": spec.family, "data": spec.data, "image_shape": list(dataset.image_shape),
                 "num_classes": dataset.num_classes, "label_names": dataset.label_names,
                 "dataset": dataset.info(), "spec": dataclasses.asdict(spec), "options": spec.options,
@@ -135,8 +139,8 @@ class TrainJob:
         run = self.run_folder
         try:
             status = self._train()
-        except Exception as exc:
-            message = f"training failed at step {self.step}: {exc}"
+        except BaseException as exc:
+            message = f"training failed at step {self.step}: {exc or type(exc).__name__}"
             self.reporter.status(message)
             _try(lambda: run.save_meta(status="failed", error=message))
             raise
@@ -260,11 +264,14 @@ class TrainJob:
     def _evaluate(self, model, device) -> dict[str, float]:
         """The family's held-out metrics on (up to) 1000 test images, if the dataset has a split."""
         if not hasattr(self, "_test_images"):
-            try:
+            self._test_images = None
+            try:  # folders have no held-out images: their "test" split overlaps training
+                if self.spec.data.startswith("folder:"):
+                    raise LookupError
                 test = load_training_data(self.spec, split="test")
                 self._test_images = test.images[:1000]
             except Exception:
-                self._test_images = None
+                pass
         if self._test_images is None or len(self._test_images) == 0:
             return {}
         totals: dict[str, float] = {}

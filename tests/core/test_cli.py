@@ -100,3 +100,23 @@ def test_help_lists_the_contract_options():
     for option in ("--family", "--data", "--steps", "--batch-size", "--lr", "--seed", "--device",
                    "--precision", "--run-dir"):
         assert option in out
+
+
+def test_ctrl_c_stops_with_a_checkpoint(tmp_path):
+    import signal
+    import time
+
+    run = tmp_path / "r"
+    proc = subprocess.Popen([sys.executable, "-m", "studio", "train", "--family", "autoencoder", "--steps", "100000",
+                             "--batch-size", "8", "--device", "cpu", "--run-dir", str(run)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (run / "metrics.jsonl").exists():
+        time.sleep(0.2)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    meta = json.loads((run / "run.json").read_text())
+    assert meta["status"] == "stopped" and 0 < meta["step"] < 100000
+    assert json.loads((run / "checkpoints" / "latest.json").read_text())["step"] == meta["step"]

@@ -1,0 +1,91 @@
+"""Datasets for Generative Studio: bundled, procedural, folders of images, and torchvision-layout roots.
+
+Every loader returns an :class:`ImageDataset` holding all images in memory as one uint8 tensor.
+Names (the dataset "spec") are shared by the CLI, the GUI and run.json:
+
+- bundled:     fashion-mnist-5k (default), mnist-5k, emoji-32
+- procedural:  shapes, color-shapes          (seeded, with ground-truth factors)
+- local roots: mnist, fashion-mnist, cifar10 (torchvision layout under ``root``; optional download)
+- folder:PATH  any folder of images; immediate subfolders become class labels
+"""
+
+from __future__ import annotations
+
+from .base import DatasetError, ImageDataset, convert_channels, resize_square, subsample, to_uint8, to_unit_range
+from .bundled import BUNDLED
+from .procedural import DESCRIPTIONS as _PROCEDURAL
+from .standard import DESCRIPTIONS as _STANDARD
+from .standard import default_data_root
+
+__all__ = ["DatasetError", "ImageDataset", "DEFAULT_DATASET", "dataset_names", "describe_dataset",
+           "default_data_root", "load_dataset", "to_unit_range", "to_uint8"]
+
+DEFAULT_DATASET = "fashion-mnist-5k"
+FOLDER_PREFIX = "folder:"
+_DESCRIPTIONS = {**BUNDLED, **_PROCEDURAL, **_STANDARD}
+
+
+def dataset_names() -> list[str]:
+    """Named datasets (bundled, procedural, local torchvision roots); folders use ``folder:PATH``."""
+    return list(_DESCRIPTIONS)
+
+
+def describe_dataset(name: str) -> str:
+    """One line for menus and --help."""
+    if name.startswith(FOLDER_PREFIX):
+        return f"images from {name[len(FOLDER_PREFIX):]}"
+    return _DESCRIPTIONS.get(name, "")
+
+
+def load_dataset(spec: str, *, split: str = "train", resolution: int | None = None, channels: int | None = None,
+                 root: str | None = None, download: bool = False, seed: int = 0, size: int | None = None,
+                 progress=None) -> ImageDataset:
+    """Load a dataset by name or ``folder:PATH``.
+
+    resolution/channels convert any dataset (antialiased resize, gray <-> RGB); procedural sets are
+    rendered natively at ``resolution``. ``size`` caps the number of images (procedural: how many to
+    generate; others: a seeded random subset). ``progress(done, total)`` is called during folder loads.
+    """
+    if split not in ("train", "test"):
+        raise DatasetError(f"split must be 'train' or 'test', got {split!r}")
+    if channels not in (None, 1, 3):
+        raise DatasetError(f"channels must be 1 (gray) or 3 (RGB), got {channels}")
+    if size is not None and size <= 0:
+        raise DatasetError(f"size must be a positive number of images, got {size}")
+    spec = spec.strip()
+
+    if spec.startswith(FOLDER_PREFIX):
+        from .folder import load_folder
+
+        ds = load_folder(spec[len(FOLDER_PREFIX):], split=split, resolution=resolution, channels=channels,
+                         progress=progress)
+        return subsample(ds, size, seed) if size else ds
+
+    name = spec.lower()
+    if name in BUNDLED:
+        from .bundled import load_bundled
+
+        ds = load_bundled(name, split)
+    elif name in _PROCEDURAL:
+        from .procedural import generate
+
+        ds = generate(name, split=split, seed=seed, size=size, resolution=resolution)
+        size = None
+    elif name in _STANDARD:
+        from .standard import load_standard
+
+        ds = load_standard(name, split=split, root=root, download_missing=download)
+    else:
+        raise DatasetError(f"unknown dataset {spec!r}; known datasets: {', '.join(dataset_names())}, "
+                           f"or folder:PATH for a folder of images")
+
+    if size:
+        ds = subsample(ds, size, seed)
+    images = ds.images
+    if resolution is not None:
+        images = resize_square(images, resolution)
+    if channels is not None:
+        images = convert_channels(images, channels)
+    if images is not ds.images:
+        ds.images = images.contiguous()
+    return ds

@@ -1,0 +1,168 @@
+"""`folder:PATH` datasets: any folder of images, decoded once into a uint8 tensor.
+
+Bad files never crash a load; they are listed in ``ImageDataset.skipped`` with the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .base import DatasetError, ImageDataset, convert_channels
+
+IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif"}
+DEFAULT_RESOLUTION = 32
+TEST_FRACTION = 0.1  # folders have no held-out split: "test" is a fixed 10% sample of the images
+
+
+def _scan(root: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Candidate image files (sorted, recursive) and the other files, as skipped."""
+    files, skipped = [], []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue  # .DS_Store and friends
+            path = Path(dirpath, name)
+            ext = path.suffix.lower()
+            if ext in IMAGE_EXTENSIONS:
+                files.append(path)
+            else:
+                skipped.append((str(path), f"not an image type ({ext or 'no extension'})"))
+    return files, skipped
+
+
+def _test_sample(files: list[Path], root: Path) -> list[Path]:
+    """A deterministic ~10% of the files, chosen by a hash of their relative path."""
+    key = lambda p: hashlib.sha1(p.relative_to(root).as_posix().encode()).hexdigest()  # noqa: E731
+    chosen = set(sorted(files, key=key)[: max(1, round(len(files) * TEST_FRACTION))])
+    return [p for p in files if p in chosen]
+
+
+def _flatten(im):
+    """Any PIL image -> RGB; transparency composited on white; 16-bit gray scaled to 8 bits."""
+    from PIL import Image
+
+    if im.mode in ("I", "F") or im.mode.startswith("I;16"):
+        a = np.asarray(im, dtype=np.float64)
+        if im.mode.startswith("I;16") or a.max() > 255:
+            a = a / 257.0
+        return Image.fromarray(np.clip(np.round(a), 0, 255).astype(np.uint8)).convert("RGB")
+    if im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info:
+        rgba = im.convert("RGBA")
+        return Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba).convert("RGB")
+    return im.convert("RGB")
+
+
+class _BadFile(Exception):
+    """A file rejected before PIL sees it; the message is the whole reason."""
+
+
+def _reason(exc: Exception) -> str:
+    from PIL import UnidentifiedImageError
+
+    if isinstance(exc, _BadFile):
+        return str(exc)
+    if isinstance(exc, UnidentifiedImageError):
+        return "not a readable image (unknown format or corrupt header)"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def decode_image(path: Path, resolution: int) -> np.ndarray:
+    """One file -> uint8 (R, R, 3): shorter side resized to R, centre-cropped. Raises on bad files."""
+    from PIL import Image, ImageOps
+
+    if path.stat().st_size == 0:
+        raise _BadFile("empty file (0 bytes)")
+    with Image.open(path) as im:
+        im.draft(None, (resolution, resolution))  # JPEG: decode at a reduced scale when possible
+        im.load()  # force the full decode so truncation is caught here
+        im = _flatten(ImageOps.exif_transpose(im))
+    w, h = im.size
+    side = min(w, h)
+    box = ((w - side) / 2, (h - side) / 2, (w + side) / 2, (h + side) / 2)
+    method = Image.Resampling.LANCZOS if side > resolution else Image.Resampling.BICUBIC
+    im = im.resize((resolution, resolution), method, box=box, reducing_gap=2.0)
+    return np.asarray(im, dtype=np.uint8)
+
+
+def load_folder(path: str, *, split: str = "train", resolution: int | None = None,
+                channels: int | None = None, progress=None) -> ImageDataset:
+    root = Path(path).expanduser()
+    if not str(path).strip():
+        raise DatasetError("folder: needs a path, e.g. folder:/home/me/pictures")
+    if not root.exists():
+        raise DatasetError(f"folder {root} does not exist; check the path after 'folder:'")
+    if not root.is_dir():
+        raise DatasetError(f"{root} is not a folder; 'folder:' needs a directory of images")
+    root = root.resolve()
+    res = resolution or DEFAULT_RESOLUTION
+    if not 4 <= res <= 1024:
+        raise DatasetError(f"resolution must be between 4 and 1024 pixels, got {res}")
+    if channels not in (None, 1, 3):
+        raise DatasetError(f"channels must be 1 (gray) or 3 (RGB), got {channels}")
+
+    files, skipped = _scan(root)
+    if not files and not skipped:
+        raise DatasetError(f"folder {root} is empty; put .png/.jpg/.webp/.bmp/.gif images in it (subfolders = classes)")
+
+    # immediate subfolders are classes when more than one holds images
+    top = [p.relative_to(root).parts[0] if len(p.relative_to(root).parts) > 1 else None for p in files]
+    classes = sorted({t for t in top if t is not None})
+    if len(classes) > 1:
+        skipped += [(str(p), "outside the class subfolders") for p, t in zip(files, top) if t is None]
+        files = [p for p, t in zip(files, top) if t is not None]
+    else:
+        classes = []
+    if split == "test" and files:
+        files = _test_sample(files, root)
+
+    n = len(files)
+    pixels = np.empty((n, res, res, 3), dtype=np.uint8)
+    ok = np.zeros(n, dtype=bool)
+
+    def work(i: int) -> tuple[int, str | None]:
+        try:
+            pixels[i] = decode_image(files[i], res)
+            return i, None
+        except Exception as exc:  # PIL raises many types for bad data; every one means "skip the file"
+            return i, _reason(exc)
+
+    failures: dict[int, str] = {}
+    pool = ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1))
+    try:
+        every = max(1, n // 200)
+        for done, (i, reason) in enumerate(pool.map(work, range(n)), 1):
+            if reason is None:
+                ok[i] = True
+            else:
+                failures[i] = reason
+            if progress is not None and (done % every == 0 or done == n):
+                progress(done, n)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    skipped += [(str(files[i]), r) for i, r in sorted(failures.items())]
+
+    if not ok.any():
+        first = f" (e.g. {skipped[0][0]}: {skipped[0][1]})" if skipped else ""
+        raise DatasetError(f"no readable images in {root}: {len(skipped)} files skipped{first}; "
+                           f"supported types are {', '.join(sorted(IMAGE_EXTENSIONS))}")
+    pixels = pixels[ok]
+    if channels is None:  # colour if any image has colour (JPEG chroma noise tolerated)
+        spread = np.abs(pixels[..., :1].astype(np.int16) - pixels[..., 1:]).max(axis=(1, 2, 3))
+        channels = 3 if (spread > 3).any() else 1
+    images = torch.from_numpy(np.ascontiguousarray(pixels.transpose(0, 3, 1, 2)))
+    if channels == 1:
+        images = convert_channels(images, 1)
+    labels = names = None
+    if classes:
+        index = {c: k for k, c in enumerate(classes)}
+        labels = torch.tensor([index[files[i].relative_to(root).parts[0]] for i in np.flatnonzero(ok)])
+        names = classes
+    return ImageDataset(f"folder:{root}", images, labels, names, skipped=skipped,
+                        license="user-provided images", split=split)
