@@ -264,14 +264,8 @@ class TrainJob:
     def _evaluate(self, model, device) -> dict[str, float]:
         """The family's held-out metrics on (up to) 1000 test images, if the dataset has a split."""
         if not hasattr(self, "_test_images"):
-            self._test_images = None
-            try:  # folders have no held-out images: their "test" split overlaps training
-                if self.spec.data.startswith("folder:"):
-                    raise LookupError
-                test = load_training_data(self.spec, split="test")
-                self._test_images = test.images[:1000]
-            except Exception:
-                pass
+            # folders have no held-out images: their "test" split overlaps training
+            self._test_images = None if self.spec.data.startswith("folder:") else self._load_test_images()
         if self._test_images is None or len(self._test_images) == 0:
             return {}
         totals: dict[str, float] = {}
@@ -282,6 +276,13 @@ class TrainJob:
                 for k, v in model.evaluate(x).items():
                     totals[k] = totals.get(k, 0.0) + float(v) * len(chunk)
         return {k: v / len(self._test_images) for k, v in totals.items()}
+
+
+    def _load_test_images(self):
+        try:
+            return load_training_data(self.spec, split="test").images[:1000]
+        except Exception:  # a dataset without a test split simply has no test metrics
+            return None
 
 
 class _eval_mode:
