@@ -1,0 +1,94 @@
+"""A convolutional autoencoder trained on mean squared reconstruction error.
+
+An autoencoder has no prior over its latents, so to draw new images we keep running
+(exponential moving) estimates of the mean μ and covariance Σ of the training latents and
+decode z = μ + Lε with LLᵀ = Σ, ε ~ N(0, I): a Gaussian fitted to the codes. Samples are
+plausible but blurrier than a VAE's, which is the lesson this family teaches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .base import Autocast, Capabilities, no_autocast, param
+from .convnets import ConvDecoder, ConvEncoder, LatentAutoencoder, eval_mode, scalar
+
+
+@dataclass
+class AutoencoderConfig:
+    latent_dim: int = param(32, min=2, max=512, help="size of the bottleneck code")
+    width: int = param(64, min=8, max=512, help="channels of the first conv layer (doubled per downsampling)")
+    norm: str = param("batch", choices=("batch", "group"), help="normalisation in encoder and decoder")
+    latent_momentum: float = param(0.02, min=0.0001, max=1.0,
+                                   help="update rate of the running latent mean/covariance used to sample")
+
+
+class Autoencoder(LatentAutoencoder):
+    family = "autoencoder"
+    capabilities = Capabilities(encode=True, decode=True, sample=True, reconstruct=True)
+    Config = AutoencoderConfig
+    default_lr = 2e-3
+    default_batch_size = 128
+    default_steps = 2000
+    preview_every = 200
+    presets = {
+        "quick": {"steps": 500, "batch_size": 64},
+        "standard": {"steps": 2000, "batch_size": 128},
+        "quality": {"steps": 6000, "batch_size": 128, "latent_dim": 64, "width": 96},
+    }
+
+    def __init__(self, config: AutoencoderConfig, image_shape: tuple[int, int, int], num_classes: int = 0):
+        super().__init__(config, image_shape, num_classes)
+        self.latent_dim = d = config.latent_dim
+        self.capabilities = replace(type(self).capabilities, latent_dim=d)
+        self.encoder = ConvEncoder(self.image_shape, config.width, d, nn.SiLU, config.norm)
+        self.decoder = ConvDecoder(d, self.image_shape, config.width, nn.SiLU, config.norm)
+        # running Gaussian fit of the training codes (no prior to sample from otherwise)
+        self.register_buffer("latent_mean", torch.zeros(d))
+        self.register_buffer("latent_cov", torch.eye(d))
+
+    def _mean_latent(self, h: Tensor) -> Tensor:
+        return h
+
+    def _to_image(self, out: Tensor) -> Tensor:
+        return torch.tanh(out)
+
+    def _prior_latent(self, noise: Tensor) -> Tensor:
+        # z = μ + Lε, Σ = LLᵀ (jitter keeps the Cholesky factor defined)
+        cov = self.latent_cov.double() + 1e-6 * torch.eye(self.latent_dim, dtype=torch.float64,
+                                                         device=noise.device)
+        chol, info = torch.linalg.cholesky_ex(cov)
+        if info.item() != 0:  # not positive definite: fall back to the diagonal
+            chol = torch.diag(cov.diagonal().clamp_min(1e-6).sqrt())
+        return self.latent_mean + noise @ chol.T.to(noise.dtype)
+
+    @torch.no_grad()
+    def _track_latents(self, z: Tensor) -> None:
+        """Exponential moving estimates of the code mean and covariance."""
+        a = self.config.latent_momentum
+        mean = z.mean(0)
+        zc = z - mean
+        self.latent_mean.lerp_(mean, a)
+        self.latent_cov.lerp_(zc.T @ zc / max(len(z) - 1, 1), a)
+
+    def train_step(self, x: Tensor, y: Tensor | None, optimizers: dict[str, torch.optim.Optimizer],
+                   autocast: Autocast = no_autocast) -> dict[str, Tensor]:
+        opt = optimizers["model"]
+        opt.zero_grad(set_to_none=True)
+        with autocast():
+            z = self.encoder(x)
+            out = self.decoder(z)
+        recon = F.mse_loss(torch.tanh(out.float()), x)
+        recon.backward()
+        opt.step()
+        self._track_latents(z.detach().float())
+        return {"recon": scalar(recon)}
+
+    @torch.no_grad()
+    def evaluate(self, x: Tensor) -> dict[str, float]:
+        with eval_mode(self):
+            return {"mse": F.mse_loss(self.reconstruct(x), x).item()}

@@ -1,0 +1,184 @@
+"""Denoising diffusion probabilistic models (Ho et al. 2020) with ε-prediction.
+
+Training adds Gaussian noise to an image in one shot (eq. 4),
+    x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε,   ε ~ N(0, I),   t ~ Uniform{0, …, T−1},
+and teaches a U-Net to recover the noise with L_simple (eq. 14),
+    L = ‖ε − ε_θ(x_t, t)‖².
+Sampling starts from x_T ~ N(0, I) and walks back with a scheduler from
+``studio.schedulers``: ancestral DDPM (Algorithm 2) or DDIM (Song et al. 2021, eq. 12),
+always with the exponential moving average (EMA) of the weights, which gives much cleaner
+samples than the live weights (Ho et al. 2020, Appendix B).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from ..schedulers import BETA_SCHEDULES, DDIMScheduler, DDPMScheduler, Scheduler
+from .base import Autocast, Capabilities, GenerativeModel, no_autocast, param
+from .unet import UNet
+
+SAMPLERS = ("ddpm", "ddim")
+
+
+@dataclass
+class DDPMConfig:
+    schedule: str = param("cosine", choices=BETA_SCHEDULES,
+                          help="noise schedule β_t: linear (Ho et al.) or cosine (Nichol & Dhariwal)")
+    num_train_timesteps: int = param(1000, min=10, max=4000, help="diffusion steps T")
+    base_channels: int = param(32, min=8, max=256,
+                               help="U-Net width at full resolution (multiples of 32 run fastest)")
+    channel_mults: str = param("1,2,2", help="width multipliers per resolution, e.g. 1,2,2 "
+                                             "(the last one repeats for deeper images)")
+    num_res_blocks: int = param(1, min=1, max=4, help="residual blocks per resolution")
+    attention: bool = param(True, help="self-attention at the lowest resolution")
+    ema_decay: float = param(0.999, min=0.0, max=0.99999,
+                             help="EMA of the weights used for sampling")
+    sampler: str = param("ddim", choices=SAMPLERS, help="default sampler")
+    sample_steps: int = param(50, min=1, max=4000,
+                              help="DDIM steps (ancestral DDPM always takes T steps by default)")
+    eta: float = param(0.0, min=0.0, max=1.0, help="DDIM noise: 0 deterministic, 1 ≈ DDPM")
+    preview_steps: int = param(20, min=1, max=1000, help="DDIM steps of the live previews")
+    clip_sample: bool = param(True, help="clip the predicted clean image x̂₀ to [-1, 1]")
+
+
+class DDPM(GenerativeModel):
+    family = "ddpm"
+    capabilities = Capabilities(sample=True, denoise_step=True, samplers=SAMPLERS)
+    Config = DDPMConfig
+    default_lr = 1e-3
+    default_batch_size = 64
+    default_steps = 3000
+    preview_every = 500
+    presets = {
+        "quick": {"steps": 1500},
+        "standard": {},
+        "quality": {"steps": 10000, "base_channels": 64, "channel_mults": "1,2,2",
+                    "num_res_blocks": 2, "ema_decay": 0.9995},
+    }
+
+    def __init__(self, config: DDPMConfig, image_shape: tuple[int, int, int], num_classes: int = 0):
+        super().__init__(config, image_shape, num_classes)
+        c, h, w = self.image_shape
+        if h != w:
+            raise ValueError(f"DDPM needs square images, got {h}×{w}")
+        self.unet = UNet(c, h, config.base_channels, config.channel_mults,
+                         config.num_res_blocks, config.attention)
+        # a real copy (own storage, saved in state_dict), updated in train_step, never optimised
+        self.ema = copy.deepcopy(self.unet).requires_grad_(False)
+        self.register_buffer("ema_updates", torch.zeros((), dtype=torch.int64))
+        self.noise_schedule = DDPMScheduler(config.num_train_timesteps, config.schedule)
+
+    @property
+    def num_train_timesteps(self) -> int:
+        return self.config.num_train_timesteps
+
+    # --- training -----------------------------------------------------------------
+    def configure_optimizers(self, lr: float) -> dict[str, torch.optim.Optimizer]:
+        return {"model": torch.optim.Adam(self.unet.parameters(), lr=lr, foreach=True)}
+
+    def train_step(self, x: Tensor, y: Tensor | None, optimizers: dict[str, torch.optim.Optimizer],
+                   autocast: Autocast = no_autocast) -> dict[str, Tensor]:
+        opt = optimizers["model"]
+        opt.zero_grad(set_to_none=True)
+        # t ~ Uniform({0, …, T−1}), ε ~ N(0, I)  (Algorithm 1)
+        t = torch.randint(0, self.num_train_timesteps, (x.shape[0],), device=x.device)
+        eps = torch.randn_like(x)
+        # x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε  (eq. 4)
+        x_t = self.noise_schedule.add_noise(x, eps, t)
+        with autocast():
+            pred = self.unet(x_t, t)
+        # L_simple = ‖ε − ε_θ(x_t, t)‖²  (eq. 14), in float32 whatever autocast did
+        loss = F.mse_loss(pred.float(), eps.float())
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.unet.parameters(), 1.0)
+        opt.step()
+        self.update_ema()
+        return {"eps_mse": loss.detach()}
+
+    @torch.no_grad()
+    def update_ema(self) -> None:
+        """θ_ema ← d θ_ema + (1 − d) θ with d = min(decay, (1 + n)/(10 + n)) after n updates,
+        so early, still-random weights are forgotten quickly."""
+        n = int(self.ema_updates)
+        decay = min(self.config.ema_decay, (1 + n) / (10 + n))
+        torch._foreach_lerp_(list(self.ema.parameters()), list(self.unet.parameters()), 1 - decay)
+        self.ema_updates += 1
+
+    # --- the denoiser, for samplers and the step-by-step viewer ------------------------
+    @torch.no_grad()
+    def predict_noise(self, x_t: Tensor, t: int | Tensor, use_ema: bool = True) -> Tensor:
+        """ε_θ(x_t, t); ``t`` one timestep for the whole batch or one per image."""
+        net = self.ema if use_ema else self.unet
+        t = torch.as_tensor(t, device=x_t.device, dtype=torch.int64).expand(x_t.shape[0])
+        was_training = net.training
+        net.eval()
+        try:
+            return net(x_t, t).float()
+        finally:
+            net.train(was_training)
+
+    def make_scheduler(self, sampler: str | None = None, steps: int | None = None,
+                       eta: float | None = None) -> Scheduler:
+        """A scheduler on this model's noise schedule with ``set_timesteps`` already called.
+
+        Defaults: the config's sampler; T steps for DDPM, ``sample_steps`` for DDIM."""
+        cfg = self.config
+        sampler = sampler or cfg.sampler
+        common = {"num_train_timesteps": cfg.num_train_timesteps, "beta_schedule": cfg.schedule,
+                  "clip_sample": cfg.clip_sample}
+        if sampler == "ddpm":
+            scheduler: Scheduler = DDPMScheduler(**common)
+            scheduler.set_timesteps(steps or cfg.num_train_timesteps)
+        elif sampler == "ddim":
+            scheduler = DDIMScheduler(**common, eta=cfg.eta if eta is None else eta)
+            scheduler.set_timesteps(min(steps or cfg.sample_steps, cfg.num_train_timesteps))
+        else:
+            raise ValueError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
+        return scheduler
+
+    # --- generation ---------------------------------------------------------------
+    def sample_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """x_T ~ N(0, I)."""
+        device = self.ema_updates.device
+        return torch.randn((n, *self.image_shape), generator=generator, device=device)
+
+    @torch.no_grad()
+    def sample(self, n: int, noise: Tensor | None = None, generator: torch.Generator | None = None,
+               sampler: str | None = None, steps: int | None = None, eta: float | None = None,
+               use_ema: bool = True, **options: Any) -> Tensor:
+        if options:
+            raise TypeError(f"unknown sample option(s): {', '.join(options)}")
+        scheduler = self.make_scheduler(sampler, steps, eta)
+        x = self.sample_noise(n, generator) if noise is None else noise.float()
+        was_training = self.training
+        self.eval()
+        try:
+            for t in scheduler.timesteps:
+                eps = self.predict_noise(x, t, use_ema)
+                x = scheduler.step(eps, t, x, generator).prev_sample
+        finally:
+            self.train(was_training)
+        return x.clamp(-1, 1)
+
+    @torch.no_grad()
+    def preview(self, noise: Tensor, real: Tensor) -> Tensor:
+        return self.sample(noise.shape[0], noise=noise, sampler="ddim",
+                           steps=self.config.preview_steps, eta=0.0)
+
+    @torch.no_grad()
+    def evaluate(self, x: Tensor) -> dict[str, float]:
+        """L_simple of the EMA weights on ``x``, at timesteps and noise from a fixed seed
+        so that successive evaluations are comparable."""
+        g = torch.Generator().manual_seed(0)
+        t = torch.randint(0, self.num_train_timesteps, (x.shape[0],), generator=g)
+        eps = torch.randn(x.shape, generator=g).to(x.device)
+        t = t.to(x.device)
+        pred = self.predict_noise(self.noise_schedule.add_noise(x, eps, t), t)
+        return {"eps_mse": F.mse_loss(pred, eps).item()}

@@ -1,0 +1,93 @@
+"""Variational autoencoder (Kingma & Welling 2014, "Auto-Encoding Variational Bayes").
+
+The encoder gives a diagonal Gaussian posterior q(z|x) = N(μ, diag σ²); the decoder gives
+Bernoulli logits for every pixel intensity mapped to [0, 1]. Per image we minimise the
+negative ELBO (eq. 3, with β weighting the KL term as in Higgins et al. 2017)
+
+    −log p(x|z) + β · KL(q(z|x) ‖ N(0, I)),   z = μ + σ ⊙ ε,  ε ~ N(0, I)   (eq. 10)
+
+and report both terms in nats. New images decode z ~ N(0, I), the prior.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .base import Autocast, Capabilities, no_autocast, param
+from .convnets import ConvDecoder, ConvEncoder, LatentAutoencoder, eval_mode, scalar
+
+
+@dataclass
+class VAEConfig:
+    latent_dim: int = param(32, min=2, max=512, help="size of the latent code z")
+    width: int = param(64, min=8, max=512, help="channels of the first conv layer (doubled per downsampling)")
+    beta: float = param(1.0, min=0.0, max=100.0, help="weight of the KL term (1 = the true ELBO)")
+    norm: str = param("batch", choices=("batch", "group"), help="normalisation in encoder and decoder")
+
+
+def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
+    """KL(N(μ, σ²) ‖ N(0, I)) = −½ Σ (1 + log σ² − μ² − σ²) per image (Appendix B)."""
+    return -0.5 * (1 + logvar - mu.square() - logvar.exp()).sum(1)
+
+
+def bernoulli_nll(logits: Tensor, x: Tensor) -> Tensor:
+    """−log p(x|z) per image: cross-entropy of intensities (x + 1) / 2 under Bernoulli logits."""
+    target = (x + 1) / 2
+    return F.binary_cross_entropy_with_logits(logits, target, reduction="none").flatten(1).sum(1)
+
+
+class VAE(LatentAutoencoder):
+    family = "vae"
+    Config = VAEConfig
+    capabilities = Capabilities(encode=True, decode=True, sample=True, reconstruct=True)
+    default_lr = 2e-3
+    default_batch_size = 128
+    default_steps = 2000
+    preview_every = 200
+    presets = {
+        "quick": {"steps": 500, "batch_size": 64},
+        "standard": {"steps": 2000, "batch_size": 128},
+        "quality": {"steps": 6000, "batch_size": 128, "width": 96},
+    }
+
+    def __init__(self, config: VAEConfig, image_shape: tuple[int, int, int], num_classes: int = 0):
+        super().__init__(config, image_shape, num_classes)
+        self.latent_dim = d = config.latent_dim
+        self.capabilities = replace(type(self).capabilities, latent_dim=d)
+        self.encoder = ConvEncoder(self.image_shape, config.width, 2 * d, nn.SiLU, config.norm)  # → μ, log σ²
+        self.decoder = ConvDecoder(d, self.image_shape, config.width, nn.SiLU, config.norm)  # → logits
+
+    def _mean_latent(self, h: Tensor) -> Tensor:
+        return h[:, :self.latent_dim]
+
+    def _to_image(self, logits: Tensor) -> Tensor:
+        return 2 * torch.sigmoid(logits) - 1
+
+    def _terms(self, x: Tensor, autocast: Autocast) -> tuple[Tensor, Tensor]:
+        """Per-image reconstruction NLL and KL, one reparameterised sample (eq. 10)."""
+        with autocast():
+            mu, logvar = self.encoder(x).float().chunk(2, dim=1)
+            z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+            logits = self.decoder(z)
+        return bernoulli_nll(logits.float(), x), gaussian_kl(mu, logvar)
+
+    def train_step(self, x: Tensor, y: Tensor | None, optimizers: dict[str, torch.optim.Optimizer],
+                   autocast: Autocast = no_autocast) -> dict[str, Tensor]:
+        opt = optimizers["model"]
+        opt.zero_grad(set_to_none=True)
+        recon, kl = (t.mean() for t in self._terms(x, autocast))
+        loss = recon + self.config.beta * kl
+        loss.backward()
+        opt.step()
+        return {"loss": scalar(loss), "recon": scalar(recon), "kl": scalar(kl)}
+
+    @torch.no_grad()
+    def evaluate(self, x: Tensor) -> dict[str, float]:
+        """Single-sample negative ELBO (β = 1) in nats per image, with its two terms."""
+        with eval_mode(self):
+            recon, kl = (t.mean().item() for t in self._terms(x, no_autocast))
+        return {"neg_elbo_nats": recon + kl, "recon": recon, "kl": kl}

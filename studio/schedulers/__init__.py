@@ -1,0 +1,25 @@
+"""Diffusion samplers: noise maths only, no weights (driven by ``studio.models.ddpm``
+and, one step at a time, by the diffusion viewer)."""
+
+from __future__ import annotations
+
+from .ddim import DDIMScheduler
+from .ddpm import DDPMScheduler
+from .schedule import (BETA_SCHEDULES, Scheduler, StepOutput, alphas_cumprod, cosine_betas,
+                       linear_betas, make_betas)
+
+SCHEDULERS = {"ddpm": DDPMScheduler, "ddim": DDIMScheduler}
+
+
+def make_scheduler(name: str, **config) -> Scheduler:
+    """``make_scheduler("ddim", num_train_timesteps=1000, beta_schedule="cosine", eta=0.0)``."""
+    try:
+        cls = SCHEDULERS[name]
+    except KeyError:
+        raise ValueError(f"unknown sampler {name!r}; choose one of {', '.join(SCHEDULERS)}") from None
+    return cls(**config)
+
+
+__all__ = ["BETA_SCHEDULES", "DDIMScheduler", "DDPMScheduler", "SCHEDULERS", "Scheduler",
+           "StepOutput", "alphas_cumprod", "cosine_betas", "linear_betas", "make_betas",
+           "make_scheduler"]

@@ -1,0 +1,54 @@
+"""DDIM sampling (Song et al. 2021): the non-Markovian reverse process of eq. 12.
+
+x_s = √ᾱ_s x̂_0 + √(1 − ᾱ_s − σ_t²) ε_θ + σ_t z, with σ_t from eq. 16 scaled by η:
+η = 0 is deterministic (the same noise always gives the same image, and far fewer steps
+suffice), η = 1 makes σ_t² the DDPM posterior variance β̃_t.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from .schedule import Scheduler, StepOutput
+
+
+class DDIMScheduler(Scheduler):
+
+    def __init__(self, num_train_timesteps: int = 1000, beta_schedule: str = "linear",
+                 clip_sample: bool = True, eta: float = 0.0):
+        super().__init__(num_train_timesteps, beta_schedule, clip_sample)
+        self.eta = float(eta)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {**super().config, "eta": self.eta}
+
+    def variance(self, t: int | Tensor, eta: float | None = None) -> float:
+        """σ_t² with eq. 16: σ_t = η √((1 − ᾱ_s)/(1 − ᾱ_t)) √(1 − ᾱ_t/ᾱ_s)."""
+        eta = self.eta if eta is None else eta
+        t = int(t)
+        a_t, a_s = self.alpha_bar(t), self.alpha_bar(self.prev_timestep(t))
+        return eta ** 2 * (1 - a_s) / (1 - a_t) * (1 - a_t / a_s)
+
+    def step(self, model_output: Tensor, t: int | Tensor, sample: Tensor,
+             generator: torch.Generator | None = None, eta: float | None = None,
+             noise: Tensor | None = None, **_: Any) -> StepOutput:
+        """One step x_t → x_s (s the next timestep); ``model_output`` is ε_θ(x_t, t)."""
+        t = int(t)
+        s = self.prev_timestep(t)
+        a_s = self.alpha_bar(s)
+        # 1. "predicted x_0" of eq. 12: x̂_0 = (x_t − √(1 − ᾱ_t) ε_θ)/√ᾱ_t (optionally clipped)
+        x0 = self.predict_original(model_output, t, sample)
+        # 2. σ_t² from eq. 16 (zero when η = 0)
+        var = self.variance(t, eta)
+        # 3. "direction pointing to x_t": √(1 − ᾱ_s − σ_t²) ε_θ
+        direction = math.sqrt(max(1 - a_s - var, 0.0)) * model_output
+        # 4. eq. 12: x_s = √ᾱ_s x̂_0 + direction + σ_t z
+        prev = math.sqrt(a_s) * x0 + direction
+        if var > 0:
+            prev = prev + math.sqrt(var) * self._noise_like(sample, generator, noise)
+        return StepOutput(prev, x0)

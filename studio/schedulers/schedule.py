@@ -1,0 +1,135 @@
+"""Noise schedules β_t and the maths every sampler shares.
+
+Timesteps are indexed t = 0 … T−1 (the paper's t = 1 … T shifted by one), so
+ᾱ_t = ∏_{s≤t} (1 − β_s) and ᾱ_{−1} = 1 (no noise).  Schedules are computed in float64
+and coefficients handed to the samplers as Python floats, so a step costs no extra
+tensors beyond the sample itself.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import torch
+from torch import Tensor
+
+BETA_SCHEDULES = ("linear", "cosine")
+
+
+def linear_betas(num_timesteps: int) -> Tensor:
+    """Ho et al. 2020 §4: β rising linearly from 1e-4 to 0.02 over T = 1000 steps.
+
+    For other T the endpoints are scaled by 1000/T (Nichol & Dhariwal 2021, §4) so the
+    total amount of noise added stays about the same."""
+    scale = 1000.0 / num_timesteps
+    return torch.linspace(scale * 1e-4, scale * 0.02, num_timesteps, dtype=torch.float64)
+
+
+def cosine_betas(num_timesteps: int, s: float = 0.008, max_beta: float = 0.999) -> Tensor:
+    """Nichol & Dhariwal 2021, eq. 17: ᾱ_t = f(t)/f(0), f(t) = cos²((t/T + s)/(1 + s) · π/2)."""
+    steps = torch.arange(num_timesteps + 1, dtype=torch.float64) / num_timesteps
+    f = torch.cos((steps + s) / (1 + s) * math.pi / 2) ** 2
+    alpha_bar = f / f[0]
+    # β_t = 1 − ᾱ_t / ᾱ_{t−1}, clipped at 0.999 to avoid the singularity at t = T (§3.2)
+    return (1 - alpha_bar[1:] / alpha_bar[:-1]).clamp(max=max_beta)
+
+
+def make_betas(kind: str, num_timesteps: int) -> Tensor:
+    if kind == "linear":
+        return linear_betas(num_timesteps)
+    if kind == "cosine":
+        return cosine_betas(num_timesteps)
+    raise ValueError(f"unknown beta schedule {kind!r}; choose one of {', '.join(BETA_SCHEDULES)}")
+
+
+def alphas_cumprod(betas: Tensor) -> Tensor:
+    """ᾱ_t = ∏_{s≤t} α_s with α_s = 1 − β_s (Ho et al. 2020, notation above eq. 4)."""
+    return torch.cumprod(1 - betas, dim=0)
+
+
+class StepOutput(NamedTuple):
+    prev_sample: Tensor  # x_{t_prev}
+    pred_original_sample: Tensor  # x̂_0, the model's current guess of the clean image
+
+
+class Scheduler:
+    """Shared by the DDPM and DDIM samplers: the schedule, timesteps and the forward process.
+
+    Holds no weights.  A sampling loop is::
+
+        scheduler.set_timesteps(n)
+        for t in scheduler.timesteps:
+            eps = model(x, t)
+            x, x0 = scheduler.step(eps, t, x, generator)
+
+    The loop can be driven one step at a time and restarted from any ``(x, t)``: ``step``
+    only needs the current timestep, and finds the next one from ``timesteps``.
+    """
+
+    def __init__(self, num_train_timesteps: int = 1000, beta_schedule: str = "linear",
+                 clip_sample: bool = True):
+        self.num_train_timesteps = int(num_train_timesteps)
+        self.beta_schedule = beta_schedule
+        self.clip_sample = bool(clip_sample)
+        self.betas = make_betas(beta_schedule, self.num_train_timesteps)
+        self.alphas_cumprod = alphas_cumprod(self.betas)
+        self.set_timesteps(self.num_train_timesteps)
+
+    # --- config ------------------------------------------------------------------------
+    @property
+    def config(self) -> dict[str, Any]:
+        return {"num_train_timesteps": self.num_train_timesteps,
+                "beta_schedule": self.beta_schedule, "clip_sample": self.clip_sample}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "Scheduler":
+        return cls(**config)
+
+    # --- timesteps ---------------------------------------------------------------------
+    def set_timesteps(self, num_inference_steps: int) -> None:
+        """``n`` timesteps spread evenly over [0, T−1], both ends included, descending.
+
+        n = T gives the full chain T−1, …, 0; n < T skips steps (Song et al. 2021 §4.2 for
+        DDIM, the respacing of Nichol & Dhariwal 2021 §4 for DDPM)."""
+        n, T = int(num_inference_steps), self.num_train_timesteps
+        if not 1 <= n <= T:
+            raise ValueError(f"number of steps must be in 1..{T}, got {n}")
+        if n == 1:
+            steps = torch.tensor([T - 1], dtype=torch.float64)
+        else:
+            steps = torch.linspace(0, T - 1, n, dtype=torch.float64)
+        self.num_inference_steps = n
+        self.timesteps = steps.round().to(torch.int64).flip(0)
+
+    def prev_timestep(self, t: int | Tensor) -> int:
+        """The timestep after ``t`` in the sampling order; −1 means "clean" (ᾱ = 1)."""
+        t = int(t)
+        lower = self.timesteps[self.timesteps < t]
+        return int(lower.max()) if lower.numel() else -1
+
+    def alpha_bar(self, t: int) -> float:
+        return 1.0 if t < 0 else float(self.alphas_cumprod[t])
+
+    # --- forward process ---------------------------------------------------------------
+    def add_noise(self, x0: Tensor, noise: Tensor, t: Tensor | int) -> Tensor:
+        """Ho et al. 2020 eq. 4: x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε, t per sample or shared."""
+        t = torch.as_tensor(t, device=self.alphas_cumprod.device).long()
+        a = self.alphas_cumprod[t].to(device=x0.device, dtype=x0.dtype)
+        a = a.reshape(-1, *([1] * (x0.dim() - 1))) if a.dim() else a
+        return a.sqrt() * x0 + (1 - a).sqrt() * noise
+
+    def predict_original(self, model_output: Tensor, t: int, sample: Tensor) -> Tensor:
+        """Invert eq. 4 with ε ≈ ε_θ: x̂_0 = (x_t − √(1 − ᾱ_t) ε_θ) / √ᾱ_t, clipped to [−1, 1]
+        when ``clip_sample`` (the data range; Ho et al. 2020 §3.3)."""
+        a = self.alpha_bar(t)
+        x0 = (sample - math.sqrt(1 - a) * model_output) / math.sqrt(a)
+        return x0.clamp(-1, 1) if self.clip_sample else x0
+
+    @staticmethod
+    def _noise_like(sample: Tensor, generator: torch.Generator | None,
+                    noise: Tensor | None) -> Tensor:
+        if noise is not None:
+            return noise
+        return torch.randn(sample.shape, generator=generator, device=sample.device,
+                           dtype=sample.dtype)
