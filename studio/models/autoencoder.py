@@ -36,7 +36,7 @@ class Autoencoder(LatentAutoencoder):
     default_steps = 2000
     preview_every = 200
     presets = {
-        "quick": {"steps": 500, "batch_size": 64},
+        "quick": {"steps": 600, "batch_size": 64},
         "standard": {"steps": 2000, "batch_size": 128},
         "quality": {"steps": 6000, "batch_size": 128, "latent_dim": 64, "width": 96},
     }

@@ -25,6 +25,8 @@ def grid_sizes(size: int) -> list[int]:
     sizes = [size]
     while sizes[-1] % 2 == 0 and sizes[-1] > 8:
         sizes.append(sizes[-1] // 2)
+    if len(sizes) < 2:
+        raise ValueError(f"images of side {size} are too small or odd for these conv nets")
     return sizes
 
 

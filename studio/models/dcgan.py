@@ -36,13 +36,14 @@ class DCGAN(GenerativeModel):
     Config = DCGANConfig
     capabilities = Capabilities(decode=True, sample=True)
     default_lr = 2e-4
-    default_batch_size = 128
-    default_steps = 2000
-    preview_every = 200
+    # many small updates: on Fashion-MNIST b64 matched b128 step for step, at half the compute
+    default_batch_size = 64
+    default_steps = 2500
+    preview_every = 250
     presets = {
-        "quick": {"steps": 600, "batch_size": 64},
-        "standard": {"steps": 2000, "batch_size": 128},
-        "quality": {"steps": 5000, "batch_size": 128, "width": 96},
+        "quick": {"steps": 1000, "batch_size": 64},
+        "standard": {"steps": 2500, "batch_size": 64},
+        "quality": {"steps": 6000, "batch_size": 64, "width": 96},
     }
 
     def __init__(self, config: DCGANConfig, image_shape: tuple[int, int, int], num_classes: int = 0):

@@ -25,12 +25,14 @@ from .base import Autocast, Capabilities, GenerativeModel, no_autocast, param
 from .unet import UNet
 
 SAMPLERS = ("ddpm", "ddim")
+PREVIEW_SEED = 0x5EED_D1FF  # not a seed anyone would also use for the starting noise
 
 
 @dataclass
 class DDPMConfig:
     schedule: str = param("cosine", choices=BETA_SCHEDULES,
-                          help="noise schedule β_t: linear (Ho et al.) or cosine (Nichol & Dhariwal)")
+                          help="noise schedule β_t: linear (Ho et al.) or cosine "
+                               "(Nichol & Dhariwal)")
     num_train_timesteps: int = param(1000, min=10, max=4000, help="diffusion steps T")
     base_channels: int = param(32, min=8, max=256,
                                help="U-Net width at full resolution (multiples of 32 run fastest)")
@@ -43,7 +45,9 @@ class DDPMConfig:
     sampler: str = param("ddim", choices=SAMPLERS, help="default sampler")
     sample_steps: int = param(50, min=1, max=4000,
                               help="DDIM steps (ancestral DDPM always takes T steps by default)")
-    eta: float = param(0.0, min=0.0, max=1.0, help="DDIM noise: 0 deterministic, 1 ≈ DDPM")
+    eta: float = param(1.0, min=0.0, max=1.0,
+                       help="DDIM noise: 0 deterministic, 1 as much as DDPM (cleaner samples "
+                            "from briefly trained models)")
     preview_steps: int = param(20, min=1, max=1000, help="DDIM steps of the live previews")
     clip_sample: bool = param(True, help="clip the predicted clean image x̂₀ to [-1, 1]")
 
@@ -52,15 +56,16 @@ class DDPM(GenerativeModel):
     family = "ddpm"
     capabilities = Capabilities(sample=True, denoise_step=True, samplers=SAMPLERS)
     Config = DDPMConfig
-    default_lr = 1e-3
+    # ~51k images seen: about 8 minutes on two CPU cores for 28×28, and garments are
+    # clearly recognisable (with DDIM η = 1 or ancestral sampling)
+    default_lr = 2e-3
     default_batch_size = 64
-    default_steps = 3000
-    preview_every = 500
+    default_steps = 800
+    preview_every = 200
     presets = {
-        "quick": {"steps": 1500},
+        "quick": {"steps": 300},
         "standard": {},
-        "quality": {"steps": 10000, "base_channels": 64, "channel_mults": "1,2,2",
-                    "num_res_blocks": 2, "ema_decay": 0.9995},
+        "quality": {"steps": 4000, "num_res_blocks": 2, "ema_decay": 0.9995},
     }
 
     def __init__(self, config: DDPMConfig, image_shape: tuple[int, int, int], num_classes: int = 0):
@@ -128,19 +133,26 @@ class DDPM(GenerativeModel):
                        eta: float | None = None) -> Scheduler:
         """A scheduler on this model's noise schedule with ``set_timesteps`` already called.
 
-        Defaults: the config's sampler; T steps for DDPM, ``sample_steps`` for DDIM."""
-        cfg = self.config
+        Defaults: the config's sampler; T steps for DDPM, ``sample_steps`` for DDIM.
+        A step-by-step viewer drives it itself, and can restart from any (x_t, t)::
+
+            for t in scheduler.timesteps:
+                eps = model.predict_noise(x, t)
+                x, x0 = scheduler.step(eps, t, x, generator)
+        """
+        cfg, T = self.config, self.config.num_train_timesteps
         sampler = sampler or cfg.sampler
-        common = {"num_train_timesteps": cfg.num_train_timesteps, "beta_schedule": cfg.schedule,
+        common = {"num_train_timesteps": T, "beta_schedule": cfg.schedule,
                   "clip_sample": cfg.clip_sample}
         if sampler == "ddpm":
             scheduler: Scheduler = DDPMScheduler(**common)
-            scheduler.set_timesteps(steps or cfg.num_train_timesteps)
+            steps = steps or T
         elif sampler == "ddim":
             scheduler = DDIMScheduler(**common, eta=cfg.eta if eta is None else eta)
-            scheduler.set_timesteps(min(steps or cfg.sample_steps, cfg.num_train_timesteps))
+            steps = steps or cfg.sample_steps
         else:
             raise ValueError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
+        scheduler.set_timesteps(min(steps, T))
         return scheduler
 
     # --- generation ---------------------------------------------------------------
@@ -153,6 +165,10 @@ class DDPM(GenerativeModel):
     def sample(self, n: int, noise: Tensor | None = None, generator: torch.Generator | None = None,
                sampler: str | None = None, steps: int | None = None, eta: float | None = None,
                use_ema: bool = True, **options: Any) -> Tensor:
+        """Images from x_T (``noise``, else drawn from ``generator``) by ``sampler`` in ``steps``
+        steps with the EMA weights; defaults from the config.  ``generator`` also draws the
+        per-step noise z: don't seed it like the generator that made ``noise``, or z at the
+        first step repeats x_T."""
         if options:
             raise TypeError(f"unknown sample option(s): {', '.join(options)}")
         scheduler = self.make_scheduler(sampler, steps, eta)
@@ -169,8 +185,11 @@ class DDPM(GenerativeModel):
 
     @torch.no_grad()
     def preview(self, noise: Tensor, real: Tensor) -> Tensor:
-        return self.sample(noise.shape[0], noise=noise, sampler="ddim",
-                           steps=self.config.preview_steps, eta=0.0)
+        """A short DDIM run from ``noise``; its per-step noise comes from a fixed seed, so
+        successive previews differ only because the weights changed."""
+        generator = torch.Generator(device=noise.device).manual_seed(PREVIEW_SEED)
+        return self.sample(noise.shape[0], noise=noise, generator=generator, sampler="ddim",
+                           steps=self.config.preview_steps)
 
     @torch.no_grad()
     def evaluate(self, x: Tensor) -> dict[str, float]:

@@ -49,7 +49,7 @@ class VAE(LatentAutoencoder):
     default_steps = 2000
     preview_every = 200
     presets = {
-        "quick": {"steps": 500, "batch_size": 64},
+        "quick": {"steps": 600, "batch_size": 64},
         "standard": {"steps": 2000, "batch_size": 128},
         "quality": {"steps": 6000, "batch_size": 128, "width": 96},
     }

@@ -16,7 +16,8 @@ def make_scheduler(name: str, **config) -> Scheduler:
     try:
         cls = SCHEDULERS[name]
     except KeyError:
-        raise ValueError(f"unknown sampler {name!r}; choose one of {', '.join(SCHEDULERS)}") from None
+        raise ValueError(f"unknown sampler {name!r}; "
+                         f"choose one of {', '.join(SCHEDULERS)}") from None
     return cls(**config)
 
 

@@ -1,0 +1,182 @@
+"""The autoencoder and VAE families: shapes, training, saving, config, capabilities."""
+
+import math
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from studio.models import build_model, config_from_dict, get_family
+from studio.models.vae import bernoulli_nll, gaussian_kl
+
+torch.set_num_threads(1)
+
+FAMILIES = ["autoencoder", "vae"]
+SHAPES = [(1, 28, 28), (3, 32, 32), (1, 64, 64)]
+SMALL = {"latent_dim": 8, "width": 8}
+METRICS = {"autoencoder": ["recon"], "vae": ["loss", "recon", "kl"]}
+
+
+def patterns(n, shape, seed=0):
+    """Smooth random stripes in [-1, 1]: learnable structure, unlike white noise."""
+    g = torch.Generator().manual_seed(seed)
+    c, h, w = shape
+    yy, xx = torch.meshgrid(torch.linspace(0, 1, h), torch.linspace(0, 1, w), indexing="ij")
+    f = torch.rand(n, c, 1, 1, 2, generator=g) * 6 + 1
+    phase = torch.rand(n, c, 1, 1, generator=g) * 6.28
+    return torch.sin(f[..., 0] * yy * 3 + f[..., 1] * xx * 2 + phase).clamp(-1, 1)
+
+
+def assert_close(a, b, atol=1e-6, rtol=1e-5):
+    # (torch.testing.assert_close imports torch.distributed: seconds per test session)
+    assert a.shape == b.shape and torch.allclose(a, b, atol=atol, rtol=rtol), (a - b).abs().max()
+
+
+def make(family, shape=(1, 28, 28), **options):
+    torch.manual_seed(0)
+    return build_model(family, {**SMALL, **options}, shape)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("family", FAMILIES)
+def test_shapes(family, shape):
+    model = make(family, shape)
+    x = patterns(5, shape)
+    z = model.encode(x)
+    assert z.shape == (5, 8)
+    assert model.decode(z).shape == (5, *shape)
+    assert model.reconstruct(x).shape == (5, *shape)
+    noise = model.sample_noise(3, torch.Generator().manual_seed(0))
+    assert noise.shape == (3, 8)
+    samples = model.sample(3, noise=noise)
+    assert samples.shape == (3, *shape) and samples.abs().max() <= 1
+    assert model.sample(2).shape == (2, *shape)
+    preview = model.preview(noise, x[:2])  # samples, then reconstructions
+    assert preview.shape == (5, *shape)
+    assert_close(preview[:3], samples)
+    assert_close(preview[3:], model.reconstruct(x[:2]))
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("family", FAMILIES)
+def test_train_step_returns_named_finite_metrics(family, shape):
+    model = make(family, shape)
+    metrics = model.train_step(patterns(4, shape), None, model.configure_optimizers(model.default_lr))
+    assert list(metrics) == METRICS[family]
+    for v in metrics.values():
+        assert v.shape == () and v.dtype == torch.float32 and not v.requires_grad and math.isfinite(v)
+    assert model.training  # train_step leaves the mode alone
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_group_norm_variant_trains(family):
+    model = make(family, (3, 32, 32), norm="group")
+    metrics = model.train_step(patterns(4, (3, 32, 32)), None, model.configure_optimizers(1e-3))
+    assert all(math.isfinite(v) for v in metrics.values())
+    assert model.sample(2).shape == (2, 3, 32, 32)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_bf16_autocast_step_is_finite(family):
+    model = make(family)
+    metrics = model.train_step(patterns(4, (1, 28, 28)), None, model.configure_optimizers(1e-3),
+                               lambda: torch.autocast("cpu", dtype=torch.bfloat16))
+    assert all(math.isfinite(v) for v in metrics.values())
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_loss_falls_on_a_tiny_dataset(family):
+    model = make(family, width=16)
+    data = patterns(64, (1, 28, 28))
+    optimizers = model.configure_optimizers(model.default_lr)
+    head = METRICS[family][0]
+    curve = [model.train_step(data[(i * 16) % 64:][:16], None, optimizers)[head].item() for i in range(40)]
+    # (the VAE's Bernoulli cross-entropy has a floor, the entropy of the grey levels)
+    assert sum(curve[-5:]) / 5 < (0.7 if family == "autoencoder" else 0.8) * sum(curve[:3]) / 3
+    before = model.evaluate(data)
+    assert set(before) == ({"mse"} if family == "autoencoder" else {"neg_elbo_nats", "recon", "kl"})
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("family", FAMILIES)
+def test_state_dict_round_trips_through_safetensors(family, shape, tmp_path):
+    model = make(family, shape)
+    optimizers = model.configure_optimizers(1e-3)
+    for _ in range(2):
+        model.train_step(patterns(8, shape), None, optimizers)
+    save_file(model.state_dict(), tmp_path / "w.safetensors")
+    fresh = make(family, shape)
+    fresh.load_state_dict(load_file(tmp_path / "w.safetensors"))
+    noise = model.sample_noise(4, torch.Generator().manual_seed(1))
+    assert torch.equal(model.sample(4, noise=noise), fresh.sample(4, noise=noise))
+    x = patterns(3, shape, seed=5)
+    assert torch.equal(model.encode(x), fresh.encode(x))
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_sampling_restores_train_mode(family):
+    model = make(family)
+    model.train()
+    model.sample(2)
+    model.preview(model.sample_noise(2), patterns(2, (1, 28, 28)))
+    assert model.training and model.encoder.training
+    model.eval()
+    model.sample(2)
+    assert not model.training and not model.decoder.training
+
+
+@pytest.mark.parametrize("bad", [{"latent_dim": 1}, {"latent_dim": 10_000}, {"width": 0},
+                                 {"norm": "layer"}, {"nonsense": 1}, {"latent_dim": "many"}])
+@pytest.mark.parametrize("family", FAMILIES)
+def test_config_rejects_bad_values(family, bad):
+    with pytest.raises(ValueError):
+        config_from_dict(get_family(family).Config, bad)
+
+
+def test_vae_config_rejects_negative_beta():
+    with pytest.raises(ValueError):
+        config_from_dict(get_family("vae").Config, {"beta": -1.0})
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_capabilities_and_presets(family):
+    cls = get_family(family)
+    caps = cls.capabilities
+    assert caps.encode and caps.decode and caps.sample and caps.reconstruct
+    assert not caps.denoise_step and not caps.class_conditional
+    assert make(family).capabilities.latent_dim == 8
+    assert set(cls.presets) == {"quick", "standard", "quality"}
+    for preset in cls.presets.values():
+        config_from_dict(cls.Config, {k: v for k, v in preset.items() if k not in ("steps", "batch_size")})
+
+
+def test_autoencoder_samples_from_the_fitted_latent_gaussian():
+    model = make("autoencoder", latent_momentum=1.0)  # the running fit is the last batch's
+    x = patterns(32, (1, 28, 28))
+    z = model.encoder(x).detach()  # the codes train_step sees (BN in train mode)
+    model.train_step(x, None, model.configure_optimizers(1e-3))
+    assert_close(model.latent_mean, z.mean(0), atol=1e-4, rtol=1e-4)
+    assert_close(model.latent_cov, torch.cov(z.T), atol=1e-4, rtol=1e-4)
+    noise = model.sample_noise(20000, torch.Generator().manual_seed(0))
+    latents = model._prior_latent(noise)
+    assert_close(latents.mean(0), model.latent_mean, atol=0.05 * z.std(), rtol=0)
+    assert_close(torch.cov(latents.T), model.latent_cov, atol=0.05 * z.var(), rtol=0.05)
+
+
+def test_vae_terms_match_the_formulas():
+    mu, logvar = torch.randn(4, 6), torch.randn(4, 6)
+    q = torch.distributions.Normal(mu, (0.5 * logvar).exp())
+    p = torch.distributions.Normal(torch.zeros(6), torch.ones(6))
+    assert_close(gaussian_kl(mu, logvar), torch.distributions.kl_divergence(q, p).sum(1))
+    logits, x = torch.randn(2, 1, 3, 3), torch.tensor([-1.0, 1.0]).view(2, 1, 1, 1).expand(2, 1, 3, 3)
+    expected = -torch.distributions.Bernoulli(logits=logits).log_prob((x + 1) / 2).flatten(1).sum(1)
+    assert_close(bernoulli_nll(logits, x), expected)
+
+
+def test_vae_evaluate_is_a_negative_elbo_in_nats():
+    model = make("vae")
+    result = model.evaluate(patterns(8, (1, 28, 28)))
+    assert result["neg_elbo_nats"] == pytest.approx(result["recon"] + result["kl"])
+    assert result["kl"] >= 0 and result["recon"] > 0
+    # decode() maps logits to [-1, 1] as 2σ(logit) − 1
+    assert model.decode(torch.zeros(1, 8)).abs().max() <= 1
