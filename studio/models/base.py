@@ -34,7 +34,7 @@ class Capabilities:
     exact_likelihood: bool = False
     class_conditional: bool = False
     samplers: tuple[str, ...] = ()  # names accepted by sample(sampler=...)
-    latent_dim: int | None = None
+    latent_dim: int | None = None  # set per instance (depends on the config)
 
 
 def param(default: Any, *, min: float | None = None, max: float | None = None,
@@ -110,7 +110,7 @@ class GenerativeModel(nn.Module):
         """One full update (forward, backward, optimizer step(s), EMA).
 
         Returns named scalar metrics as detached 0-d tensors; the first key is the
-        headline loss (``loss``)."""
+        headline curve (``recon``, ``loss``, ``d_loss``, ``eps_mse``...)."""
         raise NotImplementedError
 
     # --- generation ---------------------------------------------------------------
@@ -135,6 +135,13 @@ class GenerativeModel(nn.Module):
 
     def decode(self, z: Tensor) -> Tensor:
         raise NotImplementedError(f"{self.family} has no decoder")
+
+    def reconstruct(self, x: Tensor) -> Tensor:
+        return self.decode(self.encode(x))
+
+    # Families with ``denoise_step`` (diffusion) also provide ``predict_noise(x_t, t)`` and
+    # ``make_scheduler(sampler, steps, eta)``; the scheduler's ``step`` returns
+    # ``(prev_sample, pred_original_sample)`` so a viewer can drive the loop itself.
 
     @torch.no_grad()
     def evaluate(self, x: Tensor) -> dict[str, float]:
