@@ -1,4 +1,5 @@
-"""The command line: ``studio train | resume | sample | runs | datasets | families | bench | demo``.
+"""The command line: ``studio train | resume | sample | runs | datasets | families | bench | demo``;
+``studio`` alone opens the window.
 
 Option spellings are a contract shared with the GUI and user scripts. Bad input gives
 one line on stderr and exit code 2, and nothing is written."""
@@ -74,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("families", help="list model families, their capabilities and options")
 
     bench = sub.add_parser("bench", help="run a benchmark and print a table")
-    bench.add_argument("name", help="benchmark name: engine")
+    bench.add_argument("name", help="benchmark name: engine or ui")
     bench.add_argument("--json", action="store_true", help="also print one JSON object on the last line")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
     bench.add_argument("--families", help="comma-separated subset of families")
@@ -96,17 +97,29 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
+        if not argv:
+            return open_window()
         args = build_parser().parse_args(argv)
-        command = args.command or "demo"
-        if command == "demo" and not argv:
-            args = build_parser().parse_args(["demo"])
-        return COMMANDS[command](args)
+        if args.command is None:
+            raise UsageError("studio: choose a command (see 'studio --help'), or run 'studio' alone for the window")
+        return COMMANDS[args.command](args)
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def open_window() -> int:
+    """``studio`` alone: the desktop window (Qt is imported only here)."""
+    try:
+        from .qt.app import main as window_main
+    except ImportError as exc:
+        print(f"studio: cannot open the window ({exc}); install the GUI libraries with "
+              f"'bash scripts/setup.sh', or use the command line ('studio --help', 'studio demo')", file=sys.stderr)
+        return 1
+    return window_main([])
 
 
 def _bad_input(exc: Exception) -> UsageError:
@@ -264,7 +277,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .runs import default_runs_root
 
     run_dir = args.run_dir or str(default_runs_root() / f"demo-vae-{time.strftime('%Y%m%d-%H%M%S')}")
-    print("Generative Studio demo: training a VAE on fashion-mnist-5k (the window arrives in a later release).")
+    print("Generative Studio headless demo: training a VAE on fashion-mnist-5k ('studio' alone opens the window).")
     code = cmd_train(build_parser().parse_args(
         ["train", "--family", "vae", "--steps", str(args.steps), "--run-dir", run_dir, "--preview-every", "0"]))
     if code == 0:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 import json
 
-BENCHMARKS = {"engine": "studio.bench.engine"}
+BENCHMARKS = {"engine": "studio.bench.engine", "ui": "studio.bench.ui"}
 
 
 def run_benchmark(name: str, json_output: bool = False, **options) -> int:

@@ -22,7 +22,7 @@ def test_train_sample_resume_runs(tmp_path):
     run = tmp_path / "runs" / "vae1"
     code, out, err = run_cli("train", "--family", "vae", "--data", "fashion-mnist-5k", "--steps", "12",
                              "--batch-size", "16", "--seed", "0", "--device", "cpu", "--precision", "fp32",
-                             "--run-dir", run, "--checkpoint-every", "5")
+                             "--run-dir", run)
     assert code == 0, err
     assert "finished" in out and str(run) in out
     meta = json.loads((run / "run.json").read_text())

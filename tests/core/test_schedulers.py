@@ -118,9 +118,22 @@ def test_ddim_eta1_variance_is_ddpm_posterior_variance(kind):
     ddim, ddpm = DDIMScheduler(200, kind, eta=1.0), DDPMScheduler(200, kind)
     for t in range(1, 200):
         beta = ddpm.betas[t].item()
-        beta_tilde = (1 - ddpm.alphas_cumprod[t - 1].item()) / (1 - ddpm.alphas_cumprod[t].item()) * beta
+        a, a_prev = ddpm.alphas_cumprod[t].item(), ddpm.alphas_cumprod[t - 1].item()
+        beta_tilde = (1 - a_prev) / (1 - a) * beta
         assert ddim.variance(t) == pytest.approx(beta_tilde, rel=1e-6)
         assert ddpm.variance(t) == pytest.approx(beta_tilde, rel=1e-6)
+
+
+@pytest.mark.parametrize("clip", [False, True])
+def test_ddim_eta1_step_is_ddpm_step(clip):
+    """At full timesteps DDIM with η = 1 is ancestral DDPM (Song et al. 2021, §4.1)."""
+    ddim, ddpm = DDIMScheduler(100, "cosine", clip, eta=1.0), DDPMScheduler(100, "cosine", clip)
+    x0 = torch.randn(3, 1, 4, 4).clamp(-1, 1)
+    eps, z = torch.randn(3, 1, 4, 4), torch.randn(3, 1, 4, 4)
+    for t in [99, 60, 10, 0]:
+        x_t = ddpm.add_noise(x0, eps, t)  # so that ε is the exact noise and x̂_0 needs no clipping
+        torch.testing.assert_close(ddim.step(eps, t, x_t, noise=z).prev_sample,
+                                   ddpm.step(eps, t, x_t, noise=z).prev_sample)
 
 
 @pytest.mark.parametrize("cls,extra", [(DDPMScheduler, {}), (DDIMScheduler, {"eta": 0.7})])
@@ -141,7 +154,8 @@ def test_config_round_trip(cls, extra):
 
 def optimal_eps(m, s2, abar):
     """E[ε | x_t] for x_0 ~ N(m, s²): √(1−ᾱ)(x_t − √ᾱ m)/(ᾱ s² + 1 − ᾱ)."""
-    return lambda x, t: math.sqrt(1 - abar[t]) * (x - math.sqrt(abar[t]) * m) / (abar[t] * s2 + 1 - abar[t])
+    return lambda x, t: (math.sqrt(1 - abar[t]) * (x - math.sqrt(abar[t]) * m)
+                         / (abar[t] * s2 + 1 - abar[t]))
 
 
 @pytest.mark.parametrize("kind", ["linear", "cosine"])
@@ -155,7 +169,8 @@ def test_exact_eps_reproduces_gaussian(kind, sampler, steps, eta):
     0.234 at 100, 0.246 at 1000 on the linear schedule — discretisation error.)"""
     m, std, n = 0.3, 0.5, 4000
     kwargs = {"eta": eta} if eta is not None else {}
-    s = make_scheduler(sampler, num_train_timesteps=1000, beta_schedule=kind, clip_sample=False, **kwargs)
+    s = make_scheduler(sampler, num_train_timesteps=1000, beta_schedule=kind, clip_sample=False,
+                       **kwargs)
     s.set_timesteps(steps)
     eps_fn = optimal_eps(m, std ** 2, s.alphas_cumprod.tolist())
     g = torch.Generator().manual_seed(0)

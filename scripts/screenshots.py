@@ -1,0 +1,97 @@
+"""Screenshots of every page of the studio window, the Train page mid-training.
+
+    python scripts/screenshots.py OUT_DIR [--family vae] [--steps 300] [--batch-size 64]
+
+Runs offscreen unless a display is available (e.g. under Xvfb). Uses a temporary runs folder
+and temporary settings, so your own runs and preferences are untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", help="folder for the PNG files")
+    parser.add_argument("--family", default="vae")
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--at", type=float, default=0.7, help="grab the Train page at this fraction of the run")
+    parser.add_argument("--size", default="1440x900", help="window size WIDTHxHEIGHT")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    scratch = Path(tempfile.mkdtemp(prefix="studio-shots-"))
+    os.environ["STUDIO_RUNS_DIR"] = str(scratch / "runs")
+
+    from PySide6.QtCore import QSettings
+
+    from studio.qt.app import create_app
+    from studio.qt.main_window import MainWindow
+
+    app = create_app()
+    QSettings.setDefaultFormat(QSettings.IniFormat)
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(scratch / "settings"))
+
+    def wait_until(condition, timeout: float = 600.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise TimeoutError("the window did not get there in time")
+            app.processEvents()
+            time.sleep(0.02)
+
+    def settle(seconds: float = 0.5) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.02)
+
+    def grab(name: str) -> None:
+        settle()
+        path = out / f"{name}.png"
+        window.grab().save(str(path))
+        print(f"wrote {path}")
+
+    window = MainWindow(QSettings())
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    window.resize(width, height)
+    window.show()
+    train = window.train
+    wait_until(lambda: not train.setup.dataset.loading)
+    grab("train-ready")
+
+    train.setup.family.setCurrentText(args.family)
+    train.setup.training_form.editors["steps"].setValue(args.steps)
+    train.setup.training_form.editors["batch_size"].setValue(args.batch_size)
+    if train.setup.reason:
+        print(f"cannot start: {train.setup.reason}", file=sys.stderr)
+        return 1
+    train.start()
+    wait_until(lambda: train.controls.last is not None and train.controls.last.step >= args.at * args.steps)
+    grab("train")
+    wait_until(lambda: not train.busy)
+    grab("train-finished")
+
+    for page in ("latent", "diffusion"):
+        window.show_page(page)
+        grab(page)
+    window.show_page("runs")
+    wait_until(lambda: window.runs.row_paths())
+    window.runs.select(window.runs.row_paths()[0])
+    wait_until(lambda: window.runs.current is not None)
+    grab("runs")
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

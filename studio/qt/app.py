@@ -1,0 +1,60 @@
+"""``studio`` with no arguments: the window."""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+import sys
+
+ORGANIZATION = "GenerativeStudio"
+APPLICATION = "Generative Studio"
+
+
+def create_app(argv: list[str] | None = None):
+    """The QApplication (made once), named, themed and with its icon."""
+    from PySide6.QtWidgets import QApplication
+
+    from .theme import app_icon, apply_theme
+
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # headless: still runs (benchmarks, CI)
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(["studio", *(argv or [])])
+        app.setOrganizationName(ORGANIZATION)
+        app.setApplicationName(APPLICATION)
+        app.setApplicationDisplayName(APPLICATION)
+        app.setDesktopFileName("generative-studio")
+    app.setWindowIcon(app_icon())
+    apply_theme(app)
+    # the UI thread competes with the training thread for the GIL: ask for it back sooner
+    sys.setswitchinterval(0.002)
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Open the window; return the exit code once it is closed."""
+    from PySide6.QtCore import QThreadPool, QTimer
+
+    from .main_window import MainWindow
+
+    app = create_app(argv)
+    window = MainWindow()
+    window.show()
+    gc.freeze()  # start-up objects (Qt, torch, pyqtgraph) live on: keep them out of full collections
+    # Ctrl-C in the terminal closes the window like its close button (the job stops with a checkpoint);
+    # the timer gives Python a moment now and then to notice the signal
+    previous = signal.signal(signal.SIGINT, lambda *_: window.close())
+    wake = QTimer(interval=250)
+    wake.timeout.connect(lambda: None)
+    wake.start()
+    code = app.exec()
+    window.shutdown()  # a job still running (quit from elsewhere) stops with a checkpoint
+    QThreadPool.globalInstance().waitForDone()
+    signal.signal(signal.SIGINT, previous)
+    return int(code)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,189 @@
+"""The studio window: a sidebar of pages (Train, Latent explorer, Diffusion viewer, Runs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QSize, Qt, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QStackedWidget,
+                               QStatusBar, QVBoxLayout, QWidget)
+
+from . import theme
+from .panels.coming_soon import ComingSoonPanel
+from .panels.runs import RunsPanel
+from .panels.train import TrainPanel
+
+PAGES = [("train", "✦   Train"), ("latent", "◎   Latent explorer"), ("diffusion", "≋   Diffusion viewer"),
+         ("runs", "▤   Runs")]
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: QSettings | None = None):
+        super().__init__()
+        self.settings = settings if settings is not None else QSettings()
+        self._close_when_stopped = False
+        self.setWindowTitle("Generative Studio")
+        self.setWindowIcon(theme.app_icon())
+        self.setAcceptDrops(True)
+
+        self.train = TrainPanel()
+        self.runs = RunsPanel()
+        self.pages = {
+            "train": self.train,
+            "latent": ComingSoonPanel("◎", "Latent explorer", "Open a trained autoencoder or VAE, see its dataset "
+                                      "as a map, and drag a point to watch the decoded image change."),
+            "diffusion": ComingSoonPanel("≋", "Diffusion viewer", "Step through a diffusion model's denoising: the "
+                                         "noisy image, its guess of the clean image and the noise, at every step — "
+                                         "and branch off from any step."),
+            "runs": self.runs,
+        }
+        self.stack = QStackedWidget()
+        for page in self.pages.values():
+            self.stack.addWidget(page)
+        self.sidebar = QListWidget(objectName="sidebar")
+        for key, text in PAGES:
+            item = QListWidgetItem(text)
+            item.setData(Qt.UserRole, key)
+            item.setSizeHint(QSize(0, 40))
+            self.sidebar.addItem(item)
+        self.sidebar.setFixedWidth(210)
+        brand_icon = QLabel()
+        brand_icon.setPixmap(self.windowIcon().pixmap(30, 30))
+        brand = QHBoxLayout()
+        brand.setContentsMargins(16, 16, 8, 10)
+        brand.addWidget(brand_icon)
+        brand.addWidget(QLabel("Generative Studio", objectName="brand"), 1)
+        side = QWidget(objectName="sidebarBox")
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.setSpacing(0)
+        side_layout.addLayout(brand)
+        side_layout.addWidget(self.sidebar, 1)
+        side_layout.addWidget(_about_line())
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(side)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self.status = QLabel("Drop a folder of images anywhere on the window to train on it.")
+        bar = QStatusBar()
+        bar.addWidget(self.status, 1)
+        self.setStatusBar(bar)
+
+        self.sidebar.currentRowChanged.connect(self._on_sidebar_current_row_changed)
+        self.train.run_started.connect(self._on_train_run_started)
+        self.train.run_ended.connect(self._on_train_run_ended)
+        self.train.status_posted.connect(self._on_train_status_posted)
+        self.runs.resume_requested.connect(self._on_runs_resume_requested)
+        for i, (key, _) in enumerate(PAGES):
+            QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self, activated=self._on_page_shortcut_activated).setProperty(
+                "page", key)
+        QShortcut(QKeySequence("F5"), self, activated=self.runs.refresh)
+        QShortcut(QKeySequence.Quit, self, activated=self.close)
+        self.restore_settings()
+
+    # --- pages --------------------------------------------------------------------------
+    def show_page(self, key: str) -> None:
+        self.sidebar.setCurrentRow([k for k, _ in PAGES].index(key))
+
+    @property
+    def page(self) -> str:
+        return PAGES[self.sidebar.currentRow()][0]
+
+    @Slot(int)
+    def _on_sidebar_current_row_changed(self, row: int) -> None:
+        key = PAGES[row][0]
+        self.stack.setCurrentWidget(self.pages[key])
+        if key == "runs":
+            self.runs.refresh()
+
+    @Slot()
+    def _on_page_shortcut_activated(self) -> None:
+        self.show_page(self.sender().property("page"))
+
+    # --- training <-> runs ----------------------------------------------------------------------
+    @Slot(str)
+    def _on_train_run_started(self, path: str) -> None:
+        self.runs.set_training_run(path)
+
+    @Slot(str, str)
+    def _on_train_run_ended(self, path: str, status: str) -> None:
+        self.runs.set_training_run(None)
+        if self.page == "runs":
+            self.runs.refresh()
+        if self._close_when_stopped:
+            self.close()
+
+    @Slot(str)
+    def _on_train_status_posted(self, message: str) -> None:
+        self.status.setText(message)
+
+    @Slot(str, int)
+    def _on_runs_resume_requested(self, path: str, extra_steps: int) -> None:
+        if self.train.resume_run(path, extra_steps):
+            self.show_page("train")
+
+    # --- drag and drop a folder -----------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        if _dropped_folder(event.mimeData()) and not self.train.busy:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        folder = _dropped_folder(event.mimeData())
+        if folder and not self.train.busy:
+            self.show_page("train")
+            self.train.setup.dataset.set_folder(folder)
+            event.acceptProposedAction()
+
+    # --- settings and closing ----------------------------------------------------------------------
+    def restore_settings(self) -> None:
+        s = self.settings
+        geometry = s.value("window/geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1380, 860)
+        self.train.restore_settings(s)
+        page = s.value("window/page", "train")
+        self.show_page(page if page in self.pages else "train")
+
+    def save_settings(self) -> None:
+        s = self.settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/page", self.page)
+        self.train.save_settings(s)
+        s.sync()
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        """Closing while training stops the job first (it saves a checkpoint), then closes."""
+        if self.train.busy:
+            self._close_when_stopped = True
+            self.train.stop()
+            self.status.setText("Saving a checkpoint before closing…")
+            event.ignore()
+            return
+        self.save_settings()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Last resort when the app quits by other means: stop and wait for the job."""
+        self.train.shutdown()
+
+
+def _about_line() -> QLabel:
+    """Version and compute device at the foot of the sidebar."""
+    from .. import __version__
+    from ..engine.devices import resolve_device
+
+    line = QLabel(f"v{__version__}  ·  trains on {resolve_device('auto').type.upper()}")
+    line.setProperty("role", "muted")
+    line.setContentsMargins(18, 8, 8, 12)
+    return line
+
+
+def _dropped_folder(mime) -> str | None:
+    for url in mime.urls() if mime.hasUrls() else []:
+        if url.isLocalFile() and Path(url.toLocalFile()).is_dir():
+            return url.toLocalFile()
+    return None

@@ -1,0 +1,1 @@
+"""The window's pages: train, runs, and placeholders for what comes next."""

@@ -1,0 +1,292 @@
+"""The Train page: set up a run on the left, watch it learn on the right.
+
+The job runs in a ``TrainSession`` (a QThread); its signals arrive here, in ``@Slot``
+methods on the GUI thread, and each does a few cheap widget updates.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QSplitter, QVBoxLayout, QWidget
+
+from ...engine import Progress, TrainJob, TrainSpec
+from ...runs import default_runs_root
+from ..run_history import RunHistory, preview_note, read_run_history
+from ..tasks import BackgroundTask
+from ..widgets.cards import card
+from ..widgets.image_view import PreviewStrip
+from ..widgets.metrics_plot import MetricsPlot
+from ..widgets.train_controls import TrainControls
+from ..worker import TrainSession, training_threads
+from .train_setup import TrainSetup
+
+
+def new_run_dir(spec: TrainSpec) -> Path:
+    """RUNS_ROOT/<family>-<data>-<date-time>, never an existing folder."""
+    data = Path(spec.data[len("folder:"):]).name if spec.data.startswith("folder:") else spec.data
+    data = re.sub(r"[^A-Za-z0-9_-]+", "-", data).strip("-") or "data"
+    base = default_runs_root() / f"{spec.family}-{data}-{time.strftime('%Y%m%d-%H%M%S')}"
+    path, n = base, 2
+    while path.exists():
+        path, n = base.with_name(f"{base.name}-{n}"), n + 1
+    return path
+
+
+class TrainPanel(QWidget):
+    run_started = Signal(str)  # run folder
+    run_ended = Signal(str, str)  # run folder, final status
+    status_posted = Signal(str)  # a line for the status bar
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session: TrainSession | None = None
+        self.threads = training_threads()  # torch threads of the job (``studio bench ui`` measures the choice)
+        self._history_task = BackgroundTask(self)
+        self._history_task.succeeded.connect(self._on_history_task_succeeded)
+        self._history_task.failed.connect(self._on_history_task_failed)
+        self._failed = False
+
+        self.setup = TrainSetup()
+        self.controls = TrainControls()
+        self.plot = MetricsPlot()
+        self.previews = PreviewStrip("Samples from the model appear here while it learns.")
+
+        scroll = QScrollArea(widgetResizable=True)
+        scroll.setWidget(self.setup)
+        scroll.setFixedWidth(372)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        views = QSplitter(Qt.Horizontal)
+        views.addWidget(card("Learning curves", self.plot))
+        views.addWidget(card("Samples", self.previews))
+        views.setSizes([560, 560])
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.setSpacing(12)
+        right_layout.addWidget(card("", self.controls, margins=16))
+        right_layout.addWidget(views, 1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(16, 16, 16, 12)
+        layout.setSpacing(16)
+        layout.addWidget(scroll)
+        layout.addWidget(right, 1)
+        self.splitter, self.setup_area = views, scroll
+
+        self.controls.start_button.clicked.connect(self._on_start_clicked)
+        self.controls.pause_button.clicked.connect(self._on_pause_clicked)
+        self.controls.stop_button.clicked.connect(self._on_stop_clicked)
+        self.controls.settings_button.toggled.connect(self._on_settings_toggled)
+        self.setup.changed.connect(self._on_setup_changed)
+        self._shortcuts = {}
+        for keys, slot in ((("Ctrl+Return", "Ctrl+Enter"), self._on_start_clicked),
+                           (("Space",), self._on_pause_clicked), (("Esc", "Ctrl+."), self._on_stop_clicked)):
+            for key in keys:
+                shortcut = QShortcut(QKeySequence(key), self, context=Qt.WindowShortcut)
+                shortcut.activated.connect(slot)
+                self._shortcuts[key] = shortcut
+        self._set_state("idle")
+
+    # --- state ----------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self.session is not None
+
+    def _set_state(self, state: str) -> None:
+        self.state = state
+        self.controls.set_state(state if state != "idle" or not self.setup.reason else "blocked")
+        self.setup.setEnabled(state == "idle")
+        for key in ("Space", "Esc", "Ctrl+."):
+            self._shortcuts[key].setEnabled(state in ("running", "paused"))
+        if state == "idle":
+            self._show_reason()
+
+    def _show_reason(self) -> None:
+        reason = self.setup.reason
+        if reason and not self._failed:
+            self.controls.set_message(reason, "warning" if not reason.startswith("Loading") else "muted")
+        elif not self._failed and not self.controls.message.text():
+            self.controls.set_message("Ready. Press Start (Ctrl+Enter) to train a new run.")
+
+    # --- actions ----------------------------------------------------------------------------
+    def start(self) -> bool:
+        """Start a new run from the form; False when Start is not possible now."""
+        if self.busy or self.setup.validate():
+            return False
+        spec = self.setup.spec()
+        make_job = functools.partial(TrainJob.create, spec, new_run_dir(spec), command=["studio", "(window)"])
+        self.plot.clear()
+        self.previews.clear()
+        self.previews.set_note(preview_note(spec.family))
+        self._launch(make_job)
+        return True
+
+    def resume_run(self, path: str, extra_steps: int) -> bool:
+        """Continue a run for ``extra_steps`` more steps, its history shown first."""
+        if self.busy:
+            return False
+        self.session = TrainSession(functools.partial(TrainJob.resume, path, extra_steps), self.threads, parent=self)
+        self._set_state("opening")
+        self.controls.set_message(f"Opening {Path(path).name}…")
+        self._history_task.submit(functools.partial(read_run_history, path, up_to_checkpoint=True))
+        return True
+
+    def toggle_pause(self) -> None:
+        if self.state == "running":
+            self.session.control.pause()
+            self._set_state("paused")
+            self.controls.set_message("Pausing after this step…")
+        elif self.state == "paused":
+            self.session.control.resume()
+            self._set_state("running")
+            self.controls.set_message("Training…")
+
+    def stop(self) -> None:
+        if self.session is None:
+            return
+        if not self.session.running:  # a resume still reading its history
+            self._history_task.cancel()
+            self._end("stopped")
+            return
+        self.session.stop()
+        self._set_state("stopping")
+        self.controls.set_message("Stopping after this step and saving a checkpoint…")
+
+    def shutdown(self, timeout_ms: int = -1) -> None:
+        """Stop and wait for the job (window closing, app quitting)."""
+        if self.session is not None:
+            self.session.stop()
+            self.session.wait(timeout_ms)
+
+    def _launch(self, make_job=None) -> None:
+        self._failed = False
+        if self.session is None:
+            self.session = TrainSession(make_job, self.threads, parent=self)
+        worker = self.session.worker
+        worker.run_opened.connect(self._on_worker_run_opened)
+        worker.progressed.connect(self._on_worker_progressed)
+        worker.metrics_reported.connect(self._on_worker_metrics_reported)
+        worker.preview_ready.connect(self._on_worker_preview_ready)
+        worker.status_changed.connect(self._on_worker_status_changed)
+        worker.errored.connect(self._on_worker_errored)
+        worker.finished.connect(self._on_worker_finished)
+        self._set_state("running")
+        self.controls.set_message("Preparing the images and the model…")
+        self.controls.headline.setText("Starting…")
+        self.controls.detail.setText("")
+        self.controls.bar.setValue(0)
+        self.controls.last = None
+        self.controls.settings_button.setChecked(False)
+        self.session.start()
+
+    def _end(self, status: str) -> None:
+        session, self.session = self.session, None
+        if session.running:
+            session.wait()
+        path = session.run_path or ""
+        session.deleteLater()
+        self.controls.settings_button.setChecked(True)
+        self._set_state("idle")
+        self.run_ended.emit(path, status)
+
+    # --- worker signals (GUI thread) ---------------------------------------------------------------
+    @Slot(str)
+    def _on_worker_run_opened(self, path: str) -> None:
+        self.run_started.emit(path)
+
+    @Slot(object)
+    def _on_worker_progressed(self, progress: Progress) -> None:
+        self.controls.show_progress(progress)
+        self.plot.last_step = progress.total
+
+    @Slot(list)
+    def _on_worker_metrics_reported(self, records: list) -> None:
+        self.plot.add_records(records)
+
+    @Slot(int, object)
+    def _on_worker_preview_ready(self, step: int, grid: np.ndarray) -> None:
+        self.previews.add(step, grid)
+
+    @Slot(str)
+    def _on_worker_status_changed(self, message: str) -> None:
+        if not self._failed:
+            self.controls.set_message(message[:1].upper() + message[1:])
+        self.status_posted.emit(message)
+
+    @Slot(str)
+    def _on_worker_errored(self, message: str) -> None:
+        self._failed = True
+        self.controls.set_message(message[:1].upper() + message[1:], "error")
+        self.status_posted.emit(message)
+
+    @Slot(str)
+    def _on_worker_finished(self, status: str) -> None:
+        self.controls.show_outcome(status)
+        if status == "diverged":  # the engine's last status line says what to do about it
+            self.controls.set_message(self.controls.message.text(), "warning")
+        self.plot.redraw()
+        self._end(status)
+
+    # --- history for a resume ----------------------------------------------------------------------
+    @Slot(object)
+    def _on_history_task_succeeded(self, history: RunHistory) -> None:
+        self.setup.show_spec(history.run.meta.get("spec", {}) | {"family": history.run.family})
+        self.plot.set_history(history.records)
+        self.previews.set_history(history.previews)
+        self.previews.set_note(preview_note(history.run.family))
+        self._launch()
+
+    @Slot(str)
+    def _on_history_task_failed(self, message: str) -> None:
+        self.plot.clear()
+        self.previews.clear()
+        self._launch()
+
+    # --- buttons and shortcuts ------------------------------------------------------------------------
+    @Slot()
+    def _on_start_clicked(self) -> None:
+        if self.isVisible() or self.sender() is self.controls.start_button:
+            self.start()
+
+    @Slot()
+    def _on_pause_clicked(self) -> None:
+        self.toggle_pause()
+
+    @Slot()
+    def _on_stop_clicked(self) -> None:
+        self.stop()
+
+    @Slot(bool)
+    def _on_settings_toggled(self, shown: bool) -> None:
+        self.setup_area.setVisible(shown)
+
+    @Slot()
+    def _on_setup_changed(self) -> None:
+        if self.state == "idle":
+            self._failed = False
+            self.controls.set_message("")
+            self._set_state("idle")
+
+    # --- settings ---------------------------------------------------------------------------------------
+    def save_settings(self, settings: QSettings) -> None:
+        self.setup.save_settings(settings)
+        smoothing, log_y, wall_time = self.plot.options()
+        settings.setValue("plot/smoothing", smoothing)
+        settings.setValue("plot/log_y", log_y)
+        settings.setValue("plot/wall_time", wall_time)
+        settings.setValue("train/splitter", self.splitter.saveState())
+
+    def restore_settings(self, settings: QSettings) -> None:
+        self.setup.restore_settings(settings)
+        self.plot.set_options(float(settings.value("plot/smoothing", 0.6)),
+                              settings.value("plot/log_y", False, type=bool),
+                              settings.value("plot/wall_time", False, type=bool))
+        state = settings.value("train/splitter")
+        if state is not None:
+            self.splitter.restoreState(state)

@@ -1,0 +1,302 @@
+"""What to train: dataset, family, preset, hyperparameters, device and precision.
+
+The forms are generated from the family's Config; every change is validated with the
+core's own checks, and the first problem becomes ``reason`` (Start stays disabled).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import QSettings, Signal, Slot
+from PySide6.QtWidgets import QComboBox, QFormLayout, QVBoxLayout, QWidget
+
+from ...engine import TrainSpec
+from ..tasks import for_window
+from ..widgets.cards import card, label
+from ..widgets.dataset_picker import DatasetPicker
+from ..widgets.param_form import LABEL_WIDTH, FieldSpec, ParamForm, fields_of
+
+PRESETS = ("quick", "standard", "quality")
+CUSTOM = "custom"
+TRAINING_FIELDS = [  # names match TrainSpec; ranges are the core's (it reports violations)
+    FieldSpec("steps", 2000, 1, None, help="optimizer steps to train", label="Steps"),
+    FieldSpec("batch_size", 128, 1, None, help="images per step", label="Batch size"),
+    FieldSpec("lr", 1e-3, 0.0, 1.0, help="learning rate of the optimizer", label="Learning rate"),
+    FieldSpec("seed", 0, 0, None, help="random seed: same seed and settings give the same run", label="Seed"),
+]
+
+
+def available_families() -> list[str]:
+    """Family names whose module imports here (a family still being written is skipped)."""
+    from ...models import family_names, get_family
+
+    names = []
+    for name in family_names():
+        try:
+            get_family(name)
+            names.append(name)
+        except Exception:
+            continue
+    return names
+
+
+def preview_every(family_cls, steps: int) -> int:
+    """About ten previews per run, never more often than the family suggests."""
+    return max(1, min(family_cls.preview_every, steps // 10))
+
+
+class TrainSetup(QWidget):
+    changed = Signal()  # any choice changed; ``reason`` is up to date
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        from ...engine.devices import available_devices, default_precision, resolve_device
+
+        self.reason: str | None = "Loading the dataset…"
+        self.preview_interval: int | None = None  # steps between previews; None: about ten per run
+        self._saved_forms: dict[str, dict] = {}
+        self.dataset = DatasetPicker()
+        self.family = QComboBox()
+        self.family.addItems(available_families())
+        self.family.setToolTip("The kind of generative model to train")
+        self.preset = QComboBox()
+        self.preset.addItems([*PRESETS, CUSTOM])
+        self.preset.setCurrentText("standard")
+        self.preset.setToolTip("Quick: a first look in minutes · Standard: good results · Quality: slower, better")
+        self.training_form = ParamForm(TRAINING_FIELDS)
+        self.model_form: ParamForm | None = None
+        self._form_family = ""
+        self.device = QComboBox()
+        auto = resolve_device("auto").type
+        self.device.addItem(f"Automatic ({auto})", "auto")
+        for name in available_devices():
+            self.device.addItem(name.upper() if name != "cpu" else "CPU", name)
+        self.precision = QComboBox()
+        self.precision.addItem(f"Automatic ({default_precision(resolve_device('auto'))} here)", "auto")
+        self.precision.addItem("fp32 (full precision)", "fp32")
+        self.precision.addItem("bf16 (fast on recent GPUs and CPUs with AMX)", "bf16")
+        self.precision.setToolTip("bf16 halves memory traffic; on CPUs without AMX / AVX-512-BF16 it is "
+                                  "emulated and much slower, so Automatic picks fp32 there")
+
+        choose = QFormLayout()
+        choose.setContentsMargins(0, 0, 0, 0)
+        for text, widget in (("Family", self.family), ("Preset", self.preset)):
+            choose.addRow(label(text), widget)
+            choose.labelForField(widget).setMinimumWidth(LABEL_WIDTH)
+        self._model_box = QVBoxLayout()
+        self._model_box.setContentsMargins(0, 0, 0, 0)
+        model = QWidget()
+        model_layout = QVBoxLayout(model)
+        model_layout.setContentsMargins(0, 0, 0, 0)
+        model_layout.addLayout(choose)
+        model_layout.addWidget(self.training_form)
+        model_layout.addWidget(label("MODEL OPTIONS", "section"))
+        model_layout.addLayout(self._model_box)
+        hardware = QWidget()
+        hardware_layout = QFormLayout(hardware)
+        hardware_layout.setContentsMargins(0, 0, 0, 0)
+        for text, widget in (("Device", self.device), ("Precision", self.precision)):
+            hardware_layout.addRow(label(text), widget)
+            hardware_layout.labelForField(widget).setMinimumWidth(LABEL_WIDTH)
+            widget.setMinimumWidth(80)
+        for combo in (self.dataset.combo, self.dataset.resolution, self.family, self.preset, self.device,
+                      self.precision):
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(12)
+        layout.addWidget(card("Images", self.dataset))
+        layout.addWidget(card("Model", model))
+        layout.addWidget(card("Hardware", hardware))
+        layout.addStretch(1)
+
+        self.dataset.changed.connect(self._on_anything_changed)
+        self.dataset.loaded.connect(self._on_anything_changed)
+        self.family.currentIndexChanged.connect(self._on_family_changed)
+        self.preset.currentIndexChanged.connect(self._on_preset_changed)
+        self.training_form.changed.connect(self._on_form_changed)
+        self.device.currentIndexChanged.connect(self._on_anything_changed)
+        self.precision.currentIndexChanged.connect(self._on_anything_changed)
+        self._build_model_form()
+
+    # --- the family's form ----------------------------------------------------------------
+    @property
+    def family_name(self) -> str:
+        return self.family.currentText()
+
+    def family_class(self):
+        from ...models import get_family
+
+        return get_family(self.family_name)
+
+    def _build_model_form(self, values: dict[str, Any] | None = None) -> None:
+        """A fresh form for the current family, filled with ``values``, else the values last
+        used with this family, else its preset."""
+        if self.model_form is not None:
+            if self._form_family:
+                self._saved_forms[self._form_family] = self.form_values()
+            self._model_box.removeWidget(self.model_form)
+            self.model_form.hide()
+            self.model_form.deleteLater()
+        self._form_family = self.family_name
+        self.model_form = ParamForm(fields_of(self.family_class().Config))
+        self.model_form.changed.connect(self._on_form_changed)
+        self._model_box.addWidget(self.model_form)
+        values = values or self._saved_forms.get(self.family_name)
+        if values:
+            self._set_forms(values)
+            self._match_preset()
+            self.validate()
+        else:
+            self._apply_preset(self.preset.currentText() if self.preset.currentText() != CUSTOM else "standard")
+
+    def preset_values(self, preset: str) -> dict[str, Any]:
+        """Every form field for a preset: family defaults overlaid with the preset's changes."""
+        family = self.family_class()
+        values = {"steps": family.default_steps, "batch_size": family.default_batch_size,
+                  "lr": family.default_lr, "seed": self.training_form.values()["seed"]}
+        values.update({f.name: f.default for f in fields_of(family.Config)})
+        values.update(family.presets.get(preset, {}))
+        return values
+
+    def _apply_preset(self, preset: str) -> None:
+        self._set_forms(self.preset_values(preset))
+        self.preset.blockSignals(True)
+        self.preset.setCurrentText(preset)
+        self.preset.blockSignals(False)
+        self.validate()
+
+    def _set_forms(self, values: dict[str, Any]) -> None:
+        for form in (self.training_form, self.model_form):
+            form.blockSignals(True)
+            form.set_values({k: v for k, v in values.items() if k in form.editors})
+            form.blockSignals(False)
+
+    def form_values(self) -> dict[str, Any]:
+        return {**self.training_form.values(), **self.model_form.values()}
+
+    def _match_preset(self) -> None:
+        """Show the preset the fields still equal, or "custom"."""
+        values = self.form_values()
+        match = next((p for p in PRESETS if self.preset_values(p) == values), CUSTOM)
+        self.preset.blockSignals(True)
+        self.preset.setCurrentText(match)
+        self.preset.blockSignals(False)
+
+    # --- the spec and its validation ---------------------------------------------------------
+    def spec(self) -> TrainSpec:
+        t = self.training_form.values()
+        preset = self.preset.currentText()
+        previews = self.preview_interval or preview_every(self.family_class(), max(1, t["steps"]))
+        return TrainSpec(family=self.family_name, data=self.dataset.spec, steps=t["steps"], batch_size=t["batch_size"],
+                         lr=t["lr"], seed=t["seed"], device=self.device.currentData(),
+                         precision=self.precision.currentData(), preset=None if preset == CUSTOM else preset,
+                         options=self.model_form.values(), data_options=self.dataset.data_options(),
+                         preview_every=previews)
+
+    def validate(self) -> str | None:
+        """Mark invalid fields with their reason; return the first reason Start is blocked, or None."""
+        from ...engine.trainer import SUPPORTED_RESOLUTIONS
+        from ...models import config_from_dict
+
+        config = self.family_class().Config
+        model_errors = {}
+        for name, value in self.model_form.values().items():
+            try:
+                config_from_dict(config, {name: value})
+            except ValueError as exc:
+                model_errors[name] = str(exc)
+        training_errors, spec_error = {}, None
+        try:
+            self.spec().resolved()
+        except ValueError as exc:
+            spec_error = for_window(str(exc))
+            field = next((f.name for f in TRAINING_FIELDS if spec_error.startswith(f.label)), None)
+            if field:
+                training_errors[field] = spec_error
+        self.training_form.set_errors(training_errors)
+        self.model_form.set_errors(model_errors)
+
+        summary = self.dataset.summary
+        if self.dataset.error:
+            reason = f"The images can't be used: {self.dataset.error}"
+        elif self.dataset.loading:
+            reason = "Loading the images…"
+        elif summary.info["resolution"] not in SUPPORTED_RESOLUTIONS:
+            size = summary.info["resolution"]
+            reason = (f"The images are {size}×{size} px; choose a size of "
+                      f"{', '.join(map(str, SUPPORTED_RESOLUTIONS))} px under Images")
+        else:
+            reason = next(iter(model_errors.values()), None) or spec_error
+        self.reason = reason
+        return reason
+
+    # --- settings ------------------------------------------------------------------------------
+    def save_settings(self, settings: QSettings) -> None:
+        self._saved_forms[self.family_name] = self.form_values()
+        settings.setValue("train/family", self.family_name)
+        settings.setValue("train/preset", self.preset.currentText())
+        settings.setValue("train/forms", json.dumps(self._saved_forms))
+        settings.setValue("train/dataset", self.dataset.spec)
+        settings.setValue("train/data_options", json.dumps(self.dataset.data_options()))
+        settings.setValue("train/recent_folders", json.dumps(self.dataset.recent_folders))
+        settings.setValue("train/device", self.device.currentData())
+        settings.setValue("train/precision", self.precision.currentData())
+
+    def restore_settings(self, settings: QSettings) -> None:
+        def load(key: str, default):
+            try:
+                return json.loads(settings.value(key, "") or "null") or default
+            except (ValueError, TypeError):
+                return default
+
+        self._saved_forms, self._form_family = load("train/forms", {}), ""  # drop the start-up form
+        self.dataset.recent_folders = load("train/recent_folders", [])
+        for combo, key in ((self.device, "train/device"), (self.precision, "train/precision")):
+            index = combo.findData(settings.value(key, "auto"))
+            combo.setCurrentIndex(max(0, index))
+        family = settings.value("train/family", "vae")
+        self.preset.blockSignals(True)
+        self.preset.setCurrentText(settings.value("train/preset", "standard"))
+        self.preset.blockSignals(False)
+        self._select_family(family)
+        self.dataset.set_choice(settings.value("train/dataset", "fashion-mnist-5k"), load("train/data_options", {}))
+
+    def show_spec(self, spec: dict) -> None:
+        """Fill the fields from a run's stored spec (when resuming it)."""
+        values = {**spec.get("options", {}), "steps": spec.get("steps"), "batch_size": spec.get("batch_size"),
+                  "lr": spec.get("lr"), "seed": spec.get("seed", 0)}
+        self._select_family(spec["family"], {k: v for k, v in values.items() if v is not None})
+        self.dataset.set_choice(spec.get("data", ""), spec.get("data_options", {}))
+
+    def _select_family(self, family: str, values: dict[str, Any] | None = None) -> None:
+        if self.family.findText(family) >= 0:
+            self.family.blockSignals(True)
+            self.family.setCurrentText(family)
+            self.family.blockSignals(False)
+        self._build_model_form(values)
+
+    # --- reactions --------------------------------------------------------------------------------
+    @Slot()
+    def _on_family_changed(self) -> None:
+        self._build_model_form()
+        self._on_anything_changed()
+
+    @Slot()
+    def _on_preset_changed(self) -> None:
+        if self.preset.currentText() != CUSTOM:
+            self._apply_preset(self.preset.currentText())
+            self._on_anything_changed()
+
+    @Slot()
+    def _on_form_changed(self) -> None:
+        self._match_preset()
+        self._on_anything_changed()
+
+    @Slot()
+    def _on_anything_changed(self) -> None:
+        self.validate()
+        self.changed.emit()

@@ -1,0 +1,1 @@
+"""Reusable widgets: image grids, loss curves, generated forms, the dataset picker."""

@@ -1,0 +1,380 @@
+"""Loss curves: one small plot per metric, raw (faint) and debiased-EMA smoothed (bold).
+
+Curves are created once and fed with ``setData`` from growing numpy buffers; a timer
+redraws only what changed, one plot per tick at ``REDRAW_HZ``, so each UI event stays a few
+milliseconds, and a 100k-step run stays light (peak downsampling + clip to view do the rest).
+``test/NAME`` metrics (held-out, at checkpoints) are dots on NAME's plot when it exists.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
+
+from .. import theme
+
+REDRAW_HZ = 10  # plot updates per second, one plot each: every plot refreshes at REDRAW_HZ / plots
+TEST_PREFIX = "test/"
+
+
+def debiased_ema(values: np.ndarray, weight: float) -> np.ndarray:
+    """TensorBoard's smoothing: ema_t = w·ema_{t-1} + (1-w)·x_t from ema_0 = 0, shown as
+    ema_t / (1 - w^t) so the first points are not pulled towards zero."""
+    out = np.empty(len(values))
+    ema = 0.0
+    for t, x in enumerate(values.tolist(), 1):
+        ema = weight * ema + (1 - weight) * x
+        out[t - 1] = ema / (1 - weight ** t)
+    return out
+
+
+def roomy_range(lo: float, hi: float, current: tuple[float, float], below: float, above: float,
+                fill: float) -> tuple[float, float] | None:
+    """A view range for data in [lo, hi], or None to keep ``current``: kept while the data
+    stays inside it and spans at least ``fill`` of it, else the data's span widened by
+    ``below`` / ``above`` of it. Axes then change rarely, and their labels are costly to redo."""
+    if hi <= lo:  # a single value: give it a span of its own
+        half = max(abs(hi), 1e-12) * 0.05
+        lo, hi = lo - half, hi + half
+    span = hi - lo
+    c0, c1 = current
+    if c0 <= lo and hi <= c1 and span >= fill * (c1 - c0):
+        return None
+    return lo - below * span, hi + above * span
+
+
+class Series:
+    """One metric's points in amortised-growth buffers, smoothed as they arrive."""
+
+    def __init__(self, weight: float):
+        self.n, self.weight = 0, weight
+        self._ema, self._buffers = 0.0, np.zeros((4, 256))  # steps, times, values, smoothed
+
+    steps = property(lambda self: self._buffers[0, :self.n])
+    times = property(lambda self: self._buffers[1, :self.n])
+    values = property(lambda self: self._buffers[2, :self.n])
+    smoothed = property(lambda self: self._buffers[3, :self.n])
+
+    def extend(self, points: list[tuple[float, float, float]]) -> None:
+        if self.n + len(points) > self._buffers.shape[1]:
+            grown = np.zeros((4, max(2 * self._buffers.shape[1], self.n + len(points))))
+            grown[:, :self.n] = self._buffers[:, :self.n]
+            self._buffers = grown
+        w, b = self.weight, self._buffers
+        for step, seconds, value in points:
+            self._ema = w * self._ema + (1 - w) * value
+            b[:3, self.n] = step, seconds, value
+            self.n += 1
+            b[3, self.n - 1] = self._ema / (1 - w ** self.n)
+
+    def set_weight(self, weight: float) -> None:
+        self.weight = weight
+        if self.n:
+            self._buffers[3, :self.n] = debiased_ema(self.values, weight)
+            self._ema = self._buffers[3, self.n - 1] * (1 - weight ** self.n)
+
+
+class _Axis(pg.AxisItem):
+    """Steps as 12,000 / 1.2M, or wall time as m:ss / h:mm:ss."""
+
+    wall_time = False
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph API)
+        if self.wall_time:
+            return [_clock(v) for v in values]
+        return [f"{v / 1e6:g}M" if abs(v) >= 1e6 else f"{v:,.0f}" for v in values]
+
+
+def _clock(seconds: float) -> str:
+    s = int(round(max(0.0, seconds)))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+class MetricsPlot(QWidget):
+    smoothing_changed = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.series: dict[str, Series] = {}
+        self.plots: dict[str, pg.PlotItem] = {}
+        self.value_labels: dict[str, pg.LabelItem] = {}
+        self.curves: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem | None]] = {}
+        self.time_offset = 0.0  # added to live times (a resumed run continues its clock)
+        self.last_step: int | None = None  # the step the run will end at, when known
+        self._dirty: set[str] = set()
+        self._last_drawn: str | None = None
+        self._following: set[str] = set()  # plots whose view follows the data
+        self._x_range = (0.0, 1.0)
+        self._weight, self._wall_time = 0.6, False
+
+        self.smoothing = QSlider(Qt.Horizontal, minimum=0, maximum=99, value=60)
+        self.smoothing.setFixedWidth(130)
+        self.smoothing.setToolTip("Exponential moving average of the curves (debiased, as in TensorBoard)")
+        self.smoothing_label = QLabel("0.60")
+        self.smoothing_label.setProperty("role", "muted")
+        self.log_y = QCheckBox("Log scale")
+        self.log_y.setToolTip("Logarithmic y axis: shows slow late improvements")
+        self.x_axis = QComboBox()
+        self.x_axis.addItems(["Step", "Wall time"])
+        self.x_axis.setToolTip("Horizontal axis: optimizer steps or training time")
+        self.smoothing.valueChanged.connect(self._on_smoothing_value_changed)
+        self.log_y.toggled.connect(self._on_log_y_toggled)
+        self.x_axis.currentIndexChanged.connect(self._on_x_axis_changed)
+        self.canvas = pg.GraphicsLayoutWidget()
+        self.canvas.ci.setSpacing(14)
+        self.canvas.ci.setContentsMargins(6, 6, 10, 6)
+        self.empty = QLabel("Loss curves appear here once training starts.", alignment=Qt.AlignCenter)
+        self.empty.setProperty("role", "muted")
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        for w in (QLabel("Smoothing"), self.smoothing, self.smoothing_label):
+            bar.addWidget(w)
+        bar.addSpacing(16)
+        bar.addWidget(self.log_y)
+        bar.addStretch(1)
+        bar.addWidget(QLabel("x:"))
+        bar.addWidget(self.x_axis)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.empty, 1)
+        layout.addWidget(self.canvas, 1)
+        self.canvas.hide()
+
+        self._timer = QTimer(self, interval=1000 // REDRAW_HZ)
+        self._timer.timeout.connect(self._on_timer_timeout)
+        self._timer.start()
+
+    # --- data in ------------------------------------------------------------------------
+    def clear(self) -> None:
+        self.series.clear()
+        self.curves.clear()
+        self.plots.clear()
+        self.value_labels.clear()
+        self._following.clear()
+        self._x_range = (0.0, 1.0)
+        self.canvas.ci.clear()
+        self.canvas.hide()
+        self.empty.show()
+        self._dirty.clear()
+        self.time_offset = 0.0
+        self.last_step = None
+
+    def add_records(self, records: list[tuple[int, float, dict[str, float]]]) -> None:
+        """Live records from the worker: (step, seconds since the job started, values)."""
+        points: dict[str, list] = {}
+        for step, seconds, values in records:
+            for name, value in values.items():
+                points.setdefault(name, []).append((step, seconds + self.time_offset, value))
+        self._extend(points)
+
+    def set_history(self, records: list[dict]) -> None:
+        """Records as in metrics.jsonl: {"step", "time", "epoch", name: value, ...}."""
+        self.clear()
+        points: dict[str, list] = {}
+        seconds = 0.0
+        for record in records:
+            seconds = record.get("time", seconds)
+            for name, value in record.items():
+                if name not in ("step", "time", "epoch") and isinstance(value, (int, float)):
+                    points.setdefault(name, []).append((record["step"], seconds, value))
+        self._extend(points)
+        self.time_offset = seconds
+
+    def _extend(self, points: dict[str, list]) -> None:
+        for name, pts in points.items():
+            if name not in self.series:
+                self.series[name] = Series(self._weight)
+                self._add_curve(name)
+            self.series[name].extend(pts)
+            self._dirty.add(name)
+
+    # --- drawing ------------------------------------------------------------------------
+    def _add_curve(self, name: str) -> None:
+        base = name[len(TEST_PREFIX):] if name.startswith(TEST_PREFIX) else None
+        if base is not None:  # held-out points: dots, on the training curve's plot when there is one
+            key = base if base in self.plots else name
+            if key == name:
+                self._add_plot(name)
+            color = theme.curve_color(list(self.plots).index(key))
+            dots = self.plots[key].plot(pen=pg.mkPen(color, width=1, style=Qt.DashLine), symbol="o", symbolSize=7,
+                                        symbolBrush=theme.SURFACE, symbolPen=pg.mkPen(color, width=2))
+            self.curves[name] = (dots, None)
+            return
+        plot = self._add_plot(name)
+        color = theme.curve_color(len(self.plots) - 1)
+        faint = pg.QtGui.QColor(color)
+        faint.setAlpha(80)
+        # no antialiasing: an antialiased 2 px pen costs ~10x more to draw (measured), and the
+        # UI thread shares 2 cores with training
+        raw = plot.plot(pen=pg.mkPen(faint, width=1), antialias=False)
+        smooth = plot.plot(pen=pg.mkPen(color, width=2), antialias=False)
+        for curve in (raw, smooth):
+            curve.setDownsampling(auto=True, method="peak")
+            curve.setClipToView(True)
+            curve.opts["autoDownsampleFactor"] = 1.0  # a min/max pair per pixel is all the eye sees
+        self.curves[name] = (raw, smooth)
+
+    def _plot_of(self, name: str) -> str:
+        base = name[len(TEST_PREFIX):] if name.startswith(TEST_PREFIX) else name
+        return base if base in self.plots else name
+
+    def _add_plot(self, key: str) -> pg.PlotItem:
+        color = theme.curve_color(len(self.plots))
+        plot = pg.PlotItem(axisItems={"bottom": _Axis("bottom")})
+        plot.setTitle(f"<span style='color:{color}'>{key}</span>", size="9.5pt")
+        plot.setLogMode(y=self.log_y.isChecked())
+        plot.getAxis("bottom").wall_time = self._wall_time
+        for side in ("left", "bottom"):
+            axis = plot.getAxis(side)
+            axis.setPen(pg.mkPen(theme.BORDER))
+            axis.setTextPen(pg.mkPen(theme.MUTED))
+        plot.getAxis("left").setWidth(48)
+        plot.setMenuEnabled(False)
+        plot.vb.disableAutoRange()  # _follow keeps the data in view, with fewer axis changes
+        plot.vb.setXRange(*self._x_range, padding=0)
+        self._following.add(key)
+        # not x-linked: linked, every x change repainted all plots in one long UI event
+        plot.vb.sigRangeChangedManually.connect(self._on_view_range_changed_manually)
+        # latest values, top right inside the plot: changing them never re-lays out the plots
+        value = pg.LabelItem("", size="9pt", color=theme.TEXT)
+        value.setParentItem(plot.vb)
+        value.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-6, 2))
+        self.plots[key], self.value_labels[key] = plot, value
+        self._layout_plots()
+        return plot
+
+    def _layout_plots(self) -> None:
+        ci = self.canvas.ci
+        for plot in list(ci.items):
+            ci.removeItem(plot)
+        columns = 1 if len(self.plots) <= 3 else 2  # wide curves read best
+        rows = (len(self.plots) + columns - 1) // columns
+        for i, plot in enumerate(self.plots.values()):
+            ci.addItem(plot, row=i // columns, col=i % columns)
+            # step numbers under the bottom row only: fewer labels to lay out and paint
+            plot.getAxis("bottom").setStyle(showValues=i // columns == rows - 1 or len(self.plots) - i <= columns)
+        self.empty.hide()
+        self.canvas.show()
+
+    def redraw(self, only: str | None = None) -> None:
+        """Push changed series to their curves: all plots, or ``only`` that one."""
+        names = [n for n in self._dirty if only is None or self._plot_of(n) == only]
+        for name in names:
+            s, (first, second) = self.series[name], self.curves[name]
+            x = s.times if self._wall_time else s.steps
+            first.setData(x, s.values)
+            if second is not None:
+                second.setData(x, s.smoothed)
+        for key in {self._plot_of(n) for n in names}:
+            self._show_values(key)
+            self._follow(key)
+            self.plots[key].vb.prepareForPaint()  # range and curves settle now: one paint, not two
+        self._dirty.difference_update(names)
+
+    def _follow(self, key: str) -> None:
+        """Keep the data in view with room to grow (unless the user has zoomed or panned)."""
+        vb = self.plots[key].vb
+        if any(vb.state["autoRange"]):  # the user pressed the "A" button: follow again
+            vb.disableAutoRange()
+            vb.setXRange(*self._x_range, padding=0)
+            self._following.add(key)
+        if key not in self._following:
+            return
+        # y from the smoothed curve (and held-out points): raw noise alone does not rescale the plot
+        names = [n for n in (key, TEST_PREFIX + key) if n in self.series and self.series[n].n]
+        y = np.concatenate([self.series[n].smoothed if self.curves[n][1] is not None else self.series[n].values
+                            for n in names])
+        if self.log_y.isChecked():
+            y = np.log10(y[y > 0]) if (y > 0).any() else np.zeros(1)
+        y0, y1 = vb.viewRange()[1]
+        y_range = roomy_range(float(y.min()), float(y.max()), (y0, y1), 0.12, 0.12, 0.4)
+        if y_range:
+            vb.setYRange(*y_range, padding=0)
+        self._follow_x()
+
+    def _follow_x(self) -> None:
+        """One x range for every following plot (one x axis serves all), with room to double:
+        it changes a few times per run, and each change repaints every plot and its axes."""
+        xs = [s.times if self._wall_time else s.steps for s in self.series.values() if s.n]
+        x_range = roomy_range(min(v[0] for v in xs), max(v[-1] for v in xs), self._x_range, 0.02, 1.0, 0.35)
+        if x_range is None:
+            return
+        if self.last_step and not self._wall_time:  # never past the end of the run
+            x_range = (x_range[0], min(x_range[1], self.last_step * 1.02))
+        self._x_range = x_range
+        for key in self._following:
+            self.plots[key].vb.setXRange(*x_range, padding=0)
+
+    @Slot(object)
+    def _on_view_range_changed_manually(self, _mask) -> None:
+        key = next((k for k, p in self.plots.items() if p.vb is self.sender()), None)
+        if key is not None:
+            self._following.discard(key)
+            self.plots[key].getAxis("bottom").setStyle(showValues=True)  # its own x now
+
+    def _show_values(self, key: str) -> None:
+        """The latest (smoothed) value and the latest held-out value of a plot's metric."""
+        s = self.series[key]
+        value = s.smoothed[-1] if self.curves[key][1] is not None else s.values[-1]
+        text = _number(value)
+        test = self.series.get(TEST_PREFIX + key)
+        if test is not None and test.n:
+            text += f"&nbsp;&nbsp;<span style='color:{theme.MUTED}'>test {_number(test.values[-1])}</span>"
+        self.value_labels[key].setText(text)
+
+    @Slot()
+    def _on_timer_timeout(self) -> None:
+        """One plot per tick, in turn: each UI event stays small (the paint covers one plot)."""
+        if not self._dirty or not self.isVisible():
+            return
+        waiting = {self._plot_of(n) for n in self._dirty}
+        keys = list(self.plots)
+        start = (keys.index(self._last_drawn) + 1) if self._last_drawn in keys else 0
+        self._last_drawn = next(k for k in keys[start:] + keys[:start] if k in waiting)
+        self.redraw(only=self._last_drawn)
+
+    # --- options --------------------------------------------------------------------------
+    def set_options(self, smoothing: float, log_y: bool, wall_time: bool) -> None:
+        self.smoothing.setValue(round(smoothing * 100))
+        self.log_y.setChecked(log_y)
+        self.x_axis.setCurrentIndex(int(wall_time))
+
+    def options(self) -> tuple[float, bool, bool]:
+        return self._weight, self.log_y.isChecked(), self._wall_time
+
+    @Slot(int)
+    def _on_smoothing_value_changed(self, value: int) -> None:
+        self._weight = value / 100
+        self.smoothing_label.setText(f"{self._weight:.2f}")
+        for s in self.series.values():
+            s.set_weight(self._weight)
+        self._dirty.update(self.series)
+        self.smoothing_changed.emit(self._weight)
+
+    @Slot(bool)
+    def _on_log_y_toggled(self, on: bool) -> None:
+        for plot in self.plots.values():
+            plot.setLogMode(y=on)
+            plot.enableAutoRange()
+        self._dirty.update(self.series)
+
+    @Slot(int)
+    def _on_x_axis_changed(self, index: int) -> None:
+        self._wall_time = index == 1
+        self._x_range = (0.0, 1.0)  # refit from the data
+        for plot in self.plots.values():
+            plot.getAxis("bottom").wall_time = self._wall_time
+            plot.enableAutoRange()
+        self._dirty.update(self.series)
+
+
+def _number(value: float) -> str:
+    if not math.isfinite(value):
+        return str(value)
+    return f"{value:.4g}" if 1e-3 <= abs(value) < 1e5 or value == 0 else f"{value:.3e}"

@@ -1,0 +1,91 @@
+"""Start / Pause / Stop, the progress bar and one line saying what is happening or why not."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QProgressBar, QPushButton, QToolButton, QWidget
+
+from ...engine import Progress
+from .cards import label, make_opaque, set_role
+
+
+class TrainControls(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.start_button = QPushButton("▶  Start")
+        self.start_button.setProperty("primary", True)
+        self.start_button.setToolTip("Start training a new run (Ctrl+Enter)")
+        self.pause_button = QPushButton("❚❚  Pause")
+        self.pause_button.setToolTip("Pause / resume (Space)")
+        self.stop_button = QPushButton("■  Stop")
+        self.stop_button.setProperty("danger", True)
+        self.stop_button.setToolTip("Stop after this step and save a checkpoint (Esc or Ctrl+.)")
+        self.settings_button = QToolButton(text="⚙  Settings", checkable=True, checked=True)
+        self.settings_button.setToolTip("Show or hide the run settings (hidden while training, to give the "
+                                        "curves and samples room)")
+        self.bar = QProgressBar(maximum=1000, textVisible=False)
+        self.bar.setFixedHeight(10)
+        self.headline = label("Ready", "title")
+        self.detail = label("", "muted")
+        self.message = label("", "muted", wrap=True)
+        self.message.setTextInteractionFlags(Qt.TextSelectableByMouse)
+
+        buttons = QHBoxLayout()
+        buttons.setSpacing(8)
+        for b in (self.settings_button, self.start_button, self.pause_button, self.stop_button):
+            buttons.addWidget(b)
+        buttons.insertSpacing(1, 8)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(20)
+        grid.setVerticalSpacing(6)
+        grid.addLayout(buttons, 0, 0, 2, 1, Qt.AlignVCenter)
+        grid.addWidget(self.headline, 0, 1)
+        grid.addWidget(self.detail, 0, 2, Qt.AlignRight | Qt.AlignBottom)
+        grid.addWidget(self.bar, 1, 1, 1, 2)
+        grid.addWidget(self.message, 2, 0, 1, 3)
+        grid.setColumnStretch(1, 1)
+        self.last: Progress | None = None
+        self.set_state("idle")
+        make_opaque(self)
+
+    def set_state(self, state: str) -> None:
+        """idle | blocked (idle, Start not possible) | running | paused | stopping | opening"""
+        self.start_button.setEnabled(state == "idle")
+        self.pause_button.setEnabled(state in ("running", "paused"))
+        self.pause_button.setText("▶  Resume" if state == "paused" else "❚❚  Pause")
+        self.stop_button.setEnabled(state in ("running", "paused"))
+
+    def set_message(self, text: str, role: str = "muted") -> None:
+        self.message.setText(text)
+        set_role(self.message, role)
+
+    def show_progress(self, p: Progress) -> None:
+        self.last = p
+        self.bar.setValue(round(1000 * p.step / max(1, p.total)))
+        self.headline.setText(f"Step {p.step:,} of {p.total:,}")
+        parts = [f"epoch {p.epoch + 1}", f"{p.images_per_s:,.0f} images/s"]
+        if math.isfinite(p.eta_s):
+            parts.append(f"{_duration(p.eta_s)} left")
+        self.detail.setText("  ·  ".join(parts))
+
+
+    def show_outcome(self, status: str) -> None:
+        """The headline once a job has ended."""
+        step = f"{self.last.step:,}" if self.last else "0"
+        headlines = {"finished": f"Finished · {step} steps", "stopped": f"Stopped at step {step}",
+                     "diverged": "Diverged", "failed": "Failed"}
+        self.headline.setText(headlines.get(status, status.capitalize()))
+        if status == "finished":
+            self.bar.setValue(1000)
+        if self.last:
+            self.detail.setText(f"epoch {self.last.epoch + 1}  ·  {self.last.images_per_s:,.0f} images/s")
+
+
+def _duration(seconds: float) -> str:
+    s = int(round(seconds))
+    if s >= 3600:
+        return f"{s // 3600} h {s // 60 % 60:02d} min"
+    return f"{s // 60}:{s % 60:02d}" if s >= 60 else f"{s} s"

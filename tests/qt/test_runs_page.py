@@ -1,0 +1,95 @@
+"""The Runs page: runs made by the CLI appear; open, rename, delete, resume on the Train page;
+a folder dropped on the window becomes the dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from studio import cli
+from studio.runs import Run, default_runs_root
+
+
+def _cli_run(name: str) -> Path:
+    path = default_runs_root() / name
+    code = cli.main(["train", "--family", "autoencoder", "--steps", "4", "--batch-size", "8", "--set", "width=8",
+                     "--set", "latent_dim=4", "--run-dir", str(path)])
+    assert code == 0
+    return path
+
+
+def _open(window, qtbot, path: Path):
+    runs = window.runs
+    window.show_page("runs")
+    qtbot.waitUntil(lambda: str(path) in runs.row_paths(), timeout=10_000)
+    assert runs.select(str(path))
+    qtbot.waitUntil(lambda: runs.current is not None and runs.current.run.path == path, timeout=10_000)
+    return runs
+
+
+def test_a_cli_run_is_listed_and_opens_with_curves_and_samples(window, qtbot):
+    path = _cli_run("from-the-cli")
+    runs = _open(window, qtbot, path)
+    row = runs.row_paths().index(str(path))
+    texts = [runs.model.item(row, c).text() for c in range(1, 6)]
+    assert texts == ["from-the-cli", "autoencoder", "fashion-mnist-5k", "4", "finished"]
+    assert runs.model.item(row, 0).data(Qt.DecorationRole) is not None  # latest-sample thumbnail
+    assert list(runs.plot.series["recon"].steps) == [1, 2, 3, 4]
+    assert runs.previews.current()[0] == 4
+    assert runs.resume_button.isEnabled()
+
+
+def test_rename_and_delete(window, qtbot, monkeypatch):
+    path = _cli_run("old-name")
+    runs = _open(window, qtbot, path)
+    monkeypatch.setattr(runs, "ask_new_name", lambda current: "new-name")
+    runs.rename_button.click()
+    new = path.with_name("new-name")
+    assert new.is_dir() and not path.exists()
+    assert Run.open(new).name == "new-name"
+    qtbot.waitUntil(lambda: str(new) in runs.row_paths() and runs.current is not None, timeout=10_000)
+    monkeypatch.setattr(runs, "confirm", lambda *args: False)
+    runs.delete_button.click()
+    assert new.is_dir()
+    monkeypatch.setattr(runs, "confirm", lambda *args: True)
+    runs.delete_button.click()
+    assert not new.exists()
+    qtbot.waitUntil(lambda: str(new) not in runs.row_paths(), timeout=10_000)
+
+
+def test_resume_from_the_runs_page_continues_on_the_train_page(window, qtbot):
+    path = _cli_run("to-resume")
+    runs = _open(window, qtbot, path)
+    runs.extra_steps.setValue(3)
+    with qtbot.waitSignal(window.train.run_ended, timeout=60_000) as ended:
+        runs.resume_button.click()
+        assert window.page == "train"
+    assert ended.args == [str(path), "finished"]
+    assert Run.open(path).step == 7
+    steps = list(window.train.plot.series["recon"].steps)
+    assert steps == list(range(1, 8))  # the history, then the live steps
+
+
+def test_a_folder_dropped_on_the_window_becomes_the_dataset(window, qtbot, tmp_path):
+    folder = tmp_path / "my drawings"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        Image.fromarray(rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(folder / f"img{i}.png")
+    (folder / "notes.txt").write_text("not an image")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(folder))])
+    event = QDropEvent(QPointF(50, 50), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    window.show_page("runs")
+    window.dropEvent(event)
+    picker = window.train.setup.dataset
+    assert window.page == "train"
+    assert picker.spec == f"folder:{folder.resolve()}"
+    qtbot.waitUntil(lambda: not picker.loading, timeout=20_000)
+    assert picker.summary.info["size"] == 6
+    assert "1 files skipped: notes.txt" in picker.info.text()
+    assert window.train.controls.start_button.isEnabled()

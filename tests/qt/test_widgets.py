@@ -1,0 +1,72 @@
+"""Widget mechanics: debiased smoothing, the preview history, the generated form."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from studio.models import get_family
+from studio.qt.widgets.image_view import PreviewStrip
+from studio.qt.widgets.metrics_plot import MetricsPlot, Series, debiased_ema
+from studio.qt.widgets.param_form import ParamForm, fields_of
+
+
+def test_debiased_ema_starts_at_the_first_value_and_matches_incremental_smoothing():
+    values = np.array([10.0, 8.0, 9.0, 4.0, 5.0, 3.0])
+    smoothed = debiased_ema(values, 0.9)
+    assert smoothed[0] == 10.0  # no pull towards zero at the start
+    ema, expected = 0.0, []
+    for t, x in enumerate(values, 1):
+        ema = 0.9 * ema + 0.1 * x
+        expected.append(ema / (1 - 0.9 ** t))
+    np.testing.assert_allclose(smoothed, expected)
+    series = Series(0.9)
+    series.extend([(i, 0.0, v) for i, v in enumerate(values[:2])])
+    series.extend([(i, 0.0, v) for i, v in enumerate(values[2:], 2)])
+    np.testing.assert_allclose(series.smoothed, expected)
+    series.set_weight(0.5)
+    np.testing.assert_allclose(series.smoothed, debiased_ema(values, 0.5))
+    series.extend([(6, 0.0, 1.0)])
+    np.testing.assert_allclose(series.smoothed, debiased_ema(np.append(values, 1.0), 0.5))
+
+
+def test_metrics_plot_one_plot_per_metric_and_test_points_join_their_metric(qtbot):
+    plot = MetricsPlot()
+    qtbot.addWidget(plot)
+    plot.add_records([(s, s / 10, {"loss": 1 / s, "kl": 2.0}) for s in range(1, 2001)])
+    plot.add_records([(2000, 200.0, {"test/kl": 1.5, "test/other": 3.0})])
+    plot.redraw()
+    assert list(plot.plots) == ["loss", "kl", "test/other"]
+    assert plot.series["loss"].n == 2000 and plot.series["test/kl"].n == 1
+    plot.x_axis.setCurrentIndex(1)
+    plot.redraw()
+    assert plot.curves["loss"][1].xData[-1] == 200.0  # wall time on x
+    plot.clear()
+    assert not plot.plots and not plot.series
+
+
+def test_preview_strip_steps_through_the_last_ten_and_saves(qtbot, tmp_path):
+    strip = PreviewStrip("empty")
+    qtbot.addWidget(strip)
+    for step in range(1, 13):
+        strip.add(step * 100, np.full((6, 6, 1), step, np.uint8))
+    assert len(strip.history) == 10 and strip.current()[0] == 1200
+    strip.back.click()
+    strip.back.click()
+    assert strip.current()[0] == 1000
+    strip.add(1300, np.zeros((6, 6, 1), np.uint8))  # the user looks at an older one: it stays
+    assert strip.current()[0] == 1000
+    strip.save(str(tmp_path / "grid"))
+    assert Image.open(tmp_path / "grid.png").size == (24, 24)
+
+
+def test_the_form_follows_the_config_metadata(qtbot):
+    config = get_family("autoencoder").Config
+    form = ParamForm(fields_of(config))
+    qtbot.addWidget(form)
+    assert set(form.editors) == {"latent_dim", "width", "norm", "latent_momentum"}
+    assert form.values() == {"latent_dim": 32, "width": 64, "norm": "batch", "latent_momentum": 0.02}
+    assert "size of the bottleneck code" in form.editors["latent_dim"].toolTip().lower()
+    assert "2 to 512" in form.editors["latent_dim"].toolTip()
+    form.set_values({"norm": "group", "latent_momentum": 0.5})
+    assert form.values()["norm"] == "group" and form.values()["latent_momentum"] == 0.5
