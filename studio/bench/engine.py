@@ -31,7 +31,7 @@ def run(quick: bool = False, families: list[str] | None = None) -> dict:
     families = families or family_names()
     dataset = load_dataset(DATA)
     gemm = gemm_flops()
-    rounds, steps = (2, 4) if quick else (5, 12)
+    rounds, steps = (2, 4) if quick else (7, 12)
     precisions = ["fp32", "bf16"]
     results, rows = {}, []
     for family in families:
@@ -78,9 +78,12 @@ def compare(family: str, dataset, precision: str, rounds: int, steps: int) -> tu
     batch = get_family(family).default_batch_size
     engine_times, bare_times = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        for i in range(rounds):
-            engine_times.append(engine_step_time(family, precision, steps, Path(tmp) / f"run{i}"))
-            bare_times.append(bare_step_time(family, dataset, precision, batch, steps))
+        for i in range(rounds + 1):  # round 0 warms caches (oneDNN primitives, allocator) and is dropped
+            engine = engine_step_time(family, precision, steps, Path(tmp) / f"run{i}")
+            bare = bare_step_time(family, dataset, precision, batch, steps)
+            if i:
+                engine_times.append(engine)
+                bare_times.append(bare)
     return statistics.median(engine_times), statistics.median(bare_times), batch
 
 
