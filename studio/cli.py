@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("families", help="list model families, their capabilities and options")
 
     bench = sub.add_parser("bench", help="run a benchmark and print a table")
-    bench.add_argument("name", help="benchmark name: engine or ui")
+    bench.add_argument("name", help="benchmark name: engine, ui, latent, diffusion or metrics")
     bench.add_argument("--json", action="store_true", help="also print one JSON object on the last line")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
     bench.add_argument("--families", help="comma-separated subset of families")

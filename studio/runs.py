@@ -234,6 +234,28 @@ def list_runs(root: str | os.PathLike | None = None) -> list[Run]:
     return sorted(runs, key=lambda r: r.meta.get("updated", ""), reverse=True)
 
 
+def demo_runs_root() -> Path:
+    """The bundled demo runs (``resources/models/<name>/``, complete run folders trained with
+    the CLI), opened read-only by the explorer and the viewer at first launch."""
+    from .resources import resource_path
+
+    return resource_path("models")
+
+
+def list_model_runs(root: str | os.PathLike | None = None, with_demos: bool = True) -> list[Run]:
+    """Runs with a checkpoint (the user's, newest first, then the bundled demos), i.e. the
+    runs a page can open a model from."""
+    runs = list_runs(root) + (list_runs(demo_runs_root()) if with_demos else [])
+    usable = []
+    for run in runs:
+        try:
+            if run.latest_checkpoint() is not None:
+                usable.append(run)
+        except RunError:
+            continue
+    return usable
+
+
 def load_model(run: Run, device: str | torch.device = "cpu"):
     """The run's model with its latest weights, ready to sample (eval mode)."""
     from .models import build_model

@@ -6,7 +6,8 @@ from __future__ import annotations
 import importlib
 import json
 
-BENCHMARKS = {"engine": "studio.bench.engine", "ui": "studio.bench.ui"}
+BENCHMARKS = {"engine": "studio.bench.engine", "ui": "studio.bench.ui", "latent": "studio.bench.latent",
+              "diffusion": "studio.bench.diffusion", "metrics": "studio.bench.metrics"}
 
 
 def run_benchmark(name: str, json_output: bool = False, **options) -> int:

@@ -20,11 +20,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..schedulers import BETA_SCHEDULES, DDIMScheduler, DDPMScheduler, Scheduler
+from ..schedulers import BETA_SCHEDULES, SCHEDULERS, DDPMScheduler, Scheduler
 from .base import Autocast, Capabilities, GenerativeModel, no_autocast, param
 from .unet import UNet
 
-SAMPLERS = ("ddpm", "ddim")
+SAMPLERS = tuple(SCHEDULERS)  # every scheduler in studio.schedulers drives this model
 PREVIEW_SEED = 0x5EED_D1FF  # not a seed anyone would also use for the starting noise
 
 
@@ -142,16 +142,16 @@ class DDPM(GenerativeModel):
         """
         cfg, T = self.config, self.config.num_train_timesteps
         sampler = sampler or cfg.sampler
-        common = {"num_train_timesteps": T, "beta_schedule": cfg.schedule,
-                  "clip_sample": cfg.clip_sample}
-        if sampler == "ddpm":
-            scheduler: Scheduler = DDPMScheduler(**common)
-            steps = steps or T
-        elif sampler == "ddim":
-            scheduler = DDIMScheduler(**common, eta=cfg.eta if eta is None else eta)
-            steps = steps or cfg.sample_steps
-        else:
+        if sampler not in SCHEDULERS:
             raise ValueError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
+        cls = SCHEDULERS[sampler]
+        options: dict[str, Any] = {"num_train_timesteps": T, "beta_schedule": cfg.schedule,
+                                   "clip_sample": cfg.clip_sample}
+        if getattr(cls, "has_eta", False):  # DDIM-like: η scales the injected noise
+            options["eta"] = cfg.eta if eta is None else eta
+        scheduler: Scheduler = cls(**options)
+        # ancestral DDPM walks every training step by default; the others take sample_steps
+        steps = steps or (T if sampler == "ddpm" else cfg.sample_steps)
         scheduler.set_timesteps(min(steps, T))
         return scheduler
 

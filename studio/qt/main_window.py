@@ -10,7 +10,8 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem
                                QStatusBar, QVBoxLayout, QWidget)
 
 from . import theme
-from .panels.coming_soon import ComingSoonPanel
+from .panels.diffusion import DiffusionPanel
+from .panels.latent import LatentPanel
 from .panels.runs import RunsPanel
 from .panels.train import TrainPanel
 
@@ -29,13 +30,12 @@ class MainWindow(QMainWindow):
 
         self.train = TrainPanel()
         self.runs = RunsPanel()
+        self.latent = LatentPanel()
+        self.diffusion = DiffusionPanel()
         self.pages = {
             "train": self.train,
-            "latent": ComingSoonPanel("◎", "Latent explorer", "Open a trained autoencoder or VAE, see its dataset "
-                                      "as a map, and drag a point to watch the decoded image change."),
-            "diffusion": ComingSoonPanel("≋", "Diffusion viewer", "Step through a diffusion model's denoising: the "
-                                         "noisy image, its guess of the clean image and the noise, at every step — "
-                                         "and branch off from any step."),
+            "latent": self.latent,
+            "diffusion": self.diffusion,
             "runs": self.runs,
         }
         self.stack = QStackedWidget()

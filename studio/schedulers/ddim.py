@@ -17,6 +17,7 @@ from .schedule import Scheduler, StepOutput
 
 
 class DDIMScheduler(Scheduler):
+    has_eta = True  # make_scheduler passes η
 
     def __init__(self, num_train_timesteps: int = 1000, beta_schedule: str = "linear",
                  clip_sample: bool = True, eta: float = 0.0):

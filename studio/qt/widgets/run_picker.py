@@ -1,0 +1,122 @@
+"""Choose a trained model to open: a combo box of the runs with a checkpoint (yours, newest
+first, then the bundled demos) whose family offers what the page needs, plus "Open folder…".
+
+Listing and filtering happen in the background (reading run folders and asking a family's
+capabilities imports torch); the page then loads the chosen model through its own task.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QMessageBox, QPushButton, QWidget
+
+from ...runs import Run, RunError, default_runs_root, demo_runs_root, list_model_runs
+from ..tasks import BackgroundTask
+
+NeedsFn = Callable[[object], bool]  # Capabilities -> whether the page can use the model
+
+
+def usable_runs(needs: NeedsFn, root: Path | None = None) -> list[tuple[str, str]]:
+    """(path, label) of every run with a checkpoint whose family capabilities satisfy ``needs``."""
+    from ...models import get_family
+
+    demos = demo_runs_root().resolve()
+    rows = []
+    for run in list_model_runs(root):
+        try:
+            family = get_family(run.family)
+        except ValueError:  # a family this version doesn't know
+            continue
+        if not needs(family.capabilities):
+            continue
+        is_demo = run.path.resolve().parent == demos
+        data = run.meta.get("data", "")
+        text = f"{'Demo · ' if is_demo else ''}{run.name}  ·  {run.family} on {data}  ·  step {run.step:,}"
+        rows.append((str(run.path), text))
+    return rows
+
+
+class RunPicker(QWidget):
+    run_chosen = Signal(str)  # a run folder
+
+    def __init__(self, needs: NeedsFn, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.needs = needs
+        self.root: Path | None = None  # None: the default runs folder
+        self.combo = QComboBox()
+        self.combo.setMinimumWidth(360)
+        self.combo.setPlaceholderText("Looking for trained models…")
+        self.combo.activated.connect(self._on_combo_activated)
+        self.browse_button = QPushButton("Open folder…")
+        self.browse_button.setToolTip("Open a run folder from anywhere (one trained here, by the CLI "
+                                      "or on another machine)")
+        self.browse_button.clicked.connect(self._on_browse_button_clicked)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.combo, 1)
+        layout.addWidget(self.browse_button)
+        self._task = BackgroundTask(self)
+        self._task.succeeded.connect(self._on_task_succeeded)
+        self._task.failed.connect(self._on_task_failed)
+
+    @property
+    def loading(self) -> bool:
+        return self._task.busy
+
+    @property
+    def current_path(self) -> str | None:
+        return self.combo.currentData()
+
+    def refresh(self) -> None:
+        self._task.submit(usable_runs, self.needs, self.root)
+
+    def select(self, path: str) -> None:
+        """Choose ``path`` (adding it to the list if needed) and announce it."""
+        path = str(Path(path))
+        index = self.combo.findData(path)
+        if index < 0:
+            try:
+                run = Run.open(path)
+                text = f"{run.name}  ·  {run.family}  ·  step {run.step:,}"
+            except RunError:
+                text = Path(path).name
+            self.combo.addItem(text, path)
+            index = self.combo.count() - 1
+        self.combo.setCurrentIndex(index)
+        self.run_chosen.emit(path)
+
+    @Slot(object)
+    def _on_task_succeeded(self, rows: list[tuple[str, str]]) -> None:
+        current = self.current_path
+        self.combo.clear()
+        for path, text in rows:
+            self.combo.addItem(text, path)
+        if not rows:
+            self.combo.setPlaceholderText("No suitable trained model yet: train one on the Train page")
+        self.combo.setCurrentIndex(self.combo.findData(current) if current else -1)
+
+    @Slot(str)
+    def _on_task_failed(self, message: str) -> None:
+        self.combo.setPlaceholderText(f"Could not list runs: {message}")
+
+    @Slot(int)
+    def _on_combo_activated(self, index: int) -> None:
+        path = self.combo.itemData(index)
+        if path:
+            self.run_chosen.emit(path)
+
+    @Slot()
+    def _on_browse_button_clicked(self) -> None:
+        start = str(self.root or default_runs_root())
+        folder = QFileDialog.getExistingDirectory(self, "Open a run folder", start)
+        if not folder:
+            return
+        try:
+            Run.open(folder)
+        except RunError as exc:
+            QMessageBox.warning(self, "Not a run folder", str(exc))
+            return
+        self.select(folder)
