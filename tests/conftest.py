@@ -1,12 +1,36 @@
-import os
+"""Fixtures every test folder shares: tiny trained runs of each family, made once per session."""
+
+from __future__ import annotations
 
 import pytest
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# small enough to train in a second or two on the CPU, big enough to have every part of the model
+TINY_OPTIONS = {
+    "autoencoder": {"width": 8, "latent_dim": 4},
+    "vae": {"width": 8, "latent_dim": 4},
+    "dcgan": {"width": 8, "z_dim": 8},
+    "ddpm": {"base_channels": 8, "channel_mults": "1,2", "num_train_timesteps": 50, "sample_steps": 10,
+             "preview_steps": 2, "attention": False},
+}
 
 
-@pytest.fixture(autouse=True)
-def _isolated_runs_root(tmp_path, monkeypatch):
-    """No test ever writes into the user's real runs folder."""
-    monkeypatch.setenv("STUDIO_RUNS_DIR", str(tmp_path / "runs-root"))
-    monkeypatch.setenv("STUDIO_DATA_ROOT", str(tmp_path / "data-root"))
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory):
+    """``trained_run(family, steps=20, **spec)`` -> the folder of a finished tiny run on
+    fashion-mnist-5k (cached per session: don't modify it; copy it if you must)."""
+    from studio.engine import TrainJob, TrainSpec
+
+    cache: dict[tuple, str] = {}
+
+    def make(family: str, steps: int = 20, **spec):
+        key = (family, steps, tuple(sorted(spec.items())))
+        if key not in cache:
+            options = {**TINY_OPTIONS.get(family, {}), **spec.pop("options", {})}
+            base = dict(family=family, data="fashion-mnist-5k", steps=steps, batch_size=16, seed=0, device="cpu",
+                        precision="fp32", checkpoint_every=steps, preview_every=0, options=options)
+            folder = tmp_path_factory.mktemp(f"run-{family}") / "run"
+            assert TrainJob.create(TrainSpec(**{**base, **spec}), folder).run() == "finished"
+            cache[key] = str(folder)
+        return cache[key]
+
+    return make

@@ -112,3 +112,14 @@ def test_list_runs_skips_broken_folders(tmp_path):
     assert sorted(r.name for r in list_runs(tmp_path)) == ["a", "b"]
     assert list_runs(tmp_path / "missing") == []
     assert json.loads((tmp_path / "a" / "run.json").read_text())["format"] == "generative-studio-run"
+
+
+def test_list_model_runs_offers_only_runs_with_a_checkpoint(tmp_path, trained_run):
+    import shutil
+
+    from studio.runs import list_model_runs
+
+    shutil.copytree(trained_run("autoencoder", steps=5), tmp_path / "done")
+    Run.create(tmp_path / "empty", {"family": "vae", "data": "fashion-mnist-5k", "image_shape": [1, 28, 28]})
+    names = [run.name for run in list_model_runs(tmp_path, with_demos=False)]
+    assert names == ["run"]  # the copied run keeps its recorded name; the empty run is left out
