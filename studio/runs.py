@@ -176,8 +176,9 @@ class Run:
             return None
         try:
             latest = json.loads(pointer.read_text(encoding="utf-8"))
-            return {"step": int(latest["step"]), "weights": self.checkpoint_dir / latest["weights"],
-                    "state": self.checkpoint_dir / latest["state"]}
+            # bundled demo runs ship weights only ("state": null): they open but don't resume
+            state = self.checkpoint_dir / latest["state"] if latest.get("state") else None
+            return {"step": int(latest["step"]), "weights": self.checkpoint_dir / latest["weights"], "state": state}
         except (json.JSONDecodeError, KeyError, TypeError, ValueError):
             raise RunError(f"{pointer} is damaged; delete it to fall back to training from scratch") from None
 
@@ -201,6 +202,9 @@ class Run:
         return weights
 
     def load_state(self, checkpoint: dict[str, Any]) -> dict[str, Any]:
+        if checkpoint.get("state") is None:
+            raise RunError(f"{self.path} holds weights only (a bundled demo), so it cannot be resumed; "
+                           f"train a new run instead")
         path = Path(checkpoint["state"])
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)

@@ -123,3 +123,22 @@ def test_list_model_runs_offers_only_runs_with_a_checkpoint(tmp_path, trained_ru
     Run.create(tmp_path / "empty", {"family": "vae", "data": "fashion-mnist-5k", "image_shape": [1, 28, 28]})
     names = [run.name for run in list_model_runs(tmp_path, with_demos=False)]
     assert names == ["run"]  # the copied run keeps its recorded name; the empty run is left out
+
+
+def test_a_weights_only_run_opens_but_does_not_resume(tmp_path, trained_run):
+    """Bundled demo runs ship weights without optimizer state (scripts/build_demo_models.py)."""
+    import json
+    import shutil
+
+    from studio.engine import TrainJob
+    from studio.runs import RunError, load_model
+
+    folder = tmp_path / "demo"
+    shutil.copytree(trained_run("vae", steps=5), folder)
+    pointer = folder / "checkpoints" / "latest.json"
+    latest = json.loads(pointer.read_text())
+    (folder / "checkpoints" / latest["state"]).unlink()
+    pointer.write_text(json.dumps({**latest, "state": None}))
+    assert load_model(Run.open(folder)).sample(2).shape == (2, 1, 28, 28)
+    with pytest.raises(RunError, match="cannot be resumed"):
+        TrainJob.resume(folder, 5).run()
