@@ -11,6 +11,7 @@ TINY_OPTIONS = {
     "dcgan": {"width": 8, "z_dim": 8},
     "ddpm": {"base_channels": 8, "channel_mults": "1,2", "num_train_timesteps": 50, "sample_steps": 10,
              "preview_steps": 2, "attention": False},
+    "cdcgan": {"width": 8, "z_dim": 8},
 }
 
 

@@ -109,6 +109,13 @@ class TrainJob:
         if dataset.image_shape[1] not in SUPPORTED_RESOLUTIONS:
             raise ValueError(f"{spec.data} has {dataset.image_shape[1]}×{dataset.image_shape[2]} images; the models "
                              f"take {', '.join(map(str, SUPPORTED_RESOLUTIONS))}: pass --resolution")
+        from ..models import config_from_dict, get_family
+        from ..models.base import require_classes
+
+        family = get_family(spec.family)
+        if family.needs_labels(config_from_dict(family.Config, spec.options)):  # before any file is written
+            require_classes(spec.family, dataset.num_classes, spec.data,
+                            "" if family.capabilities.class_conditional else " with class_conditional=true")
         meta = {"family": spec.family, "data": spec.data, "image_shape": list(dataset.image_shape),
                 "num_classes": dataset.num_classes, "label_names": dataset.label_names,
                 "dataset": dataset.info(), "spec": dataclasses.asdict(spec), "options": spec.options,
@@ -239,11 +246,14 @@ class TrainJob:
         noise = model.sample_noise(n, generator=generator).to(device)
         pick = torch.randperm(len(images), generator=generator)[:32 if reconstructs else 0]
         real = images[pick.to(device)].float().mul_(2 / 255).sub_(1)
+        self._preview_labels = {}
+        if model.capabilities.class_conditional and self.dataset.labels is not None:
+            self._preview_labels = {"labels": self.dataset.labels[pick].to(device)}
         return noise, real
 
     def _preview(self, model, noise, real) -> None:
         with torch.random.fork_rng(devices=[]), _eval_mode(model):
-            grid = make_grid(model.preview(noise, real), ncol=PREVIEW_COLUMNS)
+            grid = make_grid(model.preview(noise, real, **self._preview_labels), ncol=PREVIEW_COLUMNS)
         save_png(grid, self.run_folder.samples_dir / f"step-{self.step:07d}.png")
         self.reporter.preview(self.step, grid)
 

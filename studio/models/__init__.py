@@ -12,6 +12,7 @@ _FAMILIES = {
     "vae": "studio.models.vae:VAE",
     "dcgan": "studio.models.dcgan:DCGAN",
     "ddpm": "studio.models.ddpm:DDPM",
+    "cdcgan": "studio.models.cdcgan:CDCGAN",
 }
 
 

@@ -37,6 +37,29 @@ class Capabilities:
     latent_dim: int | None = None  # set per instance (depends on the config)
 
 
+def class_labels(labels: Tensor | None, n: int, num_classes: int, device: torch.device | str) -> Tensor:
+    """The labels of a conditional batch of ``n``: ``labels`` checked, or cycling 0, 1, …, K−1."""
+    if labels is None:
+        return torch.arange(n, device=device) % num_classes
+    labels = torch.as_tensor(labels, device=device).long().reshape(-1)
+    if labels.shape[0] != n:
+        raise ValueError(f"got {labels.shape[0]} labels for {n} images")
+    if n and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"labels must lie in 0…{num_classes - 1} (got {labels.min().item()}…"
+                         f"{labels.max().item()})")
+    return labels
+
+
+def require_classes(family: str, num_classes: int, data: str = "the dataset", what: str = "") -> None:
+    """Raise the error a conditional family gives on a dataset without labels."""
+    if num_classes < 2:
+        raise ValueError(
+            f"{family}{what} is class-conditional and needs a labelled dataset with at least 2 classes, "
+            f"but {data} has {num_classes or 'no'} labels: pick a labelled dataset (fashion-mnist-5k, "
+            f"mnist-5k, shapes, color-shapes, or a folder with one subfolder per class)"
+            + (" or leave class conditioning off" if what else ""))
+
+
 def param(default: Any, *, min: float | None = None, max: float | None = None,
           choices: tuple | None = None, help: str = "") -> Any:
     """A config field with the metadata the CLI validates and the GUI form shows."""
@@ -95,6 +118,12 @@ class GenerativeModel(nn.Module):
     # quick / standard / quality: overrides of steps, batch_size and config fields
     presets: ClassVar[dict[str, dict[str, Any]]] = {}
 
+    @classmethod
+    def needs_labels(cls, config: Any) -> bool:
+        """Whether a model with ``config`` trains on class labels (the engine then refuses
+        datasets without labels before it creates the run folder)."""
+        return cls.capabilities.class_conditional
+
     def __init__(self, config: Any, image_shape: tuple[int, int, int], num_classes: int = 0):
         super().__init__()
         self.config = config
@@ -124,12 +153,16 @@ class GenerativeModel(nn.Module):
         raise NotImplementedError
 
     @torch.no_grad()
-    def preview(self, noise: Tensor, real: Tensor) -> Tensor:
+    def preview(self, noise: Tensor, real: Tensor, **labels: Any) -> Tensor:
         """Images for the live preview grid: samples from ``noise`` (and, for
-        autoencoders, reconstructions of ``real`` appended after them)."""
+        autoencoders, reconstructions of ``real`` appended after them). Class-conditional
+        models also get ``labels=`` (the labels of ``real``)."""
         return self.sample(noise.shape[0], noise=noise)
 
     # --- optional, per capabilities ---------------------------------------------------
+    # Class-conditional families (``capabilities.class_conditional``) also take ``labels=``
+    # (LongTensor (N,)) in ``sample`` and ``decode`` (and ``encode`` where it needs them);
+    # ``labels=None`` cycles through the classes 0, 1, …, K−1.
     def encode(self, x: Tensor) -> Tensor:
         raise NotImplementedError(f"{self.family} has no encoder")
 

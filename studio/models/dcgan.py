@@ -49,8 +49,11 @@ class DCGAN(GenerativeModel):
     def __init__(self, config: DCGANConfig, image_shape: tuple[int, int, int], num_classes: int = 0):
         super().__init__(config, image_shape, num_classes)
         self.capabilities = replace(type(self).capabilities, latent_dim=config.z_dim)
-        self.generator = ConvDecoder(config.z_dim, self.image_shape, config.width, nn.ReLU)
-        self.discriminator = ConvEncoder(self.image_shape, config.width, 1, lambda: nn.LeakyReLU(0.2),
+        # a class-conditional subclass feeds K one-hot inputs to both nets (cdcgan.py)
+        k = num_classes if self.capabilities.class_conditional else 0
+        c, h, w = self.image_shape
+        self.generator = ConvDecoder(config.z_dim + k, self.image_shape, config.width, nn.ReLU)
+        self.discriminator = ConvEncoder((c + k, h, w), config.width, 1, lambda: nn.LeakyReLU(0.2),
                                          norm_first=False)
         init_dcgan_(self)
 
@@ -59,17 +62,24 @@ class DCGAN(GenerativeModel):
         return {"g": torch.optim.Adam(self.generator.parameters(), lr=lr, betas=betas),
                 "d": torch.optim.Adam(self.discriminator.parameters(), lr=lr, betas=betas)}
 
+    # hooks the conditional GAN (cdcgan.py) overrides to feed labels to both players
+    def _generate(self, z: Tensor, y: Tensor | None) -> Tensor:
+        return torch.tanh(self.generator(z))
+
+    def _discriminate(self, x: Tensor, y: Tensor | None) -> Tensor:
+        return self.discriminator(x)
+
     def train_step(self, x: Tensor, y: Tensor | None, optimizers: dict[str, torch.optim.Optimizer],
                    autocast: Autocast = no_autocast) -> dict[str, Tensor]:
-        g, d = self.generator, self.discriminator
+        d = self.discriminator
         z = torch.randn(x.shape[0], self.config.z_dim, device=x.device)
 
         # D step: minimise −log D(x) − log(1 − D(G(z))), real and fake in separate batches
         optimizers["d"].zero_grad(set_to_none=True)
         with autocast():
-            fake = torch.tanh(g(z))
-            real_logit = d(x).float()
-            fake_logit = d(fake.detach()).float()
+            fake = self._generate(z, y)
+            real_logit = self._discriminate(x, y).float()
+            fake_logit = self._discriminate(fake.detach(), y).float()
         d_loss = F.softplus(-real_logit).mean() + F.softplus(fake_logit).mean()
         d_loss.backward()
         optimizers["d"].step()
@@ -79,7 +89,7 @@ class DCGAN(GenerativeModel):
         d.requires_grad_(False)
         try:
             with autocast():
-                g_logit = d(fake).float()
+                g_logit = self._discriminate(fake, y).float()
             g_loss = F.softplus(-g_logit).mean()
             g_loss.backward()
         finally:
