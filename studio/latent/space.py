@@ -1,0 +1,188 @@
+"""A run's latent space: its model, the latent codes of (a sample of) its dataset with their
+images and labels, and the PCA of those codes.
+
+For models with an encoder (autoencoder, VAE) the codes are the encodings of the training
+images (the posterior means for a VAE). GANs have no encoder: their map holds random z
+samples with the images the generator makes from them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from ..runs import Run, RunError, load_model
+from .projection import PCA, Cancelled, ProgressFn
+
+MAP_LIMIT = 10_000  # larger datasets are mapped through a seeded random sample
+GAN_SAMPLES = 2_000  # random z drawn for a model without an encoder
+BATCH = 500
+
+__all__ = ["Cancelled", "GAN_SAMPLES", "LatentSpace", "MAP_LIMIT", "open_space"]
+
+
+def _with_labels(fn: Callable, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+    """Class-conditional families take ``labels=`` (LongTensor (N,)) in encode and decode."""
+    return fn(x) if labels is None else fn(x, labels=labels)
+
+
+def _to_hwc(images: torch.Tensor) -> np.ndarray:
+    """float [-1, 1] or uint8 (N, C, H, W) -> uint8 (N, H, W, C)."""
+    from ..data import to_uint8
+
+    if images.dtype != torch.uint8:
+        images = to_uint8(images)
+    return images.permute(0, 2, 3, 1).contiguous().numpy()
+
+
+@dataclass(eq=False)
+class LatentSpace:
+    run_path: Path
+    name: str
+    family: str
+    model: Any
+    codes: np.ndarray  # float32 (N, d)
+    images: np.ndarray  # uint8 (N, H, W, C): dataset images, or generated ones (GAN)
+    labels: np.ndarray | None  # int64 (N,)
+    label_names: list[str]
+    encoded: bool  # codes are encodings of dataset images (else random z samples)
+    pca: PCA
+    errors: np.ndarray | None = None  # per-image reconstruction MSE, from reconstruction_errors()
+
+    @property
+    def capabilities(self):
+        return self.model.capabilities
+
+    @property
+    def latent_dim(self) -> int:
+        return self.codes.shape[1]
+
+    @property
+    def class_conditional(self) -> bool:
+        return bool(self.model.capabilities.class_conditional)
+
+    @property
+    def num_classes(self) -> int:
+        return int(getattr(self.model, "num_classes", 0) or len(self.label_names))
+
+    def label_name(self, label: int) -> str:
+        return self.label_names[label] if 0 <= label < len(self.label_names) else str(label)
+
+    def _labels_for(self, n: int, label: int | np.ndarray | None) -> torch.Tensor | None:
+        if not self.class_conditional:
+            return None
+        if label is None:
+            raise ValueError(f"this {self.family} model is class-conditional: choose a class to decode")
+        return torch.as_tensor(np.broadcast_to(np.asarray(label, np.int64), (n,)).copy())
+
+    @torch.no_grad()
+    def decode(self, z: np.ndarray, label: int | np.ndarray | None = None) -> np.ndarray:
+        """Latents (n, d) or (d,) -> uint8 images (n, H, W, C)."""
+        z = np.asarray(z, np.float32).reshape(-1, self.latent_dim)
+        out = []
+        for i in range(0, len(z), BATCH):
+            chunk = torch.from_numpy(np.ascontiguousarray(z[i:i + BATCH]))
+            labels = self._labels_for(len(chunk), label if np.ndim(label) == 0 else np.asarray(label)[i:i + BATCH])
+            out.append(_to_hwc(_with_labels(self.model.decode, chunk, labels)))
+        return np.concatenate(out)
+
+    def decode_one(self, request: tuple[np.ndarray, int | None]) -> np.ndarray:
+        """(z, label) -> one uint8 image (H, W, C); the decoder thread's function."""
+        z, label = request
+        return self.decode(z, label)[0]
+
+    def random_latent(self, seed: int) -> np.ndarray:
+        """A latent from the prior the model samples from (N(0, I) for these families)."""
+        g = torch.Generator().manual_seed(int(seed))
+        return self.model.sample_noise(1, generator=g)[0].detach().cpu().numpy().astype(np.float32)
+
+    @torch.no_grad()
+    def reconstruction_errors(self, progress: ProgressFn | None = None,
+                              should_stop: Callable[[], bool] | None = None) -> np.ndarray:
+        """Mean squared error per pixel (images in [-1, 1]) between each image and its
+        reconstruction decode(encode(x)); high error = unlike what the model learnt, the
+        classic autoencoder anomaly score (e.g. Sakurada & Yairi 2014)."""
+        if not self.encoded:
+            raise ValueError(f"a {self.family} model has no encoder, so nothing to reconstruct")
+        errors = np.empty(len(self.codes), np.float32)
+        for i in range(0, len(self.codes), BATCH):
+            if should_stop and should_stop():
+                raise Cancelled()
+            labels = None if self.labels is None or not self.class_conditional else self.labels[i:i + BATCH]
+            recon = self.decode(self.codes[i:i + BATCH], labels).astype(np.float32)
+            real = self.images[i:i + BATCH].astype(np.float32)
+            errors[i:i + BATCH] = (((recon - real) / 127.5) ** 2).reshape(len(real), -1).mean(1)
+            if progress:
+                progress(min(i + BATCH, len(errors)), len(errors))
+        self.errors = errors
+        return errors
+
+
+def _training_images(run: Run, limit: int, seed: int):
+    from ..data import subsample
+    from ..engine.trainer import TrainSpec, load_training_data
+
+    try:
+        spec = TrainSpec(**run.meta["spec"])
+    except (KeyError, TypeError) as exc:
+        raise RunError(f"{run.path}/run.json has no valid training spec ({exc})") from None
+    try:
+        dataset = load_training_data(spec)
+    except ValueError as exc:
+        raise ValueError(f"cannot load the dataset this run was trained on ({spec.data}): {exc}") from None
+    return subsample(dataset, limit, seed) if len(dataset) > limit else dataset
+
+
+@torch.no_grad()
+def open_space(path: str | Path, limit: int = MAP_LIMIT, progress: ProgressFn | None = None,
+               should_stop: Callable[[], bool] | None = None, samples: int = GAN_SAMPLES, seed: int = 0) -> LatentSpace:
+    """Load the run's model and map its latent space (see the module docstring).
+    ``progress(done, total)`` counts images encoded (or samples generated)."""
+    run = Run.open(path)
+    model = load_model(run)
+    caps = model.capabilities
+    if not caps.decode:
+        raise ValueError(f"a {run.family} model has no latent space to explore (no decoder): "
+                         "open an autoencoder, VAE or GAN run")
+    progress = progress or (lambda done, total: None)
+    stop = should_stop or (lambda: False)
+    conditional = bool(caps.class_conditional)
+    if caps.encode:
+        dataset = _training_images(run, limit, seed)
+        x_all, y_all = dataset.images, dataset.labels
+        label_names = list(dataset.label_names or [])
+        codes = []
+        from ..data import to_unit_range
+
+        for i in range(0, len(x_all), BATCH):
+            if stop():
+                raise Cancelled()
+            x = to_unit_range(x_all[i:i + BATCH])
+            y = y_all[i:i + BATCH] if conditional and y_all is not None else None
+            codes.append(_with_labels(model.encode, x, y).float())
+            progress(min(i + BATCH, len(x_all)), len(x_all))
+        codes_t = torch.cat(codes)
+        images = _to_hwc(x_all)
+        labels = None if y_all is None else y_all.numpy()
+    else:  # a GAN: random z and what the generator makes of them
+        g = torch.Generator().manual_seed(seed)
+        codes_t = model.sample_noise(samples, generator=g).float().cpu()
+        n_cls = int(getattr(model, "num_classes", 0) or run.meta.get("num_classes", 0))
+        labels_t = torch.randint(0, max(n_cls, 1), (samples,), generator=g) if conditional else None
+        out = []
+        for i in range(0, samples, BATCH):
+            if stop():
+                raise Cancelled()
+            y = None if labels_t is None else labels_t[i:i + BATCH]
+            out.append(_to_hwc(_with_labels(model.decode, codes_t[i:i + BATCH], y)))
+            progress(min(i + BATCH, samples), samples)
+        images = np.concatenate(out)
+        labels = None if labels_t is None else labels_t.numpy()
+        label_names = list(run.meta.get("label_names") or []) if conditional else []
+    codes_np = codes_t.numpy().astype(np.float32)
+    return LatentSpace(run.path, run.name, run.family, model, codes_np, images, labels, label_names,
+                       encoded=bool(caps.encode), pca=PCA.fit(codes_np))
