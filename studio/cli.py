@@ -29,6 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="studio", description="Generative Studio: train, sample and explore small "
                      "generative models on your own or bundled images, offline.")
+    parser.add_argument("--selftest", action="store_true",
+                        help="check this installation headless (window, training, demo models); exit 0 if it works")
+    parser.add_argument("--report", metavar="DIR", help="--selftest: folder for the report (default: a temporary one)")
+    parser.add_argument("--demo-root", metavar="DIR", help=argparse.SUPPRESS)  # --selftest: other demo runs (tests)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
     train = sub.add_parser("train", help="train a model into a new run folder")
@@ -100,6 +104,12 @@ def main(argv: list[str] | None = None) -> int:
         if not argv:
             return open_window()
         args = build_parser().parse_args(argv)
+        if args.selftest:
+            from .selftest import run_selftest
+
+            return run_selftest(args.report, args.demo_root)
+        if args.report or args.demo_root:
+            raise UsageError("studio: --report and --demo-root go with --selftest")
         if args.command is None:
             raise UsageError("studio: choose a command (see 'studio --help'), or run 'studio' alone for the window")
         return COMMANDS[args.command](args)
