@@ -12,6 +12,7 @@ TINY_OPTIONS = {
     "ddpm": {"base_channels": 8, "channel_mults": "1,2", "num_train_timesteps": 50, "sample_steps": 10,
              "preview_steps": 2, "attention": False},
     "cdcgan": {"width": 8, "z_dim": 8},
+    "cvae": {"width": 8, "latent_dim": 4},
 }
 
 

@@ -279,20 +279,25 @@ class TrainJob:
         if self._test_images is None or len(self._test_images) == 0:
             return {}
         totals: dict[str, float] = {}
+        labels = self._test_labels if model.capabilities.class_conditional else None
         with torch.random.fork_rng(devices=[]), _eval_mode(model):
             torch.manual_seed(self.spec.seed)
-            for chunk in self._test_images.split(250):
+            for i, chunk in enumerate(self._test_images.split(250)):
                 x = chunk.to(device).float().mul_(2 / 255).sub_(1)
-                for k, v in model.evaluate(x).items():
+                extra = {} if labels is None else {"labels": labels[250 * i:250 * (i + 1)].to(device)}
+                for k, v in model.evaluate(x, **extra).items():
                     totals[k] = totals.get(k, 0.0) + float(v) * len(chunk)
         return {k: v / len(self._test_images) for k, v in totals.items()}
 
 
     def _load_test_images(self):
+        self._test_labels = None
         try:
-            return load_training_data(self.spec, split="test").images[:1000]
+            test = load_training_data(self.spec, split="test")
         except Exception:  # a dataset without a test split simply has no test metrics
             return None
+        self._test_labels = test.labels[:1000] if test.labels is not None else None
+        return test.images[:1000]
 
 
 class _eval_mode:

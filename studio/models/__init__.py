@@ -13,6 +13,7 @@ _FAMILIES = {
     "dcgan": "studio.models.dcgan:DCGAN",
     "ddpm": "studio.models.ddpm:DDPM",
     "cdcgan": "studio.models.cdcgan:CDCGAN",
+    "cvae": "studio.models.cvae:CVAE",
 }
 
 

@@ -12,27 +12,20 @@ learns to draw the class it is asked for. Everything else — losses, initialisa
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .base import Autocast, Capabilities, class_labels, no_autocast, param, require_classes
+from .base import Autocast, Capabilities, class_labels, no_autocast, require_classes
 from .convnets import eval_mode
-from .dcgan import DCGAN
-
-
-@dataclass
-class CDCGANConfig:
-    z_dim: int = param(100, min=2, max=512, help="size of the generator's input noise z")
-    width: int = param(64, min=8, max=512, help="channels of D's first layer and G's last hidden layer")
+from .dcgan import DCGAN, DCGANConfig
 
 
 class CDCGAN(DCGAN):
     family = "cdcgan"
-    Config = CDCGANConfig
+    Config = DCGANConfig  # the same options as the DCGAN
     capabilities = Capabilities(decode=True, sample=True, class_conditional=True)
     default_lr = 2e-4
     default_batch_size = 64
@@ -44,7 +37,7 @@ class CDCGAN(DCGAN):
         "quality": {"steps": 6000, "batch_size": 64, "width": 96},
     }
 
-    def __init__(self, config: CDCGANConfig, image_shape: tuple[int, int, int], num_classes: int = 0):
+    def __init__(self, config: DCGANConfig, image_shape: tuple[int, int, int], num_classes: int = 0):
         require_classes(self.family, num_classes)
         super().__init__(config, image_shape, num_classes)  # G takes z_dim + K inputs, D C + K channels
 
@@ -79,9 +72,14 @@ class CDCGAN(DCGAN):
         return self.decode(self.sample_noise(n, generator) if noise is None else noise, labels)
 
     @torch.no_grad()
-    def evaluate(self, x: Tensor) -> dict[str, float]:
-        """Mean D(G(z|y)|y) on fresh samples of every class (D(x|y) needs test labels)."""
+    def evaluate(self, x: Tensor, labels: Tensor | None = None) -> dict[str, float]:
+        """Mean D(x|y) on held-out images (when their labels are given) and D(G(z|y)|y) on
+        as many fresh samples of every class."""
         with eval_mode(self):
-            z = self.sample_noise(x.shape[0])
-            y = class_labels(None, x.shape[0], self.num_classes, x.device)
-            return {"d_fake": torch.sigmoid(self._discriminate(self._generate(z, y), y)).mean().item()}
+            n = x.shape[0]
+            y = class_labels(None, n, self.num_classes, x.device)
+            out = {"d_fake": torch.sigmoid(self._discriminate(self._generate(self.sample_noise(n), y), y)).mean().item()}
+            if labels is not None:
+                y = class_labels(labels, n, self.num_classes, x.device)
+                out["d_real"] = torch.sigmoid(self._discriminate(x, y)).mean().item()
+            return out

@@ -58,8 +58,11 @@ class VAE(LatentAutoencoder):
         super().__init__(config, image_shape, num_classes)
         self.latent_dim = d = config.latent_dim
         self.capabilities = replace(type(self).capabilities, latent_dim=d)
-        self.encoder = ConvEncoder(self.image_shape, config.width, 2 * d, nn.SiLU, config.norm)  # → μ, log σ²
-        self.decoder = ConvDecoder(d, self.image_shape, config.width, nn.SiLU, config.norm)  # → logits
+        # a class-conditional subclass (cvae.py) adds K label maps / one-hot inputs to both nets
+        k = num_classes if self.capabilities.class_conditional else 0
+        c, h, w = self.image_shape
+        self.encoder = ConvEncoder((c + k, h, w), config.width, 2 * d, nn.SiLU, config.norm)  # → μ, log σ²
+        self.decoder = ConvDecoder(d + k, self.image_shape, config.width, nn.SiLU, config.norm)  # → logits
 
     def _mean_latent(self, h: Tensor) -> Tensor:
         return h[:, :self.latent_dim]
@@ -67,27 +70,34 @@ class VAE(LatentAutoencoder):
     def _to_image(self, logits: Tensor) -> Tensor:
         return 2 * torch.sigmoid(logits) - 1
 
-    def _terms(self, x: Tensor, autocast: Autocast) -> tuple[Tensor, Tensor]:
+    # hooks of the conditional VAE: what the encoder and decoder see besides x and z
+    def _encoder_input(self, x: Tensor, y: Tensor | None) -> Tensor:
+        return x
+
+    def _decoder_input(self, z: Tensor, y: Tensor | None) -> Tensor:
+        return z
+
+    def _terms(self, x: Tensor, autocast: Autocast, y: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Per-image reconstruction NLL and KL, one reparameterised sample (eq. 10)."""
         with autocast():
-            mu, logvar = self.encoder(x).float().chunk(2, dim=1)
+            mu, logvar = self.encoder(self._encoder_input(x, y)).float().chunk(2, dim=1)
             z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
-            logits = self.decoder(z)
+            logits = self.decoder(self._decoder_input(z, y))
         return bernoulli_nll(logits.float(), x), gaussian_kl(mu, logvar)
 
     def train_step(self, x: Tensor, y: Tensor | None, optimizers: dict[str, torch.optim.Optimizer],
                    autocast: Autocast = no_autocast) -> dict[str, Tensor]:
         opt = optimizers["model"]
         opt.zero_grad(set_to_none=True)
-        recon, kl = (t.mean() for t in self._terms(x, autocast))
+        recon, kl = (t.mean() for t in self._terms(x, autocast, y))
         loss = recon + self.config.beta * kl
         loss.backward()
         opt.step()
         return {"loss": scalar(loss), "recon": scalar(recon), "kl": scalar(kl)}
 
     @torch.no_grad()
-    def evaluate(self, x: Tensor) -> dict[str, float]:
+    def evaluate(self, x: Tensor, labels: Tensor | None = None) -> dict[str, float]:
         """Single-sample negative ELBO (β = 1) in nats per image, with its two terms."""
         with eval_mode(self):
-            recon, kl = (t.mean().item() for t in self._terms(x, no_autocast))
+            recon, kl = (t.mean().item() for t in self._terms(x, no_autocast, labels))
         return {"neg_elbo_nats": recon + kl, "recon": recon, "kl": kl}
