@@ -56,7 +56,7 @@ class PCA:
         return (self.mean + coords @ self.components[:k]).astype(np.float32)
 
 
-class Cancelled(Exception):
+class Cancelled(ValueError):
     """The user cancelled a background computation."""
 
 
@@ -82,7 +82,7 @@ def tsne(codes: np.ndarray, progress: ProgressFn | None = None, should_stop: Cal
     perplexity = min(perplexity, (len(x) - 1) / 3)
     aff = affinity.PerplexityBasedNN(x, perplexity=perplexity, n_jobs=threads, random_state=seed, verbose=False)
     if stop():
-        raise Cancelled()
+        raise Cancelled("cancelled")
     progress(every, total)
     init = initialization.pca(x, random_state=seed)
     embedding = TSNEEmbedding(init, aff, n_jobs=threads, random_state=seed, verbose=False)
@@ -99,6 +99,6 @@ def tsne(codes: np.ndarray, progress: ProgressFn | None = None, should_stop: Cal
         embedding = embedding.optimize(phases[1], momentum=0.8, callbacks=callback, callbacks_every_iters=every,
                                        propagate_exception=True)
     except OptimizationInterrupt:
-        raise Cancelled() from None
+        raise Cancelled("cancelled") from None
     progress(total, total)
     return np.asarray(embedding, np.float32)

@@ -96,9 +96,11 @@ class LatentSpace:
         return self.decode(z, label)[0]
 
     def random_latent(self, seed: int) -> np.ndarray:
-        """A latent from the prior the model samples from (N(0, I) for these families)."""
-        g = torch.Generator().manual_seed(int(seed))
-        return self.model.sample_noise(1, generator=g)[0].detach().cpu().numpy().astype(np.float32)
+        """A latent drawn from a Gaussian fitted to the map's codes (mean and principal
+        variances): the prior for a VAE or GAN, and the right spread for a plain autoencoder,
+        whose codes are not N(0, I)."""
+        eps = np.random.default_rng(int(seed)).standard_normal(self.latent_dim).astype(np.float32)
+        return (self.pca.mean + (eps * self.pca.std) @ self.pca.components).astype(np.float32)
 
     @torch.no_grad()
     def reconstruction_errors(self, progress: ProgressFn | None = None,
@@ -111,7 +113,7 @@ class LatentSpace:
         errors = np.empty(len(self.codes), np.float32)
         for i in range(0, len(self.codes), BATCH):
             if should_stop and should_stop():
-                raise Cancelled()
+                raise Cancelled("cancelled")
             labels = None if self.labels is None or not self.class_conditional else self.labels[i:i + BATCH]
             recon = self.decode(self.codes[i:i + BATCH], labels).astype(np.float32)
             real = self.images[i:i + BATCH].astype(np.float32)
@@ -160,7 +162,7 @@ def open_space(path: str | Path, limit: int = MAP_LIMIT, progress: ProgressFn | 
 
         for i in range(0, len(x_all), BATCH):
             if stop():
-                raise Cancelled()
+                raise Cancelled("cancelled")
             x = to_unit_range(x_all[i:i + BATCH])
             y = y_all[i:i + BATCH] if conditional and y_all is not None else None
             codes.append(_with_labels(model.encode, x, y).float())
@@ -176,7 +178,7 @@ def open_space(path: str | Path, limit: int = MAP_LIMIT, progress: ProgressFn | 
         out = []
         for i in range(0, samples, BATCH):
             if stop():
-                raise Cancelled()
+                raise Cancelled("cancelled")
             y = None if labels_t is None else labels_t[i:i + BATCH]
             out.append(_to_hwc(_with_labels(model.decode, codes_t[i:i + BATCH], y)))
             progress(min(i + BATCH, samples), samples)

@@ -1,11 +1,556 @@
-"""The Latent explorer page (issue 4). Placeholder until the explorer lands."""
+"""The Latent explorer page: a run's dataset as a map of latent codes; click, drag sliders,
+interpolate, build attribute directions, record walks, check reconstructions, export.
+
+Opening a run, t-SNE and reconstruction errors run as background tasks with progress; the
+big image is decoded by a dedicated thread with a single latest-request slot, so a dragged
+slider never queues stale frames (see ``studio.latent.decoding``). The UI thread only moves
+numbers and shows uint8 images.
+"""
 
 from __future__ import annotations
 
-from .coming_soon import ComingSoonPanel
+import threading
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QHBoxLayout, QProgressBar, QPushButton, QSpinBox,
+                               QStackedWidget, QToolButton, QVBoxLayout, QWidget)
+
+from ...latent import LatestDecoder, open_space, tsne
+from ..tasks import BackgroundTask
+from ..widgets.cards import card, label, set_role
+from ..widgets.image_view import ImageView
+from ..widgets.latent_map import LatentMap
+from ..widgets.latent_sliders import SliderBank
+from ..widgets.latent_tools import DirectionsTool, InterpolationTool, ReconstructionTool, WalkTool
+from ..widgets.run_picker import RunPicker
+
+PC_SLIDERS = 8  # sliders along the top principal directions
+RAW_LIMIT = 16  # latents this small also get one slider per dimension
 
 
-class LatentPanel(ComingSoonPanel):
-    def __init__(self, parent=None):
-        super().__init__("◎", "Latent explorer", "Open a trained autoencoder or VAE, see its dataset as a map, "
-                         "and drag a point to watch the decoded image change.", parent)
+def _can_explore(caps) -> bool:
+    return bool(caps.decode)
+
+
+class LatentPanel(QWidget):
+    space_opened = Signal()  # the map is on screen
+    projection_ready = Signal(str)  # "pca" | "tsne"
+    image_shown = Signal()  # a decoded image reached the screen
+    _decoded = Signal(object, object)  # from the decoder thread: key, uint8 image
+    _decode_failed = Signal(object, str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.space = None
+        self.z: np.ndarray | None = None
+        self.label: int | None = None
+        self.current_image: np.ndarray | None = None
+        self.point = -1  # the map point whose latent is on screen, if any
+        self.frames_shown = 0
+        self.projection = "pca"
+        self._tsne: dict[int, np.ndarray] = {}  # per space (id) the finished embedding
+        self._generation = 0
+        self._stop = threading.Event()
+        self._listed_once = False
+
+        # --- top bar -------------------------------------------------------------------------
+        self.picker = RunPicker(_can_explore)
+        self.picker.run_chosen.connect(self._on_picker_run_chosen)
+        self.picker._task.succeeded.connect(self._on_picker_listed)  # first launch: open a demo
+        self.projection_combo = QComboBox()
+        self.projection_combo.addItem("PCA", "pca")
+        self.projection_combo.addItem("t-SNE", "tsne")
+        self.projection_combo.setToolTip("PCA: instant, and a click on empty space decodes that spot. "
+                                         "t-SNE (openTSNE): neighbourhoods kept, computed in the background")
+        self.projection_combo.currentIndexChanged.connect(self._on_projection_combo_changed)
+        self.thumbs = QCheckBox("Thumbnails")
+        self.thumbs.setToolTip("Draw a few hundred images in place of their dots")
+        self.thumbs.toggled.connect(self._on_thumbs_toggled)
+        self.select_button = QToolButton(text="⬚ Box select", checkable=True)
+        self.select_button.setToolTip("Drag a box on the map to select points (for attribute directions); "
+                                      "off: drag pans, wheel zooms")
+        self.select_button.toggled.connect(self._on_select_button_toggled)
+        self.progress = QProgressBar()
+        self.progress.setFixedWidth(160)
+        self.progress.hide()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.hide()
+        self.cancel_button.clicked.connect(self._on_cancel_clicked)
+        self.status = label("", "muted")
+        top = QHBoxLayout()
+        top.addWidget(label("Model", "muted"))
+        top.addWidget(self.picker, 3)
+        top.addSpacing(12)
+        top.addWidget(label("Map", "muted"))
+        top.addWidget(self.projection_combo)
+        top.addWidget(self.thumbs)
+        top.addWidget(self.select_button)
+        top.addStretch(1)
+        top.addWidget(self.status)
+        top.addWidget(self.progress)
+        top.addWidget(self.cancel_button)
+
+        # --- the map -------------------------------------------------------------------------
+        self.map = LatentMap()
+        self.map.set_message("Choose a trained model above: its dataset appears here as a map of latent codes.")
+        self.map.point_clicked.connect(self._on_map_point_clicked)
+        self.map.space_clicked.connect(self._on_map_space_clicked)
+        self.map.selection_made.connect(self._on_map_selection_made)
+        self.map_title = label("LATENT MAP", "section")
+        self.map_hint = label("", "muted")
+        map_card = card("", margins=10)
+        head = QHBoxLayout()
+        head.addWidget(self.map_title)
+        head.addStretch(1)
+        head.addWidget(self.map_hint)
+        map_card.layout().addLayout(head)
+        map_card.layout().addWidget(self.map, 1)
+
+        # --- the decoded image and its controls -----------------------------------------------
+        self.view = ImageView("The decoded image appears here")
+        self.view.setMinimumSize(250, 250)
+        self.caption = label("", "muted")
+        self.caption.setAlignment(Qt.AlignCenter)
+        self.class_combo = QComboBox()
+        self.class_combo.setToolTip("This model is class-conditional: the class it decodes for")
+        self.class_combo.currentIndexChanged.connect(self._on_class_combo_changed)
+        self.class_row = QWidget()
+        class_layout = QHBoxLayout(self.class_row)
+        class_layout.setContentsMargins(0, 0, 0, 0)
+        class_layout.addWidget(label("Class", "muted"))
+        class_layout.addWidget(self.class_combo, 1)
+        self.class_row.hide()
+        self.random_button = QPushButton("Random")
+        self.random_button.setToolTip("A latent drawn from a Gaussian fitted to the codes (seeded)")
+        self.random_button.clicked.connect(self._on_random_clicked)
+        self.reset_button = QPushButton("Reset")
+        self.reset_button.setToolTip("The mean latent: every slider at 0")
+        self.reset_button.clicked.connect(self._on_reset_clicked)
+        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1, prefix="seed ")
+        self.seed.setToolTip("The seed of the next random latent; editing it shows that latent")
+        self.seed.valueChanged.connect(self._on_seed_value_changed)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.random_button)
+        buttons.addWidget(self.reset_button)
+        buttons.addWidget(self.seed, 1)
+        image_card = card("Decoded", self.view, self.caption, self.class_row)
+        image_card.layout().addLayout(buttons)
+        image_card.layout().setStretch(1, 1)
+
+        self.basis_combo = QComboBox()
+        self.basis_combo.addItem("Principal directions", "pca")
+        self.basis_combo.currentIndexChanged.connect(self._on_basis_combo_changed)
+        self.sliders = SliderBank()
+        self.sliders.moved.connect(self._on_sliders_moved)
+        self.sliders.released.connect(self._on_sliders_released)
+        sliders_card = card("Sliders", self.basis_combo, self.sliders)
+        self._basis = None  # (mean, vectors (k, d), scales (k,))
+
+        right = QVBoxLayout()
+        right.setSpacing(12)
+        right.addWidget(image_card, 3)
+        right.addWidget(sliders_card, 2)
+        upper = QHBoxLayout()
+        upper.setSpacing(12)
+        upper.addWidget(map_card, 5)
+        upper.addLayout(right, 2)
+
+        # --- tools -----------------------------------------------------------------------------
+        self.interpolation = InterpolationTool(self)
+        self.directions = DirectionsTool(self)
+        self.walk = WalkTool(self)
+        self.reconstruction = ReconstructionTool(self)
+        self.directions.selection_armed.connect(self._on_directions_selection_armed)
+        self.tools = QStackedWidget()
+        self.tool_buttons = QButtonGroup(self)
+        tabs = QHBoxLayout()
+        tabs.setSpacing(4)
+        for i, (text, tool) in enumerate((("Interpolate", self.interpolation), ("Attribute directions", self.directions),
+                                          ("Latent walk", self.walk), ("Reconstruction", self.reconstruction))):
+            button = QToolButton(text=text, checkable=True)
+            button.setChecked(i == 0)
+            self.tool_buttons.addButton(button, i)
+            tabs.addWidget(button)
+            self.tools.addWidget(tool)
+        tabs.addStretch(1)
+        self.tool_buttons.idClicked.connect(self.tools.setCurrentIndex)
+        tools_card = card("", margins=10)
+        tools_card.layout().addLayout(tabs)
+        tools_card.layout().addWidget(self.tools, 1)
+        tools_card.setMinimumHeight(270)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 14, 18, 14)
+        layout.setSpacing(12)
+        layout.addLayout(top)
+        layout.addLayout(upper, 5)
+        layout.addWidget(tools_card, 2)
+
+        # --- background work -------------------------------------------------------------------
+        self._open_task = BackgroundTask(self)
+        self._open_task.succeeded.connect(self._on_open_task_succeeded)
+        self._open_task.failed.connect(self._on_open_task_failed)
+        self._open_task.progressed.connect(self._on_task_progressed)
+        self._tsne_task = BackgroundTask(self)
+        self._tsne_task.succeeded.connect(self._on_tsne_task_succeeded)
+        self._tsne_task.failed.connect(self._on_tsne_task_failed)
+        self._tsne_task.progressed.connect(self._on_task_progressed)
+        self._errors_task = BackgroundTask(self)
+        self._errors_task.succeeded.connect(self._on_errors_task_succeeded)
+        self._decoded.connect(self._on_self_decoded)
+        self._decode_failed.connect(self._on_self_decode_failed)
+        self.decoder = LatestDecoder(self._deliver, self._deliver_error)
+        decoder = self.decoder
+        self.destroyed.connect(lambda *_: decoder.close())  # the page's own thread ends with it
+        self._set_enabled(False)
+
+    # --- opening a run ------------------------------------------------------------------------------
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().showEvent(event)
+        if not self._listed_once:
+            self._listed_once = True
+            self.picker.refresh()
+
+    @Slot(object)
+    def _on_picker_listed(self, rows) -> None:
+        """At first launch, with no runs of the user's own, open a bundled demo (a VAE if any)."""
+        if self.space is not None or self._open_task.busy or not rows:
+            return
+        if all(text.startswith("Demo") for _, text in rows):
+            path = next((p for p, t in rows if " vae " in t), rows[0][0])
+            self.picker.select(path)
+
+    def open_run(self, path: str) -> None:
+        """Load the run's model and map its dataset in the background (latest request wins)."""
+        self._stop.set()  # an older load or t-SNE stops early
+        self._stop = threading.Event()
+        stop = self._stop
+        self._tsne_task.cancel()
+        self._errors_task.cancel()
+        self.map.set_message("Encoding the dataset…")
+        self._show_progress("encoding")
+        self._open_task.submit(lambda progress: open_space(path, progress=progress, should_stop=stop.is_set),
+                               with_progress=True)
+
+    @Slot(str)
+    def _on_picker_run_chosen(self, path: str) -> None:
+        self.open_run(path)
+
+    @Slot(object)
+    def _on_open_task_succeeded(self, space) -> None:
+        self._hide_progress()
+        self._generation += 1
+        self.space = space
+        self.point = -1
+        kind = "dataset codes" if space.encoded else "random z samples (no encoder: each dot is a generated image)"
+        self.map_title.setText(f"LATENT MAP  ·  {len(space.codes):,} {kind}")
+        self.map.set_points(space.pca.transform(space.codes), space.labels, space.label_names, space.images)
+        self._fill_class_combo()
+        self._fill_basis_combo()
+        for tool in (self.interpolation, self.directions, self.walk, self.reconstruction):
+            tool.set_space(space)
+        self.tool_buttons.button(3).setEnabled(space.encoded)
+        self.tool_buttons.button(3).setToolTip("" if space.encoded else "A GAN has no encoder: nothing to reconstruct")
+        if not space.encoded and self.tools.currentIndex() == 3:
+            self.tool_buttons.button(0).click()
+        self._set_enabled(True)
+        self.set_latent(space.pca.mean, record=False)
+        self.status.setText(f"{space.family} · latent size {space.latent_dim}")
+        self.projection = "pca"
+        self._apply_projection(self.projection_combo.currentData())
+        self.space_opened.emit()
+        if space.encoded:
+            stop = self._stop
+            self._errors_task.submit(lambda: space.reconstruction_errors(should_stop=stop.is_set))
+
+    @Slot(str)
+    def _on_open_task_failed(self, message: str) -> None:
+        self._hide_progress()
+        if self.space is None:
+            self.map.set_message(f"Could not open this run: {message}")
+        self.status.setText(f"could not open: {message}")
+        set_role(self.status, "error")
+
+    def _set_enabled(self, on: bool) -> None:
+        for w in (self.random_button, self.reset_button, self.seed, self.projection_combo, self.thumbs,
+                  self.select_button, self.tools, self.basis_combo):
+            w.setEnabled(on)
+
+    def _fill_class_combo(self) -> None:
+        space = self.space
+        self.class_combo.blockSignals(True)
+        self.class_combo.clear()
+        if space.class_conditional:
+            for k in range(space.num_classes):
+                self.class_combo.addItem(space.label_name(k), k)
+        self.class_combo.blockSignals(False)
+        self.class_row.setVisible(space.class_conditional)
+        self.label = 0 if space.class_conditional else None
+
+    # --- projections ---------------------------------------------------------------------------------
+    @Slot(int)
+    def _on_projection_combo_changed(self, index: int) -> None:
+        self._apply_projection(self.projection_combo.currentData())
+
+    def _apply_projection(self, kind: str) -> None:
+        space = self.space
+        if space is None:
+            return
+        if kind == "pca":
+            self._tsne_task.cancel()
+            self._hide_progress()
+            self._show_projection("pca", space.pca.transform(space.codes))
+        elif id(space) in self._tsne:
+            self._show_projection("tsne", self._tsne[id(space)])
+        else:
+            stop = self._stop
+            self._show_progress("t-SNE")
+            self._tsne_task.submit(lambda progress: (space, tsne(space.codes, progress, stop.is_set)),
+                                   with_progress=True)
+
+    def _show_projection(self, kind: str, xy: np.ndarray) -> None:
+        self.projection = kind
+        self.map.set_positions(xy)
+        if kind == "pca":
+            ex = self.space.pca.explained
+            self.map_hint.setText(f"PC1 {ex[0]:.0%} · PC2 {ex[1] if len(ex) > 1 else 0:.0%} of the variance  ·  "
+                                  "click anywhere to decode")
+        else:
+            self.map_hint.setText("t-SNE: neighbours stay together; distances between clusters mean little")
+        self._update_marker()
+        self.projection_ready.emit(kind)
+
+    @Slot(object)
+    def _on_tsne_task_succeeded(self, result) -> None:
+        space, xy = result
+        self._hide_progress()
+        self._tsne[id(space)] = xy
+        if space is self.space and self.projection_combo.currentData() == "tsne":
+            self._show_projection("tsne", xy)
+
+    @Slot(str)
+    def _on_tsne_task_failed(self, message: str) -> None:
+        self._hide_progress()
+        self.projection_combo.blockSignals(True)
+        self.projection_combo.setCurrentIndex(0)
+        self.projection_combo.blockSignals(False)
+        self.status.setText("t-SNE cancelled" if "cancelled" in message.lower() else f"t-SNE failed: {message}")
+
+    @Slot()
+    def _on_cancel_clicked(self) -> None:
+        """Stops the load or the t-SNE in progress (they check between batches / iterations)."""
+        self._stop.set()
+        self._stop = threading.Event()
+        self._hide_progress()
+
+    def _show_progress(self, what: str) -> None:
+        self.progress.setRange(0, 0)
+        self.progress.setFormat(what)
+        self.progress.show()
+        self.cancel_button.show()
+        self.status.setText(f"{what}…")
+        set_role(self.status, "muted")
+
+    def _hide_progress(self) -> None:
+        self.progress.hide()
+        self.cancel_button.hide()
+
+    @Slot(int, int)
+    def _on_task_progressed(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self.status.setText(f"{self.progress.format()} {done / max(total, 1):.0%}")
+
+    @Slot(object)
+    def _on_errors_task_succeeded(self, errors) -> None:
+        self.reconstruction.set_errors(errors)
+
+    # --- the current latent ----------------------------------------------------------------------------
+    def set_latent(self, z: np.ndarray, record: bool = True, point: int = -1) -> None:
+        """Show latent ``z`` (a new base: the direction sliders restart at 0)."""
+        self.z = np.array(z, np.float32)
+        self.point = point
+        self.directions.reset_amounts()
+        self._latent_moved(sliders=True)
+        if record:
+            self.walk.offer(self.z)
+
+    def move_latent(self, delta: np.ndarray) -> None:
+        """Nudge the latent (a direction slider): the other sliders follow."""
+        if self.z is None:
+            return
+        self.z = self.z + delta
+        self.point = -1
+        self._latent_moved(sliders=True)
+
+    def commit_position(self) -> None:
+        """The end of a drag: a keyframe while recording."""
+        if self.z is not None:
+            self.walk.offer(self.z)
+
+    def select_point(self, i: int) -> None:
+        space = self.space
+        if space.class_conditional and space.labels is not None:
+            self.class_combo.blockSignals(True)
+            self.class_combo.setCurrentIndex(int(space.labels[i]))
+            self.class_combo.blockSignals(False)
+            self.label = int(space.labels[i])
+        self.set_latent(space.codes[i], point=i)
+        self.reconstruction.show_point(i)
+
+    def next_seed(self) -> int:
+        self.seed.blockSignals(True)
+        self.seed.setValue(self.seed.value() + 1)
+        self.seed.blockSignals(False)
+        return self.seed.value()
+
+    def _latent_moved(self, sliders: bool) -> None:
+        if sliders and self._basis is not None:
+            mean, vectors, scales = self._basis
+            self.sliders.set_values(((self.z - mean) @ vectors.T) / scales)
+        self._update_marker()
+        self._update_caption()
+        self.decoder.request(self.space.decode_one, (self.z.copy(), self.label), (self._generation, self.z))
+
+    def _update_marker(self) -> None:
+        if self.z is None or self.space is None:
+            self.map.set_marker(None)
+        elif self.projection == "pca":
+            self.map.set_marker(tuple(self.space.pca.transform(self.z)))
+        else:  # t-SNE has no inverse: only a map point has a place
+            self.map.set_marker(tuple(self.map.xy[self.point]) if self.point >= 0 else None)
+
+    def _update_caption(self) -> None:
+        space = self.space
+        if self.point >= 0:
+            name = space.label_name(int(space.labels[self.point])) if space.labels is not None else ""
+            where = f"point #{self.point}" + (f" · {name}" if name else "")
+        else:
+            where = "a latent off the data"
+        self.caption.setText(f"{where}  ·  |z| = {float(np.linalg.norm(self.z)):.2f}")
+
+    def _deliver(self, key, image) -> None:  # in the decoder thread: hand over to the GUI thread
+        try:
+            self._decoded.emit(key, image)
+        except RuntimeError:  # the page is gone
+            pass
+
+    def _deliver_error(self, key, message: str) -> None:
+        try:
+            self._decode_failed.emit(key, message)
+        except RuntimeError:
+            pass
+
+    @Slot(object, object)
+    def _on_self_decoded(self, key, image) -> None:
+        if key[0] != self._generation:
+            return  # from the model of a previous run
+        self.current_image = image
+        self.view.set_image(image)
+        self.frames_shown += 1
+        self.image_shown.emit()
+
+    @Slot(object, str)
+    def _on_self_decode_failed(self, key, message: str) -> None:
+        self.status.setText(f"could not decode: {message}")
+        set_role(self.status, "error")
+
+    # --- sliders -------------------------------------------------------------------------------------------
+    def _fill_basis_combo(self) -> None:
+        self.basis_combo.blockSignals(True)
+        while self.basis_combo.count() > 1:
+            self.basis_combo.removeItem(1)
+        if self.space.latent_dim <= RAW_LIMIT:
+            self.basis_combo.addItem(f"Raw dimensions (z₁…z{self.space.latent_dim})", "raw")
+        self.basis_combo.setCurrentIndex(0)
+        self.basis_combo.blockSignals(False)
+        self._set_basis("pca")
+
+    def _set_basis(self, kind: str) -> None:
+        space = self.space
+        if kind == "pca":
+            k = min(PC_SLIDERS, space.latent_dim)
+            self._basis = (space.pca.mean, space.pca.components[:k], np.maximum(space.pca.std[:k], 1e-6))
+            ex = space.pca.explained
+            self.sliders.set_rows([f"PC{i + 1}" for i in range(k)],
+                                  [f"principal direction {i + 1}: {ex[i]:.1%} of the codes' variance; "
+                                   f"in standard deviations" for i in range(k)])
+        else:
+            d = space.latent_dim
+            self._basis = (space.codes.mean(0), np.eye(d, dtype=np.float32), np.maximum(space.codes.std(0), 1e-6))
+            self.sliders.set_rows([f"z{i + 1}" for i in range(d)],
+                                  [f"latent dimension {i + 1}, in standard deviations of the codes" for i in range(d)])
+        if self.z is not None:
+            self._latent_moved(sliders=True)
+
+    @Slot(int)
+    def _on_basis_combo_changed(self, index: int) -> None:
+        self._set_basis(self.basis_combo.currentData())
+
+    @Slot(int, float)
+    def _on_sliders_moved(self, row: int, value: float) -> None:
+        if self.z is None:
+            return
+        mean, vectors, scales = self._basis
+        now = float((self.z - mean) @ vectors[row]) / scales[row]
+        self.z = self.z + (value - now) * scales[row] * vectors[row]
+        self.point = -1
+        self._latent_moved(sliders=False)  # the basis is orthonormal: the other sliders keep their values
+
+    @Slot(int)
+    def _on_sliders_released(self, row: int) -> None:
+        self.commit_position()
+
+    # --- buttons and map --------------------------------------------------------------------------------------
+    @Slot()
+    def _on_random_clicked(self) -> None:
+        self.set_latent(self.space.random_latent(self.next_seed()))
+
+    @Slot(int)
+    def _on_seed_value_changed(self, seed: int) -> None:
+        if self.space is not None:
+            self.set_latent(self.space.random_latent(seed))
+
+    @Slot()
+    def _on_reset_clicked(self) -> None:
+        self.set_latent(self.space.pca.mean)
+
+    @Slot(int)
+    def _on_class_combo_changed(self, index: int) -> None:
+        if self.space is not None and self.z is not None and index >= 0:
+            self.label = int(self.class_combo.currentData())
+            self._latent_moved(sliders=False)
+
+    @Slot(bool)
+    def _on_thumbs_toggled(self, on: bool) -> None:
+        self.map.set_thumbnails(on)
+
+    @Slot(bool)
+    def _on_select_button_toggled(self, on: bool) -> None:
+        self.map.set_select_mode(on)
+
+    @Slot(bool)
+    def _on_directions_selection_armed(self, on: bool) -> None:
+        self.select_button.setChecked(on)
+
+    @Slot(int)
+    def _on_map_point_clicked(self, i: int) -> None:
+        self.select_point(i)
+
+    @Slot(float, float)
+    def _on_map_space_clicked(self, x: float, y: float) -> None:
+        if self.space is None:
+            return
+        if self.projection != "pca":
+            self.status.setText("t-SNE has no inverse: click a point, or switch to PCA to decode empty space")
+            return
+        self.set_latent(self.space.pca.inverse(np.array([x, y], np.float32)))
+
+    @Slot(object)
+    def _on_map_selection_made(self, indices) -> None:
+        self.status.setText(f"{len(indices):,} points selected")
+        set_role(self.status, "muted")
+        self.directions.take_selection(indices)
+        if self.directions.armed is None and self.select_button.isChecked():
+            self.select_button.setChecked(False)

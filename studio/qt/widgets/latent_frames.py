@@ -1,0 +1,149 @@
+"""A sequence of decoded frames (an interpolation, a latent walk): a strip to look at, a loop
+to play, and exports to PNG strip, animated GIF and MP4 (written in the background)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QSpinBox, QToolButton, QVBoxLayout, QWidget
+
+from ...export import mp4_available, save_animation, strip
+from ..tasks import BackgroundTask
+from .image_view import ImageView
+
+STRIP_MAX = 16  # frames drawn in the strip (evenly picked); exports keep them all
+EXPORT_PX = 256  # exported frames are enlarged (whole pixels) to about this size
+
+
+def export_scale(frame: np.ndarray) -> int:
+    return max(1, EXPORT_PX // frame.shape[0])
+
+
+class FrameStrip(QWidget):
+    exported = Signal(str)  # the written file
+    export_failed = Signal(str)
+
+    def __init__(self, name: str, placeholder: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.name = name  # default file name stem
+        self.frames: list[np.ndarray] = []
+        self._at = 0
+        self.strip_view = ImageView(placeholder)
+        self.strip_view.setMinimumSize(200, 64)
+        self.player = ImageView("")
+        self.player.setFixedSize(132, 132)
+        self.play_button = QToolButton(text="▶  Play", checkable=True)
+        self.play_button.setToolTip("Play the frames as a loop (there and back)")
+        self.play_button.toggled.connect(self._on_play_button_toggled)
+        self.fps = QSpinBox(minimum=1, maximum=60, value=12, suffix=" fps")
+        self.fps.setToolTip("Frames per second, for playing and for GIF / MP4 exports")
+        self.fps.valueChanged.connect(self._on_fps_value_changed)
+        self.info = QLabel("")
+        self.info.setProperty("role", "muted")
+        self.export_buttons = {}
+        for kind, text, tip in (("png", "PNG strip…", "All frames side by side in one PNG"),
+                                ("gif", "GIF…", "An animated GIF that loops"),
+                                ("mp4", "MP4…", "An H.264 video")):
+            button = QToolButton(text=text)
+            button.setToolTip(tip)
+            button.setProperty("kind", kind)
+            button.clicked.connect(self._on_export_clicked)
+            self.export_buttons[kind] = button
+        if not mp4_available():
+            self.export_buttons["mp4"].setToolTip("MP4 export needs imageio-ffmpeg: "
+                                                  "pip install 'generative-studio[video]' (GIF works without it)")
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self._on_timer_timeout)
+        self._task = BackgroundTask(self)
+        self._task.succeeded.connect(self._on_task_succeeded)
+        self._task.failed.connect(self._on_task_failed)
+
+        controls = QHBoxLayout()
+        controls.setContentsMargins(0, 0, 0, 0)
+        controls.addWidget(self.play_button)
+        controls.addWidget(self.fps)
+        controls.addWidget(self.info, 1)
+        for button in self.export_buttons.values():
+            controls.addWidget(button)
+        left = QVBoxLayout()
+        left.setContentsMargins(0, 0, 0, 0)
+        left.addWidget(self.strip_view, 1)
+        left.addLayout(controls)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(left, 1)
+        layout.addWidget(self.player, 0, Qt.AlignTop)
+        self._refresh()
+
+    def set_frames(self, frames: list[np.ndarray] | np.ndarray) -> None:
+        self.frames = [np.asarray(f) for f in frames]
+        self._at = 0
+        self._refresh()
+
+    def set_busy(self, text: str) -> None:
+        self.info.setText(text)
+
+    def _refresh(self) -> None:
+        n = len(self.frames)
+        if n:
+            shown = [self.frames[int(round(i))] for i in np.linspace(0, n - 1, min(n, STRIP_MAX))]
+            self.strip_view.set_image(strip(shown, padding=2, fill=31))
+            self.player.set_image(self.frames[min(self._at, n - 1)])
+            self.info.setText(f"{n} frames" + (f" (strip shows {STRIP_MAX})" if n > STRIP_MAX else ""))
+        else:
+            self.strip_view.set_image(None)
+            self.player.set_image(None)
+            self.play_button.setChecked(False)
+        for kind, button in self.export_buttons.items():
+            button.setEnabled(n > 0 and (kind != "mp4" or mp4_available()))
+        self.play_button.setEnabled(n > 1)
+
+    # --- playing -------------------------------------------------------------------------------
+    @Slot(bool)
+    def _on_play_button_toggled(self, on: bool) -> None:
+        self.play_button.setText("❚❚  Pause" if on else "▶  Play")
+        if on:
+            self.timer.start(int(1000 / self.fps.value()))
+        else:
+            self.timer.stop()
+
+    @Slot(int)
+    def _on_fps_value_changed(self, fps: int) -> None:
+        if self.timer.isActive():
+            self.timer.start(int(1000 / fps))
+
+    @Slot()
+    def _on_timer_timeout(self) -> None:
+        n = len(self.frames)
+        if n < 2:
+            return
+        self._at = (self._at + 1) % (2 * n - 2)  # ping-pong: A → B → A
+        self.player.set_image(self.frames[self._at if self._at < n else 2 * n - 2 - self._at])
+
+    # --- exporting -----------------------------------------------------------------------------
+    def export(self, path: str) -> None:
+        """Write the frames (by the file's suffix: .png strip, .gif, .mp4) in the background."""
+        if not self.frames:
+            return
+        frames, fps = list(self.frames), self.fps.value()
+        self.info.setText(f"writing {path.rsplit('/', 1)[-1]}…")
+        self._task.submit(lambda: str(save_animation(frames, path, fps=fps, scale=export_scale(frames[0]))))
+
+    @Slot()
+    def _on_export_clicked(self) -> None:
+        kind = self.sender().property("kind")
+        filters = {"png": "PNG image (*.png)", "gif": "GIF animation (*.gif)", "mp4": "MP4 video (*.mp4)"}
+        stem = self.name + ("-strip" if kind == "png" else "")
+        path, _ = QFileDialog.getSaveFileName(self, "Export frames", f"{stem}.{kind}", filters[kind])
+        if path:
+            self.export(path if path.lower().endswith(f".{kind}") else f"{path}.{kind}")
+
+    @Slot(object)
+    def _on_task_succeeded(self, path: str) -> None:
+        self.info.setText(f"saved {path.rsplit('/', 1)[-1]}")
+        self.exported.emit(path)
+
+    @Slot(str)
+    def _on_task_failed(self, message: str) -> None:
+        self.info.setText(f"export failed: {message}")
+        self.export_failed.emit(message)

@@ -1,0 +1,293 @@
+"""The latent map: a 2D scatter of a dataset's codes coloured by label, with a legend; hover
+shows a point's image, a click picks a point (or empty space), a box drag selects points, and
+a thumbnails mode draws a few hundred images in place of dots (like TensorBoard's projector)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtGui import QColor, QPixmap
+from PySide6.QtWidgets import QFrame, QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
+
+from .. import theme
+from .image_view import to_qimage
+
+# label colours: Tableau 10's order of hues, lifted to read on the dark surface
+LABEL_COLORS = ["#7aa2ff", "#ffb454", "#59d98e", "#ff6b6b", "#b38cff", "#c9a27e", "#ff8ad8", "#b0b4c0",
+                "#e4e46a", "#4fd8e8", "#9b87ff", "#ff9966", "#6fe0b0", "#f5a3d0", "#8fa8ff", "#d0d07a"]
+HOVER_PX = 10  # how near (screen pixels) the pointer must be to a point to hover or pick it
+THUMBNAILS = 300
+
+
+def label_color(index: int) -> str:
+    return LABEL_COLORS[index % len(LABEL_COLORS)]
+
+
+class Dots(pg.ScatterPlotItem):
+    """A scatter that leaves clicks to the view box, which picks the nearest point itself
+    (pyqtgraph's own hit test would swallow clicks on points)."""
+
+    def mouseClickEvent(self, ev) -> None:  # noqa: N802 (pyqtgraph API)
+        ev.ignore()
+
+
+class MapViewBox(pg.ViewBox):
+    """A ViewBox that reports left clicks in data coordinates and, in select mode, turns a
+    left drag into a selection rectangle instead of panning."""
+
+    clicked_at = Signal(float, float)
+    region_selected = Signal(QRectF)
+
+    def __init__(self):
+        super().__init__()
+        self.select_mode = False
+        self._band = QGraphicsRectItem()
+        self._band.setPen(pg.mkPen(theme.WARNING, width=1.5, style=Qt.DashLine))
+        self._band.setBrush(pg.mkBrush(242, 183, 94, 40))
+        self._band.hide()
+        self.addItem(self._band, ignoreBounds=True)
+
+    def mouseClickEvent(self, ev) -> None:  # noqa: N802 (pyqtgraph API)
+        if ev.button() == Qt.LeftButton:
+            ev.accept()
+            p = self.mapSceneToView(ev.scenePos())
+            self.clicked_at.emit(p.x(), p.y())
+        else:
+            super().mouseClickEvent(ev)
+
+    def mouseDragEvent(self, ev, axis=None) -> None:  # noqa: N802
+        if not (self.select_mode and ev.button() == Qt.LeftButton):
+            super().mouseDragEvent(ev, axis)
+            return
+        ev.accept()
+        rect = QRectF(self.mapSceneToView(ev.buttonDownScenePos()), self.mapSceneToView(ev.scenePos())).normalized()
+        self._band.setRect(rect)
+        self._band.setVisible(not ev.isFinish())
+        if ev.isFinish():
+            self.region_selected.emit(rect)
+
+
+class LatentMap(QWidget):
+    point_clicked = Signal(int)  # index of the point
+    space_clicked = Signal(float, float)  # empty map space, data coordinates
+    selection_made = Signal(object)  # int64 indices inside the dragged box
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.view = MapViewBox()
+        self.plot = pg.PlotWidget(viewBox=self.view)
+        item = self.plot.getPlotItem()
+        for axis in ("left", "bottom"):
+            item.hideAxis(axis)
+        item.setMenuEnabled(False)
+        self.view.setAspectLocked(False)
+        self.legend = item.addLegend(offset=(12, 12), brush=pg.mkBrush(23, 24, 29, 215),
+                                     pen=pg.mkPen(theme.BORDER), labelTextColor=theme.TEXT, verSpacing=-4)
+        self.xy = np.zeros((0, 2), np.float32)
+        self.labels: np.ndarray | None = None
+        self.images: np.ndarray | None = None
+        self.names: list[str] = []
+        self._scatters: list[pg.ScatterPlotItem] = []
+        self._thumbs: list[tuple[int, pg.ImageItem]] = []
+        self._thumb_size = 1.0
+        self.thumbnails = False
+        self.hovered = -1
+        self.selected = np.zeros(0, np.int64)
+        self._selection = Dots(size=9, pen=pg.mkPen(theme.WARNING, width=1.4), brush=None)
+        self._ring = Dots(size=16, pen=pg.mkPen("#ffffff", width=2), brush=None)
+        self._marker = Dots(size=22, symbol="star", pen=pg.mkPen("#15131f", width=1.5),
+                                          brush=pg.mkBrush("#ffffff"))
+        for extra, z in ((self._selection, 20), (self._ring, 30), (self._marker, 40)):
+            extra.setZValue(z)
+            self.view.addItem(extra, ignoreBounds=True)
+        self.placeholder = pg.TextItem("", color=theme.MUTED, anchor=(0.5, 0.5))
+        self.view.addItem(self.placeholder, ignoreBounds=True)
+        self.tip = QFrame(self.plot, objectName="mapTip")  # the hover card: the image, enlarged, and its label
+        self.tip.setStyleSheet(f"QFrame#mapTip {{ background: {theme.RAISED}; border: 1px solid {theme.BORDER}; "
+                               f"border-radius: 8px; }} QLabel {{ background: transparent; }}")
+        self.tip.setAttribute(Qt.WA_TransparentForMouseEvents)
+        self.tip_image, self.tip_caption = QLabel(), QLabel(alignment=Qt.AlignCenter)
+        tip_layout = QVBoxLayout(self.tip)
+        tip_layout.setContentsMargins(6, 6, 6, 4)
+        tip_layout.setSpacing(3)
+        tip_layout.addWidget(self.tip_image)
+        tip_layout.addWidget(self.tip_caption)
+        self.tip.hide()
+        self.plot.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
+        self.view.clicked_at.connect(self._on_view_clicked_at)
+        self.view.region_selected.connect(self._on_view_region_selected)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot)
+
+    # --- data ------------------------------------------------------------------------------
+    def set_message(self, text: str) -> None:
+        """A line in the middle of an empty map (no run yet, loading, an error)."""
+        self.placeholder.setText(text)
+        self.placeholder.setVisible(bool(text))
+        if text and not len(self.xy):
+            self.view.setRange(QRectF(-1, -1, 2, 2), padding=0)
+            self.placeholder.setPos(0, 0)
+
+    def clear(self) -> None:
+        for scatter in self._scatters:
+            self.view.removeItem(scatter)
+        self._scatters = []
+        self.legend.clear()
+        self._clear_thumbs()
+        self.xy = np.zeros((0, 2), np.float32)
+        self.images = self.labels = None
+        self.selected = np.zeros(0, np.int64)
+        for extra in (self._selection, self._ring, self._marker):
+            extra.setData([], [])
+        self.tip.hide()
+
+    def set_points(self, xy: np.ndarray, labels: np.ndarray | None, names: list[str], images: np.ndarray) -> None:
+        """One scatter per label (so the legend names each colour), all drawn as fast dots."""
+        self.clear()
+        self.labels, self.names, self.images = labels, names, images
+        groups = [np.arange(len(xy))] if labels is None else [np.flatnonzero(labels == k)
+                                                               for k in range(int(labels.max()) + 1)]
+        size = 6 if len(xy) <= 3000 else 4.5
+        for k, idx in enumerate(groups):
+            if len(idx) == 0:
+                continue
+            color = QColor(label_color(k) if labels is not None else theme.ACCENT)
+            color.setAlpha(200)
+            scatter = Dots(size=size, pen=None, brush=pg.mkBrush(color), hoverable=False)
+            scatter.setProperty("indices", idx)
+            scatter.setZValue(10)
+            self.view.addItem(scatter)
+            self._scatters.append(scatter)
+            if labels is not None:  # a bigger dot than the map's, not in the view: the legend's sample
+                sample = pg.ScatterPlotItem(size=10, pen=None, brush=pg.mkBrush(label_color(k)))
+                self.legend.addItem(sample, names[k] if k < len(names) else str(k))
+        self.legend.setVisible(labels is not None)
+        self.set_positions(xy, fit=True)
+
+    def set_positions(self, xy: np.ndarray, fit: bool = True) -> None:
+        """Move every point (another projection), keeping colours, selection and thumbnails."""
+        self.xy = np.asarray(xy, np.float32)
+        for scatter in self._scatters:
+            idx = scatter.property("indices")
+            scatter.setData(self.xy[idx, 0], self.xy[idx, 1])
+        if len(self.selected):
+            self._selection.setData(self.xy[self.selected, 0], self.xy[self.selected, 1])
+        if fit and len(self.xy):
+            lo, hi = np.percentile(self.xy, 0.5, axis=0), np.percentile(self.xy, 99.5, axis=0)
+            self.view.setRange(QRectF(QPointF(*lo), QPointF(*hi)), padding=0.08)
+        span = float(np.ptp(self.xy, axis=0).max()) if len(self.xy) else 1.0
+        self._thumb_size = span / 28
+        if self.thumbnails:
+            self._show_thumbs()
+        self.placeholder.setVisible(False)
+
+    def set_marker(self, pos: tuple[float, float] | None) -> None:
+        """The star at the current latent's place on the map (None hides it)."""
+        self._marker.setData(*(([pos[0]], [pos[1]]) if pos is not None else ([], [])))
+
+    def set_selection(self, indices: np.ndarray) -> None:
+        self.selected = np.asarray(indices, np.int64)
+        self._selection.setData(self.xy[self.selected, 0], self.xy[self.selected, 1])
+
+    def set_select_mode(self, on: bool) -> None:
+        self.view.select_mode = on
+        self.plot.setCursor(Qt.CrossCursor if on else Qt.ArrowCursor)
+
+    # --- thumbnails ---------------------------------------------------------------------------
+    def set_thumbnails(self, on: bool) -> None:
+        self.thumbnails = on
+        self._show_thumbs() if on else self._clear_thumbs()
+        for scatter in self._scatters:
+            scatter.setOpacity(0.35 if on else 1.0)
+
+    def _clear_thumbs(self) -> None:
+        for _, image in self._thumbs:
+            self.view.removeItem(image)
+        self._thumbs = []
+
+    def _show_thumbs(self) -> None:
+        if self.images is None or not len(self.xy):
+            return
+        if not self._thumbs:  # a fixed, seeded sample, so toggling shows the same images
+            rng = np.random.default_rng(0)
+            pick = np.sort(rng.choice(len(self.xy), min(THUMBNAILS, len(self.xy)), replace=False))
+            for i in pick:
+                a = self.images[i][::-1]  # rows run upward in the view
+                image = pg.ImageItem(a[:, :, 0] if a.shape[2] == 1 else a, axisOrder="row-major", levels=(0, 255))
+                image.setZValue(15)
+                self.view.addItem(image, ignoreBounds=True)
+                self._thumbs.append((int(i), image))
+        s = self._thumb_size
+        for i, image in self._thumbs:
+            image.setRect(QRectF(self.xy[i, 0] - s / 2, self.xy[i, 1] - s / 2, s, s))
+
+    # --- finding points ------------------------------------------------------------------------
+    def nearest(self, x: float, y: float, radius_px: float = HOVER_PX) -> int:
+        """The point nearest to (x, y) within ``radius_px`` screen pixels, or -1."""
+        if not len(self.xy):
+            return -1
+        px_w, px_h = self.view.viewPixelSize()
+        d2 = ((self.xy[:, 0] - x) / px_w) ** 2 + ((self.xy[:, 1] - y) / px_h) ** 2
+        i = int(np.argmin(d2))
+        return i if d2[i] <= radius_px ** 2 else -1
+
+    def widget_pos(self, x: float, y: float) -> QPoint:
+        """Where data point (x, y) is in the plot's viewport (for tests and tools)."""
+        return self.plot.mapFromScene(self.view.mapViewToScene(QPointF(x, y)))
+
+    # --- events ----------------------------------------------------------------------------------
+    @Slot(object)
+    def _on_scene_mouse_moved(self, scene_pos) -> None:
+        if not len(self.xy) or not self.view.sceneBoundingRect().contains(scene_pos):
+            self._hover(-1, None)
+            return
+        p = self.view.mapSceneToView(scene_pos)
+        self._hover(self.nearest(p.x(), p.y()), self.plot.mapFromScene(scene_pos))
+
+    def _hover(self, i: int, at: QPoint | None) -> None:
+        if i == self.hovered and (i < 0 or at is None):
+            return
+        if i != self.hovered:
+            self.hovered = i
+            if i < 0:
+                self._ring.setData([], [])
+                self.tip.hide()
+                return
+            self._ring.setData([self.xy[i, 0]], [self.xy[i, 1]])
+            self._fill_tip(i)
+        if at is not None and i >= 0:
+            x = at.x() + 18 if at.x() + 18 + self.tip.width() < self.plot.width() else at.x() - 18 - self.tip.width()
+            y = min(max(4, at.y() - self.tip.height() // 2), self.plot.height() - self.tip.height() - 4)
+            self.tip.move(x, y)
+            self.tip.show()
+            self.tip.raise_()
+
+    def _fill_tip(self, i: int) -> None:
+        image = self.images[i]
+        scale = max(1, 112 // image.shape[0])
+        pixmap = QPixmap.fromImage(to_qimage(image)).scaled(image.shape[1] * scale, image.shape[0] * scale,
+                                                           Qt.KeepAspectRatio, Qt.FastTransformation)
+        caption = ""
+        if self.labels is not None:
+            k = int(self.labels[i])
+            caption = self.names[k] if k < len(self.names) else str(k)
+        self.tip_image.setPixmap(pixmap)
+        self.tip_caption.setText(f"{caption}  ·  #{i}" if caption else f"#{i}")
+        self.tip.adjustSize()
+
+    @Slot(float, float)
+    def _on_view_clicked_at(self, x: float, y: float) -> None:
+        i = self.nearest(x, y)
+        if i >= 0:
+            self.point_clicked.emit(i)
+        else:
+            self.space_clicked.emit(x, y)
+
+    @Slot(QRectF)
+    def _on_view_region_selected(self, rect: QRectF) -> None:
+        inside = ((self.xy[:, 0] >= rect.left()) & (self.xy[:, 0] <= rect.right())
+                  & (self.xy[:, 1] >= rect.top()) & (self.xy[:, 1] <= rect.bottom()))
+        self.set_selection(np.flatnonzero(inside))
+        self.selection_made.emit(self.selected)

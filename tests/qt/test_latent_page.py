@@ -1,0 +1,164 @@
+"""The Latent explorer page with real tiny runs: map, click-to-decode, sliders, interpolation
+export, attribute directions, a GAN without an encoder."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from studio.latent import DirectionStore
+
+
+@pytest.fixture
+def vae_folder(trained_run, tmp_path):
+    """A private copy (the page saves directions into the run folder)."""
+    target = tmp_path / "vae"
+    shutil.copytree(trained_run("vae"), target)
+    return str(target)
+
+
+def open_page(window, qtbot, path):
+    window.show_page("latent")
+    page = window.latent
+    with qtbot.waitSignal(page.space_opened, timeout=60_000):
+        page.open_run(path)
+    qtbot.waitUntil(lambda: page.frames_shown > 0, timeout=10_000)
+    return page
+
+
+def isolated_point(latent_map) -> int:
+    px = np.asarray(latent_map.view.viewPixelSize())
+    xy = latent_map.xy / px  # in screen pixels
+    (x0, x1), (y0, y1) = (np.asarray(r) / p for r, p in zip(latent_map.view.viewRange(), px))
+    inside = np.flatnonzero((xy[:, 0] > x0 + 20) & (xy[:, 0] < x1 - 20) & (xy[:, 1] > y0 + 20) & (xy[:, 1] < y1 - 20))
+    candidates = inside[:400]
+    d = np.linalg.norm(xy[candidates, None] - xy[None], axis=2)
+    d[np.arange(len(candidates)), candidates] = np.inf
+    return int(candidates[np.argmax(d.min(1))])
+
+
+def decoded(page, z, label=None):
+    return page.space.decode(z, label)[0]
+
+
+def shown_equals(page, image):
+    return page.current_image is not None and np.array_equal(page.current_image, image)
+
+
+def test_map_click_decodes_that_point_and_sliders_move_the_image(window, qtbot, vae_folder):
+    page = open_page(window, qtbot, vae_folder)
+    space = page.space
+    assert len(page.map.xy) == len(space.codes) == 5000
+    assert page.map.legend.isVisible() and len(page.sliders) == 4  # latent_dim 4: PC1..PC4
+    # a real mouse click on a point on screen with no other point within a few pixels
+    i = isolated_point(page.map)
+    pos = page.map.widget_pos(*page.map.xy[i])
+    qtbot.mouseClick(page.map.plot.viewport(), Qt.LeftButton, pos=pos)
+    assert page.point == i
+    expected = decoded(page, space.codes[i])
+    qtbot.waitUntil(lambda: shown_equals(page, expected), timeout=10_000)
+    # the slider along PC1 moves the latent along that component, and the image changes
+    before = page.current_image.copy()
+    slider = page.sliders.sliders[0]
+    slider.setValue(slider.value() + 250)
+    assert page.point == -1
+    coords, old = space.pca.transform(page.z, k=4) / space.pca.std, space.pca.transform(space.codes[i], k=4) / space.pca.std
+    assert coords[0] == pytest.approx(slider.value() / 100, abs=1e-4)  # PC1 is where the slider says
+    assert np.allclose(coords[1:], old[1:], atol=1e-4)  # the other components stay
+    moved = page.z.copy()
+    qtbot.waitUntil(lambda: shown_equals(page, decoded(page, moved)), timeout=10_000)
+    assert not np.array_equal(page.current_image, before)
+    # a click on empty space decodes its inverse-PCA latent
+    corner = page.map.xy.min(0) - 0.5
+    page.map.space_clicked.emit(float(corner[0]), float(corner[1]))
+    assert np.allclose(page.space.pca.transform(page.z), corner, atol=1e-4)
+
+
+def test_interpolation_exports_a_gif_from_a_to_b(window, qtbot, vae_folder, tmp_path):
+    from PIL import Image
+
+    page = open_page(window, qtbot, vae_folder)
+    space, tool = page.space, page.interpolation
+    a, b = int(np.argmin(page.map.xy[:, 0])), int(np.argmax(page.map.xy[:, 0]))  # far apart: frames differ
+    tool.count.setValue(7)
+    page.select_point(a)
+    tool.set_a.click()
+    page.select_point(b)
+    with qtbot.waitSignal(tool._task.succeeded, timeout=10_000):
+        tool.set_b.click()
+    assert len(tool.frames.frames) == 7
+    path = tmp_path / "walk.gif"
+    with qtbot.waitSignal(tool.frames.exported, timeout=20_000):
+        tool.frames.export(str(path))
+    gif = Image.open(path)
+    assert gif.n_frames == 7
+    scale = gif.width // 28
+
+    def frame(k):
+        gif.seek(k)
+        return np.asarray(gif.convert("L"))[::scale, ::scale]
+
+    assert np.array_equal(frame(0), decoded(page, space.codes[a])[:, :, 0])
+    assert np.array_equal(frame(6), decoded(page, space.codes[b])[:, :, 0])
+
+
+def test_attribute_direction_from_two_labels(window, qtbot, vae_folder):
+    page = open_page(window, qtbot, vae_folder)
+    space, tool = page.space, page.directions
+    page.tool_buttons.button(1).click()
+    tool.groups["A"].setCurrentIndex(1)  # Trouser
+    tool.groups["B"].setCurrentIndex(0)  # T-shirt/top
+    tool.add_direction("add trousers")
+    vector = space.codes[space.labels == 1].mean(0) - space.codes[space.labels == 0].mean(0)
+    saved = DirectionStore.for_run(vae_folder, space.latent_dim)
+    assert saved.names() == ["add trousers"] and np.allclose(saved.directions[0].array(), vector, atol=1e-5)
+    assert len(tool.bank) == 1
+    page.select_point(0)
+    start = page.z.copy()
+    tool.bank.sliders[0].setValue(150)  # 1.5 × the direction
+    assert np.allclose(page.z, start + 1.5 * vector, atol=1e-4)
+    expected = decoded(page, start + 1.5 * vector)
+    qtbot.waitUntil(lambda: shown_equals(page, expected), timeout=10_000)
+    assert not np.array_equal(expected, decoded(page, start))
+    # a new point restarts the direction slider at 0
+    page.select_point(1)
+    assert tool.bank.value(0) == 0
+
+
+def test_walk_records_keyframes_and_reconstruction_ranks(window, qtbot, vae_folder):
+    page = open_page(window, qtbot, vae_folder)
+    walk = page.walk
+    walk.record.setChecked(True)
+    walk.per.setValue(3)
+    for i in (0, 1, 2):
+        page.select_point(i)
+    assert len(walk.keys) == 3
+    qtbot.waitUntil(lambda: len(walk.frames.frames) == 7, timeout=10_000)
+    qtbot.waitUntil(lambda: walk.explorer.reconstruction.ranking.count() > 0, timeout=30_000)
+    errors = page.space.errors
+    top = page.reconstruction.ranking.item(0).data(Qt.UserRole)
+    assert top == int(np.argmax(errors))
+
+
+def test_a_gan_opens_without_an_encoder(window, qtbot, trained_run):
+    page = open_page(window, qtbot, trained_run("dcgan"))
+    space = page.space
+    assert not space.encoded and space.labels is None
+    assert not page.tool_buttons.button(3).isEnabled()  # nothing to reconstruct
+    page.select_point(3)
+    qtbot.waitUntil(lambda: shown_equals(page, space.images[3]), timeout=10_000)  # that z's generated image
+
+
+def test_tsne_runs_in_the_background_and_cancels_and_thumbnails_draw(window, qtbot, trained_run):
+    page = open_page(window, qtbot, trained_run("dcgan"))
+    page.projection_combo.setCurrentIndex(1)
+    assert page.progress.isVisible() and page.cancel_button.isVisible()
+    qtbot.waitUntil(lambda: page.progress.value() > 0, timeout=60_000)  # the UI runs while it computes
+    with qtbot.waitSignal(page._tsne_task.failed, timeout=30_000):
+        page.cancel_button.click()
+    assert page.projection_combo.currentData() == "pca" and "cancelled" in page.status.text()
+    page.thumbs.setChecked(True)
+    assert len(page.map._thumbs) == 300
