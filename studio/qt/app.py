@@ -11,11 +11,9 @@ ORGANIZATION = "GenerativeStudio"
 APPLICATION = "Generative Studio"
 
 
-def create_app(argv: list[str] | None = None):
-    """The QApplication (made once), named, themed and with its icon."""
+def _application(argv: list[str] | None = None):
+    """The bare QApplication (made once) with its names: no theme yet, so it is quick."""
     from PySide6.QtWidgets import QApplication
-
-    from .theme import app_icon, apply_theme
 
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # headless: still runs (benchmarks, CI)
@@ -26,6 +24,14 @@ def create_app(argv: list[str] | None = None):
         app.setApplicationName(APPLICATION)
         app.setApplicationDisplayName(APPLICATION)
         app.setDesktopFileName("generative-studio")
+    return app
+
+
+def create_app(argv: list[str] | None = None):
+    """The QApplication (made once), named, themed and with its icon."""
+    from .theme import app_icon, apply_theme
+
+    app = _application(argv)
     app.setWindowIcon(app_icon())
     apply_theme(app)
     # the UI thread competes with the training thread for the GIL: ask for it back sooner
@@ -36,12 +42,24 @@ def create_app(argv: list[str] | None = None):
 def main(argv: list[str] | None = None) -> int:
     """Open the window; return the exit code once it is closed."""
     from PySide6.QtCore import QThreadPool, QTimer
+    from PySide6.QtWidgets import QApplication
 
+    from .splash import StartupProbe, show_splash
+
+    # starting cold, a splash is up within a second or two; importing torch with the pages takes
+    # 2-6 s more. (An app that exists already, as in tests, has its own timers: no splash, which
+    # would run them early.)
+    splash = show_splash(_application(argv)) if QApplication.instance() is None else None
+    probe = StartupProbe.from_environment()
+    app = create_app(argv)
     from .main_window import MainWindow
 
-    app = create_app(argv)
     window = MainWindow()
+    if probe is not None:
+        probe.watch(window)
     window.show()
+    if splash is not None:
+        splash.finish(window)
     gc.freeze()  # start-up objects (Qt, torch, pyqtgraph) live on: keep them out of full collections
     # Ctrl-C in the terminal closes the window like its close button (the job stops with a checkpoint);
     # the timer gives Python a moment now and then to notice the signal
