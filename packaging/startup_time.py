@@ -1,0 +1,92 @@
+"""Time from launching the app to a visible window, cold and warm.
+
+    python packaging/startup_time.py [--runs 3] [--evict PATH ...] -- COMMAND [ARGS...]
+
+Launches COMMAND (``studio`` from source, or the bundle's executable) with
+``STUDIO_STARTUP_PROBE`` set; the app writes when its splash was shown and when the main
+window first painted, then quits (studio/qt/splash.py). *Cold*: first the files under each
+``--evict`` folder are dropped from the page cache (``posix_fadvise(DONTNEED)``, Linux; only
+those files, so nothing else on the machine is disturbed), as after a reboot. *Warm*: launched
+again at once. Prints the median of ``--runs`` launches of each, in seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def evict(folders: list[str]) -> int:
+    """Drop the folders' files from the page cache; returns how many files."""
+    count = 0
+    for folder in folders:
+        for dirpath, _, files in os.walk(folder):
+            for name in files:
+                path = os.path.join(dirpath, name)
+                if os.path.islink(path):
+                    continue
+                try:
+                    fd = os.open(path, os.O_RDONLY)
+                except OSError:
+                    continue
+                try:
+                    os.fdatasync(fd)  # dirty pages would stay cached
+                    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+                    count += 1
+                finally:
+                    os.close(fd)
+    return count
+
+
+def launch(command: list[str], timeout: float) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix="studio-startup-") as scratch:
+        probe = Path(scratch) / "probe.json"
+        env = {**os.environ, "STUDIO_STARTUP_PROBE": str(probe), "STUDIO_RUNS_DIR": str(Path(scratch) / "runs"),
+               "XDG_CONFIG_HOME": str(Path(scratch) / "config")}  # fresh settings: the first-launch window
+        started = time.time()
+        subprocess.run(command, env=env, timeout=timeout, check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        marks = json.loads(probe.read_text())
+        return {name: marks[name] - started for name in ("splash", "window") if name in marks}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="launches of each kind (default 3)")
+    parser.add_argument("--evict", action="append", default=[], metavar="PATH",
+                        help="folder whose files a cold start reads from disk (repeatable)")
+    parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    parser.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS...]")
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("give the command to launch after --")
+    if not hasattr(os, "posix_fadvise") and args.evict:
+        parser.error("--evict needs posix_fadvise (Linux)")
+    results: dict[str, list[dict[str, float]]] = {"cold": [], "warm": []}
+    for _ in range(args.runs):
+        if args.evict:
+            evict(args.evict)
+            results["cold"].append(launch(command, args.timeout))
+        results["warm"].append(launch(command, args.timeout))
+    table = {kind: {mark: round(statistics.median(r[mark] for r in runs), 2) for mark in runs[0]}
+             for kind, runs in results.items() if runs}
+    if args.json:
+        print(json.dumps(table))
+    else:
+        for kind, marks in table.items():
+            print(f"{kind:<5} splash {marks.get('splash', float('nan')):5.2f} s   "
+                  f"window {marks.get('window', float('nan')):5.2f} s   (median of {args.runs})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
