@@ -20,8 +20,9 @@ class LatestDecoder:
     ``on_result(key, fn(payload))`` (or ``on_error(key, message)``) from its own thread."""
 
     def __init__(self, on_result: Callable[[Any, Any], None], on_error: Callable[[Any, str], None] | None = None,
-                 name: str = "latent-decoder"):
+                 name: str = "latent-decoder", threads: int | None = 1):
         self._on_result, self._on_error = on_result, on_error
+        self.threads = threads
         self._slot: tuple | None = None
         self._cond = threading.Condition()
         self._closed = False
@@ -53,6 +54,20 @@ class LatestDecoder:
             self._cond.notify()
         self._thread.join(timeout)
 
+    def _run(self, fn: DecodeFn, payload: Any) -> Any:
+        if not self.threads:
+            return fn(payload)
+        import torch
+
+        # torch's thread count is also the default of threads started later: set it around
+        # each decode and put it back, so other work (training, encoding) keeps its own
+        before = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+        try:
+            return fn(payload)
+        finally:
+            torch.set_num_threads(before)
+
     def _loop(self) -> None:
         while True:
             with self._cond:
@@ -64,7 +79,7 @@ class LatestDecoder:
                 self._slot = None
                 self._busy = True
             try:
-                result = fn(payload)
+                result = self._run(fn, payload)
             except Exception as exc:  # reported, the worker lives on
                 if not isinstance(exc, ValueError):
                     traceback.print_exc()

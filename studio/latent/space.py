@@ -141,9 +141,16 @@ def _training_images(run: Run, limit: int, seed: int):
 
 @torch.no_grad()
 def open_space(path: str | Path, limit: int = MAP_LIMIT, progress: ProgressFn | None = None,
-               should_stop: Callable[[], bool] | None = None, samples: int = GAN_SAMPLES, seed: int = 0) -> LatentSpace:
+               should_stop: Callable[[], bool] | None = None, samples: int = GAN_SAMPLES, seed: int = 0,
+               precision: str = "auto") -> LatentSpace:
     """Load the run's model and map its latent space (see the module docstring).
-    ``progress(done, total)`` counts images encoded (or samples generated)."""
+    ``progress(done, total)`` counts images encoded (or samples generated). ``precision``
+    of the map's encoding: "auto" is bf16 autocast where the CPU has fast bf16 (AMX /
+    AVX-512-BF16: 1.5–1.75× faster for 5k images here, codes within ~2 % of fp32), as in
+    training; single latents are always decoded in fp32."""
+    from ..engine.devices import autocast_factory, resolve_precision
+
+    autocast = autocast_factory(torch.device("cpu"), resolve_precision(precision, torch.device("cpu")))
     run = Run.open(path)
     model = load_model(run)
     caps = model.capabilities
@@ -165,7 +172,8 @@ def open_space(path: str | Path, limit: int = MAP_LIMIT, progress: ProgressFn | 
                 raise Cancelled("cancelled")
             x = to_unit_range(x_all[i:i + BATCH])
             y = y_all[i:i + BATCH] if conditional and y_all is not None else None
-            codes.append(_with_labels(model.encode, x, y).float())
+            with autocast():
+                codes.append(_with_labels(model.encode, x, y).float())
             progress(min(i + BATCH, len(x_all)), len(x_all))
         codes_t = torch.cat(codes)
         images = _to_hwc(x_all)

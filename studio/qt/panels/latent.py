@@ -12,8 +12,8 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QHBoxLayout, QProgressBar, QPushButton, QSpinBox,
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QHBoxLayout, QProgressBar, QPushButton, QSizePolicy, QSpinBox,
                                QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
 from ...latent import LatestDecoder, open_space, tsne
@@ -112,6 +112,7 @@ class LatentPanel(QWidget):
         self.view.setMinimumSize(250, 250)
         self.caption = label("", "muted")
         self.caption.setAlignment(Qt.AlignCenter)
+        self.caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)  # new text never relayouts the page
         self.class_combo = QComboBox()
         self.class_combo.setToolTip("This model is class-conditional: the class it decodes for")
         self.class_combo.currentIndexChanged.connect(self._on_class_combo_changed)
@@ -198,6 +199,8 @@ class LatentPanel(QWidget):
         self._tsne_task.progressed.connect(self._on_task_progressed)
         self._errors_task = BackgroundTask(self)
         self._errors_task.succeeded.connect(self._on_errors_task_succeeded)
+        self._marker_timer = QTimer(self, singleShot=True, interval=80)
+        self._marker_timer.timeout.connect(self._update_marker)
         self._decoded.connect(self._on_self_decoded)
         self._decode_failed.connect(self._on_self_decode_failed)
         self.decoder = LatestDecoder(self._deliver, self._deliver_error)
@@ -382,7 +385,7 @@ class LatentPanel(QWidget):
             return
         self.z = self.z + delta
         self.point = -1
-        self._latent_moved(sliders=True)
+        self._latent_moved(sliders=True, dragging=True)
 
     def commit_position(self) -> None:
         """The end of a drag: a keyframe while recording."""
@@ -405,14 +408,18 @@ class LatentPanel(QWidget):
         self.seed.blockSignals(False)
         return self.seed.value()
 
-    def _latent_moved(self, sliders: bool) -> None:
+    def _latent_moved(self, sliders: bool, dragging: bool = False) -> None:
         if sliders and self._basis is not None:
             mean, vectors, scales = self._basis
             self.sliders.set_values(((self.z - mean) @ vectors.T) / scales)
-        self._update_marker()
+        if not dragging:
+            self._update_marker()
+        elif not self._marker_timer.isActive():  # a drag moves the star ~12 times a second: each move
+            self._marker_timer.start()           # repaints part of a 5k-point map, the image must not wait
         self._update_caption()
         self.decoder.request(self.space.decode_one, (self.z.copy(), self.label), (self._generation, self.z))
 
+    @Slot()
     def _update_marker(self) -> None:
         if self.z is None or self.space is None:
             self.map.set_marker(None)
@@ -496,7 +503,7 @@ class LatentPanel(QWidget):
         now = float((self.z - mean) @ vectors[row]) / scales[row]
         self.z = self.z + (value - now) * scales[row] * vectors[row]
         self.point = -1
-        self._latent_moved(sliders=False)  # the basis is orthonormal: the other sliders keep their values
+        self._latent_moved(sliders=False, dragging=True)  # orthonormal basis: the other sliders keep their values
 
     @Slot(int)
     def _on_sliders_released(self, row: int) -> None:

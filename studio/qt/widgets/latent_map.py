@@ -8,7 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QPixmap
-from PySide6.QtWidgets import QFrame, QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGraphicsItem, QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
 
 from .. import theme
 from .image_view import to_qimage
@@ -84,6 +84,7 @@ class LatentMap(QWidget):
         self.view.setAspectLocked(False)
         self.legend = item.addLegend(offset=(12, 12), brush=pg.mkBrush(23, 24, 29, 215),
                                      pen=pg.mkPen(theme.BORDER), labelTextColor=theme.TEXT, verSpacing=-4)
+        self.legend.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
         self.xy = np.zeros((0, 2), np.float32)
         self.labels: np.ndarray | None = None
         self.images: np.ndarray | None = None
@@ -158,6 +159,8 @@ class LatentMap(QWidget):
             scatter = Dots(size=size, pen=None, brush=pg.mkBrush(color), hoverable=False)
             scatter.setProperty("indices", idx)
             scatter.setZValue(10)
+            # drawn once into a pixmap: moving the star or the hover ring then repaints cheaply
+            scatter.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
             self.view.addItem(scatter)
             self._scatters.append(scatter)
             if labels is not None:  # a bigger dot than the map's, not in the view: the legend's sample
