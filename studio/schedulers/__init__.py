@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from .ddim import DDIMScheduler
 from .ddpm import DDPMScheduler
+from .dpm_solver import DPMSolverMultistepScheduler
 from .schedule import (BETA_SCHEDULES, Scheduler, StepOutput, alphas_cumprod, cosine_betas,
                        linear_betas, make_betas)
 
-SCHEDULERS = {"ddpm": DDPMScheduler, "ddim": DDIMScheduler}
+SCHEDULERS = {"ddpm": DDPMScheduler, "ddim": DDIMScheduler, "dpmpp2m": DPMSolverMultistepScheduler}
 
 
 def make_scheduler(name: str, **config) -> Scheduler:
@@ -21,6 +22,6 @@ def make_scheduler(name: str, **config) -> Scheduler:
     return cls(**config)
 
 
-__all__ = ["BETA_SCHEDULES", "DDIMScheduler", "DDPMScheduler", "SCHEDULERS", "Scheduler",
+__all__ = ["BETA_SCHEDULES", "DDIMScheduler", "DDPMScheduler", "DPMSolverMultistepScheduler", "SCHEDULERS", "Scheduler",
            "StepOutput", "alphas_cumprod", "cosine_betas", "linear_betas", "make_betas",
            "make_scheduler"]

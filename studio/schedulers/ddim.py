@@ -17,12 +17,17 @@ from .schedule import Scheduler, StepOutput
 
 
 class DDIMScheduler(Scheduler):
+    label = "DDIM"
     has_eta = True  # make_scheduler passes η
 
     def __init__(self, num_train_timesteps: int = 1000, beta_schedule: str = "linear",
                  clip_sample: bool = True, eta: float = 0.0):
         super().__init__(num_train_timesteps, beta_schedule, clip_sample)
         self.eta = float(eta)
+
+    @property
+    def deterministic(self) -> bool:  # type: ignore[override]
+        return self.eta == 0
 
     @property
     def config(self) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from .schedule import Scheduler, StepOutput
 
 
 class DDPMScheduler(Scheduler):
+    label = "DDPM (ancestral)"
 
     def variance(self, t: int | Tensor) -> float:
         """β̃_t = (1 − ᾱ_s)/(1 − ᾱ_t) · β_t, the posterior variance of eq. 7 (σ_t² = β̃_t)."""

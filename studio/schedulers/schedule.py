@@ -64,8 +64,14 @@ class Scheduler:
             x, x0 = scheduler.step(eps, t, x, generator)
 
     The loop can be driven one step at a time and restarted from any ``(x, t)``: ``step``
-    only needs the current timestep, and finds the next one from ``timesteps``.
+    only needs the current timestep, and finds the next one from ``timesteps``.  Multistep
+    solvers also carry a small history: save it with ``state()`` and restore it with
+    ``load_state()`` to resume exactly (the single-step samplers have none).
     """
+
+    label = ""  # the name shown in menus
+    has_eta = False  # whether the constructor takes η (make_scheduler passes it)
+    deterministic = False  # True: ``step`` draws no noise
 
     def __init__(self, num_train_timesteps: int = 1000, beta_schedule: str = "linear",
                  clip_sample: bool = True):
@@ -110,6 +116,14 @@ class Scheduler:
 
     def alpha_bar(self, t: int) -> float:
         return 1.0 if t < 0 else float(self.alphas_cumprod[t])
+
+    # --- solver history (none for single-step samplers) ---------------------------------------
+    def state(self) -> dict[str, Any]:
+        return {}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        if state:
+            raise ValueError(f"{type(self).__name__} keeps no history, got {sorted(state)}")
 
     # --- forward process ---------------------------------------------------------------
     def add_noise(self, x0: Tensor, noise: Tensor, t: Tensor | int) -> Tensor:

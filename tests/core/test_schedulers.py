@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 
-from studio.schedulers import (DDIMScheduler, DDPMScheduler, alphas_cumprod, cosine_betas,
-                               linear_betas, make_betas, make_scheduler)
+from studio.schedulers import (SCHEDULERS, DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler,
+                               alphas_cumprod, cosine_betas, linear_betas, make_betas, make_scheduler)
 
 
 @pytest.mark.parametrize("kind", ["linear", "cosine"])
@@ -136,7 +136,8 @@ def test_ddim_eta1_step_is_ddpm_step(clip):
                                    ddpm.step(eps, t, x_t, noise=z).prev_sample)
 
 
-@pytest.mark.parametrize("cls,extra", [(DDPMScheduler, {}), (DDIMScheduler, {"eta": 0.7})])
+@pytest.mark.parametrize("cls,extra", [(DDPMScheduler, {}), (DDIMScheduler, {"eta": 0.7}),
+                                       (DPMSolverMultistepScheduler, {})])
 def test_config_round_trip(cls, extra):
     s = cls(num_train_timesteps=300, beta_schedule="cosine", clip_sample=False, **extra)
     r = cls.from_config(s.config)
@@ -161,7 +162,8 @@ def optimal_eps(m, s2, abar):
 @pytest.mark.parametrize("kind", ["linear", "cosine"])
 @pytest.mark.parametrize("sampler,steps,eta", [("ddpm", 1000, None), ("ddpm", 100, None),
                                                ("ddim", 100, 0.0), ("ddim", 1000, 0.0),
-                                               ("ddim", 100, 1.0)])
+                                               ("ddim", 100, 1.0), ("dpmpp2m", 25, None),
+                                               ("dpmpp2m", 50, None)])
 def test_exact_eps_reproduces_gaussian(kind, sampler, steps, eta):
     """With the exact ε-predictor of a Gaussian data set, samples have its mean and variance.
 
@@ -169,6 +171,7 @@ def test_exact_eps_reproduces_gaussian(kind, sampler, steps, eta):
     0.234 at 100, 0.246 at 1000 on the linear schedule — discretisation error.)"""
     m, std, n = 0.3, 0.5, 4000
     kwargs = {"eta": eta} if eta is not None else {}
+    assert sampler in SCHEDULERS
     s = make_scheduler(sampler, num_train_timesteps=1000, beta_schedule=kind, clip_sample=False,
                        **kwargs)
     s.set_timesteps(steps)
@@ -179,3 +182,76 @@ def test_exact_eps_reproduces_gaussian(kind, sampler, steps, eta):
         x = s.step(eps_fn(x, int(t)), t, x, g).prev_sample
     assert x.mean().item() == pytest.approx(m, abs=0.04)
     assert x.var().item() == pytest.approx(std ** 2, rel=0.1)
+
+
+def test_every_registered_scheduler_is_checked_against_the_gaussian():
+    """The analytic end-to-end test above must cover every scheduler in the registry."""
+    covered = {p[0] for p in test_exact_eps_reproduces_gaussian.pytestmark[0].args[1]}
+    assert covered == set(SCHEDULERS)
+
+
+def _dpm_coefficients(s, t):
+    a = s.alphas_cumprod[t].item()
+    return math.sqrt(a), math.sqrt(1 - a), 0.5 * math.log(a / (1 - a))
+
+
+def test_dpm_solver_first_step_is_deterministic_ddim():
+    """First-order DPM-Solver++ is DDIM with η = 0 (Lu et al. 2022, §3.1)."""
+    dpm = DPMSolverMultistepScheduler(1000, "cosine", clip_sample=False)
+    ddim = DDIMScheduler(1000, "cosine", clip_sample=False, eta=0.0)
+    for sch in (dpm, ddim):
+        sch.set_timesteps(10)
+    x, eps = torch.randn(2, 1, 4, 4, dtype=torch.float64), torch.randn(2, 1, 4, 4, dtype=torch.float64)
+    t = dpm.timesteps[0]
+    torch.testing.assert_close(dpm.step(eps, t, x).prev_sample, ddim.step(eps, t, x).prev_sample)
+
+
+def test_dpm_solver_second_order_update_algorithm2():
+    s = DPMSolverMultistepScheduler(1000, "linear", clip_sample=False)
+    s.set_timesteps(8)
+    x_u, eps_u = torch.randn(3, 1, 2, 2, dtype=torch.float64), torch.randn(3, 1, 2, 2, dtype=torch.float64)
+    u, t, nxt = (int(v) for v in s.timesteps[:3])
+    x_t = s.step(eps_u, u, x_u).prev_sample
+    eps_t = torch.randn_like(x_t)
+    out = s.step(eps_t, t, x_t)
+    (al_u, si_u, la_u), (al_t, si_t, la_t), (al_s, si_s, la_s) = (_dpm_coefficients(s, k) for k in (u, t, nxt))
+    x0_u, x0_t = (x_u - si_u * eps_u) / al_u, (x_t - si_t * eps_t) / al_t
+    h, h_prev = la_s - la_t, la_t - la_u
+    r = h_prev / h
+    d = (1 + 1 / (2 * r)) * x0_t - 1 / (2 * r) * x0_u
+    expected = si_s / si_t * x_t - al_s * (math.exp(-h) - 1) * d
+    torch.testing.assert_close(out.prev_sample, expected)
+    torch.testing.assert_close(out.pred_original_sample, x0_t)
+
+
+def test_dpm_solver_history_state_round_trip_and_stale_history_ignored():
+    s = DPMSolverMultistepScheduler(1000, "cosine")
+    s.set_timesteps(10)
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 1, 4, 4, generator=g)
+    eps = [torch.randn(2, 1, 4, 4, generator=g) for _ in range(10)]
+    ts = s.timesteps
+    for i in range(4):
+        x = s.step(eps[i], ts[i], x).prev_sample
+    saved, x_saved = s.state(), x.clone()
+    for i in range(4, 10):
+        x = s.step(eps[i], ts[i], x).prev_sample
+    # restoring the history reproduces the rest exactly
+    r = DPMSolverMultistepScheduler(1000, "cosine")
+    r.set_timesteps(10)
+    r.load_state(saved)
+    y = x_saved
+    for i in range(4, 10):
+        y = r.step(eps[i], ts[i], y).prev_sample
+    assert torch.equal(x, y)
+    # without it the solver starts first-order (a different, still valid, path)
+    fresh = DPMSolverMultistepScheduler(1000, "cosine")
+    fresh.set_timesteps(10)
+    first = fresh.step(eps[4], ts[4], x_saved).prev_sample
+    r.load_state(saved)
+    assert not torch.equal(first, r.step(eps[4], ts[4], x_saved).prev_sample)
+    # a history from a timestep that does not precede t is ignored: the step equals a fresh one
+    fresh.load_state({"history_t": int(ts[1]), "history_x0": torch.zeros(2, 1, 4, 4)})
+    torch.testing.assert_close(fresh.step(eps[4], ts[4], x_saved).prev_sample, first)
+    with pytest.raises(ValueError):
+        DDIMScheduler().load_state(saved)
