@@ -1,4 +1,4 @@
-"""The command line: ``studio train | resume | sample | runs | datasets | families | bench | demo``;
+"""The command line: ``studio train | resume | sample | eval | runs | datasets | families | bench | demo``;
 ``studio`` alone opens the window.
 
 Option spellings are a contract shared with the GUI and user scripts. Bad input gives
@@ -83,6 +83,17 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="also print one JSON object on the last line")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
     bench.add_argument("--families", help="comma-separated subset of families")
+
+    evaluate = sub.add_parser("eval", help="FCD, KID, class coverage and likelihoods of a run")
+    evaluate.add_argument("run", help="run folder")
+    evaluate.add_argument("--n", type=int, default=5000, help="samples to judge (default 5000)")
+    evaluate.add_argument("--k", type=int, default=100, help="importance samples of the VAE's IWAE bound (default 100)")
+    evaluate.add_argument("--nll-images", type=int, default=1000,
+                          help="test images for the likelihoods (default 1000, the whole test split of the bundled sets)")
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--sample-steps", type=int, help="diffusion only: denoising steps (default: the model's)")
+    evaluate.add_argument("--device", choices=DEVICES, default="auto")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
 
     demo = sub.add_parser("demo", help="headless demo: train the default model briefly, write a sample grid")
     demo.add_argument("--steps", type=int, default=600)
@@ -281,6 +292,42 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise _bad_input(exc) from None
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .engine.devices import resolve_device
+    from .metrics import ClassifierError, evaluate_run
+    from .metrics.report import StageBars, format_evaluation
+    from .models import get_family
+    from .runs import Run, RunError
+
+    if args.n < 10:
+        raise UsageError("error: --n must be at least 10 samples")
+    if args.k < 1 or args.nll_images < 1:
+        raise UsageError("error: --k and --nll-images must be at least 1")
+    try:
+        run = Run.open(args.run)
+        device = resolve_device(args.device)
+        samplers = get_family(run.family).capabilities.samplers
+    except (ValueError, RunError) as exc:
+        raise _bad_input(exc) from None
+    options = {}
+    if args.sample_steps is not None:
+        if not samplers:
+            raise UsageError(f"error: --sample-steps applies to diffusion models; {run.family} has none")
+        if args.sample_steps < 1:
+            raise UsageError("error: --sample-steps must be at least 1")
+        options["steps"] = args.sample_steps
+    bars = StageBars(enabled=sys.stderr.isatty() or not args.json)
+    try:
+        result = evaluate_run(run, n=args.n, seed=args.seed, device=device, k=args.k, nll_images=args.nll_images,
+                              progress=bars, **options)
+    except (ClassifierError, RunError) as exc:
+        raise _bad_input(exc) from None
+    finally:
+        bars.close()
+    print(json.dumps(result) if args.json else format_evaluation(result))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     import time
 
@@ -297,7 +344,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"train": cmd_train, "resume": cmd_resume, "sample": cmd_sample, "runs": cmd_runs,
-            "datasets": cmd_datasets, "families": cmd_families, "bench": cmd_bench, "demo": cmd_demo}
+            "datasets": cmd_datasets, "families": cmd_families, "bench": cmd_bench, "demo": cmd_demo,
+            "eval": cmd_eval}
 
 
 # --- helpers ------------------------------------------------------------------------

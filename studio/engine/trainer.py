@@ -265,7 +265,7 @@ class TrainJob:
         state = {"optimizers": {k: o.state_dict() for k, o in optimizers.items()},
                  "sampler": sampler.state_dict(), "rng": rng, "elapsed": elapsed}
         run.save_checkpoint(self.step, model.state_dict(), state)
-        evaluation = self._evaluate(model, device)
+        evaluation = {**self._evaluate(model, device), **self._sample_quality(model, device, elapsed)}
         if evaluation:
             run.append_metrics([{"step": self.step, **{f"test/{k}": v for k, v in evaluation.items()}}])
             self.reporter.metrics(self.step, {f"test/{k}": v for k, v in evaluation.items()})
@@ -289,6 +289,26 @@ class TrainJob:
                     totals[k] = totals.get(k, 0.0) + float(v) * len(chunk)
         return {k: v / len(self._test_images) for k, v in totals.items()}
 
+
+    def _sample_quality(self, model, device, elapsed: float) -> dict[str, float]:
+        """FCD / KID / class coverage of a fixed, modest number of samples (studio.metrics),
+        when a classifier ships for the dataset and the family samples; the sample count is
+        chosen once to stay within ~5% of the training time between checkpoints."""
+        from ..metrics import CheckpointMetrics
+
+        if not hasattr(self, "_quality"):
+            self._quality = CheckpointMetrics.for_run(self.spec.data, self.dataset.image_shape, model, device,
+                                                      self.spec.seed)
+        if self._quality is None:
+            return {}
+        first = self._quality.n is None
+        interval = elapsed / max(self.step, 1) * min(self.spec.checkpoint_every, self.step)  # training time
+        with torch.random.fork_rng(devices=[]), _eval_mode(model):
+            values = self._quality(model, interval)
+        if values and first:
+            self.reporter.status(f"test/fcd, test/kid, test/coverage from {self._quality.n} samples per "
+                                 f"checkpoint ({self._quality.last_cost:.1f} s)")
+        return values
 
     def _load_test_images(self):
         self._test_labels = None

@@ -1,0 +1,205 @@
+"""Sample quality and likelihood of a trained model, for ``studio eval``, the checkpoint
+curves, the benchmark and the quality table.
+
+Generated images are quantised to uint8 like the real data before the classifier sees them,
+so samples and data are judged on equal terms. The reference is the dataset's train split;
+the *floor* is the real test split judged against it (what a perfect model would score with
+that many images: FCD is biased upwards for small samples, KID is not).
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from typing import Any, Callable
+
+import torch
+from torch import Tensor
+
+from ..data import load_dataset, to_uint8
+from .classifier import ClassifierError, classifier_for, load_classifier
+from .distances import FeatureStats, class_coverage, frechet_distance, kernel_inception_distance
+from .likelihood import supports_vae_bounds, vae_bounds
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+SAMPLE_BATCH = 250
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    pass
+
+
+@functools.lru_cache(maxsize=8)
+def reference_features(dataset: str, device: str = "cpu") -> tuple[Tensor, FeatureStats]:
+    """Classifier features of the dataset's train split (cached per process) and their stats."""
+    classifier = load_classifier(dataset, device)
+    features, _ = classifier.embed(load_dataset(dataset, split="train", seed=0).images)
+    return features, FeatureStats.of(features)
+
+
+def compare(features: Tensor, labels: Tensor, dataset: str, device: str = "cpu", kid_subsets: int = 50) -> dict[str, Any]:
+    """FCD, KID and class coverage of features/labels of some images against the train split."""
+    reference, stats = reference_features(dataset, str(device))
+    kid, kid_std = kernel_inception_distance(features, reference, subsets=kid_subsets)
+    coverage = class_coverage(labels, load_classifier(dataset, device).num_classes)
+    return {"n": len(features), "fcd": frechet_distance(FeatureStats.of(features), stats), "kid": kid,
+            "kid_std": kid_std, "coverage": coverage.modes, "num_classes": coverage.num_classes,
+            "class_entropy_bits": coverage.entropy_bits, "histogram": coverage.histogram}
+
+
+@functools.lru_cache(maxsize=8)
+def floor(dataset: str, device: str = "cpu") -> dict[str, Any]:
+    """The real test split against the train split: the best a model can do with as many images."""
+    classifier = load_classifier(dataset, device)
+    features, labels = classifier.embed(load_dataset(dataset, split="test", seed=0).images)
+    return compare(features, labels, dataset, device)
+
+
+def generate(model, n: int, seed: int = 0, progress: Progress = _no_progress, **options) -> Tensor:
+    """``n`` samples as uint8 (N, C, H, W) on the CPU, from noise fixed by ``seed``, drawn in
+    batches without touching the global random state."""
+    generator = torch.Generator().manual_seed(seed)
+    device = next(model.parameters()).device
+    noise = model.sample_noise(n, generator=generator)
+    out = torch.empty((n, *model.image_shape), dtype=torch.uint8)
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        done = 0
+        for chunk in noise.split(SAMPLE_BATCH):
+            out[done:done + len(chunk)] = to_uint8(model.sample(len(chunk), noise=chunk.to(device), **options)).cpu()
+            done += len(chunk)
+            progress("sampling", done, n)
+    return out
+
+
+def sample_quality(model, dataset: str, n: int, seed: int = 0, progress: Progress = _no_progress,
+                   **options) -> dict[str, Any]:
+    """FCD / KID / coverage of ``n`` samples of ``model`` judged by ``dataset``'s classifier."""
+    device = next(model.parameters()).device
+    images = generate(model, n, seed, progress, **options)
+    classifier = load_classifier(dataset, device)
+    done = [0]
+
+    def count(k: int) -> None:
+        done[0] += k
+        progress("features", done[0], n)
+
+    features, labels = classifier.embed(images, progress=count)
+    return compare(features, labels, dataset, str(device))
+
+
+@torch.no_grad()
+def likelihoods(model, images: Tensor, labels: Tensor | None = None, k: int = 100, batch: int = 100,
+                seed: int = 0, progress: Progress = _no_progress) -> dict[str, float]:
+    """The family's own held-out metrics (``evaluate``: e.g. a flow's bits/dim) averaged over
+    ``images`` (uint8; class-conditional families also get their ``labels``), plus the VAE's
+    negative ELBO and IWAE bound (k samples) in nats."""
+    device = next(model.parameters()).device
+    conditional = model.capabilities.class_conditional and labels is not None
+    totals: dict[str, float] = {}
+    vae = supports_vae_bounds(model)
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        done = 0
+        for i, chunk in enumerate(images.split(batch)):
+            x = chunk.to(device).float().mul_(2 / 255).sub_(1)
+            extra = {"labels": labels[i * batch:(i + 1) * batch].to(device)} if conditional else {}
+            values = {key: float(v) for key, v in model.evaluate(x, **extra).items()}
+            if vae:
+                values.update({f"{key}_nats": float(v.mean()) for key, v in vae_bounds(model, x, k).items()})
+            for key, v in values.items():
+                totals[key] = totals.get(key, 0.0) + v * len(chunk)
+            done += len(chunk)
+            progress("likelihood", done, len(images))
+    return {key: v / len(images) for key, v in totals.items()}
+
+
+def evaluate_run(run, n: int = 5000, seed: int = 0, device: str | torch.device = "cpu", k: int = 100,
+                 nll_images: int = 1000, progress: Progress = _no_progress, **sample_options) -> dict[str, Any]:
+    """Everything ``studio eval`` prints for a run folder (see the module docstring)."""
+    from ..runs import load_model
+
+    model = load_model(run, device)
+    data, shape = run.meta["data"], tuple(run.meta["image_shape"])
+    result: dict[str, Any] = {"run": str(run.path), "family": run.family, "data": data, "step": run.step,
+                              "device": str(device)}
+    started = time.perf_counter()
+    if model.capabilities.sample and classifier_for(data, shape) is not None:
+        progress("reference features", 0, 1)
+        result["floor"] = floor(data, str(device))  # also caches the train split's features
+        progress("reference features", 1, 1)
+        result["samples"] = sample_quality(model, data, n, seed, progress, **sample_options)
+    elif model.capabilities.sample:
+        result["note"] = (f"no classifier for {data} at {'×'.join(map(str, shape))}: FCD/KID need one of the "
+                          f"bundled labelled datasets at their own resolution")
+    test = _test_split(run)
+    if test is not None:
+        labels = test.labels[:nll_images] if test.labels is not None else None
+        values = likelihoods(model, test.images[:nll_images], labels, k=k, seed=seed, progress=progress)
+        if values:
+            result["likelihood"] = values
+    result["seconds"] = round(time.perf_counter() - started, 2)
+    return result
+
+
+def _test_split(run):
+    from ..engine.trainer import TrainSpec, load_training_data
+
+    if run.meta["data"].startswith("folder:"):  # no held-out split
+        return None
+    try:
+        spec = TrainSpec(**run.meta["spec"])
+        return load_training_data(spec, split="test")
+    except Exception:
+        return None
+
+
+class CheckpointMetrics:
+    """Cheap FCD / KID / coverage for the training curves, from a fixed number of samples
+    chosen once: as many (100–1000) as fit in ``fraction`` of the training time between
+    checkpoints (but at least 2 s); families too slow for 100 samples get no curve. Iterative samplers take ``ITERATIVE_STEPS`` steps here. The noise is fixed,
+    so the curve shows learning rather than resampling."""
+
+    MIN_N, MAX_N, ITERATIVE_STEPS = 100, 1000, 20
+
+    def __init__(self, dataset: str, device: torch.device, seed: int, fraction: float = 0.05):
+        self.dataset, self.device, self.seed, self.fraction = dataset, device, seed, fraction
+        self.n: int | None = None
+        self.last_cost = 0.0
+
+    @classmethod
+    def for_run(cls, data: str, image_shape, model, device, seed: int) -> "CheckpointMetrics | None":
+        if not model.capabilities.sample or classifier_for(data, tuple(image_shape)) is None:
+            return None
+        return cls(data, device, seed)
+
+    def options(self, model) -> dict[str, Any]:
+        return {"steps": self.ITERATIVE_STEPS} if model.capabilities.samplers else {}
+
+    def __call__(self, model, interval_seconds: float) -> dict[str, float]:
+        """Metrics of ``model`` (put in eval mode by the caller); {} if the family samples too
+        slowly to fit even MIN_N samples in a few times the budget."""
+        try:
+            started = time.perf_counter()
+            if self.n is None:
+                self.n = self._choose_n(model, interval_seconds)
+            if self.n == 0:
+                return {}
+            result = sample_quality(model, self.dataset, self.n, self.seed, **self.options(model))
+            self.last_cost = time.perf_counter() - started
+            return {"fcd": result["fcd"], "kid": result["kid"], "coverage": float(result["coverage"])}
+        except ClassifierError:
+            self.n = 0
+            return {}
+
+    def _choose_n(self, model, interval_seconds: float) -> int:
+        reference_features(self.dataset, str(self.device))  # one-time cost, not per checkpoint
+        probe = 16
+        tick = time.perf_counter()
+        probe_images = generate(model, probe, self.seed, **self.options(model))
+        load_classifier(self.dataset, self.device).embed(probe_images)
+        per_image = (time.perf_counter() - tick) / probe
+        budget = max(2.0, self.fraction * interval_seconds)
+        if self.MIN_N * per_image > max(30.0, 5 * budget):  # e.g. pixel-by-pixel sampling: no curve
+            return 0
+        return max(self.MIN_N, min(self.MAX_N, int(budget / per_image) // 100 * 100))
