@@ -13,12 +13,12 @@ import threading
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QHBoxLayout, QProgressBar, QPushButton, QSizePolicy, QSpinBox,
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QHBoxLayout, QFrame, QProgressBar, QPushButton, QScrollArea, QSizePolicy, QSpinBox,
                                QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
 from ...latent import LatestDecoder, open_space, tsne
 from ..tasks import BackgroundTask
-from ..widgets.cards import card, label, set_role
+from ..widgets.cards import card, label, make_opaque, set_role
 from ..widgets.image_view import ImageView
 from ..widgets.latent_map import LatentMap
 from ..widgets.latent_sliders import SliderBank
@@ -56,6 +56,7 @@ class LatentPanel(QWidget):
 
         # --- top bar -------------------------------------------------------------------------
         self.picker = RunPicker(_can_explore)
+        self.picker.combo.setMinimumWidth(240)
         self.picker.run_chosen.connect(self._on_picker_run_chosen)
         self.picker._task.succeeded.connect(self._on_picker_listed)  # first launch: open a demo
         self.projection_combo = QComboBox()
@@ -78,6 +79,8 @@ class LatentPanel(QWidget):
         self.cancel_button.hide()
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
         self.status = label("", "muted")
+        self.status.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.status.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         top = QHBoxLayout()
         top.addWidget(label("Model", "muted"))
         top.addWidget(self.picker, 3)
@@ -86,8 +89,7 @@ class LatentPanel(QWidget):
         top.addWidget(self.projection_combo)
         top.addWidget(self.thumbs)
         top.addWidget(self.select_button)
-        top.addStretch(1)
-        top.addWidget(self.status)
+        top.addWidget(self.status, 1)
         top.addWidget(self.progress)
         top.addWidget(self.cancel_button)
 
@@ -109,7 +111,7 @@ class LatentPanel(QWidget):
 
         # --- the decoded image and its controls -----------------------------------------------
         self.view = ImageView("The decoded image appears here")
-        self.view.setMinimumSize(250, 250)
+        self.view.setMinimumSize(160, 160)
         self.caption = label("", "muted")
         self.caption.setAlignment(Qt.AlignCenter)
         self.caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)  # new text never relayouts the page
@@ -145,17 +147,17 @@ class LatentPanel(QWidget):
         self.sliders = SliderBank()
         self.sliders.moved.connect(self._on_sliders_moved)
         self.sliders.released.connect(self._on_sliders_released)
-        sliders_card = card("Sliders", self.basis_combo, self.sliders)
+        slider_scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.NoFrame)
+        slider_scroll.setWidget(self.sliders)
+        make_opaque(self.sliders)
+        slider_scroll.setMinimumHeight(90)
+        sliders_card = card("Sliders", self.basis_combo, slider_scroll)
         self._basis = None  # (mean, vectors (k, d), scales (k,))
 
         right = QVBoxLayout()
         right.setSpacing(12)
-        right.addWidget(image_card, 3)
-        right.addWidget(sliders_card, 2)
-        upper = QHBoxLayout()
-        upper.setSpacing(12)
-        upper.addWidget(map_card, 5)
-        upper.addLayout(right, 2)
+        right.addWidget(image_card, 5)
+        right.addWidget(sliders_card, 3)
 
         # --- tools -----------------------------------------------------------------------------
         self.interpolation = InterpolationTool(self)
@@ -179,14 +181,21 @@ class LatentPanel(QWidget):
         tools_card = card("", margins=10)
         tools_card.layout().addLayout(tabs)
         tools_card.layout().addWidget(self.tools, 1)
-        tools_card.setMinimumHeight(270)
+        tools_card.setMinimumHeight(236)
 
+        left = QVBoxLayout()  # the map over the tools; the image and its sliders take the full height
+        left.setSpacing(12)
+        left.addWidget(map_card, 5)
+        left.addWidget(tools_card, 3)
+        body = QHBoxLayout()
+        body.setSpacing(12)
+        body.addLayout(left, 5)
+        body.addLayout(right, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 14, 18, 14)
         layout.setSpacing(12)
         layout.addLayout(top)
-        layout.addLayout(upper, 5)
-        layout.addWidget(tools_card, 2)
+        layout.addLayout(body, 1)
 
         # --- background work -------------------------------------------------------------------
         self._open_task = BackgroundTask(self)

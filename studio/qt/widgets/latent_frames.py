@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QSpinBox, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMenu, QSizePolicy, QSpinBox, QToolButton, QVBoxLayout,
+                               QWidget)
 
 from ...export import mp4_available, save_animation, strip
 from ..tasks import BackgroundTask
@@ -29,7 +30,8 @@ class FrameStrip(QWidget):
         self.frames: list[np.ndarray] = []
         self._at = 0
         self.strip_view = ImageView(placeholder)
-        self.strip_view.setMinimumSize(200, 64)
+        self.strip_view.setMinimumSize(160, 64)
+        self.strip_view.setMaximumHeight(150)
         self.player = ImageView("")
         self.player.setFixedSize(132, 132)
         self.play_button = QToolButton(text="▶  Play", checkable=True)
@@ -40,18 +42,19 @@ class FrameStrip(QWidget):
         self.fps.valueChanged.connect(self._on_fps_value_changed)
         self.info = QLabel("")
         self.info.setProperty("role", "muted")
-        self.export_buttons = {}
-        for kind, text, tip in (("png", "PNG strip…", "All frames side by side in one PNG"),
-                                ("gif", "GIF…", "An animated GIF that loops"),
-                                ("mp4", "MP4…", "An H.264 video")):
-            button = QToolButton(text=text)
-            button.setToolTip(tip)
-            button.setProperty("kind", kind)
-            button.clicked.connect(self._on_export_clicked)
-            self.export_buttons[kind] = button
+        self.info.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.export_button = QToolButton(text="Export", popupMode=QToolButton.InstantPopup)
+        self.export_button.setToolTip("Save the frames: a PNG strip, an animated GIF or an MP4 video")
+        menu = QMenu(self.export_button)
+        self.export_actions = {}
+        for kind, text in (("png", "PNG strip…"), ("gif", "Animated GIF…"), ("mp4", "MP4 video…")):
+            action = menu.addAction(text)
+            action.setData(kind)
+            action.triggered.connect(self._on_export_triggered)
+            self.export_actions[kind] = action
         if not mp4_available():
-            self.export_buttons["mp4"].setToolTip("MP4 export needs imageio-ffmpeg: "
-                                                  "pip install 'generative-studio[video]' (GIF works without it)")
+            self.export_actions["mp4"].setText("MP4 video (needs imageio-ffmpeg)")
+        self.export_button.setMenu(menu)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._on_timer_timeout)
         self._task = BackgroundTask(self)
@@ -63,11 +66,12 @@ class FrameStrip(QWidget):
         controls.addWidget(self.play_button)
         controls.addWidget(self.fps)
         controls.addWidget(self.info, 1)
-        for button in self.export_buttons.values():
-            controls.addWidget(button)
+        controls.addWidget(self.export_button)
         left = QVBoxLayout()
         left.setContentsMargins(0, 0, 0, 0)
-        left.addWidget(self.strip_view, 1)
+        left.addStretch(1)
+        left.addWidget(self.strip_view, 3)
+        left.addStretch(1)
         left.addLayout(controls)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -94,8 +98,8 @@ class FrameStrip(QWidget):
             self.strip_view.set_image(None)
             self.player.set_image(None)
             self.play_button.setChecked(False)
-        for kind, button in self.export_buttons.items():
-            button.setEnabled(n > 0 and (kind != "mp4" or mp4_available()))
+        self.export_button.setEnabled(n > 0)
+        self.export_actions["mp4"].setEnabled(mp4_available())
         self.play_button.setEnabled(n > 1)
 
     # --- playing -------------------------------------------------------------------------------
@@ -130,8 +134,8 @@ class FrameStrip(QWidget):
         self._task.submit(lambda: str(save_animation(frames, path, fps=fps, scale=export_scale(frames[0]))))
 
     @Slot()
-    def _on_export_clicked(self) -> None:
-        kind = self.sender().property("kind")
+    def _on_export_triggered(self) -> None:
+        kind = self.sender().data()
         filters = {"png": "PNG image (*.png)", "gif": "GIF animation (*.gif)", "mp4": "MP4 video (*.mp4)"}
         stem = self.name + ("-strip" if kind == "png" else "")
         path, _ = QFileDialog.getSaveFileName(self, "Export frames", f"{stem}.{kind}", filters[kind])

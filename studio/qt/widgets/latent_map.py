@@ -7,8 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QPixmap
-from PySide6.QtWidgets import QFrame, QGraphicsItem, QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import (QFrame, QGraphicsItem, QGraphicsRectItem, QHBoxLayout, QLabel, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from .. import theme
 from .image_view import to_qimage
@@ -22,6 +23,18 @@ THUMBNAILS = 300
 
 def label_color(index: int) -> str:
     return LABEL_COLORS[index % len(LABEL_COLORS)]
+
+
+def _dot_icon(color: str, size: int = 12) -> QIcon:
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.Antialiasing)
+    painter.setPen(Qt.NoPen)
+    painter.setBrush(QColor(color))
+    painter.drawEllipse(1, 1, size - 2, size - 2)
+    painter.end()
+    return QIcon(pixmap)
 
 
 class Dots(pg.ScatterPlotItem):
@@ -82,9 +95,11 @@ class LatentMap(QWidget):
             item.hideAxis(axis)
         item.setMenuEnabled(False)
         self.view.setAspectLocked(False)
-        self.legend = item.addLegend(offset=(12, 12), brush=pg.mkBrush(23, 24, 29, 215),
-                                     pen=pg.mkPen(theme.BORDER), labelTextColor=theme.TEXT, verSpacing=-4)
-        self.legend.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        self.legend = QWidget()  # beside the plot, never over the points; a click hides/shows a label
+        self.legend_layout = QVBoxLayout(self.legend)
+        self.legend_layout.setContentsMargins(0, 4, 0, 0)
+        self.legend_layout.setSpacing(2)
+        self.legend.hide()
         self.xy = np.zeros((0, 2), np.float32)
         self.labels: np.ndarray | None = None
         self.images: np.ndarray | None = None
@@ -118,9 +133,10 @@ class LatentMap(QWidget):
         self.plot.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
         self.view.clicked_at.connect(self._on_view_clicked_at)
         self.view.region_selected.connect(self._on_view_region_selected)
-        layout = QVBoxLayout(self)
+        layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.legend)
 
     # --- data ------------------------------------------------------------------------------
     def set_message(self, text: str) -> None:
@@ -135,7 +151,10 @@ class LatentMap(QWidget):
         for scatter in self._scatters:
             self.view.removeItem(scatter)
         self._scatters = []
-        self.legend.clear()
+        while self.legend_layout.count():
+            widget = self.legend_layout.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
         self._clear_thumbs()
         self.xy = np.zeros((0, 2), np.float32)
         self.images = self.labels = None
@@ -163,11 +182,25 @@ class LatentMap(QWidget):
             scatter.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
             self.view.addItem(scatter)
             self._scatters.append(scatter)
-            if labels is not None:  # a bigger dot than the map's, not in the view: the legend's sample
-                sample = pg.ScatterPlotItem(size=10, pen=None, brush=pg.mkBrush(label_color(k)))
-                self.legend.addItem(sample, names[k] if k < len(names) else str(k))
+            if labels is not None:
+                self.legend_layout.addWidget(self._legend_entry(k, names[k] if k < len(names) else str(k), scatter))
+        self.legend_layout.addStretch(1)
         self.legend.setVisible(labels is not None)
         self.set_positions(xy, fit=True)
+
+    def _legend_entry(self, k: int, name: str, scatter: pg.ScatterPlotItem) -> QToolButton:
+        entry = QToolButton(text=f"●  {name}", checkable=True, checked=True)
+        entry.setToolTip(f"Show or hide {name}")
+        entry.setStyleSheet(f"QToolButton {{ border: none; background: transparent; text-align: left; "
+                            f"padding: 2px 6px; color: {theme.TEXT}; }} QToolButton:!checked {{ color: #5f6472; }} "
+                            f"QToolButton:hover {{ background: {theme.RAISED}; }}")
+        entry.setProperty("label", k)
+        entry.toggled.connect(scatter.setVisible)
+        # the dot in the label's colour, the name in the text colour
+        entry.setText(name)
+        entry.setIcon(_dot_icon(label_color(k)))
+        entry.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        return entry
 
     def set_positions(self, xy: np.ndarray, fit: bool = True) -> None:
         """Move every point (another projection), keeping colours, selection and thumbnails."""

@@ -29,6 +29,8 @@ class SliderBank(QWidget):
 
     def set_rows(self, names: list[str], tooltips: list[str] | None = None, removable: bool = False) -> None:
         for w in self._widgets:
+            self.grid.removeWidget(w)
+            w.hide()
             w.deleteLater()
         self._widgets, self.sliders, self._readouts = [], [], []
         for row, name in enumerate(names):
