@@ -13,7 +13,7 @@ import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget,
-                               QListWidgetItem, QPushButton, QSpinBox, QToolButton, QVBoxLayout, QWidget)
+                               QListWidgetItem, QPushButton, QSizePolicy, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from ...latent import DirectionStore, attribute_direction, interpolate, walk
 from ..tasks import BackgroundTask
@@ -162,7 +162,7 @@ class DirectionsTool(QWidget):
         form.setContentsMargins(0, 0, 0, 0)
         for row, group in enumerate(("A", "B")):
             combo = QComboBox()
-            combo.setMinimumWidth(170)
+            combo.setMinimumWidth(130)
             combo.currentIndexChanged.connect(self._on_group_changed)
             pick = QToolButton(text="⬚ Select on map", checkable=True)
             pick.setToolTip(f"Drag a box on the map around the points of group {group}")
@@ -177,6 +177,7 @@ class DirectionsTool(QWidget):
         self.add_button.setProperty("primary", True)
         self.add_button.clicked.connect(self._on_add_clicked)
         self.message = label("", "muted", wrap=True)
+        self.message.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         form.addWidget(label("Name", "muted"), 2, 0)
         form.addWidget(self.name, 2, 1, 1, 2)
         form.addWidget(self.add_button, 3, 1, 1, 2)
@@ -416,6 +417,7 @@ class ReconstructionTool(QWidget):
         self.error = label("Click a point on the map (or an image on the right) to compare it with its "
                            "reconstruction.", "muted", wrap=True)
         self.error.setMaximumWidth(310)
+        self.error.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.ranking = QListWidget()
         self.ranking.setViewMode(QListWidget.IconMode)
         self.ranking.setIconSize(QSize(56, 56))
@@ -424,10 +426,11 @@ class ReconstructionTool(QWidget):
         self.ranking.setSpacing(4)
         self.ranking.itemClicked.connect(self._on_ranking_item_clicked)
         self.order = QComboBox()
-        self.order.addItem("Worst reconstructed first (anomalies)", "worst")
-        self.order.addItem("Best reconstructed first", "best")
+        self.order.addItem("Worst first (anomalies)", "worst")
+        self.order.addItem("Best first", "best")
         self.order.currentIndexChanged.connect(self._fill_ranking)
         self.status = label("", "muted")
+        self.status.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self._task = BackgroundTask(self)
         self._task.succeeded.connect(self._on_task_succeeded)
         pair = QGridLayout()
@@ -457,7 +460,9 @@ class ReconstructionTool(QWidget):
         self.status.setText("measuring reconstruction errors…" if space.encoded else "")
 
     def set_errors(self, errors: np.ndarray) -> None:
-        self.status.setText(f"mean error {float(errors.mean()):.4f} per pixel (MSE, images in [−1, 1])")
+        self.status.setText(f"mean error {float(errors.mean()):.4f}")
+        self.status.setToolTip("Mean squared error per pixel between each image and its reconstruction "
+                               "(pixels in [−1, 1]); the list ranks the dataset by it")
         self._fill_ranking()
         if self.index >= 0:
             self.show_point(self.index)
