@@ -68,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--sampler", help="diffusion only: ddpm or ddim (default ddim)")
     sample.add_argument("--sample-steps", type=int, help="diffusion only: denoising steps")
     sample.add_argument("--eta", type=float, help="diffusion only: DDIM η (0 = deterministic)")
+    sample.add_argument("--class", dest="class_label", type=int,
+                        help="class-conditional models: draw only this class (label index; default: all cycling)")
+    sample.add_argument("--guidance", type=float,
+                        help="conditional diffusion: classifier-free guidance scale s (0 unconditional, "
+                             "1 conditional; default: the run's)")
     sample.add_argument("--device", choices=DEVICES, default="auto")
     sample.add_argument("--scale", type=int, default=2, help="pixel magnification of the PNG (default 2)")
 
@@ -230,6 +235,20 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise UsageError(f"error: unknown sampler {args.sampler!r}; choose one of {', '.join(samplers)}")
     if args.sample_steps is not None and args.sample_steps < 1:
         raise UsageError("error: --sample-steps must be at least 1")
+    conditional = model.capabilities.class_conditional
+    if args.class_label is not None:
+        if not conditional:
+            raise UsageError(f"error: --class applies to class-conditional models; this {run.family} run has none")
+        if not 0 <= args.class_label < model.num_classes:
+            raise UsageError(f"error: --class must lie in 0…{model.num_classes - 1} (got {args.class_label})")
+        options["labels"] = torch.full((args.n,), args.class_label, dtype=torch.long, device=device)
+    if args.guidance is not None:
+        if not (conditional and samplers):
+            raise UsageError("error: --guidance applies to class-conditional diffusion runs "
+                             "(ddpm with class_conditional=true)")
+        if args.guidance < 0:
+            raise UsageError(f"error: --guidance must be non-negative (got {args.guidance})")
+        options["guidance_scale"] = args.guidance
     generator = torch.Generator().manual_seed(args.seed)
     torch.manual_seed(args.seed)
     noise = model.sample_noise(args.n, generator=generator).to(device)

@@ -25,7 +25,7 @@ def trained_run(tmp_path_factory):
     cache: dict[tuple, str] = {}
 
     def make(family: str, steps: int = 20, **spec):
-        key = (family, steps, tuple(sorted(spec.items())))
+        key = (family, steps, repr(sorted(spec.items())))  # options may be a dict
         if key not in cache:
             options = {**TINY_OPTIONS.get(family, {}), **spec.pop("options", {})}
             base = dict(family=family, data="fashion-mnist-5k", steps=steps, batch_size=16, seed=0, device="cpu",

@@ -6,6 +6,10 @@ up, one skip connection per resolution, and optional self-attention at the lowes
 resolution.  The image is halved while its side is even and the half at least 7: 28→14→7,
 32→16→8, 64→32→16→8.
 
+Class conditioning (optional): a learned embedding of the label, with one extra "null"
+label K for the unconditional model of classifier-free guidance (Ho & Salimans 2022, §3.2),
+is added to the timestep embedding, so every residual block sees it.
+
 CPU notes: all timestep projections of all blocks are one matmul, attention is one
 fused ``scaled_dot_product_attention`` call, and the largest resolution has the fewest
 channels, since convolutions there dominate the cost.
@@ -88,7 +92,7 @@ class Attention(nn.Module):
 class UNet(nn.Module):
     def __init__(self, channels: int, size: int, base_channels: int = 32,
                  channel_mults: str | tuple[int, ...] = "1,2,2", num_res_blocks: int = 1,
-                 attention: bool = True):
+                 attention: bool = True, num_classes: int = 0):
         super().__init__()
         sides = resolutions(size)
         widths = [base_channels * m for m in parse_mults(channel_mults, len(sides))]
@@ -97,6 +101,9 @@ class UNet(nn.Module):
         self.time_mlp = nn.Sequential(nn.Linear(base_channels, emb_dim), nn.SiLU(),
                                       nn.Linear(emb_dim, emb_dim), nn.SiLU())
         self.conv_in = nn.Conv2d(channels, widths[0], 3, padding=1)
+        self.num_classes = num_classes
+        if num_classes:  # labels 0…K−1, and K = "no label" (the unconditional model)
+            self.label_emb = nn.Embedding(num_classes + 1, emb_dim)
 
         def blocks(c_in: int, c_out: int, count: int) -> nn.ModuleList:
             return nn.ModuleList(ResBlock(c_in if i == 0 else c_out, c_out) for i in range(count))
@@ -121,8 +128,14 @@ class UNet(nn.Module):
         nn.init.zeros_(self.conv_out.weight)
         nn.init.zeros_(self.conv_out.bias)
 
-    def forward(self, x: Tensor, t: Tensor) -> Tensor:
-        emb = self.time_proj(self.time_mlp(timestep_embedding(t, self.base_channels)))
+    def forward(self, x: Tensor, t: Tensor, y: Tensor | None = None) -> Tensor:
+        """ε (or v) for x_t at timesteps ``t``; ``y`` the labels of a conditional net
+        (``None`` or K: unconditional)."""
+        emb = self.time_mlp(timestep_embedding(t, self.base_channels))
+        if self.num_classes:
+            y = torch.full_like(t, self.num_classes) if y is None else y
+            emb = emb + self.label_emb(y)
+        emb = self.time_proj(emb)
         embs = iter(emb.split([b.c_out for b in self.res_blocks], dim=1))
         h = self.conv_in(x)
         skips = []

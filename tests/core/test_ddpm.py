@@ -8,8 +8,11 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from studio.models import build_model, get_family
+from studio.schedulers import SCHEDULERS
 from studio.models.ddpm import DDPM
 from studio.models.unet import UNet, resolutions
+
+torch.set_num_threads(1)  # tiny nets: one thread is faster, and much faster on a busy machine
 
 TINY = {"base_channels": 8, "channel_mults": "1,2", "num_train_timesteps": 100,
         "preview_steps": 5, "sample_steps": 5}
@@ -36,7 +39,8 @@ def test_unet_shapes(shape, sides):
 def test_registry_and_capabilities():
     assert get_family("ddpm") is DDPM
     caps = DDPM.capabilities
-    assert caps.sample and caps.denoise_step and caps.samplers == ("ddpm", "ddim")
+    assert caps.sample and caps.denoise_step and {"ddpm", "ddim"} <= set(caps.samplers)
+    assert caps.samplers == tuple(SCHEDULERS)  # every registered scheduler drives the model
     for name, preset in DDPM.presets.items():
         fields = {f.name for f in dataclasses.fields(DDPM.Config)}
         assert set(preset) <= fields | {"steps", "batch_size"}, name
@@ -153,3 +157,97 @@ def test_exact_eps_model_samples_gaussian(sampler, steps):
                  generator=torch.Generator().manual_seed(0))
     assert x.mean().item() == pytest.approx(m_, abs=0.02)
     assert x.var().item() == pytest.approx(s2, rel=0.1)
+
+
+# --- class conditioning with classifier-free guidance, v-prediction -------------------------
+
+def test_unconditional_default_is_unchanged_and_rejects_labels():
+    m = tiny()
+    assert not m.capabilities.class_conditional and not hasattr(m.unet, "label_emb")
+    assert not DDPM.needs_labels(m.config)
+    with pytest.raises(ValueError, match="without class_conditional"):
+        m.sample(2, labels=torch.tensor([0, 1]))
+
+
+def test_conditional_needs_labels():
+    with pytest.raises(ValueError, match="class_conditional=true is class-conditional and needs a labelled"):
+        tiny(class_conditional=True)
+    m = build_model("ddpm", {**TINY, "class_conditional": True}, (1, 28, 28), 10)
+    assert m.capabilities.class_conditional and DDPM.needs_labels(m.config)
+    assert m.unet.label_emb.num_embeddings == 11  # 10 classes + the null label
+    with pytest.raises(ValueError, match="labelled batches"):
+        m.train_step(batch(2), None, m.configure_optimizers(1e-3))
+
+
+def test_guidance_zero_is_unconditional_and_mixing_is_linear():
+    torch.manual_seed(0)
+    m = build_model("ddpm", {**TINY, "class_conditional": True}, (1, 28, 28), 3)
+    with torch.no_grad():  # a random label embedding and output layer, so labels matter
+        m.ema.label_emb.weight.normal_()
+        m.ema.conv_out.weight.normal_(0, 0.1)
+    x, t, y = batch(3), torch.tensor([5, 50, 90]), torch.tensor([0, 1, 2])
+    uncond = m.predict_noise(x, t)
+    null = m.ema(x, t, torch.full((3,), 3)).float()
+    assert torch.equal(uncond, null)
+    assert torch.allclose(m.predict_noise(x, t, labels=y, guidance_scale=0.0), uncond)
+    cond = m.predict_noise(x, t, labels=y, guidance_scale=1.0)
+    assert torch.allclose(cond, m.ema(x, t, y).float())
+    assert not torch.allclose(cond, uncond)
+    guided = m.predict_noise(x, t, labels=y, guidance_scale=3.0)
+    assert torch.allclose(guided, uncond + 3.0 * (cond - uncond), atol=1e-5)
+
+
+def test_conditional_training_and_sampling():
+    torch.manual_seed(0)
+    m = build_model("ddpm", {**TINY, "class_conditional": True, "label_dropout": 0.5}, (1, 28, 28), 2)
+    x = torch.cat([-torch.ones(8, 1, 28, 28), torch.ones(8, 1, 28, 28)]) * 0.8
+    y = torch.tensor([0] * 8 + [1] * 8)
+    opts = m.configure_optimizers(2e-3)
+    first = m.train_step(x, y, opts)["eps_mse"].item()
+    for _ in range(40):
+        last = m.train_step(x, y, opts)["eps_mse"].item()
+    assert last < 0.7 * first
+    assert set(m.evaluate(x, labels=y)) == {"eps_mse"}
+    noise = m.sample_noise(4, torch.Generator().manual_seed(0))
+    out = m.sample(4, noise=noise, labels=torch.tensor([0, 0, 1, 1]), steps=5, eta=0.0)
+    assert out.shape == (4, 1, 28, 28)
+    assert torch.equal(m.sample(4, noise=noise, steps=5, eta=0.0, labels=torch.tensor([0, 1, 0, 1])),
+                       m.sample(4, noise=noise, steps=5, eta=0.0))  # None cycles the classes
+    assert m.preview(noise, x[:2], labels=y[:2]).shape == (4, 1, 28, 28)
+
+
+def test_v_prediction_returns_eps():
+    """With a net that outputs the exact v for known (x0, ε), predict_noise gives back ε,
+    and the training loss is the v-MSE."""
+    m = tiny(objective="v")
+    x0, eps = batch(4), batch(4, seed=1)
+    t = torch.tensor([0, 10, 50, 99])
+    x_t = m.noise_schedule.add_noise(x0, eps, t)
+    a = m.noise_schedule.alphas_cumprod[t].reshape(-1, 1, 1, 1)
+    v = a.sqrt() * eps - (1 - a).sqrt() * x0
+    m.ema.forward = lambda x, t_, y=None: v
+    assert torch.allclose(m.predict_noise(x_t, t), eps, atol=1e-5)
+    m = tiny(objective="v")
+    opts = m.configure_optimizers(2e-3)
+    x = torch.cat([-torch.ones(8, 1, 28, 28), torch.ones(8, 1, 28, 28)]) * 0.8
+    assert list(m.train_step(x, None, opts)) == ["v_mse"]
+    before = m.evaluate(x)["eps_mse"]  # ε-error of the v-net, comparable across objectives
+    for _ in range(40):
+        m.train_step(x, None, opts)
+    assert m.evaluate(x)["eps_mse"] < 0.7 * before
+
+
+def test_cli_sample_class_and_guidance(trained_run, tmp_path, capsys):
+    from studio.cli import main
+
+    run = trained_run("ddpm", steps=3, options={"class_conditional": True})
+    out = tmp_path / "grid.png"
+    assert main(["sample", run, "--n", "4", "--out", str(out), "--class", "3", "--guidance", "2.5",
+                 "--sample-steps", "2", "--device", "cpu"]) == 0
+    assert out.exists()
+    assert main(["sample", run, "--n", "2", "--out", str(out), "--class", "10", "--device", "cpu"]) == 2
+    assert "--class must lie in 0…9" in capsys.readouterr().err
+    plain = trained_run("ddpm", steps=3)
+    assert main(["sample", plain, "--n", "2", "--out", str(out), "--guidance", "2", "--device", "cpu"]) == 2
+    assert "--guidance applies to class-conditional diffusion" in capsys.readouterr().err
+    assert main(["sample", plain, "--n", "2", "--out", str(out), "--class", "1", "--device", "cpu"]) == 2
