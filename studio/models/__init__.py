@@ -14,6 +14,7 @@ _FAMILIES = {
     "ddpm": "studio.models.ddpm:DDPM",
     "cdcgan": "studio.models.cdcgan:CDCGAN",
     "cvae": "studio.models.cvae:CVAE",
+    "wgan-gp": "studio.models.wgan_gp:WGANGP",
 }
 
 

@@ -44,6 +44,8 @@ def _norm(kind: str, channels: int) -> nn.Module:
         return nn.BatchNorm2d(channels)
     if kind == "group":
         return nn.GroupNorm(min(32, channels // 4), channels)
+    if kind == "layer":  # layer norm over (C, H, W): one group
+        return nn.GroupNorm(1, channels)
     return nn.Identity()
 
 

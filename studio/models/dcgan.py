@@ -54,8 +54,11 @@ class DCGAN(GenerativeModel):
         c, h, w = self.image_shape
         self.generator = ConvDecoder(config.z_dim + k, self.image_shape, config.width, nn.ReLU)
         self.discriminator = ConvEncoder((c + k, h, w), config.width, 1, lambda: nn.LeakyReLU(0.2),
-                                         norm_first=False)
+                                         norm=self._discriminator_norm(), norm_first=False)
         init_dcgan_(self)
+
+    def _discriminator_norm(self) -> str:
+        return "batch"
 
     def configure_optimizers(self, lr: float) -> dict[str, torch.optim.Optimizer]:
         betas = (0.5, 0.999)  # β₁ = 0.5 steadies training (Radford et al. §4)
