@@ -15,6 +15,7 @@ _FAMILIES = {
     "cdcgan": "studio.models.cdcgan:CDCGAN",
     "cvae": "studio.models.cvae:CVAE",
     "wgan-gp": "studio.models.wgan_gp:WGANGP",
+    "realnvp": "studio.models.realnvp:RealNVP",
 }
 
 
