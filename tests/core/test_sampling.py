@@ -1,0 +1,141 @@
+"""The step-by-step sampling job: frames per step, bounded store, exact branching, forward process."""
+
+import numpy as np
+import pytest
+import torch
+
+from studio.engine import Control
+from studio.engine.sampling import (CHECKPOINT_BUDGET, KINDS, SamplingJob, SamplingSpec, Trajectory,
+                                    animation_frames, export_step, export_trajectory, forward_process,
+                                    schedule_curves, to_frames, trajectory_grid)
+from studio.runs import Run, load_model
+
+
+@pytest.fixture(scope="module")
+def model(trained_run):
+    return load_model(Run.open(trained_run("ddpm")))
+
+
+def test_job_frames_match_the_plain_sampler(model):
+    spec = SamplingSpec(sampler="ddim", steps=10, eta=0.5, seed=3, batch=4)
+    job = SamplingJob(model, spec)
+    assert list(job.steps()) == list(range(10))
+    traj = job.trajectory
+    assert traj.finished and traj.status == "finished" and traj.done == 10
+    assert [traj.frames(i, "x_t").shape for i in (0, 9)] == [(4, 28, 28, 1)] * 2
+    # the same seed through the model's own loop gives the same final images
+    g = torch.Generator().manual_seed(3)
+    noise = model.sample_noise(4, g)
+    ref = model.sample(4, noise=noise, generator=g, sampler="ddim", steps=10, eta=0.5)
+    assert np.array_equal(traj.final, to_frames(ref))
+    # step 0 shows x_T; the last x̂_0 is the final sample (DDIM lands on x̂_0)
+    assert np.array_equal(traj.frames(0, "x_t"), to_frames(noise))
+    assert np.array_equal(traj.frames(9, "x0"), traj.final)
+    assert traj.frame(2, "eps").ndim == 3 and traj.frame(2, "eps", image=1).shape == (28, 28, 1)
+
+
+def test_ddim_eta0_is_deterministic_and_ignores_noise(model):
+    a = SamplingJob(model, SamplingSpec(sampler="ddim", steps=6, eta=0.0, seed=1, batch=2)).run()
+    b = SamplingJob(model, SamplingSpec(sampler="ddim", steps=6, eta=0.0, seed=1, batch=2)).run()
+    assert np.array_equal(a.final, b.final)
+
+
+@pytest.mark.parametrize("sampler,eta", [("ddpm", None), ("ddim", 1.0), ("dpmpp2m", None)])
+def test_branch_with_same_settings_reproduces_and_new_seed_diverges(model, sampler, eta):
+    spec = SamplingSpec(sampler=sampler, steps=12, eta=eta or 0.0, seed=5, batch=3)
+    parent = SamplingJob(model, spec).run()
+    assert parent.stride == 1
+    for k in (0, 4, 11):
+        same = SamplingJob(model, spec, parent=parent, branch_step=k).run()
+        assert np.array_equal(same.final, parent.final), (sampler, k)
+        for i in range(12):
+            for kind in KINDS:
+                assert np.array_equal(same.frames(i, kind), parent.frames(i, kind))
+    branch = SamplingJob(model, SamplingSpec(sampler=sampler, steps=12, eta=eta or 0.0, seed=99, batch=3),
+                         parent=parent, branch_step=6).run()
+    for i in range(7):  # shares the steps before k; step k starts from the same x_k
+        assert np.array_equal(branch.frames(i, "x_t"), parent.frames(i, "x_t"))
+    if sampler != "dpmpp2m":  # the noise z differs from step k on
+        assert all(not np.array_equal(branch.frames(i, "x_t"), parent.frames(i, "x_t")) for i in range(7, 12))
+        assert not np.array_equal(branch.final, parent.final)
+
+
+def test_branch_replays_from_sparse_checkpoints(model, monkeypatch):
+    """With checkpoints only every few steps, branching still starts from the exact x_k, and
+    the multistep solver's history is rebuilt (the branch reproduces the parent)."""
+    monkeypatch.setattr("studio.engine.sampling.CHECKPOINT_BUDGET", 1)
+    spec = SamplingSpec(sampler="dpmpp2m", steps=15, seed=2, batch=2)
+    parent = SamplingJob(model, spec).run()
+    monkeypatch.setattr("studio.engine.sampling.CHECKPOINT_BUDGET", 2 * 28 * 28 * 4 * 2 * 5)
+    parent = SamplingJob(model, spec).run()
+    assert parent.stride == 3 and sorted(parent.checkpoints) == list(range(0, 15, 3))
+    for k in (4, 8, 13):
+        branch = SamplingJob(model, spec, parent=parent, branch_step=k).run()
+        assert np.array_equal(branch.final, parent.final)
+        assert np.array_equal(branch.frames(k + 1, "x0"), parent.frames(k + 1, "x0"))
+    # branch of a branch: another sampler from step 9 of a branch that started at 4
+    child = SamplingJob(model, replace_seed(spec, 7, "ddim"), parent=parent, branch_step=4).run()
+    grandchild = SamplingJob(model, replace_seed(spec, 7, "ddim"), parent=child, branch_step=9).run()
+    assert np.array_equal(grandchild.final, child.final)
+    assert np.array_equal(grandchild.frames(2, "x_t"), parent.frames(2, "x_t"))
+
+
+def replace_seed(spec, seed, sampler):
+    from dataclasses import replace
+    return replace(spec, seed=seed, sampler=sampler)
+
+
+def test_cancel_keeps_stored_steps_and_bad_specs_are_named(model):
+    control = Control()
+    traj = SamplingJob(model, SamplingSpec(steps=8, batch=1)).run(
+        control, on_step=lambda i: control.stop() if i == 2 else None)
+    assert traj.status == "cancelled" and traj.done == 3 and not traj.finished
+    with pytest.raises(IndexError):
+        traj.frames(3, "x0")
+    with pytest.raises(ValueError, match="sampler"):
+        SamplingJob(model, SamplingSpec(sampler="euler"))
+    with pytest.raises(ValueError, match="batch"):
+        SamplingJob(model, SamplingSpec(batch=17))
+    with pytest.raises(ValueError, match="steps"):
+        SamplingJob(model, SamplingSpec(steps=51))
+    with pytest.raises(ValueError, match="unconditional"):
+        SamplingJob(model, SamplingSpec(label=1))
+    with pytest.raises(ValueError, match="stored step"):
+        SamplingJob(model, SamplingSpec(steps=8, batch=1), parent=traj, branch_step=5)
+
+
+def test_store_for_1000_steps_of_16_rgb_images_is_bounded():
+    traj = Trajectory(SamplingSpec(steps=1000, batch=16), list(range(999, -1, -1)), (3, 32, 32))
+    x = torch.zeros(16, 3, 32, 32)
+    for i in range(1000):
+        if i % traj.stride == 0:
+            from studio.engine.sampling import Checkpoint
+            traj.checkpoints[i] = Checkpoint(x.clone(), {"history_x0": x.clone()}, torch.zeros(5056, dtype=torch.uint8))
+        traj._store(i, x, x, x)
+    assert traj.nbytes < 200 * 2 ** 20
+    assert sum(c.x.nbytes * 2 for c in traj.checkpoints.values()) <= CHECKPOINT_BUDGET * 1.02
+
+
+def test_forward_process_and_schedule(model):
+    image = torch.linspace(-1, 1, 28 * 28).reshape(1, 28, 28)
+    fp = forward_process(model, image, seed=0)
+    T = model.num_train_timesteps
+    assert fp.x_t.shape == (T + 1, 28, 28, 1)
+    assert np.array_equal(fp.x_t[0], to_frames(image[None])[0])  # t = 0 is the image itself
+    assert np.abs(fp.x_t[T].astype(int) - 127).mean() > np.abs(fp.x_t[1].astype(int) - fp.x_t[0]).mean()
+    assert np.all(fp.scaled_noise[0] == 128)  # nothing added at t = 0
+    curves = schedule_curves(model.noise_schedule)
+    assert curves["alpha_bar"][0] == 1 and np.isnan(curves["log_snr"][0])
+    assert np.all(np.diff(curves["alpha_bar"]) < 0) and np.all(np.diff(curves["log_snr"][1:]) < 0)
+    np.testing.assert_allclose(curves["sigma"] ** 2 + curves["alpha_bar"], 1)
+
+
+def test_exports(model, tmp_path):
+    traj = SamplingJob(model, SamplingSpec(steps=5, batch=4)).run()
+    grid = trajectory_grid(traj, "x0", columns=3, images=2)
+    assert grid.shape == (2 + 2 * 30, 2 + 4 * 30, 1)  # 2 rows, 3 steps + the final sample
+    frames = animation_frames(traj, "x_t", image=0, hold=2)
+    assert len(frames) == 7 and frames[-1].shape == (28, 28, 1)
+    for name in ("t.png", "t.gif"):
+        assert export_trajectory(traj, tmp_path / name).stat().st_size > 0
+    assert export_step(traj, 2, tmp_path / "s.png", image=1).is_file()
