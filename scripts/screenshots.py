@@ -81,9 +81,17 @@ def main(argv: list[str] | None = None) -> int:
     wait_until(lambda: not train.busy)
     grab("train-finished")
 
-    for page in ("latent", "diffusion"):
-        window.show_page(page)
-        grab(page)
+    from studio.runs import list_model_runs
+
+    latent = window.latent  # the run just trained, with a point picked and an interpolation made
+    window.show_page("latent")
+    latent.picker.select(str(list_model_runs(scratch / "runs", with_demos=False)[0].path))
+    wait_until(lambda: latent.space is not None and latent.frames_shown > 0)
+    latent.show_example()
+    wait_until(lambda: len(latent.interpolation.frames.frames) > 0)
+    grab("latent")
+    window.show_page("diffusion")
+    grab("diffusion")
     window.show_page("runs")
     wait_until(lambda: window.runs.row_paths())
     window.runs.select(window.runs.row_paths()[0])

@@ -162,3 +162,15 @@ def test_tsne_runs_in_the_background_and_cancels_and_thumbnails_draw(window, qtb
     assert page.projection_combo.currentData() == "pca" and "cancelled" in page.status.text()
     page.thumbs.setChecked(True)
     assert len(page.map._thumbs) == 300
+
+
+def test_a_class_conditional_model_gets_a_class_selector(window, qtbot, trained_run):
+    page = open_page(window, qtbot, trained_run("cvae", options={"width": 8, "latent_dim": 4}))
+    space = page.space
+    assert space.class_conditional and not page.class_row.isHidden()
+    i = int(np.flatnonzero(space.labels == 7)[0])
+    page.select_point(i)  # a point brings its own class
+    assert page.label == 7 and page.class_combo.currentIndex() == 7
+    qtbot.waitUntil(lambda: shown_equals(page, decoded(page, space.codes[i], 7)), timeout=10_000)
+    page.class_combo.setCurrentIndex(1)  # the same latent, another class
+    qtbot.waitUntil(lambda: shown_equals(page, decoded(page, space.codes[i], 1)), timeout=10_000)

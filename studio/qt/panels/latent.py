@@ -56,7 +56,9 @@ class LatentPanel(QWidget):
 
         # --- top bar -------------------------------------------------------------------------
         self.picker = RunPicker(_can_explore)
-        self.picker.combo.setMinimumWidth(240)
+        self.picker.combo.setMinimumWidth(240)  # long run names must not widen the window
+        self.picker.combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.picker.combo.setMinimumContentsLength(24)
         self.picker.run_chosen.connect(self._on_picker_run_chosen)
         self.picker._task.succeeded.connect(self._on_picker_listed)  # first launch: open a demo
         self.projection_combo = QComboBox()
@@ -517,6 +519,16 @@ class LatentPanel(QWidget):
     @Slot(int)
     def _on_sliders_released(self, row: int) -> None:
         self.commit_position()
+
+    def show_example(self) -> None:
+        """A point picked and an interpolation between two labels (for screenshots and demos)."""
+        space = self.space
+        labels = space.labels if space.labels is not None else np.zeros(len(space.codes), np.int64)
+        first, last = int(labels.min()), int(labels.max())
+        a = int(np.flatnonzero(labels == first)[0])
+        b = int(np.flatnonzero(labels == last)[-1])
+        self.interpolation.set_ends(space.codes[a], space.codes[b])
+        self.select_point(int(np.flatnonzero(labels == (first + last) // 2)[0]))
 
     # --- buttons and map --------------------------------------------------------------------------------------
     @Slot()
