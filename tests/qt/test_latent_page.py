@@ -65,7 +65,8 @@ def test_map_click_decodes_that_point_and_sliders_move_the_image(window, qtbot, 
     slider = page.sliders.sliders[0]
     slider.setValue(slider.value() + 250)
     assert page.point == -1
-    coords, old = space.pca.transform(page.z, k=4) / space.pca.std, space.pca.transform(space.codes[i], k=4) / space.pca.std
+    coords = space.pca.transform(page.z, k=4) / space.pca.std
+    old = space.pca.transform(space.codes[i], k=4) / space.pca.std
     assert coords[0] == pytest.approx(slider.value() / 100, abs=1e-4)  # PC1 is where the slider says
     assert np.allclose(coords[1:], old[1:], atol=1e-4)  # the other components stay
     moved = page.z.copy()

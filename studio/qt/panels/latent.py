@@ -13,8 +13,8 @@ import threading
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QHBoxLayout, QFrame, QProgressBar, QPushButton, QScrollArea, QSizePolicy, QSpinBox,
-                               QStackedWidget, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QFrame, QHBoxLayout, QProgressBar, QPushButton,
+                               QScrollArea, QSizePolicy, QSpinBox, QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
 from ...latent import LatestDecoder, open_space, tsne
 from ..tasks import BackgroundTask
@@ -22,7 +22,9 @@ from ..widgets.cards import card, label, make_opaque, set_role
 from ..widgets.image_view import ImageView
 from ..widgets.latent_map import LatentMap
 from ..widgets.latent_sliders import SliderBank
-from ..widgets.latent_tools import DirectionsTool, InterpolationTool, ReconstructionTool, WalkTool
+from ..widgets.latent_directions import DirectionsTool
+from ..widgets.latent_recon import ReconstructionTool
+from ..widgets.latent_tools import InterpolationTool, WalkTool
 from ..widgets.run_picker import RunPicker
 
 PC_SLIDERS = 8  # sliders along the top principal directions
@@ -171,8 +173,9 @@ class LatentPanel(QWidget):
         self.tool_buttons = QButtonGroup(self)
         tabs = QHBoxLayout()
         tabs.setSpacing(4)
-        for i, (text, tool) in enumerate((("Interpolate", self.interpolation), ("Attribute directions", self.directions),
-                                          ("Latent walk", self.walk), ("Reconstruction", self.reconstruction))):
+        tools = (("Interpolate", self.interpolation), ("Attribute directions", self.directions),
+                 ("Latent walk", self.walk), ("Reconstruction", self.reconstruction))
+        for i, (text, tool) in enumerate(tools):
             button = QToolButton(text=text, checkable=True)
             button.setChecked(i == 0)
             self.tool_buttons.addButton(button, i)
