@@ -13,6 +13,9 @@ TINY_OPTIONS = {
              "preview_steps": 2, "attention": False},
     "cdcgan": {"width": 8, "z_dim": 8},
     "cvae": {"width": 8, "latent_dim": 4},
+    "wgan-gp": {"width": 8, "z_dim": 8},
+    "realnvp": {"hidden": 8, "num_scales": 2},
+    "pixelcnn": {"hidden": 8, "layers": 2, "kernel": 3, "preview_images": 1},
 }
 
 

@@ -16,6 +16,7 @@ _FAMILIES = {
     "cvae": "studio.models.cvae:CVAE",
     "wgan-gp": "studio.models.wgan_gp:WGANGP",
     "realnvp": "studio.models.realnvp:RealNVP",
+    "pixelcnn": "studio.models.pixelcnn:PixelCNN",
 }
 
 
