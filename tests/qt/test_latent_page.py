@@ -175,3 +175,17 @@ def test_a_class_conditional_model_gets_a_class_selector(window, qtbot, trained_
     qtbot.waitUntil(lambda: shown_equals(page, decoded(page, space.codes[i], 7)), timeout=10_000)
     page.class_combo.setCurrentIndex(1)  # the same latent, another class
     qtbot.waitUntil(lambda: shown_equals(page, decoded(page, space.codes[i], 1)), timeout=10_000)
+
+
+def test_first_launch_without_runs_opens_a_bundled_demo(make_window, qtbot, trained_run, tmp_path, monkeypatch):
+    demos = tmp_path / "models"
+    shutil.copytree(trained_run("dcgan"), demos / "dcgan-fashion-mnist")
+    shutil.copytree(trained_run("vae"), demos / "vae-fashion-mnist")
+    monkeypatch.setenv("STUDIO_RUNS_DIR", str(tmp_path / "no-runs-yet"))
+    monkeypatch.setattr("studio.runs.demo_runs_root", lambda: demos)
+    monkeypatch.setattr("studio.qt.widgets.run_picker.demo_runs_root", lambda: demos)
+    window = make_window()
+    page = window.latent
+    with qtbot.waitSignal(page.space_opened, timeout=60_000):
+        window.show_page("latent")
+    assert page.space.family == "vae" and page.picker.current_path.endswith("vae-fashion-mnist")
