@@ -1,0 +1,192 @@
+"""The two secondary views of the diffusion viewer: two trajectories side by side (a branch
+beside its original, or two samplers compared), and the forward process q(x_t | x_0)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QPushButton, QSlider, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from .cards import card, label
+from .diffusion_views import FrameView, SchedulePlot, boxed
+
+SLIDER_RESOLUTION = 1000
+
+
+class PairView(QWidget):
+    """Two trajectories A and B in two columns (x_t and x̂₀ each), one shared slider that
+    walks both from noise to image (by fraction, so different step counts line up)."""
+
+    compare_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.trajectories: list = [None, None]
+        self.image: int | None = None
+        self.titles = [label("", "title"), label("", "title")]
+        self.details = [label("", "muted"), label("", "muted")]
+        self.views = [[FrameView("x_t", "noisy image"), FrameView("x̂₀", "predicted clean image")] for _ in range(2)]
+        grid = QGridLayout()
+        grid.setSpacing(10)
+        for col in range(2):
+            head = QVBoxLayout()
+            head.setSpacing(0)
+            head.addWidget(self.titles[col])
+            head.addWidget(self.details[col])
+            grid.addLayout(head, 0, 2 * col, 1, 2)
+            for j, view in enumerate(self.views[col]):
+                view.title.setStyleSheet("font-size: 13pt;")
+                grid.addWidget(view, 1, 2 * col + j)
+        for c in range(4):
+            grid.setColumnStretch(c, 1)
+        grid.setRowStretch(1, 1)
+        self.slider = QSlider(Qt.Horizontal)
+        self.slider.setRange(0, SLIDER_RESOLUTION)
+        self.slider.valueChanged.connect(self._on_slider_value_changed)
+        self.position = label("", "muted")
+        self.position.setMinimumWidth(150)
+        # compare: B's settings (A is the page's Run settings, with the same seed)
+        self.sampler_b = QComboBox()
+        self.steps_b = QSpinBox(minimum=1, maximum=1000, value=20)
+        self.eta_b = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.1, value=0.0, decimals=2)
+        self.compare_button = QPushButton("Compare A with B")
+        self.compare_button.setToolTip("Sample the same seed with the Run settings (A) and these (B), one after "
+                                       "the other, and time both")
+        self.compare_button.clicked.connect(self.compare_requested)
+        controls = QHBoxLayout()
+        for text, widget in (("B: sampler", self.sampler_b), ("steps", self.steps_b), ("η", self.eta_b)):
+            controls.addWidget(label(text, "muted"))
+            controls.addWidget(widget)
+        controls.addWidget(self.compare_button)
+        controls.addStretch(1)
+        timeline = QHBoxLayout()
+        timeline.addWidget(label("noise", "muted"))
+        timeline.addWidget(self.slider, 1)
+        timeline.addWidget(label("image", "muted"))
+        timeline.addWidget(self.position)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(card("Compare two samplers on the same seed", boxed(controls)))
+        layout.addLayout(grid, 1)
+        layout.addLayout(timeline)
+        self.set_pair(None, None, "", "")
+
+    def set_pair(self, a, b, title_a: str, title_b: str) -> None:
+        self.trajectories = [a, b]
+        for col, (traj, title) in enumerate(zip(self.trajectories, (title_a, title_b))):
+            self.titles[col].setText(title or ("A" if col == 0 else "B"))
+            self.details[col].setText(traj.spec.describe() if traj is not None else
+                                      "Branch from a step, or compare two samplers")
+        self.slider.setValue(SLIDER_RESOLUTION)
+        self.refresh()
+
+    def set_time(self, col: int, seconds: float) -> None:
+        traj = self.trajectories[col]
+        if traj is not None:
+            self.details[col].setText(f"{traj.spec.describe()}  ·  {seconds:.2f} s")
+
+    def step_of(self, col: int) -> int | None:
+        traj = self.trajectories[col]
+        if traj is None or traj.done == 0:
+            return None
+        want = round(self.slider.value() / SLIDER_RESOLUTION * (traj.n - 1))
+        return min(want, traj.done - 1)
+
+    def refresh(self) -> None:
+        for col, traj in enumerate(self.trajectories):
+            step = self.step_of(col)
+            for view, kind in zip(self.views[col], ("x_t", "x0")):
+                if step is None:
+                    view.set_image(None)
+                    continue
+                view.set_image(traj.frame(step, kind, self.image),
+                               f"step {step + 1} of {traj.n}  ·  t = {traj.timestep(step) + 1}")
+        self.position.setText(f"{self.slider.value() / SLIDER_RESOLUTION:.0%} of the way")
+
+    @Slot(int)
+    def _on_slider_value_changed(self, value: int) -> None:
+        self.refresh()
+
+
+class ForwardView(QWidget):
+    """q(x_t | x_0): a dataset image, the same image noised to t, and the noise added."""
+
+    image_requested = Signal(int)  # dataset index
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.process = None  # engine.sampling.ForwardProcess
+        self.count = 0
+        self.original = FrameView("x₀", "a dataset image", "Open a model: its dataset's images appear here")
+        self.noisy = FrameView("x_t", "√ᾱ_t x₀ + √(1 − ᾱ_t) ε")
+        self.added = FrameView("√(1 − ᾱ_t) ε", "the noise that was added")
+        self.plot = SchedulePlot()
+        self.index = QSpinBox(minimum=0, maximum=0)
+        self.index.setToolTip("Which image of the dataset (test split)")
+        self.index.valueChanged.connect(self._on_index_value_changed)
+        self.random_button = QPushButton("Another image")
+        self.random_button.clicked.connect(self._on_random_button_clicked)
+        self.slider = QSlider(Qt.Horizontal)
+        self.slider.setRange(0, 0)
+        self.slider.valueChanged.connect(self._on_slider_value_changed)
+        self.t_label = label("t = 0", "title")
+        self.t_label.setMinimumWidth(120)
+        views = QHBoxLayout()
+        views.setSpacing(10)
+        for view in (self.original, self.noisy, self.added):
+            views.addWidget(view, 1)
+        controls = QHBoxLayout()
+        controls.addWidget(label("image", "muted"))
+        controls.addWidget(self.index)
+        controls.addWidget(self.random_button)
+        controls.addSpacing(16)
+        controls.addWidget(label("t", "muted"))
+        controls.addWidget(self.slider, 1)
+        controls.addWidget(self.t_label)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(views, 3)
+        layout.addLayout(controls)
+        layout.addWidget(card("Noise schedule", self.plot, self.plot.readout), 2)
+        self._rng = np.random.default_rng()
+
+    def set_dataset_size(self, n: int) -> None:
+        self.count = n
+        self.index.setMaximum(max(0, n - 1))
+
+    def set_process(self, process, curves) -> None:
+        self.process = process
+        T = process.x_t.shape[0] - 1
+        self.plot.set_schedule(curves)
+        if self.slider.maximum() != T:
+            self.slider.setRange(0, T)
+            self.slider.setValue(T // 4)
+        self.refresh()
+
+    def set_t(self, t: int) -> None:
+        self.slider.setValue(t)
+        self.refresh()
+
+    def refresh(self) -> None:
+        p, t = self.process, self.slider.value()
+        if p is None:
+            return
+        self.original.set_image(p.x_t[0], "t = 0: the clean image")
+        self.noisy.set_image(p.x_t[t], f"t = {t}")
+        self.added.set_image(p.scaled_noise[t], "black −3σ · gray 0 · white +3σ")
+        self.t_label.setText(f"t = {t}")
+        self.plot.set_cursor(t)
+
+    @Slot(int)
+    def _on_slider_value_changed(self, value: int) -> None:
+        self.refresh()
+
+    @Slot(int)
+    def _on_index_value_changed(self, value: int) -> None:
+        self.image_requested.emit(value)
+
+    @Slot()
+    def _on_random_button_clicked(self) -> None:
+        if self.count:
+            self.index.setValue(int(self._rng.integers(self.count)))

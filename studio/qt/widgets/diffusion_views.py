@@ -1,0 +1,204 @@
+"""Widgets of the diffusion viewer: a titled frame view, the filmstrip of every step and the
+noise-schedule plot with a cursor."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRect, QRectF, Qt, Signal, Slot
+from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from PySide6.QtWidgets import QAbstractScrollArea, QFrame, QVBoxLayout, QWidget
+
+from .. import theme
+from .cards import label
+from .image_view import ImageView, to_qimage
+
+
+class FrameView(QFrame):
+    """A card: a big title (x_t, x̂₀, ε), the picture, a caption under it."""
+
+    def __init__(self, title: str, subtitle: str, placeholder: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setProperty("card", True)
+        self.title = label(title, "title")
+        self.title.setStyleSheet("font-size: 17pt;")
+        self.subtitle = label(subtitle, "muted")
+        self.view = ImageView(placeholder)
+        self.caption = label("", "muted")
+        self.caption.setAlignment(Qt.AlignCenter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 10)
+        layout.setSpacing(4)
+        head = QVBoxLayout()
+        head.setSpacing(0)
+        head.addWidget(self.title)
+        head.addWidget(self.subtitle)
+        layout.addLayout(head)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.caption)
+
+    def set_image(self, image: np.ndarray | None, caption: str = "") -> None:
+        self.view.set_image(image)
+        self.caption.setText(caption)
+
+
+class FilmStrip(QAbstractScrollArea):
+    """One thumbnail per stored step, scrolled sideways; paints only what is visible.
+    ``thumbnail(i)`` gives step i's uint8 picture; thumbnails are cached as QImages."""
+
+    frame_clicked = Signal(int)
+    CELL, PAD = 64, 6
+
+    def __init__(self, thumbnail: Callable[[int], np.ndarray] | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.thumbnail = thumbnail
+        self._count, self._current, self._cache = 0, -1, {}
+        self._labels: Callable[[int], str] = lambda i: str(i + 1)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setFixedHeight(self.CELL + 34)
+        self.setFrameShape(QFrame.NoFrame)
+        self.horizontalScrollBar().setSingleStep(self.CELL)
+
+    def count(self) -> int:
+        return self._count
+
+    @property
+    def current(self) -> int:
+        return self._current
+
+    def reset(self, thumbnail: Callable[[int], np.ndarray], labels: Callable[[int], str]) -> None:
+        self.thumbnail, self._labels = thumbnail, labels
+        self._count, self._current, self._cache = 0, -1, {}
+        self._update_range()
+
+    def set_count(self, n: int) -> None:
+        if n != self._count:
+            self._count = n
+            self._update_range()
+
+    def set_current(self, i: int) -> None:
+        self._current = i
+        stride = self.CELL + self.PAD
+        bar, width = self.horizontalScrollBar(), self.viewport().width()
+        left = i * stride
+        if left < bar.value() or left + stride > bar.value() + width:
+            bar.setValue(left - width // 2 + stride // 2)
+        self.viewport().update()
+
+    def _image(self, i: int) -> QImage:
+        if i not in self._cache:
+            self._cache[i] = to_qimage(self.thumbnail(i))
+        return self._cache[i]
+
+    def _update_range(self) -> None:
+        total = self._count * (self.CELL + self.PAD) + self.PAD
+        bar = self.horizontalScrollBar()
+        bar.setRange(0, max(0, total - self.viewport().width()))
+        bar.setPageStep(self.viewport().width())
+        self.viewport().update()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        self._update_range()
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        p = QPainter(self.viewport())
+        p.fillRect(self.viewport().rect(), QColor(theme.SURFACE))
+        stride, offset = self.CELL + self.PAD, self.horizontalScrollBar().value()
+        first = max(0, offset // stride)
+        last = min(self._count, (offset + self.viewport().width()) // stride + 1)
+        p.setRenderHint(QPainter.SmoothPixmapTransform, False)
+        for i in range(first, last):
+            x = self.PAD + i * stride - offset
+            target = QRectF(x, 4, self.CELL, self.CELL)
+            p.drawImage(target, self._image(i))
+            if i == self._current:
+                p.setPen(QPen(QColor(theme.ACCENT), 3))
+                p.drawRect(target.adjusted(-1.5, -1.5, 1.5, 1.5))
+            p.setPen(QColor(theme.TEXT if i == self._current else theme.MUTED))
+            p.drawText(QRect(int(x) - 4, self.CELL + 6, self.CELL + 8, 18), Qt.AlignCenter, self._labels(i))
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        i = int((event.position().x() + self.horizontalScrollBar().value()) // (self.CELL + self.PAD))
+        if 0 <= i < self._count:
+            self.frame_clicked.emit(i)
+
+
+class SchedulePlot(pg.PlotWidget):
+    """ᾱ_t and σ_t (left axis, 0–1) and log SNR (right axis) against t, a cursor at the
+    current t and dots at the sampler's timesteps."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        item = self.getPlotItem()
+        item.setMenuEnabled(False)
+        item.hideButtons()
+        item.showGrid(x=True, y=True, alpha=0.15)
+        item.setLabel("bottom", "t")
+        item.setMouseEnabled(x=False, y=False)
+        self.legend = item.addLegend(offset=(-8, 8), labelTextColor=theme.TEXT, brush=QColor(31, 33, 40, 200))
+        self.alpha_bar = item.plot(pen=pg.mkPen(theme.ACCENT, width=2.5), name="ᾱ_t")
+        self.sigma = item.plot(pen=pg.mkPen(theme.curve_color(1), width=2.5), name="σ_t")
+        # log SNR on its own axis (right), in a second view box that follows the first
+        self.snr_box = pg.ViewBox(enableMouse=False)
+        item.showAxis("right")
+        item.scene().addItem(self.snr_box)
+        item.getAxis("right").linkToView(self.snr_box)
+        item.getAxis("right").setLabel("log SNR", color=theme.curve_color(2))
+        self.snr_box.setXLink(item)
+        self.log_snr = pg.PlotCurveItem(pen=pg.mkPen(theme.curve_color(2), width=2, style=Qt.DashLine))
+        self.snr_box.addItem(self.log_snr)
+        self.legend.addItem(self.log_snr, "log SNR")
+        self.marks = pg.ScatterPlotItem(size=6, pen=None, brush=pg.mkBrush(theme.TEXT))
+        item.addItem(self.marks)
+        self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen(theme.WARNING, width=2))
+        item.addItem(self.cursor)
+        self.readout = label("", "muted")  # the values at the cursor; the page puts it under the plot
+        item.vb.sigResized.connect(self._on_view_resized)
+        self.setMinimumHeight(170)
+        self._curves: dict[str, np.ndarray] | None = None
+
+    def set_schedule(self, curves: dict[str, np.ndarray]) -> None:
+        self._curves = curves
+        t = curves["t"]
+        self.alpha_bar.setData(t, curves["alpha_bar"])
+        self.sigma.setData(t, curves["sigma"])
+        self.log_snr.setData(t[1:], curves["log_snr"][1:])
+        self.getPlotItem().setXRange(0, t[-1], padding=0.02)
+        self.getPlotItem().setYRange(0, 1, padding=0.04)
+        snr = curves["log_snr"][1:]
+        self.snr_box.setYRange(float(np.nanmin(snr)), float(np.nanmax(snr)), padding=0.04)
+
+    def set_marks(self, ts: list[int]) -> None:
+        """Dots on ᾱ at the paper's t of the sampler's timesteps."""
+        if self._curves is None:
+            return
+        t = np.asarray(ts, dtype=int)
+        self.marks.setData(t.astype(float), self._curves["alpha_bar"][t])
+
+    def set_cursor(self, t: int | None) -> None:
+        self.cursor.setVisible(t is not None)
+        if t is None or self._curves is None:
+            self.readout.setText("")
+            return
+        self.cursor.setValue(t)
+        a = self._curves["alpha_bar"][t]
+        snr = "∞" if t == 0 else f"{self._curves['log_snr'][t]:.2f}"
+        self.readout.setText(f"t = {t}  ·  ᾱ = {a:.3f}  ·  σ = {np.sqrt(1 - a):.3f}  ·  log SNR = {snr}")
+
+    @Slot()
+    def _on_view_resized(self) -> None:
+        vb = self.getPlotItem().vb
+        self.snr_box.setGeometry(vb.sceneBoundingRect())
+        self.snr_box.linkedViewChanged(vb, self.snr_box.XAxis)
+
+
+def boxed(layout) -> QWidget:
+    """A plain widget holding ``layout`` without margins (to put a layout into a card)."""
+    widget = QWidget()
+    layout.setContentsMargins(0, 0, 0, 0)
+    widget.setLayout(layout)
+    return widget

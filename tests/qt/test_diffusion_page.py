@@ -1,0 +1,119 @@
+"""The Diffusion viewer page, driven through its widgets on a tiny trained DDPM."""
+
+import numpy as np
+import pytest
+
+from studio.qt.widgets.image_view import to_qimage
+
+
+@pytest.fixture
+def page(qtbot, trained_run):
+    from studio.qt.panels.diffusion import DiffusionPanel
+
+    panel = DiffusionPanel()
+    qtbot.addWidget(panel)
+    panel.resize(1300, 820)
+    panel.show()
+    panel.open_run(trained_run("ddpm"))
+    qtbot.waitUntil(lambda: panel.model is not None, timeout=30_000)
+    yield panel
+    panel.shutdown()
+
+
+def same_picture(view, array) -> bool:
+    return view.view.image() == to_qimage(array)
+
+
+def run_and_wait(qtbot, panel, start) -> None:
+    start()
+    assert panel.busy
+    qtbot.waitUntil(lambda: not panel.busy, timeout=60_000)
+
+
+def test_run_scrub_branch_and_forward(qtbot, page, tmp_path):
+    assert not page.label_combo.isVisible()  # unconditional model: no class / guidance controls
+    page.sampler.setCurrentIndex(page.sampler.findData("ddim"))
+    page.steps.setValue(20)
+    page.eta.setValue(1.0)
+    page.batch.setValue(4)
+    page.seed.setValue(3)
+    run_and_wait(qtbot, page, page.run_button.click)
+    traj = page.trajectory
+    assert traj.finished and page.filmstrip.count() == 20 and page.slider.maximum() == 19
+    assert "Done" in page.message.text()
+
+    # scrubbing shows exactly the stored frames (no recomputation)
+    page.slider.setValue(5)
+    assert same_picture(page.xt_view, traj.frame(5, "x_t"))
+    assert same_picture(page.x0_view, traj.frame(5, "x0"))
+    assert same_picture(page.eps_view, traj.frame(5, "eps"))
+    assert page.step_label.text().startswith("step 6 / 20")
+    page.show_combo.setCurrentIndex(page.show_combo.findData(2))  # one image, large
+    assert same_picture(page.xt_view, traj.frame(5, "x_t", 2))
+    page.show_combo.setCurrentIndex(0)
+    # the last step's x̂₀ is the final sample
+    page.slider.setValue(19)
+    assert same_picture(page.x0_view, traj.final_frame())
+    page.forward_button.click()
+    assert page.slider.value() == 19
+    page.back_button.click()
+    assert page.slider.value() == 18
+    page.filmstrip.frame_clicked.emit(7)
+    assert page.slider.value() == 7 and page.filmstrip.current == 7
+
+    # branch from step 10 with a new seed: equal up to step 10, different after
+    page.slider.setValue(9)
+    page.branch_sampler.setCurrentIndex(page.branch_sampler.findData("ddim"))
+    page.branch_eta.setValue(1.0)
+    page.branch_seed.setValue(77)
+    run_and_wait(qtbot, page, page.branch_button.click)
+    original, branch = page.pair.trajectories
+    assert original is traj and branch.branch_step == 9 and branch.finished
+    for i in range(10):
+        assert np.array_equal(branch.frames(i, "x_t"), traj.frames(i, "x_t"))
+    for i in range(10, 20):
+        assert not np.array_equal(branch.frames(i, "x_t"), traj.frames(i, "x_t"))
+    assert page.stack.currentIndex() == 1 and "Branch from step 10" in page.pair.titles[1].text()
+    page.pair.slider.setValue(0)
+    assert same_picture(page.pair.views[0][0], traj.frame(0, "x_t"))
+    assert same_picture(page.pair.views[1][0], traj.frame(0, "x_t"))
+
+    # compare two samplers on the same seed, with wall times
+    page.pair.sampler_b.setCurrentIndex(page.pair.sampler_b.findData("dpmpp2m"))
+    page.pair.steps_b.setValue(6)
+    run_and_wait(qtbot, page, page.pair.compare_button.click)
+    a, b = page.pair.trajectories
+    assert a.n == 20 and b.n == 6 and b.spec.sampler == "dpmpp2m"
+    assert np.array_equal(a.frames(0, "x_t"), b.frames(0, "x_t"))  # the same x_T
+    assert all(" s" in d.text() for d in page.pair.details)
+
+    # the forward process at t = 0 shows the dataset image itself
+    page.mode_buttons.button(2).click()
+    qtbot.waitUntil(lambda: page.forward.process is not None, timeout=30_000)
+    page.forward.set_t(0)
+    image = page._images[page.forward.index.value()].permute(1, 2, 0).numpy()
+    assert same_picture(page.forward.original, image) and same_picture(page.forward.noisy, image)
+    page.forward.set_t(page.forward.slider.maximum())
+    assert not same_picture(page.forward.noisy, image)
+
+    # exports
+    for what, name in (("step", "s.png"), ("grid", "g.png"), ("gif", "a.gif")):
+        with qtbot.waitSignal(page._export_task.succeeded, timeout=30_000):
+            page.export(what, str(tmp_path / name))
+        assert (tmp_path / name).stat().st_size > 0
+
+
+def test_cancel_keeps_the_steps_so_far(qtbot, page):
+    page.sampler.setCurrentIndex(page.sampler.findData("ddpm"))
+    page.steps.setValue(50)
+    page.batch.setValue(16)
+    page.run_button.click()
+    qtbot.waitUntil(lambda: page.trajectory is not None and page.trajectory.done >= 2, timeout=30_000)
+    page.cancel_button.click()
+    qtbot.waitUntil(lambda: not page.busy, timeout=30_000)
+    traj = page.trajectory
+    assert traj.status == "cancelled" and 2 <= traj.done < 50 and page.filmstrip.count() == traj.done
+    assert "Cancelled" in page.message.text()
+    page.play_button.click()
+    qtbot.waitUntil(lambda: not page.play_button.isChecked(), timeout=10_000)
+    assert page.slider.value() == traj.done - 1
