@@ -180,3 +180,58 @@ def test_vae_evaluate_is_a_negative_elbo_in_nats():
     assert result["kl"] >= 0 and result["recon"] > 0
     # decode() maps logits to [-1, 1] as 2σ(logit) − 1
     assert model.decode(torch.zeros(1, 8)).abs().max() <= 1
+
+
+# --- the disentanglement helper (β-VAE traversals, factor report) ---------------------------
+
+def test_latent_traversals_sweep_one_dimension():
+    from studio.models.traversal import latent_traversals, traversal_grid
+
+    torch.manual_seed(0)
+    model = build_model("vae", {"latent_dim": 4, "width": 8, "beta": 4.0}, (1, 28, 28))
+    z = torch.randn(4)
+    t = latent_traversals(model, z, dims=[2, 0], span=2.0, steps=5)
+    assert t.shape == (2, 5, 1, 28, 28)
+    expected = z.repeat(5, 1)
+    expected[:, 0] = torch.linspace(-2, 2, 5)
+    assert torch.allclose(t[1], model.decode(expected), atol=1e-6)
+    assert traversal_grid(t).shape == (2 * 30 + 2, 5 * 30 + 2, 1)
+    with pytest.raises(ValueError, match="out of range"):
+        latent_traversals(model, z, dims=[4])
+    with pytest.raises(ValueError, match="encodes and decodes"):
+        latent_traversals(build_model("dcgan", {"width": 8, "z_dim": 4}, (1, 28, 28)), z)
+
+
+def test_factor_report_finds_the_matching_dimension():
+    from studio.models.traversal import factor_report
+
+    g = torch.Generator().manual_seed(0)
+    factors = torch.randint(0, 5, (500, 2), generator=g)
+    codes = torch.randn(500, 3, generator=g) * 0.1
+    codes[:, 1] += factors[:, 0].float()  # dim 1 carries factor 0 alone
+    codes[:, 0] += factors[:, 1].float()  # dim 0 carries factor 1
+    rep = factor_report(codes, factors, ["a", "b"])
+    assert rep.best_dim == [1, 0] and min(rep.gap) > 0.8 and rep.correlation.shape == (3, 2)
+    assert "a" in rep.table() and rep.activity[2] < 0.05
+
+
+def test_disentanglement_view_on_shapes_factors():
+    from studio.data import load_dataset
+    from studio.models.traversal import disentanglement_view
+
+    data = load_dataset("shapes", split="test", size=64)
+    torch.manual_seed(0)
+    model = build_model("vae", {"latent_dim": 6, "width": 8, "beta": 4.0}, data.image_shape)
+    grid, order, report = disentanglement_view(model, data, n=64, steps=4, max_rows=3)
+    assert grid.shape == (3 * 66 + 2, 4 * 66 + 2, 1) and len(order) == 3
+    assert report.factor_names == data.factor_names and report.correlation.shape == (6, len(data.factor_names))
+
+
+def test_cvae_traversals_take_a_class():
+    from studio.models.traversal import latent_traversals
+
+    torch.manual_seed(0)
+    model = build_model("cvae", {"latent_dim": 3, "width": 8}, (1, 28, 28), 10)
+    a = latent_traversals(model, torch.zeros(3), steps=3, labels=torch.tensor([2]))
+    assert a.shape == (3, 3, 1, 28, 28)
+    assert torch.allclose(a[0, 1], model.decode(torch.zeros(1, 3), labels=torch.tensor([2]))[0], atol=1e-6)
