@@ -305,9 +305,8 @@ class TrainJob:
         interval = elapsed / max(self.step, 1) * min(self.spec.checkpoint_every, self.step)  # training time
         with torch.random.fork_rng(devices=[]), _eval_mode(model):
             values = self._quality(model, interval)
-        if values and first:
-            self.reporter.status(f"test/fcd, test/kid, test/coverage from {self._quality.n} samples per "
-                                 f"checkpoint ({self._quality.last_cost:.1f} s)")
+        if first:
+            self.reporter.status(self._quality.describe())
         return values
 
     def _load_test_images(self):

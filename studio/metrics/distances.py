@@ -59,12 +59,17 @@ def polynomial_mmd2(x: Tensor, y: Tensor) -> Tensor:
 
         1/(m(m−1)) Σ_{i≠j} k(xᵢ, xⱼ) + 1/(n(n−1)) Σ_{i≠j} k(yᵢ, yⱼ) − 2/(mn) Σ_{i,j} k(xᵢ, yⱼ)."""
     m, n, d = x.shape[0], y.shape[0], x.shape[1]
-    k_xx = (x @ x.T / d + 1) ** 3
-    k_yy = (y @ y.T / d + 1) ** 3
-    k_xy = (x @ y.T / d + 1) ** 3
-    within_x = (k_xx.sum() - k_xx.diagonal().sum()) / (m * (m - 1))
-    within_y = (k_yy.sum() - k_yy.diagonal().sum()) / (n * (n - 1))
-    return within_x + within_y - 2 * k_xy.mean()
+
+    def kernel_sums(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+        # float32 kernels (~1e-7 relative error per entry), float64 sums: 4x less work
+        k = torch.addmm(torch.ones(()), a, b.T, alpha=1 / d).pow_(3)
+        return k.sum(dtype=torch.float64), k.diagonal().sum(dtype=torch.float64)
+
+    x, y = x.float(), y.float()
+    sum_xx, diag_xx = kernel_sums(x, x)
+    sum_yy, diag_yy = kernel_sums(y, y)
+    sum_xy, _ = kernel_sums(x, y)
+    return (sum_xx - diag_xx) / (m * (m - 1)) + (sum_yy - diag_yy) / (n * (n - 1)) - 2 * sum_xy / (m * n)
 
 
 def kernel_inception_distance(x: Tensor, y: Tensor, subsets: int = 50, subset_size: int = 1000,
@@ -72,7 +77,6 @@ def kernel_inception_distance(x: Tensor, y: Tensor, subsets: int = 50, subset_si
     """KID between feature sets ``x`` and ``y``: the mean (and standard deviation) of the
     unbiased polynomial MMD² over ``subsets`` random subsets of ``subset_size`` from each
     (fewer when a set is smaller), as in Bińkowski et al. §4."""
-    x, y = x.to(torch.float64), y.to(torch.float64)
     size = min(subset_size, x.shape[0], y.shape[0])
     if size < 2:
         raise ValueError(f"KID needs at least 2 feature vectors in each set, got {x.shape[0]} and {y.shape[0]}")

@@ -73,7 +73,7 @@ def generate(model, n: int, seed: int = 0, progress: Progress = _no_progress, **
 
 
 def sample_quality(model, dataset: str, n: int, seed: int = 0, progress: Progress = _no_progress,
-                   **options) -> dict[str, Any]:
+                   kid_subsets: int = 50, **options) -> dict[str, Any]:
     """FCD / KID / coverage of ``n`` samples of ``model`` judged by ``dataset``'s classifier."""
     device = next(model.parameters()).device
     images = generate(model, n, seed, progress, **options)
@@ -85,7 +85,7 @@ def sample_quality(model, dataset: str, n: int, seed: int = 0, progress: Progres
         progress("features", done[0], n)
 
     features, labels = classifier.embed(images, progress=count)
-    return compare(features, labels, dataset, str(device))
+    return compare(features, labels, dataset, str(device), kid_subsets)
 
 
 @torch.no_grad()
@@ -160,12 +160,12 @@ class CheckpointMetrics:
     checkpoints (but at least 2 s); families too slow for 100 samples get no curve. Iterative samplers take ``ITERATIVE_STEPS`` steps here. The noise is fixed,
     so the curve shows learning rather than resampling."""
 
-    MIN_N, MAX_N, ITERATIVE_STEPS = 100, 1000, 20
+    MIN_N, MAX_N, ITERATIVE_STEPS, KID_SUBSETS = 100, 1000, 20, 10
 
     def __init__(self, dataset: str, device: torch.device, seed: int, fraction: float = 0.05):
         self.dataset, self.device, self.seed, self.fraction = dataset, device, seed, fraction
         self.n: int | None = None
-        self.last_cost = 0.0
+        self.last_cost, self.error = 0.0, ""
 
     @classmethod
     def for_run(cls, data: str, image_shape, model, device, seed: int) -> "CheckpointMetrics | None":
@@ -177,20 +177,31 @@ class CheckpointMetrics:
         return {"steps": self.ITERATIVE_STEPS} if model.capabilities.samplers else {}
 
     def __call__(self, model, interval_seconds: float) -> dict[str, float]:
-        """Metrics of ``model`` (put in eval mode by the caller); {} if the family samples too
-        slowly to fit even MIN_N samples in a few times the budget."""
+        """Metrics of ``model`` (put in eval mode by the caller); {} once the family turns out
+        to sample too slowly for MIN_N samples, or sampling fails (``describe`` says why:
+        training goes on either way)."""
+        if self.n == 0:
+            return {}
         try:
             started = time.perf_counter()
             if self.n is None:
                 self.n = self._choose_n(model, interval_seconds)
-            if self.n == 0:
-                return {}
-            result = sample_quality(model, self.dataset, self.n, self.seed, **self.options(model))
+                if self.n == 0:
+                    self.error = "the family samples too slowly for 100 samples per checkpoint"
+                    return {}
+            result = sample_quality(model, self.dataset, self.n, self.seed, kid_subsets=self.KID_SUBSETS,
+                                    **self.options(model))
             self.last_cost = time.perf_counter() - started
             return {"fcd": result["fcd"], "kid": result["kid"], "coverage": float(result["coverage"])}
-        except ClassifierError:
-            self.n = 0
+        except Exception as exc:  # a metric must never stop training
+            self.n, self.error = 0, f"{type(exc).__name__}: {exc}"
             return {}
+
+    def describe(self) -> str:
+        if self.n:
+            return (f"test/fcd, test/kid, test/coverage from {self.n} samples per checkpoint "
+                    f"({self.last_cost:.1f} s each)")
+        return f"no FCD/KID curves for this run: {self.error}"
 
     def _choose_n(self, model, interval_seconds: float) -> int:
         reference_features(self.dataset, str(self.device))  # one-time cost, not per checkpoint

@@ -138,3 +138,21 @@ def test_studio_eval_prints_metrics_and_rejects_bad_input(trained_run, capsys, t
         assert main(argv) == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and message in err
+
+
+def test_quality_table_script_writes_rows_and_the_floor(trained_run, tmp_path, capsys):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "quality_table.py"
+    spec = importlib.util.spec_from_file_location("quality_table", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    out, numbers = tmp_path / "quality.md", tmp_path / "quality.json"
+    assert script.main([trained_run("vae"), "--n", "100", "--nll-images", "20", "--out", str(out),
+                        "--json", str(numbers)]) == 0
+    table = out.read_text()
+    assert "| vae | fashion-mnist-5k | 20 | 100 |" in table and "real test split (floor)" in table
+    assert "nats (IWAE k=100)" in table and "cpu fp32" in table
+    rows = json.loads(numbers.read_text())
+    assert rows[0]["family"] == "vae" and rows[0]["fcd"] > rows[1]["fcd"] and rows[0]["train_s"] > 0
