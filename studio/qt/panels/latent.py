@@ -58,7 +58,7 @@ class LatentPanel(QWidget):
 
         # --- top bar -------------------------------------------------------------------------
         self.picker = RunPicker(_can_explore)
-        self.picker.combo.setMinimumWidth(240)  # long run names must not widen the window
+        self.picker.combo.setMinimumWidth(220)  # long run names must not widen the window
         self.picker.combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.picker.combo.setMinimumContentsLength(24)
         self.picker.run_chosen.connect(self._on_picker_run_chosen)
@@ -77,7 +77,7 @@ class LatentPanel(QWidget):
                                       "off: drag pans, wheel zooms")
         self.select_button.toggled.connect(self._on_select_button_toggled)
         self.progress = QProgressBar()
-        self.progress.setFixedWidth(160)
+        self.progress.setFixedWidth(110)
         self.progress.hide()
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.hide()
@@ -105,11 +105,12 @@ class LatentPanel(QWidget):
         self.map.selection_made.connect(self._on_map_selection_made)
         self.map_title = label("LATENT MAP", "section")
         self.map_hint = label("", "muted")
+        self.map_hint.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.map_hint.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         map_card = card("", margins=10)
         head = QHBoxLayout()
         head.addWidget(self.map_title)
-        head.addStretch(1)
-        head.addWidget(self.map_hint)
+        head.addWidget(self.map_hint, 1)
         map_card.layout().addLayout(head)
         map_card.layout().addWidget(self.map, 1)
 
@@ -343,6 +344,7 @@ class LatentPanel(QWidget):
         space, xy = result
         self._hide_progress()
         self._tsne[id(space)] = xy
+        self.status.setText(f"{space.family} · latent size {space.latent_dim} · t-SNE ready")
         if space is self.space and self.projection_combo.currentData() == "tsne":
             self._show_projection("tsne", xy)
 
