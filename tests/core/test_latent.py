@@ -156,3 +156,14 @@ def test_latest_decoder_drops_stale_requests():
         assert results[-1] == ("last", 70) and decoder.dropped >= 19
     finally:
         decoder.close()
+
+
+def test_directions_of_a_bundled_demo_go_to_the_user_data_folder(tmp_path, monkeypatch):
+    demos = tmp_path / "models"
+    (demos / "vae-demo").mkdir(parents=True)
+    monkeypatch.setattr("studio.latent.directions.demo_runs_root", lambda: demos)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    path = directions_path(demos / "vae-demo")
+    assert path == tmp_path / "data" / "generative-studio" / "directions" / "vae-demo.json"
+    DirectionStore.for_run(demos / "vae-demo", 3).add("up", np.ones(3, np.float32))
+    assert path.exists() and not (demos / "vae-demo" / "latent").exists()  # the demo stays untouched
