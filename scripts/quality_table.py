@@ -6,9 +6,10 @@ training time and device, from run folders — existing ones, or trained here wi
     python scripts/quality_table.py RUN... --out docs/quality.md --json docs/quality.json
 
 Each dataset also gets a "real test split" row: the floor (the test images judged against the
-train split, as a perfect model would be with that many images). Iterative samplers (diffusion)
-are judged on fewer samples by default (--n-iterative): FCD is biased upwards for small
-samples, KID is not, so compare those rows by KID.
+train split, as a perfect model would be with that many images). Families that sample slowly
+(diffusion, PixelCNN on a CPU) are judged on as many samples as fit in --sampling-budget
+seconds (at least 100): FCD is biased upwards for small samples, KID is not, so compare those
+rows by KID.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import argparse
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -40,6 +42,18 @@ def train(family: str, data: str, root: Path, extra: list[str]) -> Path:
     print("$", " ".join(command), flush=True)
     subprocess.run(command, check=True)
     return run_dir
+
+
+def affordable_samples(run: Run, n: int, budget_s: float) -> int:
+    """``n``, or fewer (in hundreds, at least 100) when sampling ``n`` would take over ``budget_s``."""
+    from studio.metrics import generate
+    from studio.runs import load_model
+
+    model = load_model(run)
+    start = time.perf_counter()
+    generate(model, 8)
+    per_image = (time.perf_counter() - start) / 8
+    return n if n * per_image <= budget_s else max(100, int(budget_s / per_image) // 100 * 100)
 
 
 def train_seconds(run: Run) -> float | None:
@@ -103,8 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", default="runs/quality", help="where --train puts its runs")
     parser.add_argument("--train-args", default="", help="extra 'studio train' arguments, e.g. '--steps 500'")
     parser.add_argument("--n", type=int, default=5000, help="samples per run (default 5000)")
-    parser.add_argument("--n-iterative", type=int, default=500,
-                        help="samples for families with iterative samplers (diffusion; default 500)")
+    parser.add_argument("--sampling-budget", type=float, default=600,
+                        help="seconds of sampling per run at most (timed on 8 samples; default 600)")
     parser.add_argument("--nll-images", type=int, default=1000, help="test images for likelihoods (default 1000)")
     parser.add_argument("--out", help="also write the Markdown table here")
     parser.add_argument("--json", help="also write all numbers as JSON here")
@@ -122,11 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         except RunError as exc:
             print(f"skipped {folder}: {exc}", file=sys.stderr)
             continue
-        from studio.models import get_family
-
-        iterative = bool(get_family(run.family).capabilities.samplers)
-        print(f"evaluating {run.path} ...", flush=True)
-        result = evaluate_run(run, n=args.n_iterative if iterative else args.n, nll_images=args.nll_images)
+        n = affordable_samples(run, args.n, args.sampling_budget)
+        print(f"evaluating {run.path} on {n} samples ...", flush=True)
+        result = evaluate_run(run, n=n, nll_images=args.nll_images)
         rows.append(row_of(run, result))
         if "samples" in result and run.meta["data"] not in datasets:
             datasets.append(run.meta["data"])

@@ -126,7 +126,7 @@ def run(quick: bool = False, families: list[str] | None = None, **_) -> dict:
     out = {"families": results, "reference_s": reference_s, "threads": torch.get_num_threads(),
            "load_average": os.getloadavg()[0]}
     if "ddpm" in families:
-        out["ddpm"] = ddpm = ddpm_cost(8 if quick else 32)
+        out["ddpm"] = ddpm = ddpm_cost(8 if quick else 16)
         print(f"ddpm (DDIM {ddpm['ddim_steps']} steps, default U-Net): {ddpm['sampling_s_per_image']:.3f} s per sample "
               f"→ {ddpm['sampling_5k_s']:.0f} s to sample 5k (extrapolated from {ddpm['timed_samples']}) "
               f"+ {ddpm['metrics_5k_s']:.1f} s of metrics")

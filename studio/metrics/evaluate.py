@@ -205,7 +205,7 @@ class CheckpointMetrics:
 
     def _choose_n(self, model, interval_seconds: float) -> int:
         reference_features(self.dataset, str(self.device))  # one-time cost, not per checkpoint
-        probe = 16
+        probe = 8
         tick = time.perf_counter()
         probe_images = generate(model, probe, self.seed, **self.options(model))
         load_classifier(self.dataset, self.device).embed(probe_images)
