@@ -88,11 +88,11 @@ class PixelCNN(GenerativeModel):
     Config = PixelCNNConfig
     capabilities = Capabilities(sample=True, exact_likelihood=True)
     default_lr = 2e-3
-    default_batch_size = 64
-    default_steps = 1500
-    preview_every = 500
+    default_batch_size = 32
+    default_steps = 1200
+    preview_every = 400
     presets = {
-        "quick": {"steps": 500},
+        "quick": {"steps": 400},
         "standard": {},
         "quality": {"steps": 5000, "hidden": 64, "layers": 10},
     }

@@ -152,7 +152,7 @@ class RealNVP(GenerativeModel):
     Config = RealNVPConfig
     capabilities = Capabilities(encode=True, decode=True, sample=True, reconstruct=True, exact_likelihood=True)
     default_lr = 1e-3
-    default_batch_size = 64
+    default_batch_size = 32  # many small steps: a flow learns per update, and 28×28 convs dominate
     default_steps = 3000
     preview_every = 250
     presets = {
