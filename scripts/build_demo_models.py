@@ -57,7 +57,7 @@ def trim(run_dir: Path) -> None:
     meta["command"] = [part.replace(str(ROOT) + os.sep, "") for part in meta.get("command", [])]
     (run_dir / "run.json").write_text(json.dumps(meta, indent=2) + "\n")
     size = sum(p.stat().st_size for p in run_dir.rglob("*") if p.is_file())
-    print(f"{run_dir.relative_to(ROOT)}: {size / 1e6:.1f} MB", flush=True)
+    print(f"{run_dir}: {size / 1e6:.1f} MB", flush=True)
 
 
 def main() -> int:
