@@ -161,7 +161,8 @@ class PixelCNN(GenerativeModel):
     def sample_pixels(self, n: int, noise: Tensor | None = None, generator: torch.Generator | None = None,
                       temperature: float | None = None) -> Iterator[tuple[int, int, Tensor]]:
         """Draw images pixel by pixel in raster order, yielding ``(row, col, images)`` after
-        each pixel (all its channels): images in [-1, 1], pixels not drawn yet at 0.
+        each pixel (all its channels): images in [-1, 1], pixels not drawn yet at 0 (one
+        tensor, updated in place: copy it to keep a frame).
         Only the rows up to the current one are run through the net (the rest cannot
         influence it), which halves the work."""
         noise = self.sample_noise(n, generator) if noise is None else noise

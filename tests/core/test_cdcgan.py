@@ -81,3 +81,12 @@ def test_trained_run_loads_and_samples_by_class(trained_run):
 
     model = load_model(Run.open(trained_run("cdcgan", steps=4)))
     assert model.num_classes == 10 and model.sample(3, labels=torch.tensor([7, 8, 9])).shape == (3, 1, 28, 28)
+
+
+def test_cli_sample_one_class(trained_run, tmp_path):
+    from studio.cli import main
+
+    out = tmp_path / "sevens.png"
+    assert main(["sample", trained_run("cdcgan", steps=4), "--n", "4", "--out", str(out), "--class", "7",
+                 "--device", "cpu"]) == 0
+    assert out.exists()
