@@ -4,6 +4,7 @@ follows PyInstaller's sys._MEIPASS, and build.spec names files that exist."""
 from __future__ import annotations
 
 import ast
+import plistlib
 import sys
 from pathlib import Path
 
@@ -26,6 +27,8 @@ def test_build_spec_is_python_and_its_inputs_exist():
     assert {"studio.icns", "studio.ico", "studio_main.py", "triton"} <= strings
     for path in ("resources/icons/studio.icns", "resources/icons/studio.ico", "packaging/studio_main.py"):
         assert (ROOT / path).is_file(), path
+    entitlements = plistlib.loads((ROOT / "packaging" / "entitlements.plist").read_bytes())
+    assert entitlements["com.apple.security.cs.allow-unsigned-executable-memory"] is True
     assert "exclude_binaries=True" in spec and "upx=True" not in spec  # one folder, never UPX
     # torchvision's operator libraries (_C_stable.so, image_stable.so) need a pattern that matches them
     assert '"*.so"' in spec
