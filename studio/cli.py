@@ -99,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--sample-steps", type=int, help="diffusion only: denoising steps (default: the model's)")
     evaluate.add_argument("--device", choices=DEVICES, default="auto")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    evaluate.add_argument("--threads", type=int, help="torch CPU threads (on a busy machine 1 can be much faster)")
 
     demo = sub.add_parser("demo", help="headless demo: train the default model briefly, write a sample grid")
     demo.add_argument("--steps", type=int, default=600)
@@ -335,6 +336,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if args.sample_steps < 1:
             raise UsageError("error: --sample-steps must be at least 1")
         options["steps"] = args.sample_steps
+    _set_threads(args.threads)
     bars = StageBars(enabled=sys.stderr.isatty() or not args.json)
     try:
         result = evaluate_run(run, n=args.n, seed=args.seed, device=device, k=args.k, nll_images=args.nll_images,

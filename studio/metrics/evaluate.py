@@ -157,7 +157,7 @@ def _test_split(run):
 class CheckpointMetrics:
     """Cheap FCD / KID / coverage for the training curves, from a fixed number of samples
     chosen once: as many (100–1000) as fit in ``fraction`` of the training time between
-    checkpoints (but at least 2 s); families too slow for 100 samples get no curve. Iterative samplers take ``ITERATIVE_STEPS`` steps here. The noise is fixed,
+    checkpoints; families too slow for 100 samples get no curve. Iterative samplers take ``ITERATIVE_STEPS`` steps here. The noise is fixed,
     so the curve shows learning rather than resampling."""
 
     MIN_N, MAX_N, ITERATIVE_STEPS, KID_SUBSETS = 100, 1000, 20, 10
@@ -210,7 +210,7 @@ class CheckpointMetrics:
         probe_images = generate(model, probe, self.seed, **self.options(model))
         load_classifier(self.dataset, self.device).embed(probe_images)
         per_image = (time.perf_counter() - tick) / probe
-        budget = max(2.0, self.fraction * interval_seconds)
+        budget = self.fraction * interval_seconds
         if self.MIN_N * per_image > max(30.0, 5 * budget):  # e.g. pixel-by-pixel sampling: no curve
             return 0
         return max(self.MIN_N, min(self.MAX_N, int(budget / per_image) // 100 * 100))
