@@ -253,6 +253,24 @@ class DiffusionPanel(QWidget):
     def open_run(self, path: str) -> None:
         self.picker.select(path)
 
+    def open_example(self, path: str | None = None) -> bool:
+        """Open ``path`` or the bundled DDPM demo (for screenshots); False if there is none."""
+        from ...runs import demo_runs_root
+
+        path = path or str(demo_runs_root() / "ddpm-fashion-mnist")
+        if not Path(path, "run.json").is_file():
+            return False
+        self.open_run(path)
+        return True
+
+    def start_example(self) -> None:
+        """DDIM, 50 steps, η = 1, 16 images: a run that reads well in a screenshot."""
+        self.sampler.setCurrentIndex(self.sampler.findData("ddim"))
+        self.steps.setValue(min(50, self.steps.maximum()))
+        self.eta.setValue(1.0)
+        self.batch.setValue(16)
+        self.run()
+
     @Slot()
     def _on_picker_rows_inserted(self) -> None:
         if not self._opened_first and self.model is None and not self._load_task.busy:

@@ -1,0 +1,129 @@
+"""``studio bench diffusion``: the step-by-step sampler's costs, on the default DDPM (28×28
+gray, T = 1000, the default U-Net; speed does not depend on the weights, so an untrained
+model is timed) on this machine's CPU, batch of 16.
+
+- ``preview_overhead``: (job time − bare loop time) / bare loop time, where the job is the
+  viewer's ``SamplingJob`` (uint8 x_t / x̂₀ / ε frames every step, float checkpoints) and the
+  bare loop the same scheduler loop that only samples; alternated, medians. Target ≤ 0.10.
+- ``ddim50_vs_ddpm1000_time_ratio``: wall time of 50 DDIM steps over 1000 ancestral DDPM
+  steps (quick: 100 DDPM steps timed and scaled by 10).
+- ``trajectory_mb``: the store for 1000 steps × 16 RGB 32×32 images, filled (target ≤ 200).
+- ``quality`` (not with --quick, and only when a trained DDPM is at hand: the bundled demo
+  or ``--families PATH``): classifier-feature Fréchet distance of DDIM-50 and DDPM-1000
+  samples of the same noise.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from . import print_table
+
+BATCH = 16
+
+
+def _default_model():
+    from ..models import build_model
+
+    return build_model("ddpm", {}, (1, 28, 28)).eval()
+
+
+@torch.no_grad()
+def _bare(model, sampler: str, steps: int, seed: int = 0) -> float:
+    """The sampling loop alone (what ``model.sample`` does), timed."""
+    scheduler = model.make_scheduler(sampler, steps, 1.0)
+    g = torch.Generator().manual_seed(seed)
+    x = model.sample_noise(BATCH, g)
+    start = time.perf_counter()
+    for t in scheduler.timesteps:
+        x = scheduler.step(model.predict_noise(x, t), t, x, g).prev_sample
+    return time.perf_counter() - start
+
+
+def _job(model, sampler: str, steps: int, seed: int = 0) -> float:
+    from ..engine.sampling import SamplingJob, SamplingSpec
+
+    job = SamplingJob(model, SamplingSpec(sampler=sampler, steps=steps, eta=1.0, seed=seed, batch=BATCH))
+    start = time.perf_counter()
+    job.run()
+    return time.perf_counter() - start
+
+
+def trajectory_megabytes(steps: int = 1000, batch: int = 16, shape=(3, 32, 32)) -> float:
+    """Fill a store the size the issue names (frames and the float checkpoints) and measure it."""
+    from ..engine.sampling import Checkpoint, SamplingSpec, Trajectory
+
+    traj = Trajectory(SamplingSpec(steps=steps, batch=batch), list(range(steps - 1, -1, -1)), shape)
+    x = torch.rand(batch, *shape) * 2 - 1
+    rng = torch.Generator().get_state()
+    for i in range(steps):
+        if i % traj.stride == 0:  # as the job does, with a multistep solver's history
+            traj.checkpoints[i] = Checkpoint(x.clone(), {"history_t": 0, "history_x0": x.clone()}, rng.clone())
+        traj._store(i, x, x, x)
+    traj.final = traj.frames(steps - 1, "x0")
+    return traj.nbytes / 2 ** 20
+
+
+def _trained_run(families) -> str | None:
+    from ..runs import demo_runs_root
+
+    for candidate in list(families or []) + [str(demo_runs_root() / "ddpm-fashion-mnist")]:
+        if Path(candidate, "run.json").is_file():
+            return candidate
+    return None
+
+
+def _quality(path: str, n: int) -> dict:
+    from ..metrics import sample_quality
+    from ..runs import Run, load_model
+
+    run = Run.open(path)
+    model = load_model(run)
+    out = {"run": path, "n": n}
+    for name, options in (("ddim50", {"sampler": "ddim", "steps": 50}), ("ddpm1000", {"sampler": "ddpm", "steps": 1000})):
+        start = time.perf_counter()
+        result = sample_quality(model, run.meta["data"], n, seed=0, **options)
+        out[name] = {"fcd": result["fcd"], "kid": result["kid"], "seconds": time.perf_counter() - start}
+    return out
+
+
+def run(quick: bool = False, families: list[str] | None = None, quality_n: int = 200, **_) -> dict:
+    torch.manual_seed(0)
+    model = _default_model()
+    rounds, overhead_steps, ddpm_steps = (2, 20, 100) if quick else (3, 200, 1000)
+    _bare(model, "ddpm", 5)  # warm-up
+    bare, job = [], []
+    for _ in range(rounds):  # alternated, so a busy machine hurts both alike
+        bare.append(_bare(model, "ddpm", overhead_steps))
+        job.append(_job(model, "ddpm", overhead_steps))
+    raw_s, job_s = statistics.median(bare), statistics.median(job)
+    overhead = job_s / raw_s - 1
+    ddim_s = statistics.median(_bare(model, "ddim", 50) for _ in range(rounds))
+    ddpm_s = _bare(model, "ddpm", ddpm_steps) * (1000 / ddpm_steps)
+    ratio = ddim_s / ddpm_s
+    mb = trajectory_megabytes()
+    rows = [
+        {"measure": f"bare DDPM loop, {overhead_steps} steps × {BATCH}", "value": raw_s, "unit": "s"},
+        {"measure": "same with the viewer's frames", "value": job_s, "unit": "s"},
+        {"measure": "preview overhead", "value": 100 * overhead, "unit": "% (target ≤ 10)"},
+        {"measure": "DDIM 50 steps", "value": ddim_s, "unit": "s"},
+        {"measure": "DDPM 1000 steps" + (f" ({ddpm_steps} timed, scaled)" if ddpm_steps < 1000 else ""), "value": ddpm_s,
+         "unit": "s"},
+        {"measure": "DDIM 50 / DDPM 1000 time", "value": ratio, "unit": "ratio"},
+        {"measure": "store, 1000 steps × 16 × 32×32×3", "value": mb, "unit": "MB (target ≤ 200)"},
+    ]
+    result = {"batch": BATCH, "torch_threads": torch.get_num_threads(), "bare_s": raw_s, "job_s": job_s,
+              "ddim50_s": ddim_s, "ddpm1000_s": ddpm_s, "ddpm_steps_timed": ddpm_steps}
+    path = None if quick else _trained_run(families)
+    if path:
+        quality = _quality(path, quality_n)
+        result["quality"] = quality
+        for name in ("ddim50", "ddpm1000"):
+            rows.append({"measure": f"FCD {name}, {quality_n} samples", "value": quality[name]["fcd"], "unit": ""})
+    print_table(rows, [("measure", ""), ("value", ".3f"), ("unit", "")])
+    result.update({"preview_overhead": overhead, "ddim50_vs_ddpm1000_time_ratio": ratio, "trajectory_mb": mb})
+    return result
