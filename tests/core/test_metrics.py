@@ -156,3 +156,25 @@ def test_quality_table_script_writes_rows_and_the_floor(trained_run, tmp_path, c
     assert "nats (IWAE k=100)" in table and "cpu fp32" in table
     rows = json.loads(numbers.read_text())
     assert rows[0]["family"] == "vae" and rows[0]["fcd"] > rows[1]["fcd"] and rows[0]["train_s"] > 0
+
+
+def test_checkpoint_metrics_pick_a_sample_count_and_never_stop_training():
+    from studio.metrics import CheckpointMetrics
+    from studio.models import build_model
+
+    torch.manual_seed(0)
+    model = build_model("vae", {"width": 8, "latent_dim": 4}, (1, 28, 28), 10).eval()
+    assert CheckpointMetrics.for_run("emoji-32", (3, 32, 32), model, torch.device("cpu"), 0) is None
+    assert CheckpointMetrics.for_run("fashion-mnist-5k", (1, 32, 32), model, torch.device("cpu"), 0) is None
+    metrics = CheckpointMetrics.for_run("fashion-mnist-5k", (1, 28, 28), model, torch.device("cpu"), 0)
+    values = metrics(model, interval_seconds=1.0)
+    assert set(values) == {"fcd", "kid", "coverage"} and metrics.n >= CheckpointMetrics.MIN_N
+    assert str(metrics.n) in metrics.describe()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("sampler exploded")
+
+    model.sample = broken
+    failing = CheckpointMetrics.for_run("fashion-mnist-5k", (1, 28, 28), model, torch.device("cpu"), 0)
+    assert failing(model, 1.0) == {} and failing(model, 1.0) == {}
+    assert "sampler exploded" in failing.describe()
