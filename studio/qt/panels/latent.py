@@ -285,10 +285,12 @@ class LatentPanel(QWidget):
     @Slot(str)
     def _on_open_task_failed(self, message: str) -> None:
         self._hide_progress()
+        cancelled = "cancelled" in message.lower()
         if self.space is None:
-            self.map.set_message(f"Could not open this run: {message}")
-        self.status.setText(f"could not open: {message}")
-        set_role(self.status, "error")
+            self.map.set_message("Opening cancelled: choose a model above." if cancelled
+                                 else f"Could not open this run: {message}")
+        self.status.setText("opening cancelled" if cancelled else f"could not open: {message}")
+        set_role(self.status, "muted" if cancelled else "error")
 
     def _set_enabled(self, on: bool) -> None:
         for w in (self.random_button, self.reset_button, self.seed, self.projection_combo, self.thumbs,
@@ -318,7 +320,7 @@ class LatentPanel(QWidget):
         if kind == "pca":
             self._tsne_task.cancel()
             self._hide_progress()
-            self._show_projection("pca", space.pca.transform(space.codes))
+            self._show_projection("pca", None if self.projection == "pca" else space.pca.transform(space.codes))
         elif id(space) in self._tsne:
             self._show_projection("tsne", self._tsne[id(space)])
         else:
@@ -327,9 +329,11 @@ class LatentPanel(QWidget):
             self._tsne_task.submit(lambda progress: (space, tsne(space.codes, progress, stop.is_set)),
                                    with_progress=True)
 
-    def _show_projection(self, kind: str, xy: np.ndarray) -> None:
+    def _show_projection(self, kind: str, xy: np.ndarray | None) -> None:
+        """Move the map's points to ``xy`` (None: they are there already) and say what it shows."""
         self.projection = kind
-        self.map.set_positions(xy)
+        if xy is not None:
+            self.map.set_positions(xy)
         if kind == "pca":
             ex = self.space.pca.explained
             self.map_hint.setText(f"PC1 {ex[0]:.0%} · PC2 {ex[1] if len(ex) > 1 else 0:.0%} of the variance  ·  "
