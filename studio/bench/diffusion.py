@@ -60,10 +60,11 @@ def trajectory_megabytes(steps: int = 1000, batch: int = 16, shape=(3, 32, 32)) 
     traj = Trajectory(SamplingSpec(steps=steps, batch=batch), list(range(steps - 1, -1, -1)), shape)
     x = torch.rand(batch, *shape) * 2 - 1
     rng = torch.Generator().get_state()
-    for i in range(steps):
-        if i % traj.stride == 0:  # as the job does, with a multistep solver's history
-            traj.checkpoints[i] = Checkpoint(x.clone(), {"history_t": 0, "history_x0": x.clone()}, rng.clone())
-        traj._store(i, x, x, x)
+    for i in range(0, steps, traj.stride):  # as the job keeps them, with a multistep solver's history
+        traj.checkpoints[i] = Checkpoint(x.clone(), {"history_t": 0, "history_x0": x.clone()}, rng.clone())
+    for frames in traj._frames.values():
+        frames.fill(128)  # commit every page
+    traj._store(steps - 1, x, x, x)
     traj.final = traj.frames(steps - 1, "x0")
     return traj.nbytes / 2 ** 20
 
