@@ -31,6 +31,13 @@ PC_SLIDERS = 8  # sliders along the top principal directions
 RAW_LIMIT = 16  # latents this small also get one slider per dimension
 
 
+def warm_tsne() -> None:
+    try:
+        import openTSNE  # noqa: F401
+    except ImportError:  # reported when t-SNE is asked for
+        pass
+
+
 def _can_explore(caps) -> bool:
     return bool(caps.decode)
 
@@ -278,9 +285,11 @@ class LatentPanel(QWidget):
         self.projection = "pca"
         self._apply_projection(self.projection_combo.currentData())
         self.space_opened.emit()
-        if space.encoded:
-            stop = self._stop
-            self._errors_task.submit(lambda: space.reconstruction_errors(should_stop=stop.is_set))
+        stop = self._stop
+        # after the map: the reconstruction errors, then openTSNE's import (seconds of scipy and
+        # scikit-learn), so a later click on t-SNE starts computing at once
+        self._errors_task.submit(lambda: (space.reconstruction_errors(should_stop=stop.is_set) if space.encoded
+                                          else None, warm_tsne())[0])
 
     @Slot(str)
     def _on_open_task_failed(self, message: str) -> None:
@@ -387,7 +396,8 @@ class LatentPanel(QWidget):
 
     @Slot(object)
     def _on_errors_task_succeeded(self, errors) -> None:
-        self.reconstruction.set_errors(errors)
+        if errors is not None:
+            self.reconstruction.set_errors(errors)
 
     # --- the current latent ----------------------------------------------------------------------------
     def set_latent(self, z: np.ndarray, record: bool = True, point: int = -1) -> None:
