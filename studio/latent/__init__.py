@@ -7,6 +7,7 @@ The Latent explorer page, ``studio bench latent`` and the tests all drive these 
 
 from __future__ import annotations
 
+from .basis import SliderBasis
 from .decoding import LatestDecoder
 from .directions import Direction, DirectionStore, attribute_direction, directions_path
 from .paths import interpolate, lerp, slerp, walk
@@ -14,4 +15,5 @@ from .projection import PCA, tsne
 from .space import MAP_LIMIT, Cancelled, LatentSpace, open_space
 
 __all__ = ["Cancelled", "Direction", "DirectionStore", "LatentSpace", "LatestDecoder", "MAP_LIMIT", "PCA",
-           "attribute_direction", "directions_path", "interpolate", "lerp", "open_space", "slerp", "tsne", "walk"]
+           "SliderBasis", "attribute_direction", "directions_path", "interpolate", "lerp", "open_space", "slerp",
+           "tsne", "walk"]

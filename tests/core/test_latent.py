@@ -167,3 +167,18 @@ def test_directions_of_a_bundled_demo_go_to_the_user_data_folder(tmp_path, monke
     assert path == tmp_path / "data" / "generative-studio" / "directions" / "vae-demo.json"
     DirectionStore.for_run(demos / "vae-demo", 3).add("up", np.ones(3, np.float32))
     assert path.exists() and not (demos / "vae-demo" / "latent").exists()  # the demo stays untouched
+
+
+def test_slider_bases_move_one_coordinate_at_a_time():
+    from studio.latent import SliderBasis
+
+    rng = np.random.default_rng(1)
+    codes = (rng.normal(size=(400, 5)) * [4, 2, 1, 0.5, 0.3]).astype(np.float32)
+    for basis in (SliderBasis.principal(PCA.fit(codes), 3), SliderBasis.raw(codes)):
+        z = codes[7]
+        before = basis.values(z)
+        moved = basis.with_value(z, 1, 2.5)
+        after = basis.values(moved)
+        assert after[1] == pytest.approx(2.5, abs=1e-5)
+        assert np.allclose(np.delete(after, 1), np.delete(before, 1), atol=1e-5)
+    assert SliderBasis.principal(PCA.fit(codes), 8).names == [f"PC{i}" for i in range(1, 6)]  # at most d

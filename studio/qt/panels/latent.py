@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QFrame, QHBoxLayout, QProgressBar, QPushButton,
                                QScrollArea, QSizePolicy, QSpinBox, QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
-from ...latent import LatestDecoder, open_space, tsne
+from ...latent import LatestDecoder, SliderBasis, open_space, tsne
 from ..tasks import BackgroundTask
 from ..widgets.cards import card, label, make_opaque, set_role
 from ..widgets.image_view import ImageView
@@ -164,7 +164,7 @@ class LatentPanel(QWidget):
         make_opaque(self.sliders)
         slider_scroll.setMinimumHeight(90)
         sliders_card = card("Sliders", self.basis_combo, slider_scroll)
-        self._basis = None  # (mean, vectors (k, d), scales (k,))
+        self._basis: SliderBasis | None = None
 
         right = QVBoxLayout()
         right.setSpacing(12)
@@ -440,8 +440,7 @@ class LatentPanel(QWidget):
 
     def _latent_moved(self, sliders: bool, dragging: bool = False) -> None:
         if sliders and self._basis is not None:
-            mean, vectors, scales = self._basis
-            self.sliders.set_values(((self.z - mean) @ vectors.T) / scales)
+            self.sliders.set_values(self._basis.values(self.z))
         if not dragging:
             self._update_marker()
         elif not self._marker_timer.isActive():  # a drag moves the star ~12 times a second: each move
@@ -506,18 +505,8 @@ class LatentPanel(QWidget):
 
     def _set_basis(self, kind: str) -> None:
         space = self.space
-        if kind == "pca":
-            k = min(PC_SLIDERS, space.latent_dim)
-            self._basis = (space.pca.mean, space.pca.components[:k], np.maximum(space.pca.std[:k], 1e-6))
-            ex = space.pca.explained
-            self.sliders.set_rows([f"PC{i + 1}" for i in range(k)],
-                                  [f"principal direction {i + 1}: {ex[i]:.1%} of the codes' variance; "
-                                   f"in standard deviations" for i in range(k)])
-        else:
-            d = space.latent_dim
-            self._basis = (space.codes.mean(0), np.eye(d, dtype=np.float32), np.maximum(space.codes.std(0), 1e-6))
-            self.sliders.set_rows([f"z{i + 1}" for i in range(d)],
-                                  [f"latent dimension {i + 1}, in standard deviations of the codes" for i in range(d)])
+        self._basis = SliderBasis.principal(space.pca, PC_SLIDERS) if kind == "pca" else SliderBasis.raw(space.codes)
+        self.sliders.set_rows(self._basis.names, self._basis.tips)
         if self.z is not None:
             self._latent_moved(sliders=True)
 
@@ -529,9 +518,7 @@ class LatentPanel(QWidget):
     def _on_sliders_moved(self, row: int, value: float) -> None:
         if self.z is None:
             return
-        mean, vectors, scales = self._basis
-        now = float((self.z - mean) @ vectors[row]) / scales[row]
-        self.z = self.z + (value - now) * scales[row] * vectors[row]
+        self.z = self._basis.with_value(self.z, row, value)
         self.point = -1
         self._latent_moved(sliders=False, dragging=True)  # orthonormal basis: the other sliders keep their values
 
