@@ -505,8 +505,9 @@ class DiffusionPanel(QWidget):
 
     @Slot(int)
     def _on_slider_value_changed(self, value: int) -> None:
-        traj = self.trajectory
-        self._follow = traj is not None and value >= traj.done - 1
+        # follow the newest step while the slider is at the end of what has been announced
+        # (not traj.done: the worker may already be further)
+        self._follow = value >= self.slider.maximum()
         self._show_step(value)
         self._sync_buttons()
 

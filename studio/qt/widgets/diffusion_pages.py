@@ -23,6 +23,7 @@ class PairView(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.trajectories: list = [None, None]
+        self.times: list[float | None] = [None, None]
         self.image: int | None = None
         self.titles = [label("", "title"), label("", "title")]
         self.details = [label("", "muted"), label("", "muted")]
@@ -73,18 +74,26 @@ class PairView(QWidget):
         self.set_pair(None, None, "", "")
 
     def set_pair(self, a, b, title_a: str, title_b: str) -> None:
-        self.trajectories = [a, b]
-        for col, (traj, title) in enumerate(zip(self.trajectories, (title_a, title_b))):
+        """Show ``a`` and ``b``; a column whose trajectory is unchanged keeps its wall time."""
+        for col, (traj, title) in enumerate(zip((a, b), (title_a, title_b))):
+            if traj is not self.trajectories[col]:
+                self.times[col] = None
+            self.trajectories[col] = traj
             self.titles[col].setText(title or ("A" if col == 0 else "B"))
-            self.details[col].setText(traj.spec.describe() if traj is not None else
-                                      "Branch from a step, or compare two samplers")
+            self._describe(col)
         self.slider.setValue(SLIDER_RESOLUTION)
         self.refresh()
 
     def set_time(self, col: int, seconds: float) -> None:
-        traj = self.trajectories[col]
-        if traj is not None:
-            self.details[col].setText(f"{traj.spec.describe()}  ·  {seconds:.2f} s")
+        self.times[col] = seconds
+        self._describe(col)
+
+    def _describe(self, col: int) -> None:
+        traj, seconds = self.trajectories[col], self.times[col]
+        if traj is None:
+            self.details[col].setText("Branch from a step, or compare two samplers")
+        else:
+            self.details[col].setText(traj.spec.describe() + (f"  ·  sampled in {seconds:.2f} s" if seconds else ""))
 
     def step_of(self, col: int) -> int | None:
         traj = self.trajectories[col]

@@ -156,7 +156,7 @@ class SchedulePlot(pg.PlotWidget):
         item.addItem(self.marks)
         self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen(theme.WARNING, width=2))
         item.addItem(self.cursor)
-        self.readout = label("", "muted")  # the values at the cursor; the page puts it under the plot
+        self.readout = label("", "muted", wrap=True)  # the values at the cursor; the page puts it under the plot
         item.vb.sigResized.connect(self._on_view_resized)
         self.setMinimumHeight(170)
         self._curves: dict[str, np.ndarray] | None = None
@@ -187,7 +187,7 @@ class SchedulePlot(pg.PlotWidget):
         self.cursor.setValue(t)
         a = self._curves["alpha_bar"][t]
         snr = "∞" if t == 0 else f"{self._curves['log_snr'][t]:.2f}"
-        self.readout.setText(f"t = {t}  ·  ᾱ = {a:.3f}  ·  σ = {np.sqrt(1 - a):.3f}  ·  log SNR = {snr}")
+        self.readout.setText(f"t = {t}   ᾱ_t = {a:.3f}   σ_t = {np.sqrt(1 - a):.3f}   log SNR = {snr}")
 
     @Slot()
     def _on_view_resized(self) -> None:
