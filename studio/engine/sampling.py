@@ -299,6 +299,13 @@ def forward_process(model, image: Tensor, seed: int = 0) -> ForwardProcess:
     return ForwardProcess(to_frames(x_t), to_frames(noise[None], EPS_RANGE)[0], to_frames(added, EPS_RANGE))
 
 
+def forward_for_image(model, images: Tensor, index: int) -> tuple[ForwardProcess, dict[str, np.ndarray]]:
+    """The forward process of uint8 dataset image ``index`` (noise seeded by the index) and the
+    schedule curves, for the viewer."""
+    image = images[index].float().mul(2 / 255).sub(1)
+    return forward_process(model, image, seed=index), schedule_curves(model.noise_schedule)
+
+
 def schedule_curves(scheduler) -> dict[str, np.ndarray]:
     """The schedule against the paper's t = 0 … T: ᾱ_t, σ_t = √(1 − ᾱ_t) and log SNR =
     log(ᾱ_t/(1 − ᾱ_t)) (infinite at t = 0, so that point is NaN)."""
@@ -307,6 +314,27 @@ def schedule_curves(scheduler) -> dict[str, np.ndarray]:
         log_snr = np.log(a) - np.log1p(-a)
     log_snr[0] = np.nan
     return {"t": np.arange(len(a), dtype=np.float64), "alpha_bar": a, "sigma": np.sqrt(1 - a), "log_snr": log_snr}
+
+
+# --- opening runs, for the viewer ----------------------------------------------------------------
+def open_model(path: str):
+    """(model, run meta) of a run folder."""
+    from ..runs import Run, load_model
+
+    run = Run.open(path)
+    return load_model(run), dict(run.meta)
+
+
+def run_images(meta: dict, limit: int = 1000) -> Tensor:
+    """A run's dataset (its test split where there is one) as uint8 (N, C, H, W), at most ``limit``."""
+    from .trainer import TrainSpec, load_training_data
+
+    spec = TrainSpec(**meta["spec"])
+    try:
+        data = load_training_data(spec, "test")
+    except Exception:  # no test split: the training images
+        data = load_training_data(spec, "train")
+    return data.images[:limit]
 
 
 # --- export --------------------------------------------------------------------------------------

@@ -15,45 +15,19 @@ from pathlib import Path
 from PySide6.QtCore import QTimer, Qt, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QApplication, QButtonGroup, QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout,
-                               QMenu, QProgressBar, QPushButton, QSlider, QSpinBox, QStackedWidget, QToolButton,
+                               QMenu, QProgressBar, QPushButton, QSpinBox, QStackedWidget, QToolButton,
                                QVBoxLayout, QWidget)
 
-from ...engine.sampling import (SamplingJob, SamplingSpec, export_step, export_trajectory, forward_process,
-                                schedule_curves)
+from ...engine.sampling import (SamplingJob, SamplingSpec, export_step, export_trajectory, forward_for_image,
+                                open_model, run_images, schedule_curves)
 from ..tasks import BackgroundTask
 from ..widgets.cards import card, label, set_role
 from ..widgets.diffusion_pages import ForwardView, PairView
-from ..widgets.diffusion_views import FilmStrip, FrameView, SchedulePlot, boxed
+from ..widgets.diffusion_views import FilmStrip, FrameView, SchedulePlot, Timeline, boxed
 from ..widgets.diffusion_worker import SamplingSession
 from ..widgets.run_picker import RunPicker
 
-PLAY_INTERVAL_MS = 70
 PLAY_SECONDS = 6  # a whole trajectory plays in about this long, whatever its step count
-
-
-def open_model(path: str):
-    """(model, run meta) of a run folder; runs in a background task."""
-    from ...runs import Run, load_model
-
-    run = Run.open(path)
-    return load_model(run), dict(run.meta)
-
-
-def open_dataset(meta: dict):
-    """The run's dataset (test split where there is one) as uint8 (N, C, H, W), at most 1000."""
-    from ...engine.trainer import TrainSpec, load_training_data
-
-    spec = TrainSpec(**meta["spec"])
-    try:
-        data = load_training_data(spec, "test")
-    except Exception:  # no test split: the training images
-        data = load_training_data(spec, "train")
-    return data.images[:1000]
-
-
-def noise_image(model, images, index: int):
-    image = images[index].float().mul(2 / 255).sub(1)
-    return forward_process(model, image, seed=index), schedule_curves(model.noise_schedule)
 
 
 class DiffusionPanel(QWidget):
@@ -189,32 +163,18 @@ class DiffusionPanel(QWidget):
         for view in (self.xt_view, self.x0_view, self.eps_view):
             views.addWidget(view, 1)
         views.addWidget(side_box)
-        self.back_button = QToolButton(text="◀")
-        self.back_button.setToolTip("One step back (←)")
-        self.play_button = QToolButton(text="▶  Play", checkable=True)
-        self.play_button.setToolTip("Play the stored steps as an animation (Space)")
-        self.forward_button = QToolButton(text="▶")
-        self.forward_button.setToolTip("One step forward (→)")
-        self.slider = QSlider(Qt.Horizontal)
-        self.slider.setRange(0, 0)
+        self.timeline = Timeline(PLAY_SECONDS)
+        self.slider, self.play_button = self.timeline.slider, self.timeline.play_button
+        self.back_button, self.forward_button = self.timeline.back_button, self.timeline.forward_button
+        self.step_label = self.timeline.step_label
         self.slider.valueChanged.connect(self._on_slider_value_changed)
-        self.step_label = label("", "title")
-        self.step_label.setMinimumWidth(260)
-        self.back_button.clicked.connect(self._on_back_button_clicked)
-        self.forward_button.clicked.connect(self._on_forward_button_clicked)
-        self.play_button.toggled.connect(self._on_play_button_toggled)
-        timeline = QHBoxLayout()
-        for widget in (self.back_button, self.play_button, self.forward_button):
-            timeline.addWidget(widget)
-        timeline.addWidget(self.slider, 1)
-        timeline.addWidget(self.step_label)
         self.filmstrip = FilmStrip()
         self.filmstrip.frame_clicked.connect(self._on_filmstrip_frame_clicked)
         step_page = QWidget()
         step_layout = QVBoxLayout(step_page)
         step_layout.setContentsMargins(0, 0, 0, 0)
         step_layout.addLayout(views, 1)
-        step_layout.addLayout(timeline)
+        step_layout.addWidget(self.timeline)
         step_layout.addWidget(card("", self.filmstrip, margins=6))
         self.pair = PairView()
         self.pair.compare_requested.connect(self._on_pair_compare_requested)
@@ -232,10 +192,8 @@ class DiffusionPanel(QWidget):
         layout.addLayout(modes)
         layout.addWidget(self.stack, 1)
 
-        self._timer = QTimer(self, interval=PLAY_INTERVAL_MS)
-        self._timer.timeout.connect(self._on_timer_timeout)
-        for key, slot in (("Left", self._on_back_button_clicked), ("Right", self._on_forward_button_clicked),
-                          ("Space", self._on_space_activated), ("Ctrl+Return", self._on_run_button_clicked),
+        for key, slot in (("Left", self.timeline.step_back), ("Right", self.timeline.step_forward),
+                          ("Space", self.timeline.toggle_play), ("Ctrl+Return", self._on_run_button_clicked),
                           ("Escape", self._on_cancel_button_clicked)):
             QShortcut(QKeySequence(key), self, context=Qt.WidgetWithChildrenShortcut).activated.connect(slot)
         app = QApplication.instance()
@@ -326,7 +284,7 @@ class DiffusionPanel(QWidget):
         self.schedule.set_schedule(schedule_curves(model.noise_schedule))
         self._say("Ready: press Run to watch the model turn noise into images, step by step.")
         self._images = None
-        self._data_task.submit(open_dataset, self.meta)
+        self._data_task.submit(run_images, self.meta)
         self._sync()
 
     @Slot(object)
@@ -338,7 +296,7 @@ class DiffusionPanel(QWidget):
     @Slot(int)
     def _on_forward_image_requested(self, index: int) -> None:
         if self.model is not None and self._images is not None and index < len(self._images):
-            self._forward_task.submit(noise_image, self.model, self._images, index)
+            self._forward_task.submit(forward_for_image, self.model, self._images, index)
 
     @Slot(object)
     def _on_forward_task_succeeded(self, result) -> None:
@@ -391,14 +349,14 @@ class DiffusionPanel(QWidget):
 
     def shutdown(self) -> None:
         """Stop sampling and wait for the thread (the window is closing)."""
-        self._timer.stop()
+        self.timeline.stop()
         if self.session is not None:
             self.session.cancel()
             self.session.wait()
 
     def _start(self, mode: str, make_jobs) -> None:
         self._mode = mode
-        self.play_button.setChecked(False)
+        self.timeline.stop()
         self.session = SamplingSession(make_jobs, self)
         worker = self.session.worker
         worker.job_started.connect(self._on_worker_job_started)
@@ -421,6 +379,7 @@ class DiffusionPanel(QWidget):
         if self._mode == "run":
             self.trajectory = traj
             self._follow = True
+            self.timeline.length = traj.n
             self.filmstrip.reset(self._thumbnail, lambda i: f"t={traj.timestep(i) + 1}")
             self.slider.setRange(0, 0)
             self.schedule.set_marks([t + 1 for t in traj.timesteps])
@@ -515,40 +474,6 @@ class DiffusionPanel(QWidget):
     def _on_filmstrip_frame_clicked(self, index: int) -> None:
         self.slider.setValue(index)
 
-    @Slot()
-    def _on_back_button_clicked(self) -> None:
-        self.play_button.setChecked(False)
-        self.slider.setValue(self.slider.value() - 1)
-
-    @Slot()
-    def _on_forward_button_clicked(self) -> None:
-        self.play_button.setChecked(False)
-        self.slider.setValue(self.slider.value() + 1)
-
-    @Slot()
-    def _on_space_activated(self) -> None:
-        self.play_button.toggle()
-
-    @Slot(bool)
-    def _on_play_button_toggled(self, playing: bool) -> None:
-        self.play_button.setText("❚❚  Pause" if playing else "▶  Play")
-        if playing and self.trajectory is not None and self.trajectory.done:
-            if self.slider.value() >= self.slider.maximum():
-                self.slider.setValue(0)
-            self._timer.start()
-        else:
-            self._timer.stop()
-            self.play_button.setChecked(False)
-
-    @Slot()
-    def _on_timer_timeout(self) -> None:
-        traj = self.trajectory
-        stride = max(1, round(traj.n * PLAY_INTERVAL_MS / 1000 / PLAY_SECONDS)) if traj else 1
-        if self.slider.value() >= self.slider.maximum():
-            self.play_button.setChecked(False)
-            return
-        self.slider.setValue(min(self.slider.maximum(), self.slider.value() + stride))
-
     @Slot(int)
     def _on_show_combo_current_index_changed(self, index: int) -> None:
         self.pair.image = self._image_index()
@@ -628,9 +553,7 @@ class DiffusionPanel(QWidget):
         has = traj is not None and traj.done > 0
         self.branch_button.setEnabled(has and not self.busy and self.model is not None)
         self.export_button.setEnabled(has)
-        self.play_button.setEnabled(has)
-        self.back_button.setEnabled(has and self.slider.value() > 0)
-        self.forward_button.setEnabled(has and self.slider.value() < self.slider.maximum())
+        self.timeline.set_enabled(has)
         if has:
             self.branch_button.setText(f"Branch from step {self.slider.value() + 1}")
 

@@ -7,9 +7,9 @@ from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRect, QRectF, Qt, Signal, Slot
+from PySide6.QtCore import QRect, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
-from PySide6.QtWidgets import QAbstractScrollArea, QFrame, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QFrame, QHBoxLayout, QSlider, QToolButton, QVBoxLayout, QWidget
 
 from .. import theme
 from .cards import label
@@ -42,6 +42,85 @@ class FrameView(QFrame):
     def set_image(self, image: np.ndarray | None, caption: str = "") -> None:
         self.view.set_image(image)
         self.caption.setText(caption)
+
+
+class Timeline(QWidget):
+    """◀  ▶ Play  ▶, a slider over the stored steps and a big step label.  Play walks the
+    slider through the steps in about ``play_seconds`` whatever their number."""
+
+    PLAY_INTERVAL_MS = 70
+
+    def __init__(self, play_seconds: float = 6.0, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.play_seconds, self.length = play_seconds, 1
+        self.back_button = QToolButton(text="◀")
+        self.back_button.setToolTip("One step back (←)")
+        self.play_button = QToolButton(text="▶  Play", checkable=True)
+        self.play_button.setToolTip("Play the stored steps as an animation (Space)")
+        self.forward_button = QToolButton(text="▶")
+        self.forward_button.setToolTip("One step forward (→)")
+        self.slider = QSlider(Qt.Horizontal)
+        self.slider.setRange(0, 0)
+        self.step_label = label("", "title")
+        self.step_label.setMinimumWidth(260)
+        self.back_button.clicked.connect(self.step_back)
+        self.forward_button.clicked.connect(self.step_forward)
+        self.play_button.toggled.connect(self._on_play_button_toggled)
+        self.slider.valueChanged.connect(self._on_slider_value_changed)
+        self._timer = QTimer(self, interval=self.PLAY_INTERVAL_MS)
+        self._timer.timeout.connect(self._on_timer_timeout)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.back_button, self.play_button, self.forward_button):
+            layout.addWidget(widget)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.step_label)
+        self.set_enabled(False)
+
+    def set_enabled(self, enabled: bool) -> None:
+        self.play_button.setEnabled(enabled)
+        self.back_button.setEnabled(enabled and self.slider.value() > 0)
+        self.forward_button.setEnabled(enabled and self.slider.value() < self.slider.maximum())
+
+    def stop(self) -> None:
+        self.play_button.setChecked(False)
+
+    @Slot()
+    def step_back(self) -> None:
+        self.stop()
+        self.slider.setValue(self.slider.value() - 1)
+
+    @Slot()
+    def step_forward(self) -> None:
+        self.stop()
+        self.slider.setValue(self.slider.value() + 1)
+
+    @Slot()
+    def toggle_play(self) -> None:
+        self.play_button.toggle()
+
+    @Slot(bool)
+    def _on_play_button_toggled(self, playing: bool) -> None:
+        self.play_button.setText("❚❚  Pause" if playing else "▶  Play")
+        if playing and self.play_button.isEnabled():
+            if self.slider.value() >= self.slider.maximum():
+                self.slider.setValue(0)
+            self._timer.start()
+        else:
+            self._timer.stop()
+            self.play_button.setChecked(False)
+
+    @Slot()
+    def _on_timer_timeout(self) -> None:
+        if self.slider.value() >= self.slider.maximum():
+            self.stop()
+            return
+        stride = max(1, round(self.length * self.PLAY_INTERVAL_MS / 1000 / self.play_seconds))
+        self.slider.setValue(min(self.slider.maximum(), self.slider.value() + stride))
+
+    @Slot(int)
+    def _on_slider_value_changed(self, value: int) -> None:
+        self.set_enabled(self.play_button.isEnabled())
 
 
 class FilmStrip(QAbstractScrollArea):
