@@ -65,11 +65,8 @@ class LatentPanel(QWidget):
 
         # --- top bar -------------------------------------------------------------------------
         self.picker = RunPicker(_can_explore)
-        self.picker.combo.setMinimumWidth(220)  # long run names must not widen the window
-        self.picker.combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.picker.combo.setMinimumContentsLength(24)
         self.picker.run_chosen.connect(self._on_picker_run_chosen)
-        self.picker._task.succeeded.connect(self._on_picker_listed)  # first launch: open a demo
+        self.picker.listed.connect(self._on_picker_listed)  # first launch: open a demo
         self.projection_combo = QComboBox()
         self.projection_combo.addItem("PCA", "pca")
         self.projection_combo.addItem("t-SNE", "tsne")

@@ -41,13 +41,16 @@ def usable_runs(needs: NeedsFn, root: Path | None = None) -> list[tuple[str, str
 
 class RunPicker(QWidget):
     run_chosen = Signal(str)  # a run folder
+    listed = Signal(list)  # [(path, label), ...] each time the list has been read
 
     def __init__(self, needs: NeedsFn, parent: QWidget | None = None):
         super().__init__(parent)
         self.needs = needs
         self.root: Path | None = None  # None: the default runs folder
         self.combo = QComboBox()
-        self.combo.setMinimumWidth(360)
+        self.combo.setMinimumWidth(220)  # long run names must not widen the window
+        self.combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.combo.setMinimumContentsLength(24)
         self.combo.setPlaceholderText("Looking for trained models…")
         self.combo.activated.connect(self._on_combo_activated)
         self.browse_button = QPushButton("Open folder…")
@@ -91,12 +94,16 @@ class RunPicker(QWidget):
     @Slot(object)
     def _on_task_succeeded(self, rows: list[tuple[str, str]]) -> None:
         current = self.current_path
+        kept = self.combo.currentText()
         self.combo.clear()
         for path, text in rows:
             self.combo.addItem(text, path)
-        if not rows:
+        if current and self.combo.findData(current) < 0:  # opened from elsewhere: keep it listed
+            self.combo.addItem(kept, current)
+        if not rows and not current:
             self.combo.setPlaceholderText("No suitable trained model yet: train one on the Train page")
         self.combo.setCurrentIndex(self.combo.findData(current) if current else -1)
+        self.listed.emit(rows)
 
     @Slot(str)
     def _on_task_failed(self, message: str) -> None:
