@@ -205,12 +205,12 @@ class CheckpointMetrics:
 
     def _choose_n(self, model, interval_seconds: float) -> int:
         reference_features(self.dataset, str(self.device))  # one-time cost, not per checkpoint
-        probe = 8
+        probe = 2  # cheap even for pixel-by-pixel samplers; overestimates the per-image cost
         tick = time.perf_counter()
         probe_images = generate(model, probe, self.seed, **self.options(model))
         load_classifier(self.dataset, self.device).embed(probe_images)
         per_image = (time.perf_counter() - tick) / probe
         budget = self.fraction * interval_seconds
-        if self.MIN_N * per_image > max(30.0, 5 * budget):  # e.g. pixel-by-pixel sampling: no curve
+        if self.MIN_N * per_image > max(2.0, 5 * budget):  # e.g. pixel-by-pixel sampling: no curve
             return 0
         return max(self.MIN_N, min(self.MAX_N, int(budget / per_image) // 100 * 100))
