@@ -53,6 +53,21 @@ def _job(model, sampler: str, steps: int, seed: int = 0) -> float:
     return time.perf_counter() - start
 
 
+def frame_seconds_per_step(model, repeats: int = 200) -> float:
+    """What the viewer adds to one step, alone: three uint8 frame sets stored (and a float
+    checkpoint every ``stride`` steps); steady on a busy machine where whole loops are not."""
+    from ..engine.sampling import SamplingSpec, Trajectory
+
+    traj = Trajectory(SamplingSpec(steps=repeats, batch=BATCH), list(range(repeats - 1, -1, -1)), model.image_shape)
+    x = torch.randn(BATCH, *model.image_shape)
+    start = time.perf_counter()
+    for i in range(repeats):
+        if i % traj.stride == 0:
+            x.clone()
+        traj._store(i, x, x, x)
+    return (time.perf_counter() - start) / repeats
+
+
 def trajectory_megabytes(steps: int = 1000, batch: int = 16, shape=(3, 32, 32)) -> float:
     """Fill a store the size the issue names (frames and the float checkpoints) and measure it."""
     from ..engine.sampling import Checkpoint, SamplingSpec, Trajectory
@@ -103,6 +118,7 @@ def run(quick: bool = False, families: list[str] | None = None, quality_n: int =
         job.append(_job(model, "ddpm", overhead_steps))
     raw_s, job_s = statistics.median(bare), statistics.median(job)
     overhead = job_s / raw_s - 1
+    frame_s = frame_seconds_per_step(model)
     ddim_s = statistics.median(_bare(model, "ddim", 50) for _ in range(rounds))
     ddpm_s = _bare(model, "ddpm", ddpm_steps) * (1000 / ddpm_steps)
     ratio = ddim_s / ddpm_s
@@ -111,6 +127,8 @@ def run(quick: bool = False, families: list[str] | None = None, quality_n: int =
         {"measure": f"bare DDPM loop, {overhead_steps} steps × {BATCH}", "value": raw_s, "unit": "s"},
         {"measure": "same with the viewer's frames", "value": job_s, "unit": "s"},
         {"measure": "preview overhead", "value": 100 * overhead, "unit": "% (target ≤ 10)"},
+        {"measure": "frames alone, per step", "value": 1000 * frame_s, "unit": "ms"},
+        {"measure": "frames / bare step", "value": 100 * frame_s / (raw_s / overhead_steps), "unit": "%"},
         {"measure": "DDIM 50 steps", "value": ddim_s, "unit": "s"},
         {"measure": "DDPM 1000 steps" + (f" ({ddpm_steps} timed, scaled)" if ddpm_steps < 1000 else ""), "value": ddpm_s,
          "unit": "s"},
@@ -118,7 +136,8 @@ def run(quick: bool = False, families: list[str] | None = None, quality_n: int =
         {"measure": "store, 1000 steps × 16 × 32×32×3", "value": mb, "unit": "MB (target ≤ 200)"},
     ]
     result = {"batch": BATCH, "torch_threads": torch.get_num_threads(), "bare_s": raw_s, "job_s": job_s,
-              "ddim50_s": ddim_s, "ddpm1000_s": ddpm_s, "ddpm_steps_timed": ddpm_steps}
+              "frame_ms_per_step": 1000 * frame_s,
+              "frame_share_of_step": frame_s / (raw_s / overhead_steps), "ddim50_s": ddim_s, "ddpm1000_s": ddpm_s, "ddpm_steps_timed": ddpm_steps}
     path = None if quick else _trained_run(families)
     if path:
         quality = _quality(path, quality_n)
