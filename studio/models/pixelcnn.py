@@ -107,6 +107,12 @@ class PixelCNN(GenerativeModel):
         # output: ReLU → 1×1 → ReLU → 1×1 to C × 256 logits (§2, as in the PixelCNN paper)
         self.head = nn.Sequential(nn.ReLU(), nn.Conv2d(h, 4 * h, 1), nn.ReLU(), nn.Conv2d(4 * h, c * LEVELS, 1))
 
+    @property
+    def receptive_rows(self) -> int:
+        """How far up the receptive field reaches: k//2 rows per vertical layer, plus the one
+        row of the shift into the horizontal stack."""
+        return len(self.gated) * (self.config.kernel // 2) + 1
+
     def logits(self, x: Tensor) -> Tensor:
         """(N, C, 256, H, W): logits of p(x_i | earlier pixels) for every pixel i."""
         v = h = x
@@ -163,8 +169,8 @@ class PixelCNN(GenerativeModel):
         """Draw images pixel by pixel in raster order, yielding ``(row, col, images)`` after
         each pixel (all its channels): images in [-1, 1], pixels not drawn yet at 0 (one
         tensor, updated in place: copy it to keep a frame).
-        Only the rows up to the current one are run through the net (the rest cannot
-        influence it), which halves the work."""
+        Only the rows that can influence the current pixel go through the net: none below
+        it, and none more than ``receptive_rows`` above it."""
         noise = self.sample_noise(n, generator) if noise is None else noise
         t = self.config.temperature if temperature is None else temperature
         c, height, width = self.image_shape
@@ -174,7 +180,8 @@ class PixelCNN(GenerativeModel):
         try:
             for i in range(height):
                 for j in range(width):
-                    logits = self.logits(x[:, :, :i + 1])[:, :, :, i, j].float()  # (N, C, 256)
+                    top = max(0, i - self.receptive_rows)
+                    logits = self.logits(x[:, :, top:i + 1])[:, :, :, -1, j].float()  # (N, C, 256)
                     cdf = torch.softmax(logits / t, dim=-1).cumsum(-1)
                     u = noise[:, :, i, j].unsqueeze(-1) * cdf[..., -1:]
                     level = (cdf < u).sum(-1).clamp(max=LEVELS - 1)  # inverse CDF

@@ -101,3 +101,16 @@ def test_tiny_run_through_the_engine(trained_run, family):
     first = next(model.sample_pixels(1))[2] if family == "pixelcnn" else model.sample(1)  # (full: 784 passes)
     assert first.shape == (1, 1, 28, 28) and len(list(run.samples_dir.glob("*.png"))) == 1
     assert run.meta["evaluation"]  # held-out bits/dim or Wasserstein estimate
+
+
+@pytest.mark.parametrize("layers,kernel", [(2, 3), (4, 5)])
+def test_row_window_gives_the_full_image_logits(layers, kernel):
+    """Sampling runs only the last ``receptive_rows`` rows; that is exact for the last row."""
+    m = make((1, 16, 6), layers=layers, kernel=kernel)
+    x = torch.randn(2, 1, 16, 6)
+    full = m.logits(x)
+    for i in range(16):
+        top = max(0, i - m.receptive_rows)
+        assert torch.allclose(m.logits(x[:, :, top:i + 1])[:, :, :, -1], full[:, :, :, i], atol=1e-5), i
+    shorter = m.logits(x[:, :, 16 - m.receptive_rows:])[:, :, :, -1]  # one row fewer: not exact
+    assert not torch.allclose(shorter, full[:, :, :, 15], atol=1e-5)
