@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Qt, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QApplication, QButtonGroup, QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout,
                                QMenu, QProgressBar, QPushButton, QSpinBox, QStackedWidget, QToolButton,
@@ -46,7 +46,7 @@ class DiffusionPanel(QWidget):
 
         self.picker = RunPicker(lambda caps: caps.denoise_step)
         self.picker.run_chosen.connect(self._on_picker_run_chosen)
-        self.picker.combo.model().rowsInserted.connect(self._on_picker_rows_inserted)
+        self.picker.listed.connect(self._on_picker_listed)
         self.model_info = label("", "muted")
         self._load_task = BackgroundTask(self)
         self._load_task.succeeded.connect(self._on_load_task_succeeded)
@@ -229,17 +229,12 @@ class DiffusionPanel(QWidget):
         self.batch.setValue(16)
         self.run()
 
-    @Slot()
-    def _on_picker_rows_inserted(self) -> None:
-        if not self._opened_first and self.model is None and not self._load_task.busy:
+    @Slot(list)
+    def _on_picker_listed(self, rows: list) -> None:
+        """First launch: open the first usable run (the newest of yours, else a bundled demo)."""
+        if not self._opened_first and rows and self.model is None and not self._load_task.busy:
             self._opened_first = True
-            QTimer.singleShot(0, self._open_first_run)  # after the picker has filled its list
-
-    @Slot()
-    def _open_first_run(self) -> None:
-        path = self.picker.combo.itemData(0)
-        if path and self.model is None and not self._load_task.busy:
-            self.picker.select(path)
+            self.picker.select(rows[0][0])
 
     @Slot(str)
     def _on_picker_run_chosen(self, path: str) -> None:
