@@ -183,12 +183,12 @@ class CheckpointMetrics:
         if self.n == 0:
             return {}
         try:
-            started = time.perf_counter()
             if self.n is None:
                 self.n = self._choose_n(model, interval_seconds)
                 if self.n == 0:
                     self.error = "the family samples too slowly for 100 samples per checkpoint"
                     return {}
+            started = time.perf_counter()
             result = sample_quality(model, self.dataset, self.n, self.seed, kid_subsets=self.KID_SUBSETS,
                                     **self.options(model))
             self.last_cost = time.perf_counter() - started
@@ -204,13 +204,17 @@ class CheckpointMetrics:
         return f"no FCD/KID curves for this run: {self.error}"
 
     def _choose_n(self, model, interval_seconds: float) -> int:
+        """Time MIN_N samples in growing batches, giving up once they cost more than
+        max(2 s, 5 × the budget) (so a pixel-by-pixel sampler wastes little); then as many
+        samples as the budget buys."""
         reference_features(self.dataset, str(self.device))  # one-time cost, not per checkpoint
-        probe = 2  # cheap even for pixel-by-pixel samplers; overestimates the per-image cost
-        tick = time.perf_counter()
-        probe_images = generate(model, probe, self.seed, **self.options(model))
-        load_classifier(self.dataset, self.device).embed(probe_images)
-        per_image = (time.perf_counter() - tick) / probe
+        classifier, options = load_classifier(self.dataset, self.device), self.options(model)
+        classifier.embed(generate(model, 1, self.seed, **options))  # warm-up: first calls set up kernels
         budget = self.fraction * interval_seconds
-        if self.MIN_N * per_image > max(2.0, 5 * budget):  # e.g. pixel-by-pixel sampling: no curve
-            return 0
+        cap, tick = max(2.0, 5 * budget), time.perf_counter()
+        for size in (2, 8, 30, 60):  # MIN_N = 100 in all
+            classifier.embed(generate(model, size, self.seed, **options))
+            if time.perf_counter() - tick > cap:
+                return 0
+        per_image = (time.perf_counter() - tick) / self.MIN_N
         return max(self.MIN_N, min(self.MAX_N, int(budget / per_image) // 100 * 100))
