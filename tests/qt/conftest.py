@@ -32,8 +32,10 @@ def qapp():
 
 
 @pytest.fixture(autouse=True)
-def _temporary_settings(tmp_path, qapp):
-    """Never read or write the user's real settings."""
+def _temporary_settings(tmp_path, qapp, monkeypatch):
+    """Never read or write the user's real settings or runs folder (a run left there by an
+    earlier session would make the next one fail)."""
+    monkeypatch.setenv("STUDIO_RUNS_DIR", str(tmp_path / "runs"))
     QSettings.setDefaultFormat(QSettings.IniFormat)
     QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
     yield
