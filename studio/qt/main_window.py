@@ -163,12 +163,14 @@ class MainWindow(QMainWindow):
             self.status.setText("Saving a checkpoint before closing…")
             event.ignore()
             return
+        self.diffusion.shutdown()  # a sampling run stops between steps; its thread ends first
         self.save_settings()
         event.accept()
 
     def shutdown(self) -> None:
-        """Last resort when the app quits by other means: stop and wait for the job."""
+        """Last resort when the app quits by other means: stop and wait for the jobs."""
         self.train.shutdown()
+        self.diffusion.shutdown()
 
 
 def _about_line() -> QLabel:
