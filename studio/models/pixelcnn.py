@@ -41,7 +41,7 @@ class PixelCNNConfig:
     layers: int = param(6, min=2, max=20, help="gated layers (the receptive field grows with each)")
     kernel: int = param(5, min=3, max=9, help="kernel width of the vertical and horizontal stacks (odd)")
     temperature: float = param(1.0, min=0.1, max=2.0, help="sampling: softmax temperature (below 1: cleaner)")
-    preview_images: int = param(16, min=1, max=64,
+    preview_images: int = param(8, min=1, max=64,
                                 help="images in the live preview (sampling is one pixel at a time, so it is slow)")
 
 
