@@ -27,15 +27,9 @@ class CDCGAN(DCGAN):
     family = "cdcgan"
     Config = DCGANConfig  # the same options as the DCGAN
     capabilities = Capabilities(decode=True, sample=True, class_conditional=True)
-    default_lr = 2e-4
-    default_batch_size = 64
+    # the DCGAN's learning rate, batch and presets, but 3000 steps: the class adds to learn
     default_steps = 3000
-    preview_every = 250
-    presets = {
-        "quick": {"steps": 1000, "batch_size": 64},
-        "standard": {"steps": 3000, "batch_size": 64},
-        "quality": {"steps": 6000, "batch_size": 64, "width": 96},
-    }
+    presets = {**DCGAN.presets, "standard": {"steps": 3000, "batch_size": 64}}
 
     def __init__(self, config: DCGANConfig, image_shape: tuple[int, int, int], num_classes: int = 0):
         require_classes(self.family, num_classes)

@@ -35,15 +35,7 @@ class CVAE(VAE):
     family = "cvae"
     Config = CVAEConfig
     capabilities = Capabilities(encode=True, decode=True, sample=True, reconstruct=True, class_conditional=True)
-    default_lr = 2e-3
-    default_batch_size = 128
-    default_steps = 2000
-    preview_every = 200
-    presets = {
-        "quick": {"steps": 600, "batch_size": 64},
-        "standard": {"steps": 2000, "batch_size": 128},
-        "quality": {"steps": 6000, "batch_size": 128, "width": 96},
-    }
+    # learning rate, batch size, steps and presets: the VAE's
 
     def __init__(self, config: CVAEConfig, image_shape: tuple[int, int, int], num_classes: int = 0):
         require_classes(self.family, num_classes)
