@@ -20,6 +20,12 @@ TINY_OPTIONS = {
 
 
 @pytest.fixture(scope="session")
+def tiny_options():
+    """family -> the options of its tiny test size (import-free access to TINY_OPTIONS)."""
+    return TINY_OPTIONS
+
+
+@pytest.fixture(scope="session")
 def trained_run(tmp_path_factory):
     """``trained_run(family, steps=20, **spec)`` -> the folder of a finished tiny run on
     fashion-mnist-5k (cached per session: don't modify it; copy it if you must)."""

@@ -167,14 +167,13 @@ def test_bad_specs_are_rejected_before_anything_is_written(tmp_path, change, mes
     assert not (tmp_path / "run").exists()
 
 
-def test_each_family_trains_through_the_engine(tmp_path):
+def test_each_family_trains_through_the_engine(tmp_path, tiny_options):
     """Every registered family, at its tiny test size (default sizes are each family's own tests):
     train, preview, checkpoint with held-out metrics."""
-    from conftest import TINY_OPTIONS
     from studio.models import family_names
 
     for family in family_names():
         spec = TrainSpec(**{**SMALL, "family": family, "steps": 2, "batch_size": 8, "checkpoint_every": 2,
-                            "preview_every": 2, "options": TINY_OPTIONS.get(family, {})})
+                            "preview_every": 2, "options": tiny_options.get(family, {})})
         assert TrainJob.create(spec, tmp_path / family).run() == "finished", family
         assert Run.open(tmp_path / family).latest_sample() is not None
