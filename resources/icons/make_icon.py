@@ -1,6 +1,6 @@
 """Draws the Generative Studio icon with QPainter: noise pixels condensing into a sparkle
-(what the models do). Writes studio-{16,32,64,256}.png, studio.ico and check.png (the tick of
-check boxes) next to this file.
+(what the models do). Writes studio-{16,32,64,256}.png, studio.ico, check.png (the tick of
+check boxes) and chevron.png (combo boxes' arrow) next to this file.
 
     python resources/icons/make_icon.py
 """
@@ -88,11 +88,25 @@ def draw_check(size: int = 32) -> QImage:
     return image
 
 
+def draw_chevron(size: int = 32) -> QImage:
+    """The down arrow of combo boxes (the style sheet's drop-down image)."""
+    image = QImage(size, size, QImage.Format_ARGB32_Premultiplied)
+    image.fill(Qt.transparent)
+    p = QPainter(image)
+    p.setRenderHint(QPainter.Antialiasing)
+    p.setPen(QPen(QColor("#b8bccb"), size * 0.12, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin))
+    p.drawPolyline([QPointF(size * 0.22, size * 0.38), QPointF(size * 0.5, size * 0.66),
+                    QPointF(size * 0.78, size * 0.38)])
+    p.end()
+    return image
+
+
 def main() -> int:
     app = QGuiApplication.instance() or QGuiApplication(sys.argv)  # noqa: F841
     for size in SIZES:
         draw(size).save(str(HERE / f"studio-{size}.png"))
     draw_check().save(str(HERE / "check.png"))
+    draw_chevron().save(str(HERE / "chevron.png"))
     try:
         from PIL import Image
 
