@@ -15,7 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QApplication, QButtonGroup, QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout,
-                               QMenu, QProgressBar, QPushButton, QSpinBox, QStackedWidget, QToolButton,
+                               QMenu, QProgressBar, QPushButton, QSizePolicy, QSpinBox, QStackedWidget, QToolButton,
                                QVBoxLayout, QWidget)
 
 from ...engine.sampling import (SamplingJob, SamplingSpec, export_step, export_trajectory, forward_for_image,
@@ -48,6 +48,8 @@ class DiffusionPanel(QWidget):
         self.picker.run_chosen.connect(self._on_picker_run_chosen)
         self.picker.listed.connect(self._on_picker_listed)
         self.model_info = label("", "muted")
+        self.model_info.setMinimumWidth(40)  # a long description is clipped, never widens the window
+        self.model_info.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self._load_task = BackgroundTask(self)
         self._load_task.succeeded.connect(self._on_load_task_succeeded)
         self._load_task.failed.connect(self._on_task_failed)
@@ -91,8 +93,10 @@ class DiffusionPanel(QWidget):
             caption = label(text, "muted")
             settings.addWidget(caption)
             settings.addWidget(widget)
-            if widget in (self.label_combo, self.guidance):
+            if widget in (self.label_combo, self.guidance):  # shown for class-conditional models only
                 self._class_widgets += [caption, widget]
+                caption.hide()
+                widget.hide()
         settings.addStretch(1)
         settings.addWidget(self.run_button)
         settings.addWidget(self.cancel_button)
