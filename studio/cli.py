@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument("--device", choices=DEVICES, default="auto", help="default auto: cuda > mps > cpu")
     train.add_argument("--precision", choices=PRECISIONS, default="auto",
-                       help="auto: bf16 on CUDA and on CPUs with AMX/AVX-512-BF16, else fp32")
+                       help="auto: bf16 on CUDA and on CPUs with AMX tiles, else fp32")
     train.add_argument("--run-dir", help="run folder to create (default: RUNS_ROOT/<family>-<data>-<time>)")
     train.add_argument("--preset", choices=("quick", "standard", "quality"), help="a family preset")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",

@@ -145,9 +145,9 @@ def open_space(path: str | Path, limit: int = MAP_LIMIT, progress: ProgressFn | 
                precision: str = "auto") -> LatentSpace:
     """Load the run's model and map its latent space (see the module docstring).
     ``progress(done, total)`` counts images encoded (or samples generated). ``precision``
-    of the map's encoding: "auto" is bf16 autocast where the CPU has fast bf16 (AMX /
-    AVX-512-BF16: 1.5–1.75× faster for 5k images here, codes within ~2 % of fp32), as in
-    training; single latents are always decoded in fp32."""
+    of the map's encoding: "auto" follows training's rule (bf16 autocast on CUDA and on CPUs
+    with AMX tiles, codes within ~2 % of fp32; fp32 elsewhere); single latents are always
+    decoded in fp32."""
     from ..engine.devices import autocast_factory, resolve_precision
 
     autocast = autocast_factory(torch.device("cpu"), resolve_precision(precision, torch.device("cpu")))

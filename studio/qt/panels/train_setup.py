@@ -77,8 +77,8 @@ class TrainSetup(QWidget):
         self.precision.addItem(f"Automatic ({default_precision(resolve_device('auto'))} here)", "auto")
         self.precision.addItem("fp32 (full precision)", "fp32")
         self.precision.addItem("bf16 (fast on recent GPUs and CPUs with AMX)", "bf16")
-        self.precision.setToolTip("bf16 halves memory traffic; on CPUs without AMX / AVX-512-BF16 it is "
-                                  "emulated and much slower, so Automatic picks fp32 there")
+        self.precision.setToolTip("bf16 halves memory traffic; on CPUs without AMX tiles it is slower "
+                                  "than fp32 (emulated or half-rate), so Automatic picks fp32 there")
 
         choose = QFormLayout()
         choose.setContentsMargins(0, 0, 0, 0)
