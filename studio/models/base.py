@@ -180,3 +180,31 @@ class GenerativeModel(nn.Module):
     def evaluate(self, x: Tensor) -> dict[str, float]:
         """Held-out metrics on a batch (e.g. the VAE's negative ELBO in nats)."""
         return {}
+
+
+class LikelihoodModel(GenerativeModel):
+    """A family trained by maximum likelihood alone (flows, autoregressive models): it
+    defines ``bits_per_dim(x, autocast=...)`` per image, and training minimises its mean."""
+
+    grad_clip: ClassVar[float] = 1.0  # max gradient norm
+
+    def bits_per_dim(self, x: Tensor, autocast: Autocast = no_autocast) -> Tensor:
+        raise NotImplementedError
+
+    def configure_optimizers(self, lr: float) -> dict[str, torch.optim.Optimizer]:
+        return {"model": torch.optim.Adam(self.parameters(), lr=lr)}
+
+    def train_step(self, x: Tensor, y: Tensor | None, optimizers: dict[str, torch.optim.Optimizer],
+                   autocast: Autocast = no_autocast) -> dict[str, Tensor]:
+        opt = optimizers["model"]
+        opt.zero_grad(set_to_none=True)
+        loss = self.bits_per_dim(x, autocast=autocast).mean()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.parameters(), self.grad_clip)
+        opt.step()
+        return {"bits_per_dim": loss.detach().float().reshape(())}
+
+    @torch.no_grad()
+    def evaluate(self, x: Tensor) -> dict[str, float]:
+        """Test NLL in bits/dim."""
+        return {"bits_per_dim": self.bits_per_dim(x).mean().item()}

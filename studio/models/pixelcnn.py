@@ -29,8 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .base import Autocast, Capabilities, GenerativeModel, no_autocast, param
-from .convnets import scalar
+from .base import Autocast, Capabilities, LikelihoodModel, no_autocast, param
 
 LEVELS = 256
 
@@ -83,7 +82,7 @@ class GatedLayer(nn.Module):
         return self.gate(v_pre), h_new if self.first else h + h_new
 
 
-class PixelCNN(GenerativeModel):
+class PixelCNN(LikelihoodModel):
     family = "pixelcnn"
     Config = PixelCNNConfig
     capabilities = Capabilities(sample=True, exact_likelihood=True)
@@ -130,31 +129,13 @@ class PixelCNN(GenerativeModel):
         return levels.float() * 2 / (LEVELS - 1) - 1
 
     def bits_per_dim(self, x: Tensor, autocast: Autocast = no_autocast) -> Tensor:
-        """−log₂ p(x) / D per image: the exact NLL of the quantised image (eq. 1)."""
+        """−log₂ p(x) / D per image: the exact NLL of the quantised image (eq. 1); training
+        minimises its mean and ``evaluate`` reports it on the test split."""
         target = self._levels(x)
         with autocast():
             logits = self.logits(self._image(target))
         nll = F.cross_entropy(logits.float().transpose(1, 2), target, reduction="none")  # nats per sub-pixel
         return nll.flatten(1).mean(1) / math.log(2)
-
-    # --- training ---------------------------------------------------------------------------
-    def configure_optimizers(self, lr: float) -> dict[str, torch.optim.Optimizer]:
-        return {"model": torch.optim.Adam(self.parameters(), lr=lr)}
-
-    def train_step(self, x: Tensor, y: Tensor | None, optimizers: dict[str, torch.optim.Optimizer],
-                   autocast: Autocast = no_autocast) -> dict[str, Tensor]:
-        opt = optimizers["model"]
-        opt.zero_grad(set_to_none=True)
-        loss = self.bits_per_dim(x, autocast).mean()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.parameters(), 1.0)
-        opt.step()
-        return {"bits_per_dim": scalar(loss)}
-
-    @torch.no_grad()
-    def evaluate(self, x: Tensor) -> dict[str, float]:
-        """Exact test NLL in bits/dim."""
-        return {"bits_per_dim": self.bits_per_dim(x).mean().item()}
 
     # --- sampling, one pixel at a time -------------------------------------------------------
     def sample_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:

@@ -29,8 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .base import Autocast, Capabilities, GenerativeModel, no_autocast, param
-from .convnets import scalar
+from .base import Autocast, Capabilities, LikelihoodModel, no_autocast, param
 
 ALPHA = 0.05  # keeps the logit away from 0 and 1 (§4.1)
 LEVELS = 256
@@ -147,7 +146,7 @@ class Scale(nn.Module):
             Coupling(4 * channels, "channel", i % 2 == 1, hidden, blocks) for i in range(3))
 
 
-class RealNVP(GenerativeModel):
+class RealNVP(LikelihoodModel):
     family = "realnvp"
     Config = RealNVPConfig
     capabilities = Capabilities(encode=True, decode=True, sample=True, reconstruct=True, exact_likelihood=True)
@@ -155,6 +154,7 @@ class RealNVP(GenerativeModel):
     default_batch_size = 32  # many small steps: a flow learns per update, and 28×28 convs dominate
     default_steps = 3000
     preview_every = 250
+    grad_clip = 100.0
     presets = {
         "quick": {"steps": 1000},
         "standard": {},
@@ -229,25 +229,6 @@ class RealNVP(GenerativeModel):
         noise = torch.rand_like(x) if noise is None else noise
         u = (self._levels(x) + noise) / LEVELS
         return -self.log_density(u, autocast) / (self.dims * math.log(2)) + math.log2(LEVELS)
-
-    # --- training ---------------------------------------------------------------------------
-    def configure_optimizers(self, lr: float) -> dict[str, torch.optim.Optimizer]:
-        return {"model": torch.optim.Adam(self.parameters(), lr=lr)}
-
-    def train_step(self, x: Tensor, y: Tensor | None, optimizers: dict[str, torch.optim.Optimizer],
-                   autocast: Autocast = no_autocast) -> dict[str, Tensor]:
-        opt = optimizers["model"]
-        opt.zero_grad(set_to_none=True)
-        loss = self.bits_per_dim(x, autocast=autocast).mean()  # maximum likelihood, in bits/dim
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.parameters(), 100.0)
-        opt.step()
-        return {"bits_per_dim": scalar(loss)}
-
-    @torch.no_grad()
-    def evaluate(self, x: Tensor) -> dict[str, float]:
-        """Test NLL in bits/dim (one uniform dequantisation sample per image)."""
-        return {"bits_per_dim": self.bits_per_dim(x).mean().item()}
 
     # --- encode / decode / sample -------------------------------------------------------------
     def sample_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
