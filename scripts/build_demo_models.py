@@ -1,10 +1,10 @@
 """Train the bundled demo runs with the project's own CLI and trim them for shipping.
 
-    python scripts/build_demo_models.py [FAMILY ...]   # default: vae ddpm dcgan autoencoder
+    python scripts/build_demo_models.py [DEMO ...]   # default: all of DEMOS below
 
-Each demo is a complete run folder in ``resources/models/<family>-fashion-mnist/`` trained with
-default settings (``studio train --family F --data fashion-mnist-5k --seed 0``; the exact command
-is in its run.json). Trimming keeps the latest weights (safetensors), the metrics, run.json and
+Each demo is a complete run folder in ``resources/models/<demo>-fashion-mnist/`` trained with
+default settings (``studio train --family F --data fashion-mnist-5k --seed 0``, plus the demo's
+options; the exact command is in its run.json). Trimming keeps the latest weights (safetensors), the metrics, run.json and
 the last sample grid; it drops older checkpoints and the optimizer state (demos are opened
 read-only, so they are not resumable) to keep the bundle small.
 """
@@ -22,21 +22,27 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMOS = ROOT / "resources" / "models"
-DEFAULT = ["vae", "ddpm", "dcgan", "autoencoder"]
-# family -> extra CLI arguments (none: the family's defaults are the demo)
-EXTRA: dict[str, list[str]] = {}
+# demo name -> (family, extra CLI arguments); no extras: the family's defaults are the demo
+DEMO_SPECS: dict[str, tuple[str, list[str]]] = {
+    "vae": ("vae", []),
+    "ddpm": ("ddpm", []),
+    "ddpm-cfg": ("ddpm", ["--set", "class_conditional=true"]),  # classifier-free guidance
+    "dcgan": ("dcgan", []),
+    "autoencoder": ("autoencoder", []),
+}
 
 
-def train(family: str, data: str = "fashion-mnist-5k") -> Path:
-    run_dir = DEMOS / f"{family}-{data.replace('-5k', '')}"
+def train(name: str, data: str = "fashion-mnist-5k") -> Path:
+    family, extra = DEMO_SPECS[name]
+    run_dir = DEMOS / f"{name}-{data.replace('-5k', '')}"
     if run_dir.exists():
         shutil.rmtree(run_dir)
     command = [sys.executable, "-m", "studio", "train", "--family", family, "--data", data, "--seed", "0",
-               "--run-dir", str(run_dir.relative_to(ROOT)), *EXTRA.get(family, [])]
+               *extra, "--run-dir", str(run_dir.relative_to(ROOT))]
     print("$", " ".join(command[2:]), flush=True)
     start = time.time()
     subprocess.run(command, cwd=ROOT, check=True)
-    print(f"{family}: trained in {time.time() - start:.0f} s", flush=True)
+    print(f"{name}: trained in {time.time() - start:.0f} s", flush=True)
     return run_dir
 
 
@@ -62,10 +68,11 @@ def trim(run_dir: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("families", nargs="*", default=DEFAULT)
+    parser.add_argument("demos", nargs="*", default=list(DEMO_SPECS), choices=list(DEMO_SPECS), metavar="DEMO",
+                        help=f"one of {', '.join(DEMO_SPECS)} (default: all)")
     args = parser.parse_args()
-    for family in args.families:
-        trim(train(family))
+    for name in args.demos:
+        trim(train(name))
     return 0
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, QSize, Qt, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QStackedWidget,
+from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QStackedWidget,
                                QStatusBar, QVBoxLayout, QWidget)
 
 from . import theme
@@ -47,11 +47,11 @@ class MainWindow(QMainWindow):
             item.setData(Qt.UserRole, key)
             item.setSizeHint(QSize(0, 40))
             self.sidebar.addItem(item)
-        self.sidebar.setFixedWidth(210)
+        self.sidebar.setFixedWidth(196)
         brand_icon = QLabel()
         brand_icon.setPixmap(self.windowIcon().pixmap(30, 30))
         brand = QHBoxLayout()
-        brand.setContentsMargins(16, 16, 8, 10)
+        brand.setContentsMargins(14, 16, 6, 10)
         brand.addWidget(brand_icon)
         brand.addWidget(QLabel("Generative Studio", objectName="brand"), 1)
         side = QWidget(objectName="sidebarBox")
@@ -139,11 +139,18 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     # --- settings and closing ----------------------------------------------------------------------
+    def _first_size(self) -> QSize:
+        """1380×860, or the screen's free area less a margin on a smaller screen (never below
+        the window's minimum: on a 1366×768 laptop that is most of the screen)."""
+        screen = self.screen() or QApplication.primaryScreen()
+        free = screen.availableGeometry().size() if screen else QSize(1380, 860)
+        return QSize(1380, 860).boundedTo(free - QSize(24, 48)).expandedTo(self.minimumSizeHint())
+
     def restore_settings(self) -> None:
         s = self.settings
         geometry = s.value("window/geometry")
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1380, 860)
+            self.resize(self._first_size())
         self.train.restore_settings(s)
         page = s.value("window/page", "train")
         self.show_page(page if page in self.pages else "train")

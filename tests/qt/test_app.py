@@ -16,3 +16,13 @@ def test_main_opens_the_window_and_returns_when_it_is_closed(qapp):
     QTimer.singleShot(300, close_all)
     assert main([]) == 0
     assert "Generative Studio" in seen
+
+
+def test_the_window_fits_a_1366_by_768_laptop_screen_on_every_page(window, qtbot):
+    """A 1366×768 screen leaves about 1340×730 for a window (frame, task bar): no page may
+    demand more, or the window spills off a common laptop screen."""
+    for page in window.pages:
+        window.show_page(page)
+        qtbot.wait(20)
+        need = window.minimumSizeHint().expandedTo(window.minimumSize())
+        assert need.width() <= 1340 and need.height() <= 730, (page, need.toTuple())

@@ -237,7 +237,7 @@ class SchedulePlot(pg.PlotWidget):
         item.addItem(self.cursor)
         self.readout = label("", "muted", wrap=True)  # the values at the cursor; the page puts it under the plot
         item.vb.sigResized.connect(self._on_view_resized)
-        self.setMinimumHeight(170)
+        self.setMinimumHeight(100)
         self._curves: dict[str, np.ndarray] | None = None
 
     def set_schedule(self, curves: dict[str, np.ndarray]) -> None:

@@ -71,10 +71,11 @@ class InterpolationTool(_FramesTool):
         self.random = QPushButton("Random A and B")
         self.count = QSpinBox(minimum=2, maximum=240, value=12, suffix=" frames")
         self.mode = QComboBox()
-        self.mode.addItem("lerp (straight line)", "lerp")
-        self.mode.addItem("slerp (great circle)", "slerp")
-        self.mode.setToolTip("slerp keeps the latent's length, where a Gaussian latent's mass lies "
-                             "(White 2016); lerp passes nearer the centre")
+        self.mode.addItem("lerp", "lerp")
+        self.mode.addItem("slerp", "slerp")
+        self.mode.setToolTip("lerp: the straight line from A to B, which passes nearer the centre; slerp: the "
+                             "great circle, which keeps the latent's length, where a Gaussian latent's mass "
+                             "lies (White 2016)")
         self.set_a.clicked.connect(self._on_set_a_clicked)
         self.set_b.clicked.connect(self._on_set_b_clicked)
         self.random.clicked.connect(self._on_random_clicked)

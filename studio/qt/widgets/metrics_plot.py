@@ -112,11 +112,12 @@ class MetricsPlot(QWidget):
         self._weight, self._wall_time = 0.6, False
 
         self.smoothing = QSlider(Qt.Horizontal, minimum=0, maximum=99, value=60)
-        self.smoothing.setFixedWidth(130)
+        self.smoothing.setMinimumWidth(60)
+        self.smoothing.setMaximumWidth(130)
         self.smoothing.setToolTip("Exponential moving average of the curves (debiased, as in TensorBoard)")
         self.smoothing_label = QLabel("0.60")
         self.smoothing_label.setProperty("role", "muted")
-        self.log_y = QCheckBox("Log scale")
+        self.log_y = QCheckBox("Log y")
         self.log_y.setToolTip("Logarithmic y axis: shows slow late improvements")
         self.x_axis = QComboBox()
         self.x_axis.addItems(["Step", "Wall time"])
@@ -127,14 +128,15 @@ class MetricsPlot(QWidget):
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.ci.setSpacing(14)
         self.canvas.ci.setContentsMargins(6, 6, 10, 6)
-        self.empty = QLabel("Loss curves appear here once training starts.", alignment=Qt.AlignCenter)
+        self.empty = QLabel("Loss curves appear here once training starts.", alignment=Qt.AlignCenter,
+                            wordWrap=True)
         self.empty.setProperty("role", "muted")
 
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         for w in (QLabel("Smoothing"), self.smoothing, self.smoothing_label):
             bar.addWidget(w)
-        bar.addSpacing(16)
+        bar.addSpacing(8)
         bar.addWidget(self.log_y)
         bar.addStretch(1)
         bar.addWidget(QLabel("x:"))
