@@ -4,6 +4,7 @@ training time and device, from run folders — existing ones, or trained here wi
     python scripts/quality_table.py resources/models/*-fashion-mnist          # existing runs
     python scripts/quality_table.py --train vae,dcgan --data mnist-5k --root runs/quality
     python scripts/quality_table.py RUN... --out docs/quality.md --json docs/quality.json
+    python scripts/quality_table.py RUN... --grids docs/quality    # + an 8×8 sample grid per run
 
 Each dataset also gets a "real test split" row: the floor (the test images judged against the
 train split, as a perfect model would be with that many images). Families that sample slowly
@@ -70,10 +71,26 @@ def nll_text(likelihood: dict[str, float]) -> str:
     return "—"
 
 
+def family_text(run: Run) -> str:
+    """The family, with the options it was trained with (``ddpm (class_conditional=True)``)."""
+    options = run.meta.get("options") or {}
+    return run.family + (f" ({', '.join(f'{k}={v}' for k, v in options.items())})" if options else "")
+
+
+def save_sample_grid(run: Run, folder: Path) -> Path:
+    """64 samples (seed 0; conditional models cycle through the classes) as ``<run name>.png``."""
+    from studio.imaging import make_grid, save_png
+    from studio.metrics import generate
+    from studio.runs import load_model
+
+    images = generate(load_model(run), 64, seed=0).float() / 127.5 - 1  # uint8 → [-1, 1]
+    return save_png(make_grid(images, ncol=8), folder / f"{run.path.name}.png", scale=2)
+
+
 def row_of(run: Run, result: dict) -> dict:
     samples = result.get("samples")
     seconds = train_seconds(run)
-    return {"family": run.family, "data": run.meta["data"], "steps": run.step,
+    return {"family": family_text(run), "data": run.meta["data"], "steps": run.step,
             "n": samples["n"] if samples else None,
             "fcd": samples["fcd"] if samples else None, "kid": samples["kid"] if samples else None,
             "coverage": f"{samples['coverage']}/{samples['num_classes']}" if samples else "—",
@@ -122,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nll-images", type=int, default=1000, help="test images for likelihoods (default 1000)")
     parser.add_argument("--out", help="also write the Markdown table here")
     parser.add_argument("--json", help="also write all numbers as JSON here")
+    parser.add_argument("--grids", help="also save an 8×8 sample grid of each run in this folder")
     args = parser.parse_args(argv)
 
     folders = [Path(p) for p in args.runs]
@@ -140,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"evaluating {run.path} on {n} samples ...", flush=True)
         result = evaluate_run(run, n=n, nll_images=args.nll_images)
         rows.append(row_of(run, result))
+        if args.grids and "samples" in result:
+            print(f"grid: {save_sample_grid(run, Path(args.grids))}", flush=True)
         if "samples" in result and run.meta["data"] not in datasets:
             datasets.append(run.meta["data"])
     rows += [floor_row(d) for d in datasets]

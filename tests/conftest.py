@@ -19,6 +19,13 @@ TINY_OPTIONS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _temporary_runs_root(tmp_path, monkeypatch):
+    """No test reads or writes the user's real runs folder (~/generative-studio/runs): runs made
+    without an explicit folder land in the test's temporary one."""
+    monkeypatch.setenv("STUDIO_RUNS_DIR", str(tmp_path / "runs"))
+
+
 @pytest.fixture(scope="session")
 def tiny_options():
     """family -> the options of its tiny test size (import-free access to TINY_OPTIONS)."""
