@@ -14,16 +14,16 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QApplication, QButtonGroup, QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout,
+from PySide6.QtWidgets import (QApplication, QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout,
                                QMenu, QProgressBar, QPushButton, QSizePolicy, QSpinBox, QStackedWidget, QToolButton,
                                QVBoxLayout, QWidget)
 
 from ...engine.sampling import (SamplingJob, SamplingSpec, export_step, export_trajectory, forward_for_image,
                                 open_model, run_images, schedule_curves)
 from ..tasks import BackgroundTask
-from ..widgets.cards import card, label, set_role
-from ..widgets.diffusion_pages import ForwardView, PairView
-from ..widgets.diffusion_views import FilmStrip, FrameView, SchedulePlot, Timeline, boxed
+from ..widgets.cards import card, label, set_role, tab_buttons
+from ..widgets.diffusion_pages import ForwardView, PairView, StepView
+from ..widgets.diffusion_views import boxed
 from ..widgets.diffusion_worker import SamplingSession
 from ..widgets.run_picker import RunPicker
 
@@ -111,13 +111,8 @@ class DiffusionPanel(QWidget):
         top_box.addWidget(self.message)
 
         # --- mode switch and export ------------------------------------------------------------
-        self.mode_buttons = QButtonGroup(self)
         modes = QHBoxLayout()
-        for i, text in enumerate(("Step through", "Side by side", "Forward process")):
-            button = QToolButton(text=text, checkable=True)
-            button.setMinimumWidth(130)
-            self.mode_buttons.addButton(button, i)
-            modes.addWidget(button)
+        self.mode_buttons = tab_buttons(self, ("Step through", "Side by side", "Forward process"), modes, 130)
         self.mode_buttons.idClicked.connect(self._on_mode_buttons_id_clicked)
         modes.addStretch(1)
         self.show_combo = QComboBox()
@@ -137,49 +132,18 @@ class DiffusionPanel(QWidget):
         modes.addWidget(self.export_button)
 
         # --- step through ---------------------------------------------------------------------
-        self.xt_view = FrameView("x_t", "the noisy image", "Press Run: the noisy image at each step")
-        self.x0_view = FrameView("x̂₀", "predicted clean image", "the model's guess of the final image")
-        self.eps_view = FrameView("ε", "predicted noise", "the noise the model sees in x_t")
-        self.schedule = SchedulePlot()
-        self.branch_sampler = QComboBox()
-        self.branch_sampler.currentIndexChanged.connect(self._on_sampler_current_index_changed)
-        self.branch_seed = QSpinBox(minimum=0, maximum=2 ** 31 - 1, value=1)
-        self.branch_eta = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.1, value=1.0, decimals=2)
-        self.branch_button = QPushButton("Branch from this step")
-        self.branch_button.setToolTip("Continue from the x_t on screen with these settings; the branch is "
-                                      "shown beside the original (Side by side)")
-        self.branch_button.clicked.connect(self._on_branch_button_clicked)
-        branch_form = QVBoxLayout()
-        for text, widget in (("sampler", self.branch_sampler), ("seed", self.branch_seed), ("η", self.branch_eta)):
-            row = QHBoxLayout()
-            row.addWidget(label(text, "muted"))
-            row.addWidget(widget, 1)
-            branch_form.addLayout(row)
-        branch_form.addWidget(self.branch_button)
-        branch_box = boxed(branch_form)
-        side = QVBoxLayout()
-        side.addWidget(card("Noise schedule", self.schedule, self.schedule.readout), 1)
-        side.addWidget(card("Branch", branch_box))
-        side_box = boxed(side)
-        side_box.setFixedWidth(340)
-        views = QHBoxLayout()
-        views.setSpacing(10)
-        for view in (self.xt_view, self.x0_view, self.eps_view):
-            views.addWidget(view, 1)
-        views.addWidget(side_box)
-        self.timeline = Timeline(PLAY_SECONDS)
+        step_page = StepView(PLAY_SECONDS)
+        self.xt_view, self.x0_view, self.eps_view = step_page.xt_view, step_page.x0_view, step_page.eps_view
+        self.schedule, self.timeline, self.filmstrip = step_page.schedule, step_page.timeline, step_page.filmstrip
+        self.branch_sampler, self.branch_seed = step_page.branch_sampler, step_page.branch_seed
+        self.branch_eta, self.branch_button = step_page.branch_eta, step_page.branch_button
         self.slider, self.play_button = self.timeline.slider, self.timeline.play_button
         self.back_button, self.forward_button = self.timeline.back_button, self.timeline.forward_button
         self.step_label = self.timeline.step_label
+        self.branch_sampler.currentIndexChanged.connect(self._on_sampler_current_index_changed)
+        self.branch_button.clicked.connect(self._on_branch_button_clicked)
         self.slider.valueChanged.connect(self._on_slider_value_changed)
-        self.filmstrip = FilmStrip()
         self.filmstrip.frame_clicked.connect(self._on_filmstrip_frame_clicked)
-        step_page = QWidget()
-        step_layout = QVBoxLayout(step_page)
-        step_layout.setContentsMargins(0, 0, 0, 0)
-        step_layout.addLayout(views, 1)
-        step_layout.addWidget(self.timeline)
-        step_layout.addWidget(card("", self.filmstrip, margins=6))
         self.pair = PairView()
         self.pair.compare_requested.connect(self._on_pair_compare_requested)
         self.pair.sampler_b.currentIndexChanged.connect(self._on_sampler_current_index_changed)

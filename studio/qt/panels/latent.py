@@ -13,16 +13,15 @@ import threading
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QFrame, QHBoxLayout, QProgressBar, QPushButton,
-                               QScrollArea, QSizePolicy, QSpinBox, QStackedWidget, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QProgressBar, QPushButton, QSizePolicy,
+                               QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
 from ...latent import LatestDecoder, SliderBasis, open_space, tsne
 from ..tasks import BackgroundTask
-from ..widgets.cards import card, label, make_opaque, set_role
-from ..widgets.image_view import ImageView
-from ..widgets.latent_map import LatentMap
-from ..widgets.latent_sliders import SliderBank
+from ..widgets.cards import card, label, set_role, tab_buttons
 from ..widgets.latent_directions import DirectionsTool
+from ..widgets.latent_image import DecodedPane
+from ..widgets.latent_map import LatentMap
 from ..widgets.latent_recon import ReconstructionTool
 from ..widgets.latent_tools import InterpolationTool, WalkTool
 from ..widgets.run_picker import RunPicker
@@ -118,55 +117,20 @@ class LatentPanel(QWidget):
         map_card.layout().addLayout(head)
         map_card.layout().addWidget(self.map, 1)
 
-        # --- the decoded image and its controls -----------------------------------------------
-        self.view = ImageView("The decoded image appears here")
-        self.view.setMinimumSize(160, 160)
-        self.caption = label("", "muted")
-        self.caption.setAlignment(Qt.AlignCenter)
-        self.caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)  # new text never relayouts the page
-        self.class_combo = QComboBox()
-        self.class_combo.setToolTip("This model is class-conditional: the class it decodes for")
+        # --- the decoded image, its controls and sliders -------------------------------------
+        pane = DecodedPane()
+        self.view, self.caption, self.class_combo, self.class_row = pane.view, pane.caption, pane.class_combo, \
+            pane.class_row
+        self.random_button, self.reset_button, self.seed = pane.random_button, pane.reset_button, pane.seed
+        self.basis_combo, self.sliders = pane.basis_combo, pane.sliders
         self.class_combo.currentIndexChanged.connect(self._on_class_combo_changed)
-        self.class_row = QWidget()
-        class_layout = QHBoxLayout(self.class_row)
-        class_layout.setContentsMargins(0, 0, 0, 0)
-        class_layout.addWidget(label("Class", "muted"))
-        class_layout.addWidget(self.class_combo, 1)
-        self.class_row.hide()
-        self.random_button = QPushButton("Random")
-        self.random_button.setToolTip("A latent drawn from a Gaussian fitted to the codes (seeded)")
         self.random_button.clicked.connect(self._on_random_clicked)
-        self.reset_button = QPushButton("Reset")
-        self.reset_button.setToolTip("The mean latent: every slider at 0")
         self.reset_button.clicked.connect(self._on_reset_clicked)
-        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1, prefix="seed ")
-        self.seed.setToolTip("The seed of the next random latent; editing it shows that latent")
         self.seed.valueChanged.connect(self._on_seed_value_changed)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.random_button)
-        buttons.addWidget(self.reset_button)
-        buttons.addWidget(self.seed, 1)
-        image_card = card("Decoded", self.view, self.caption, self.class_row)
-        image_card.layout().addLayout(buttons)
-        image_card.layout().setStretch(1, 1)
-
-        self.basis_combo = QComboBox()
-        self.basis_combo.addItem("Principal directions", "pca")
         self.basis_combo.currentIndexChanged.connect(self._on_basis_combo_changed)
-        self.sliders = SliderBank()
         self.sliders.moved.connect(self._on_sliders_moved)
         self.sliders.released.connect(self._on_sliders_released)
-        slider_scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.NoFrame)
-        slider_scroll.setWidget(self.sliders)
-        make_opaque(self.sliders)
-        slider_scroll.setMinimumHeight(90)
-        sliders_card = card("Sliders", self.basis_combo, slider_scroll)
         self._basis: SliderBasis | None = None
-
-        right = QVBoxLayout()
-        right.setSpacing(12)
-        right.addWidget(image_card, 5)
-        right.addWidget(sliders_card, 3)
 
         # --- tools -----------------------------------------------------------------------------
         self.interpolation = InterpolationTool(self)
@@ -175,17 +139,12 @@ class LatentPanel(QWidget):
         self.reconstruction = ReconstructionTool(self)
         self.directions.selection_armed.connect(self._on_directions_selection_armed)
         self.tools = QStackedWidget()
-        self.tool_buttons = QButtonGroup(self)
+        for tool in (self.interpolation, self.directions, self.walk, self.reconstruction):
+            self.tools.addWidget(tool)
         tabs = QHBoxLayout()
         tabs.setSpacing(4)
-        tools = (("Interpolate", self.interpolation), ("Attribute directions", self.directions),
-                 ("Latent walk", self.walk), ("Reconstruction", self.reconstruction))
-        for i, (text, tool) in enumerate(tools):
-            button = QToolButton(text=text, checkable=True)
-            button.setChecked(i == 0)
-            self.tool_buttons.addButton(button, i)
-            tabs.addWidget(button)
-            self.tools.addWidget(tool)
+        self.tool_buttons = tab_buttons(self, ("Interpolate", "Attribute directions", "Latent walk",
+                                               "Reconstruction"), tabs)
         tabs.addStretch(1)
         self.tool_buttons.idClicked.connect(self.tools.setCurrentIndex)
         tools_card = card("", margins=10)
@@ -200,7 +159,7 @@ class LatentPanel(QWidget):
         body = QHBoxLayout()
         body.setSpacing(12)
         body.addLayout(left, 5)
-        body.addLayout(right, 2)
+        body.addWidget(pane, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 14, 18, 14)
         layout.setSpacing(12)

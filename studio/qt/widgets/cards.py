@@ -1,9 +1,10 @@
-"""Small layout helpers shared by the pages: rounded cards with a section title, styled labels."""
+"""Small layout helpers shared by the pages: rounded cards with a section title, styled labels,
+a row of tab buttons."""
 
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QButtonGroup, QFrame, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from .. import theme
 
@@ -49,3 +50,16 @@ def card(title: str = "", *widgets: QWidget, margins: int = 14, spacing: int = 8
     for widget in widgets:
         layout.addWidget(widget)
     return frame
+
+
+def tab_buttons(owner: QWidget, texts, layout: QBoxLayout, min_width: int = 0) -> QButtonGroup:
+    """Checkable buttons added to ``layout``, one checked at a time (the first at the start);
+    connect the group's ``idClicked`` to switch what they show."""
+    group = QButtonGroup(owner)
+    for i, text in enumerate(texts):
+        button = QToolButton(text=text, checkable=True, checked=i == 0)
+        if min_width:
+            button.setMinimumWidth(min_width)
+        group.addButton(button, i)
+        layout.addWidget(button)
+    return group

@@ -1,5 +1,6 @@
-"""The two secondary views of the diffusion viewer: two trajectories side by side (a branch
-beside its original, or two samplers compared), and the forward process q(x_t | x_0)."""
+"""The three views of the diffusion viewer: stepping through one trajectory, two trajectories
+side by side (a branch beside its original, or two samplers compared), and the forward process
+q(x_t | x_0)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,51 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayo
                                QVBoxLayout, QWidget)
 
 from .cards import card, label
-from .diffusion_views import FrameView, SchedulePlot, boxed
+from .diffusion_views import FilmStrip, FrameView, SchedulePlot, Timeline, boxed
 
 SLIDER_RESOLUTION = 1000
+
+
+class StepView(QWidget):
+    """Step through one trajectory: x_t, x̂₀ and ε of the step on screen, the noise schedule
+    with a cursor, the branch form, the timeline and the filmstrip of every step."""
+
+    def __init__(self, play_seconds: float, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.xt_view = FrameView("x_t", "the noisy image", "Press Run: the noisy image at each step")
+        self.x0_view = FrameView("x̂₀", "predicted clean image", "the model's guess of the final image")
+        self.eps_view = FrameView("ε", "predicted noise", "the noise the model sees in x_t")
+        self.schedule = SchedulePlot()
+        self.branch_sampler = QComboBox()
+        self.branch_seed = QSpinBox(minimum=0, maximum=2 ** 31 - 1, value=1)
+        self.branch_eta = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.1, value=1.0, decimals=2)
+        self.branch_button = QPushButton("Branch from this step")
+        self.branch_button.setToolTip("Continue from the x_t on screen with these settings; the branch is "
+                                      "shown beside the original (Side by side)")
+        branch_form = QVBoxLayout()
+        for text, widget in (("sampler", self.branch_sampler), ("seed", self.branch_seed), ("η", self.branch_eta)):
+            row = QHBoxLayout()
+            row.addWidget(label(text, "muted"))
+            row.addWidget(widget, 1)
+            branch_form.addLayout(row)
+        branch_form.addWidget(self.branch_button)
+        side = QVBoxLayout()
+        side.addWidget(card("Noise schedule", self.schedule, self.schedule.readout), 1)
+        side.addWidget(card("Branch", boxed(branch_form)))
+        side_box = boxed(side)
+        side_box.setFixedWidth(340)
+        views = QHBoxLayout()
+        views.setSpacing(10)
+        for view in (self.xt_view, self.x0_view, self.eps_view):
+            views.addWidget(view, 1)
+        views.addWidget(side_box)
+        self.timeline = Timeline(play_seconds)
+        self.filmstrip = FilmStrip()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(views, 1)
+        layout.addWidget(self.timeline)
+        layout.addWidget(card("", self.filmstrip, margins=6))
 
 
 class PairView(QWidget):
