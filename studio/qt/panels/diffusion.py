@@ -73,7 +73,7 @@ class DiffusionPanel(QWidget):
         self.batch = QSpinBox(minimum=1, maximum=16, value=16)
         self.batch.setToolTip("Images sampled together (1–16)")
         self.label_combo = QComboBox()
-        self.guidance = QDoubleSpinBox(minimum=0.0, maximum=20.0, singleStep=0.5, value=3.0, decimals=1)
+        self.guidance = QDoubleSpinBox(minimum=0.0, maximum=20.0, singleStep=0.5, value=2.0, decimals=1)
         self.guidance.setToolTip("Classifier-free guidance s: 0 unconditional, 1 conditional, >1 stronger")
         self.run_button = QPushButton("▶  Run")
         self.run_button.setProperty("primary", True)
@@ -242,6 +242,7 @@ class DiffusionPanel(QWidget):
             for i, name in enumerate(names[:model.num_classes]):
                 self.label_combo.addItem(name, i)
             self.label_combo.addItem("Unconditional", None)
+            self.guidance.setValue(getattr(cfg, "guidance_scale", 2.0))  # the model's own default
         for widget in self._class_widgets:
             widget.setVisible(conditional)
         self.schedule.set_schedule(schedule_curves(model.noise_schedule))
