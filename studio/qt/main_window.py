@@ -6,8 +6,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, QSize, Qt, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QStackedWidget,
-                               QStatusBar, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
+                               QSizePolicy, QStackedWidget, QStatusBar, QVBoxLayout, QWidget)
 
 from . import theme
 from .panels.diffusion import DiffusionPanel
@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
         self.status = QLabel("Drop a folder of images anywhere on the window to train on it.")
+        self.status.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # a long path never widens the window
         bar = QStatusBar()
         bar.addWidget(self.status, 1)
         self.setStatusBar(bar)
@@ -120,6 +121,7 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_train_status_posted(self, message: str) -> None:
         self.status.setText(message)
+        self.status.setToolTip(message)  # clipped when the window is narrow
 
     @Slot(str, int)
     def _on_runs_resume_requested(self, path: str, extra_steps: int) -> None:
