@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         if "samples" in result and run.meta["data"] not in datasets:
             datasets.append(run.meta["data"])
     rows += [floor_row(d) for d in datasets]
-    rows.sort(key=lambda r: (r["data"], r["family"].startswith("real"), r["family"]))
+    rows.sort(key=lambda r: (r["data"], r["run"] == "", r["family"]))  # the floor (no run) last
     table = markdown(rows)
     print(table)
     if args.out:
