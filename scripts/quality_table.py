@@ -71,10 +71,10 @@ def nll_text(likelihood: dict[str, float]) -> str:
     return "—"
 
 
-def family_text(run: Run) -> str:
+def family_text(row: dict) -> str:
     """The family, with the options it was trained with (``ddpm (class_conditional=True)``)."""
-    options = run.meta.get("options") or {}
-    return run.family + (f" ({', '.join(f'{k}={v}' for k, v in options.items())})" if options else "")
+    options = row.get("options") or {}
+    return row["family"] + (f" ({', '.join(f'{k}={v}' for k, v in options.items())})" if options else "")
 
 
 def save_sample_grid(run: Run, folder: Path) -> Path:
@@ -90,7 +90,7 @@ def save_sample_grid(run: Run, folder: Path) -> Path:
 def row_of(run: Run, result: dict) -> dict:
     samples = result.get("samples")
     seconds = train_seconds(run)
-    return {"family": family_text(run), "data": run.meta["data"], "steps": run.step,
+    return {"family": run.family, "options": run.meta.get("options") or {}, "data": run.meta["data"], "steps": run.step,
             "n": samples["n"] if samples else None,
             "fcd": samples["fcd"] if samples else None, "kid": samples["kid"] if samples else None,
             "coverage": f"{samples['coverage']}/{samples['num_classes']}" if samples else "—",
@@ -120,7 +120,7 @@ def markdown(rows: list[dict]) -> str:
              "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |"]
     for r in rows:
         kid = None if r["kid"] is None else r["kid"] * 1e3
-        lines.append(f"| {r['family']} | {r['data']} | {num(r['steps'], 'd')} | {num(r['n'], 'd')} | "
+        lines.append(f"| {family_text(r)} | {r['data']} | {num(r['steps'], 'd')} | {num(r['n'], 'd')} | "
                      f"{num(r['fcd'], '.2f')} | {num(kid, '.1f')} | {r['coverage']} | {r['nll']} | "
                      f"{duration(r['train_s'])} | {r['device']} |")
     return "\n".join(lines)

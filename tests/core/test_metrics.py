@@ -152,10 +152,13 @@ def test_quality_table_script_writes_rows_and_the_floor(trained_run, tmp_path, c
     assert script.main([trained_run("vae"), "--n", "100", "--nll-images", "20", "--out", str(out),
                         "--json", str(numbers)]) == 0
     table = out.read_text()
-    assert "| vae | fashion-mnist-5k | 20 | 100 |" in table and "real test split (floor)" in table
+    # the run's options (here the tiny test size) follow the family name
+    assert "| vae (width=8, latent_dim=4) | fashion-mnist-5k | 20 | 100 |" in table
+    assert "real test split (floor)" in table
     assert "nats (IWAE k=100)" in table and "cpu fp32" in table
     rows = json.loads(numbers.read_text())
-    assert rows[0]["family"] == "vae" and rows[0]["fcd"] > rows[1]["fcd"] and rows[0]["train_s"] > 0
+    assert rows[0]["family"] == "vae" and rows[0]["options"] == {"width": 8, "latent_dim": 4}
+    assert rows[0]["fcd"] > rows[1]["fcd"] and rows[0]["train_s"] > 0
 
 
 def test_checkpoint_metrics_pick_a_sample_count_and_never_stop_training():
