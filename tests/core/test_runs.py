@@ -79,6 +79,7 @@ def test_opening_something_else_is_a_clear_error(tmp_path, content, message):
         Run.open(path)
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")  # the foreign file is meant to be odd
 def test_foreign_checkpoints_are_refused_without_running_code(tmp_path):
     run = Run.create(tmp_path / "r", META)
     run.save_checkpoint(1, {"w": torch.zeros(1)}, {})
