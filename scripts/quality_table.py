@@ -64,10 +64,12 @@ def train_seconds(run: Run) -> float | None:
     return max(times) if times else None
 
 
-def nll_text(likelihood: dict[str, float]) -> str:
+def nll_text(likelihood: dict[str, float], conditional: bool = False) -> str:
+    """The headline likelihood; a class-conditional model's is of p(x | class), which is
+    lower than an unconditional model's p(x) would be."""
     for key, fmt in NLL_KEYS:
         if key in likelihood:
-            return fmt.format(likelihood[key])
+            return fmt.format(likelihood[key]) + (" given the class" if conditional else "")
     return "—"
 
 
@@ -88,14 +90,18 @@ def save_sample_grid(run: Run, folder: Path) -> Path:
 
 
 def row_of(run: Run, result: dict) -> dict:
+    from studio.runs import load_model
+
     samples = result.get("samples")
     seconds = train_seconds(run)
+    conditional = bool(load_model(run).capabilities.class_conditional)
     return {"family": run.family, "options": run.meta.get("options") or {}, "data": run.meta["data"], "steps": run.step,
             "n": samples["n"] if samples else None,
             "fcd": samples["fcd"] if samples else None, "kid": samples["kid"] if samples else None,
             "coverage": f"{samples['coverage']}/{samples['num_classes']}" if samples else "—",
             "entropy_bits": samples["class_entropy_bits"] if samples else None,
-            "nll": nll_text(result.get("likelihood", {})), "likelihood": result.get("likelihood", {}),
+            "nll": nll_text(result.get("likelihood", {}), conditional), "likelihood": result.get("likelihood", {}),
+            "class_conditional": conditional,
             "train_s": seconds, "device": f"{run.meta.get('device', '?')} {run.meta.get('precision', '')}".strip(),
             "run": str(run.path)}
 

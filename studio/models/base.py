@@ -90,6 +90,8 @@ def config_from_dict(config_cls: type, values: dict[str, Any]) -> Any:
     coerced = {}
     for name, value in values.items():
         kind = type(fields[name].default)
+        if kind is str and isinstance(value, bool):  # a yes/no choice spelled "true"/"false"
+            value = str(value).lower()
         try:
             coerced[name] = kind(value) if kind in (int, float, str) and not isinstance(value, kind) else value
         except (TypeError, ValueError):
@@ -198,13 +200,21 @@ class LikelihoodModel(GenerativeModel):
                    autocast: Autocast = no_autocast) -> dict[str, Tensor]:
         opt = optimizers["model"]
         opt.zero_grad(set_to_none=True)
-        loss = self.bits_per_dim(x, autocast=autocast).mean()
+        loss = self.bits_per_dim(x, autocast=autocast, **self.conditioning(y)).mean()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.parameters(), self.grad_clip)
         opt.step()
         return {"bits_per_dim": loss.detach().float().reshape(())}
 
+    def conditioning(self, labels: Tensor | None) -> dict[str, Tensor]:
+        """What ``bits_per_dim`` is conditioned on: ``labels=`` for a class-conditional model."""
+        if not self.capabilities.class_conditional:
+            return {}
+        if labels is None:
+            raise ValueError(f"a class-conditional {self.family} needs the images' labels; got none")
+        return {"labels": labels}
+
     @torch.no_grad()
-    def evaluate(self, x: Tensor) -> dict[str, float]:
-        """Test NLL in bits/dim."""
-        return {"bits_per_dim": self.bits_per_dim(x).mean().item()}
+    def evaluate(self, x: Tensor, labels: Tensor | None = None) -> dict[str, float]:
+        """Test NLL in bits/dim (of p(x | class) for a class-conditional model)."""
+        return {"bits_per_dim": self.bits_per_dim(x, **self.conditioning(labels)).mean().item()}

@@ -13,6 +13,12 @@ connections, and the vertical stack feeds the horizontal one through a 1×1 conv
 Instead of masking k×k kernels we use the equivalent smaller (k/2+1)×k and 1×(k/2+1)
 kernels with one-sided padding, which skips the zeroed half of the work.
 
+Conditioning (§2.3, eq. 4) adds V^T·h to the pre-activations of both stacks in every layer:
+with ``class_conditional`` (on by default for labelled data) h is the class, so the model
+learns p(x | y) and draws the garment you ask for; with ``positional`` h is a learned map of
+image locations, so a layer knows how far down the image it is — a small net with a
+13-row view then draws whole garments instead of drifting textures.
+
 For RGB data the channels of one pixel are predicted independently given all earlier pixels
 (the paper orders R → G → B inside a pixel); the likelihood stays exact for this model.
 Training minimises the NLL in bits/dim; sampling draws one pixel at a time, and
@@ -22,16 +28,17 @@ Training minimises the NLL in bits/dim; sampling draws one pixel at a time, and
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterator
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .base import Autocast, Capabilities, LikelihoodModel, no_autocast, param
+from .base import Autocast, Capabilities, LikelihoodModel, class_labels, no_autocast, param, require_classes
 
 LEVELS = 256
+POSITION_CHANNELS = 16  # channels of the learned location map
 
 
 @dataclass
@@ -39,6 +46,11 @@ class PixelCNNConfig:
     hidden: int = param(32, min=8, max=256, help="channels of each gated layer")
     layers: int = param(6, min=2, max=20, help="gated layers (the receptive field grows with each)")
     kernel: int = param(5, min=3, max=9, help="kernel width of the vertical and horizontal stacks (odd)")
+    class_conditional: str = param("auto", choices=("auto", "true", "false"),
+                                   help="condition on the class (§2.3), so you can draw a chosen garment; "
+                                        "auto: when the dataset has labels")
+    positional: bool = param(True, help="location-dependent bias (§2.3): every layer knows where in the image "
+                                        "it is, which helps it draw whole shapes")
     temperature: float = param(1.0, min=0.1, max=2.0, help="sampling: softmax temperature (below 1: cleaner)")
     preview_images: int = param(8, min=1, max=64,
                                 help="images in the live preview (sampling is one pixel at a time, so it is slow)")
@@ -71,12 +83,16 @@ class GatedLayer(nn.Module):
         a, b = x.chunk(2, dim=1)
         return torch.tanh(a) * torch.sigmoid(b)  # eq. 2
 
-    def forward(self, v: Tensor, h: Tensor) -> tuple[Tensor, Tensor]:
+    def forward(self, v: Tensor, h: Tensor, v_bias: Tensor | float = 0.0,
+                h_bias: Tensor | float = 0.0) -> tuple[Tensor, Tensor]:
+        """``v_bias``/``h_bias``: the conditioning terms V^T·h of eq. 4 (class, location),
+        added to both stacks' pre-activations; they never depend on pixel values."""
         p = self.k // 2
-        v_pre = self.v_conv(F.pad(v, (p, p, p, 0)))  # pad left, right, top
+        v_pre = self.v_conv(F.pad(v, (p, p, p, 0))) + v_bias  # pad left, right, top
         h_pre = self.h_conv(F.pad(h, (p, 0)))  # pad left
         if self.first:  # strictly left of the pixel: never see x_i itself
             h_pre = shift_right(h_pre)
+        h_pre = h_pre + h_bias
         # the vertical stack enters the horizontal one only after shifting down (rows < i)
         h_new = self.h_out(self.gate(h_pre + self.v_to_h(shift_down(v_pre))))
         return self.gate(v_pre), h_new if self.first else h + h_new
@@ -102,11 +118,29 @@ class PixelCNN(LikelihoodModel):
         super().__init__(config, image_shape, num_classes)
         if config.kernel % 2 == 0:
             raise ValueError(f"kernel={config.kernel} must be odd")
-        c, h = self.image_shape[0], config.hidden
-        self.gated = nn.ModuleList(GatedLayer(c if i == 0 else h, h, config.kernel, i == 0)
-                                   for i in range(config.layers))
+        if config.class_conditional == "true":
+            require_classes(self.family, num_classes, what=" with class_conditional=true")
+        conditional = config.class_conditional == "true" or (config.class_conditional == "auto" and num_classes >= 2)
+        self.classes = num_classes if conditional else 0
+        self.capabilities = replace(type(self).capabilities, class_conditional=bool(self.classes))
+        c, h, n = self.image_shape[0], config.hidden, config.layers
+        self.gated = nn.ModuleList(GatedLayer(c if i == 0 else h, h, config.kernel, i == 0) for i in range(n))
+        # conditioning of eq. 4, one term per layer and stack: a class embedding (V^T h for a
+        # one-hot h) and 1×1 convolutions of one learned location map s (h = s, m = identity);
+        # both start at zero, so training starts from the unconditional model
+        self.class_bias = nn.ModuleList(nn.Embedding(self.classes, 4 * h) for _ in range(n if self.classes else 0))
+        self.location_bias = nn.ModuleList(nn.Conv2d(POSITION_CHANNELS, 4 * h, 1)
+                                           for _ in range(n if config.positional else 0))
+        if config.positional:
+            self.location = nn.Parameter(torch.randn(POSITION_CHANNELS, *self.image_shape[1:]) * 0.1)
+        for p in (*self.class_bias.parameters(), *self.location_bias.parameters()):
+            nn.init.zeros_(p)
         # output: ReLU → 1×1 → ReLU → 1×1 to C × 256 logits (§2, as in the PixelCNN paper)
         self.head = nn.Sequential(nn.ReLU(), nn.Conv2d(h, 4 * h, 1), nn.ReLU(), nn.Conv2d(4 * h, c * LEVELS, 1))
+
+    @classmethod
+    def needs_labels(cls, config: PixelCNNConfig) -> bool:
+        return config.class_conditional == "true"
 
     @property
     def receptive_rows(self) -> int:
@@ -114,11 +148,26 @@ class PixelCNN(LikelihoodModel):
         row of the shift into the horizontal stack."""
         return len(self.gated) * (self.config.kernel // 2) + 1
 
-    def logits(self, x: Tensor) -> Tensor:
-        """(N, C, 256, H, W): logits of p(x_i | earlier pixels) for every pixel i."""
+    def _biases(self, i: int, labels: Tensor | None, top: int, rows: int) -> tuple[Tensor | float, Tensor | float]:
+        """Layer i's conditioning terms for both stacks, for image rows top … top + rows − 1."""
+        bias: Tensor | float = 0.0
+        if self.classes:
+            if labels is None:
+                raise ValueError("this pixelcnn is class-conditional: give labels")
+            bias = self.class_bias[i](labels)[:, :, None, None]
+        if self.config.positional:
+            bias = bias + self.location_bias[i](self.location[None, :, top:top + rows])
+        if isinstance(bias, float):
+            return bias, bias
+        return bias.chunk(2, dim=1)
+
+    def logits(self, x: Tensor, labels: Tensor | None = None, top: int = 0) -> Tensor:
+        """(N, C, 256, H, W): logits of p(x_i | earlier pixels[, class]) for every pixel i.
+        ``x`` may be a band of rows starting at image row ``top`` (sampling crops to the
+        receptive field)."""
         v = h = x
-        for layer in self.gated:
-            v, h = layer(v, h)
+        for i, layer in enumerate(self.gated):
+            v, h = layer(v, h, *self._biases(i, labels, top, x.shape[2]))
         out = self.head(h)
         return out.reshape(x.shape[0], x.shape[1], LEVELS, *x.shape[2:])
 
@@ -130,12 +179,13 @@ class PixelCNN(LikelihoodModel):
     def _image(levels: Tensor) -> Tensor:
         return levels.float() * 2 / (LEVELS - 1) - 1
 
-    def bits_per_dim(self, x: Tensor, autocast: Autocast = no_autocast) -> Tensor:
-        """−log₂ p(x) / D per image: the exact NLL of the quantised image (eq. 1); training
-        minimises its mean and ``evaluate`` reports it on the test split."""
+    def bits_per_dim(self, x: Tensor, autocast: Autocast = no_autocast, labels: Tensor | None = None) -> Tensor:
+        """−log₂ p(x) / D per image: the exact NLL of the quantised image (eq. 1; of p(x | y)
+        with ``labels`` y for a class-conditional model); training minimises its mean and
+        ``evaluate`` reports it on the test split."""
         target = self._levels(x)
         with autocast():
-            logits = self.logits(self._image(target))
+            logits = self.logits(self._image(target), labels)
         nll = F.cross_entropy(logits.float().transpose(1, 2), target, reduction="none")  # nats per sub-pixel
         return nll.flatten(1).mean(1) / math.log(2)
 
@@ -148,14 +198,20 @@ class PixelCNN(LikelihoodModel):
 
     @torch.no_grad()
     def sample_pixels(self, n: int, noise: Tensor | None = None, generator: torch.Generator | None = None,
-                      temperature: float | None = None) -> Iterator[tuple[int, int, Tensor]]:
+                      temperature: float | None = None,
+                      labels: Tensor | None = None) -> Iterator[tuple[int, int, Tensor]]:
         """Draw images pixel by pixel in raster order, yielding ``(row, col, images)`` after
         each pixel (all its channels): images in [-1, 1], pixels not drawn yet at 0 (one
-        tensor, updated in place: copy it to keep a frame).
+        tensor, updated in place: copy it to keep a frame). A class-conditional model draws
+        classes ``labels`` (default: 0, 1, …, K−1 cycling).
         Only the rows that can influence the current pixel go through the net: none below
         it, and none more than ``receptive_rows`` above it."""
         noise = self.sample_noise(n, generator) if noise is None else noise
         t = self.config.temperature if temperature is None else temperature
+        if self.classes:
+            labels = class_labels(labels, n, self.classes, noise.device)
+        elif labels is not None:
+            raise ValueError("this pixelcnn was trained without class_conditional: it takes no labels")
         c, height, width = self.image_shape
         x = torch.zeros((n, c, height, width), device=noise.device)
         was_training = self.training
@@ -164,7 +220,7 @@ class PixelCNN(LikelihoodModel):
             for i in range(height):
                 for j in range(width):
                     top = max(0, i - self.receptive_rows)
-                    logits = self.logits(x[:, :, top:i + 1])[:, :, :, -1, j].float()  # (N, C, 256)
+                    logits = self.logits(x[:, :, top:i + 1], labels, top)[:, :, :, -1, j].float()  # (N, C, 256)
                     cdf = torch.softmax(logits / t, dim=-1).cumsum(-1)
                     u = noise[:, :, i, j].unsqueeze(-1) * cdf[..., -1:]
                     level = (cdf < u).sum(-1).clamp(max=LEVELS - 1)  # inverse CDF
@@ -175,14 +231,15 @@ class PixelCNN(LikelihoodModel):
 
     @torch.no_grad()
     def sample(self, n: int, noise: Tensor | None = None, generator: torch.Generator | None = None,
-               temperature: float | None = None, **options: Any) -> Tensor:
+               temperature: float | None = None, labels: Tensor | None = None, **options: Any) -> Tensor:
         images = None
-        for _, _, images in self.sample_pixels(n, noise, generator, temperature):
+        for _, _, images in self.sample_pixels(n, noise, generator, temperature, labels):
             pass
         return images.clone()
 
     @torch.no_grad()
     def preview(self, noise: Tensor, real: Tensor, **_: Any) -> Tensor:
-        """The first ``preview_images`` of the fixed noise (sampling costs H·W passes)."""
+        """The first ``preview_images`` of the fixed noise (sampling costs H·W passes;
+        a class-conditional model draws the classes in order)."""
         k = self.config.preview_images
         return self.sample(min(k, noise.shape[0]), noise=noise[:k])

@@ -159,6 +159,8 @@ def test_quality_table_script_writes_rows_and_the_floor(trained_run, tmp_path, c
     rows = json.loads(numbers.read_text())
     assert rows[0]["family"] == "vae" and rows[0]["options"] == {"width": 8, "latent_dim": 4}
     assert rows[0]["fcd"] > rows[1]["fcd"] and rows[0]["train_s"] > 0
+    assert rows[0]["class_conditional"] is False  # a conditional model's NLL is of p(x | class):
+    assert script.nll_text({"bits_per_dim": 2.9512}, conditional=True) == "2.951 bits/dim given the class"
 
 
 def test_checkpoint_metrics_pick_a_sample_count_and_never_stop_training():

@@ -16,15 +16,22 @@ def make(shape=(1, 8, 8), seed=0, **over):
     return build_model("pixelcnn", {**SMALL, **over}, shape)
 
 
-@pytest.mark.parametrize("shape", [(1, 8, 8), (3, 6, 7)])
-def test_pixel_depends_only_on_earlier_pixels(shape):
+CONDITIONED = {"class_conditional": True}
+PLAIN = {"class_conditional": False, "positional": False}
+
+
+@pytest.mark.parametrize("shape,options", [((1, 8, 8), PLAIN), ((3, 6, 7), {}), ((1, 8, 8), CONDITIONED)])
+def test_pixel_depends_only_on_earlier_pixels(shape, options):
     """∂ logits(x_i) / ∂ x_k = 0 for every pixel k ≥ i in raster order (all channels), and
-    ≠ 0 for the pixel to the left and the one above-right (no blind spot)."""
-    m = make(shape).double()
+    ≠ 0 for the pixel to the left and the one above-right (no blind spot); the class and
+    location terms (§2.3) change nothing about that."""
+    torch.manual_seed(0)
+    m = build_model("pixelcnn", {**SMALL, **options}, shape, num_classes=3).double()
+    labels = torch.tensor([2]) if m.capabilities.class_conditional else None
     c, height, width = shape
     for i, j in [(0, 0), (2, 3), (3, 0), (height - 1, width - 1), (4, width - 1)]:
         x = torch.randn(1, *shape, dtype=torch.float64, requires_grad=True)
-        m.logits(x)[0, :, :, i, j].sum().backward()
+        m.logits(x, labels)[0, :, :, i, j].sum().backward()
         g = x.grad[0].abs().sum(0)  # (H, W)
         order = torch.arange(height * width).reshape(height, width)
         assert g[order >= i * width + j].max() == 0, (i, j)
@@ -103,14 +110,52 @@ def test_tiny_run_through_the_engine(trained_run, family):
     assert run.meta["evaluation"]  # held-out bits/dim or Wasserstein estimate
 
 
-@pytest.mark.parametrize("layers,kernel", [(2, 3), (4, 5)])
-def test_row_window_gives_the_full_image_logits(layers, kernel):
-    """Sampling runs only the last ``receptive_rows`` rows; that is exact for the last row."""
-    m = make((1, 16, 6), layers=layers, kernel=kernel)
+@pytest.mark.parametrize("layers,kernel,options", [(2, 3, PLAIN), (4, 5, {}), (3, 3, CONDITIONED)])
+def test_row_window_gives_the_full_image_logits(layers, kernel, options):
+    """Sampling runs only the last ``receptive_rows`` rows; that is exact for the last row
+    (the location map is cropped to the same rows)."""
+    torch.manual_seed(0)
+    m = build_model("pixelcnn", {**SMALL, "layers": layers, "kernel": kernel, **options}, (1, 16, 6), num_classes=3)
     x = torch.randn(2, 1, 16, 6)
-    full = m.logits(x)
+    labels = torch.tensor([0, 2]) if m.capabilities.class_conditional else None
+    full = m.logits(x, labels)
     for i in range(16):
         top = max(0, i - m.receptive_rows)
-        assert torch.allclose(m.logits(x[:, :, top:i + 1])[:, :, :, -1], full[:, :, :, i], atol=1e-5), i
-    shorter = m.logits(x[:, :, 16 - m.receptive_rows:])[:, :, :, -1]  # one row fewer: not exact
+        assert torch.allclose(m.logits(x[:, :, top:i + 1], labels, top)[:, :, :, -1], full[:, :, :, i], atol=1e-5), i
+    top = 16 - m.receptive_rows
+    shorter = m.logits(x[:, :, top:], labels, top)[:, :, :, -1]  # one row fewer: not exact
     assert not torch.allclose(shorter, full[:, :, :, 15], atol=1e-5)
+
+
+def test_class_conditional_model_draws_the_chosen_class():
+    """Class 0 is bright, class 1 dark: p(x | y) learns each, and sampling follows the label."""
+    torch.manual_seed(0)
+    m = build_model("pixelcnn", {**SMALL, "class_conditional": True}, (1, 4, 4), num_classes=2)
+    assert m.capabilities.class_conditional and type(m).needs_labels(m.config)
+    y = torch.arange(16) % 2
+    x = torch.where(y == 0, 0.6, -0.6)[:, None, None, None].expand(16, 1, 4, 4)
+    opts = m.configure_optimizers(1e-2)
+    first = m.train_step(x, y, opts)["bits_per_dim"]
+    for _ in range(60):
+        m.train_step(x, y, opts)
+    assert m.evaluate(x, labels=y)["bits_per_dim"] < 0.3 * first
+    s = m.sample(8, generator=torch.Generator().manual_seed(0), labels=torch.tensor([0, 1] * 4))
+    assert (s[0::2] - 0.6).abs().mean() < 0.1 and (s[1::2] + 0.6).abs().mean() < 0.1
+    cycled = m.sample(2, generator=torch.Generator().manual_seed(0))  # no labels: classes 0, 1
+    assert cycled[0].mean() > 0 > cycled[1].mean()
+    with pytest.raises(ValueError, match="labels"):
+        m.train_step(x, None, opts)
+
+
+def test_class_conditioning_is_on_when_the_data_has_labels_unless_switched_off():
+    def conditional(setting, num_classes):
+        return build_model("pixelcnn", {**SMALL, "class_conditional": setting}, (1, 4, 4),
+                           num_classes=num_classes).capabilities.class_conditional
+
+    assert conditional("auto", 10) and not conditional("auto", 0) and not conditional("false", 10)
+    with pytest.raises(ValueError, match="labelled dataset"):
+        build_model("pixelcnn", {**SMALL, "class_conditional": True}, (1, 4, 4), num_classes=0)
+    with pytest.raises(ValueError, match="takes no labels"):
+        make((1, 4, 4)).sample(2, labels=torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match="class_conditional='maybe' is not one of auto, true, false"):
+        build_model("pixelcnn", {"class_conditional": "maybe"}, (1, 4, 4))
