@@ -36,13 +36,19 @@ def plain_message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
+class TaskCancelled(Exception):
+    """Raised inside a task's ``progress`` call once the task has been cancelled or replaced."""
+
+
 class BackgroundTask(QObject):
     succeeded = Signal(object)
     failed = Signal(str)
     progressed = Signal(int, int)  # done, total (for loads that report progress)
+    partial = Signal(object)  # a result so far (a task that draws images shows them growing)
 
     _done = Signal(int, object, str)
     _progress = Signal(int, int, int)
+    _partial = Signal(int, object)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -50,22 +56,33 @@ class BackgroundTask(QObject):
         self._running = 0
         self._done.connect(self._on_self_done)
         self._progress.connect(self._on_self_progress)
+        self._partial.connect(self._on_self_partial)
 
     @property
     def busy(self) -> bool:
         return self._running > 0
 
     def submit(self, fn: Callable[..., Any], *args: Any, with_progress: bool = False) -> None:
-        """Run ``fn(*args)`` (plus ``progress=callable(done, total)`` if asked) in the pool."""
+        """Run ``fn(*args)`` in the pool; if asked, with ``progress=callable(done, total,
+        partial=None)``, which stops the work (raising ``TaskCancelled``) once this request is
+        cancelled or replaced by a newer one."""
         self._latest += 1
         self._running += 1
         ticket = self._latest
 
+        def progress(done: int, total: int, partial: Any = None) -> None:
+            if ticket != self._latest:
+                raise TaskCancelled
+            self._emit(self._progress, ticket, done, total)
+            if partial is not None:
+                self._emit(self._partial, ticket, partial)
+
         def job() -> None:
-            kwargs = {"progress": lambda done, total: self._emit(self._progress, ticket, done, total)} \
-                if with_progress else {}
+            kwargs = {"progress": progress} if with_progress else {}
             try:
                 result, error = fn(*args, **kwargs), ""
+            except TaskCancelled:  # nobody waits for the result: drop it
+                result, error = None, "cancelled"
             except Exception as exc:  # reported to the UI in words
                 if not isinstance(exc, ValueError):  # a bug, not a user's input: keep the trace
                     traceback.print_exc()
@@ -99,3 +116,8 @@ class BackgroundTask(QObject):
     def _on_self_progress(self, ticket: int, done: int, total: int) -> None:
         if ticket == self._latest:
             self.progressed.emit(done, total)
+
+    @Slot(int, object)
+    def _on_self_partial(self, ticket: int, partial: object) -> None:
+        if ticket == self._latest:
+            self.partial.emit(partial)

@@ -93,3 +93,33 @@ def test_a_folder_dropped_on_the_window_becomes_the_dataset(window, qtbot, tmp_p
     assert picker.summary.info["size"] == 6
     assert "1 files skipped: notes.txt" in picker.info.text()
     assert window.train.controls.start_button.isEnabled()
+
+
+def test_draw_samples_of_a_chosen_class_grow_pixel_by_pixel_and_stop(window, qtbot):
+    path = default_runs_root() / "pixels"
+    assert cli.main(["train", "--family", "pixelcnn", "--steps", "2", "--batch-size", "4", "--set", "hidden=8",
+                     "--set", "layers=2", "--set", "kernel=3", "--set", "preview_images=1",
+                     "--run-dir", str(path)]) == 0
+    runs = _open(window, qtbot, path)
+    qtbot.waitUntil(lambda: runs.draw_class.isVisible(), timeout=10_000)  # conditional on the dataset's labels
+    assert runs.draw_class.count() == 11 and runs.draw_class.itemText(8) == "Sneaker"
+    runs.draw_class.setCurrentIndex(8)
+    partials = []
+    runs._draw_task.partial.connect(partials.append)
+    before = len(runs.previews.history)
+    qtbot.mouseClick(runs.draw_button, Qt.LeftButton)
+    assert runs.draw_button.text() == "Stop"
+    qtbot.waitUntil(lambda: len(runs.previews.history) == before + 1, timeout=60_000)
+    assert runs.draw_button.text() == "Draw samples" and "sneaker" in runs.previews.note.text().lower()
+    assert len(partials) > 10 and np.array_equal(partials[-1], runs.previews.current()[1])
+    assert runs.previews.current()[1].shape[:2] == (2 + 2 * 30, 2 + 4 * 30)  # 8 as 2 rows of 4
+
+    # Ctrl+D again draws with a new seed; Stop (the same button) ends it and adds nothing
+    partials.clear()
+    runs.draw_button.setFocus()
+    qtbot.keyClick(runs.draw_button, Qt.Key_D, Qt.ControlModifier)
+    qtbot.waitUntil(lambda: len(partials) > 0, timeout=30_000)
+    qtbot.mouseClick(runs.draw_button, Qt.LeftButton)
+    assert runs.draw_button.text() == "Draw samples" and runs.previews.note.text() == "Stopped."
+    qtbot.wait(300)
+    assert len(runs.previews.history) == before + 1 and not runs._draw_task.busy

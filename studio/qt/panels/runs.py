@@ -12,9 +12,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QSize, QSortFilterProxyModel, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QColor, QDesktopServices, QImage, QPixmap, QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QInputDialog, QMessageBox, QPushButton,
-                               QSpinBox, QSplitter, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QInputDialog, QMessageBox,
+                               QPushButton, QSpinBox, QSplitter, QTableView, QVBoxLayout, QWidget)
 
+from ...engine.drawing import draw_classes, draw_samples
 from ...runs import Run, RunError, default_runs_root, list_runs
 from .. import theme
 from ..run_history import RunHistory, read_run_history
@@ -136,9 +138,38 @@ class RunsPanel(QWidget):
         actions.addStretch(1)
         for button in (self.rename_button, self.delete_button, self.reveal_button):
             actions.addWidget(button)
+        # "Draw": fresh samples from the run's latest weights (a PixelCNN shows them growing)
+        self.draw_class = QComboBox()
+        self.draw_class.setToolTip("The class to draw (class-conditional runs)")
+        self.draw_class.hide()
+        self.draw_button = QPushButton("Draw samples")
+        self.draw_button.setToolTip("Draw 8 new samples from the run's latest weights, a new seed each time "
+                                    "(Ctrl+D); a PixelCNN draws them pixel by pixel")
+        self.draw_button.setMinimumWidth(self.draw_button.sizeHint().width())  # it reads "Stop" while drawing
+        self.draw_button.clicked.connect(self._on_draw_clicked)
+        QShortcut(QKeySequence("Ctrl+D"), self, context=Qt.WidgetWithChildrenShortcut).activated.connect(
+            self._on_draw_clicked)
+        self.draw_seed = 0
+        self._draw_task = BackgroundTask(self)
+        self._draw_task.partial.connect(self._on_draw_partial)
+        self._draw_task.progressed.connect(self._on_draw_progressed)
+        self._draw_task.succeeded.connect(self._on_draw_succeeded)
+        self._draw_task.failed.connect(self._on_draw_failed)
+        self._classes_task = BackgroundTask(self)
+        self._classes_task.succeeded.connect(self._on_classes_task_succeeded)
+        draw_row = QHBoxLayout()
+        draw_row.setContentsMargins(0, 0, 0, 0)
+        draw_row.addStretch(1)
+        draw_row.addWidget(self.draw_class)
+        draw_row.addWidget(self.draw_button)
+        samples = QWidget()
+        samples_layout = QVBoxLayout(samples)
+        samples_layout.setContentsMargins(0, 0, 0, 0)
+        samples_layout.addWidget(self.previews, 1)
+        samples_layout.addLayout(draw_row)
         views = QSplitter(Qt.Horizontal)
         views.addWidget(self.plot)
-        views.addWidget(self.previews)
+        views.addWidget(samples)
         views.setStretchFactor(0, 3)
         views.setStretchFactor(1, 2)
         detail = QWidget()
@@ -222,9 +253,12 @@ class RunsPanel(QWidget):
 
     # --- the chosen run ----------------------------------------------------------------------
     def open_run(self, path: str) -> None:
+        self._stop_drawing()
         self.title.setText(Path(path).name)
         self.info.setText("Reading…")
+        self.draw_class.hide()
         self._detail_task.submit(read_run_history, path)
+        self._classes_task.submit(draw_classes, path)
 
     @Slot(object)
     def _on_detail_task_succeeded(self, history: RunHistory) -> None:
@@ -254,6 +288,70 @@ class RunsPanel(QWidget):
         self.previews.clear()
         self._enable_actions()
 
+    # --- drawing samples ---------------------------------------------------------------------
+    @property
+    def drawing(self) -> bool:
+        return self.draw_button.text() == "Stop"
+
+    @Slot(object)
+    def _on_classes_task_succeeded(self, names: list[str]) -> None:
+        self.draw_class.clear()
+        if names:
+            self.draw_class.addItem("One of each class", None)
+            for i, name in enumerate(names):
+                self.draw_class.addItem(name, i)
+        self.draw_class.setVisible(bool(names))
+
+    @Slot()
+    def _on_draw_clicked(self) -> None:
+        if self.drawing:
+            self._stop_drawing()
+            self.previews.set_note("Stopped.")
+            return
+        if self.current is None:
+            return
+        label_value = self.draw_class.currentData() if self.draw_class.isVisible() else None
+        self.draw_seed += 1
+        self._draw_task.submit(draw_samples, str(self.current.run.path), 8, label_value, self.draw_seed,
+                               with_progress=True)
+        self.draw_button.setText("Stop")
+        self.draw_button.setToolTip("Stop drawing (Ctrl+D)")
+        self.previews.set_note("Drawing…")
+
+    def _stop_drawing(self) -> None:
+        if self.drawing:
+            self._draw_task.cancel()
+            self._drawn()
+            self.previews.view.set_image(self.previews.current()[1] if self.previews.current() else None)
+
+    def _drawn(self) -> None:
+        self.draw_button.setText("Draw samples")
+        self.draw_button.setToolTip("Draw 8 new samples from the run's latest weights, a new seed each time "
+                                    "(Ctrl+D); a PixelCNN draws them pixel by pixel")
+
+    @Slot(object)
+    def _on_draw_partial(self, grid) -> None:
+        self.previews.view.set_image(grid)
+
+    @Slot(int, int)
+    def _on_draw_progressed(self, done: int, total: int) -> None:
+        if total > 1:
+            self.previews.set_note(f"Drawing pixel by pixel… {done:,} of {total:,} pixels")
+
+    @Slot(object)
+    def _on_draw_succeeded(self, grid) -> None:
+        self._drawn()
+        if self.current is None:
+            return
+        self.previews.add(self.current.run.step, grid)
+        what = self.draw_class.currentText() if self.draw_class.isVisible() else "new samples"
+        self.previews.set_note(f"Drawn: {what.lower() if what.startswith('One') else what}, seed {self.draw_seed}")
+
+    @Slot(str)
+    def _on_draw_failed(self, message: str) -> None:
+        self._drawn()
+        self.previews.set_note(f"Could not draw: {message}")
+
     def _enable_actions(self) -> None:
         has = self.current is not None
         busy = has and self.training_run is not None and Path(self.training_run) == self.current.run.path
@@ -264,6 +362,7 @@ class RunsPanel(QWidget):
         self.resume_button.setToolTip("Another run is training" if self.training_run else
                                       "Train this run further, watching it on the Train page")
         self.reveal_button.setEnabled(has)
+        self.draw_button.setEnabled(has and self.current.run.latest_checkpoint() is not None)
 
     def set_training_run(self, path: str | None) -> None:
         self.training_run = path

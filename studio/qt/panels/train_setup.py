@@ -43,7 +43,7 @@ def available_families() -> list[str]:
 
 
 def preview_every(family_cls, steps: int) -> int:
-    """About ten previews per run, never more often than the family suggests."""
+    """About ten previews per run, and at least one every ``family_cls.preview_every`` steps."""
     return max(1, min(family_cls.preview_every, steps // 10))
 
 
