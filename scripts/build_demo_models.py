@@ -29,6 +29,7 @@ DEMO_SPECS: dict[str, tuple[str, list[str]]] = {
     "ddpm-cfg": ("ddpm", ["--set", "class_conditional=true"]),  # classifier-free guidance
     "dcgan": ("dcgan", []),
     "autoencoder": ("autoencoder", []),
+    "pixelcnn": ("pixelcnn", []),  # class-conditional on these labels: "Draw samples" shows it pixel by pixel
 }
 
 

@@ -123,3 +123,22 @@ def test_draw_samples_of_a_chosen_class_grow_pixel_by_pixel_and_stop(window, qtb
     assert runs.draw_button.text() == "Draw samples" and runs.previews.note.text() == "Stopped."
     qtbot.wait(300)
     assert len(runs.previews.history) == before + 1 and not runs._draw_task.busy
+
+
+def test_bundled_demos_are_listed_read_only_and_can_draw(window, qtbot, trained_run, tmp_path, monkeypatch):
+    import shutil
+
+    demos = tmp_path / "models"
+    shutil.copytree(trained_run("vae"), demos / "vae-fashion-mnist")
+    monkeypatch.setattr("studio.qt.panels.runs.demo_runs_root", lambda: demos)
+    window.runs.refresh()
+    runs = _open(window, qtbot, demos / "vae-fashion-mnist")
+    row = runs.row_paths().index(str(demos / "vae-fashion-mnist"))
+    assert runs.model.item(row, 1).text() == f"Demo · {Run.open(demos / 'vae-fashion-mnist').name}"
+    assert not any(b.isEnabled() for b in (runs.rename_button, runs.delete_button, runs.resume_button))
+    assert "read-only" in runs.delete_button.toolTip()
+    assert runs.draw_button.isEnabled()
+    before = len(runs.previews.history)
+    qtbot.mouseClick(runs.draw_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: len(runs.previews.history) == before + 1, timeout=30_000)
+    assert not runs.draw_class.isVisible()  # an unconditional VAE: no class to choose

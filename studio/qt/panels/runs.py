@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
                                QPushButton, QSpinBox, QSplitter, QTableView, QVBoxLayout, QWidget)
 
 from ...engine.drawing import draw_classes, draw_samples
-from ...runs import Run, RunError, default_runs_root, list_runs
+from ...runs import Run, RunError, default_runs_root, demo_runs_root, list_runs
 from .. import theme
 from ..run_history import RunHistory, read_run_history
 from ..tasks import BackgroundTask
@@ -42,12 +42,15 @@ class RunRow:
     status: str
     updated: str
     thumbnail: QImage | None
+    demo: bool = False
 
 
-def list_run_rows(root: Path) -> list[RunRow]:
-    """The runs under ``root`` with a small image of their latest samples (off the UI thread)."""
+def list_run_rows(root: Path, demos: Path | None = None) -> list[RunRow]:
+    """The runs under ``root`` (then the bundled demos under ``demos``, read-only) with a
+    small image of their latest samples (off the UI thread)."""
     rows = []
-    for run in list_runs(root):
+    for run in list_runs(root) + (list_runs(demos) if demos is not None and demos != root else []):
+        demo = demos is not None and run.path.parent == demos
         sample = run.latest_sample()
         thumb = QImage(str(sample)) if sample else None
         if thumb is not None and not thumb.isNull():
@@ -57,8 +60,8 @@ def list_run_rows(root: Path) -> list[RunRow]:
         data = run.meta.get("data", "")
         if data.startswith("folder:"):
             data = "folder " + Path(data[len("folder:"):]).name
-        rows.append(RunRow(str(run.path), run.name, run.family, data, run.step, run.status,
-                           run.meta.get("updated", "")[:16].replace("T", " "), thumb))
+        rows.append(RunRow(str(run.path), f"Demo · {run.name}" if demo else run.name, run.family, data, run.step,
+                           run.status, run.meta.get("updated", "")[:16].replace("T", " "), thumb, demo))
     return rows
 
 
@@ -205,7 +208,7 @@ class RunsPanel(QWidget):
             for old in self.watcher.directories():
                 self.watcher.removePath(old)
             self.watcher.addPath(str(root))
-        self._list_task.submit(list_run_rows, root)
+        self._list_task.submit(list_run_rows, root, demo_runs_root())
 
     def row_paths(self) -> list[str]:
         return [self.model.item(r, 1).data(PATH_ROLE) for r in range(self.model.rowCount())]
@@ -355,11 +358,13 @@ class RunsPanel(QWidget):
     def _enable_actions(self) -> None:
         has = self.current is not None
         busy = has and self.training_run is not None and Path(self.training_run) == self.current.run.path
+        demo = has and self.current.run.path.parent.resolve() == demo_runs_root().resolve()
+        read_only = "A bundled demo is read-only: train your own on the Train page"
         for button in (self.rename_button, self.delete_button):
-            button.setEnabled(has and not busy)
-            button.setToolTip("Stop the training first" if busy else "")
-        self.resume_button.setEnabled(has and self.training_run is None)
-        self.resume_button.setToolTip("Another run is training" if self.training_run else
+            button.setEnabled(has and not busy and not demo)
+            button.setToolTip(read_only if demo else "Stop the training first" if busy else "")
+        self.resume_button.setEnabled(has and self.training_run is None and not demo)
+        self.resume_button.setToolTip(read_only if demo else "Another run is training" if self.training_run else
                                       "Train this run further, watching it on the Train page")
         self.reveal_button.setEnabled(has)
         self.draw_button.setEnabled(has and self.current.run.latest_checkpoint() is not None)
