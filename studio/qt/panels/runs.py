@@ -145,14 +145,14 @@ class RunsPanel(QWidget):
         self.draw_class = QComboBox()
         self.draw_class.setToolTip("The class to draw (class-conditional runs)")
         self.draw_class.hide()
-        self.draw_button = QPushButton("Draw samples")
-        self.draw_button.setToolTip("Draw 8 new samples from the run's latest weights, a new seed each time "
-                                    "(Ctrl+D); a PixelCNN draws them pixel by pixel")
+        self.draw_button = QPushButton()
+        self._show_drawing(False)
         self.draw_button.setMinimumWidth(self.draw_button.sizeHint().width())  # it reads "Stop" while drawing
         self.draw_button.clicked.connect(self._on_draw_clicked)
         QShortcut(QKeySequence("Ctrl+D"), self, context=Qt.WidgetWithChildrenShortcut).activated.connect(
             self._on_draw_clicked)
         self.draw_seed = 0
+        self.drawing = False
         self._draw_task = BackgroundTask(self)
         self._draw_task.partial.connect(self._on_draw_partial)
         self._draw_task.progressed.connect(self._on_draw_progressed)
@@ -259,6 +259,7 @@ class RunsPanel(QWidget):
         self._stop_drawing()
         self.title.setText(Path(path).name)
         self.info.setText("Reading…")
+        self.draw_class.clear()  # until the run's classes are known
         self.draw_class.hide()
         self._detail_task.submit(read_run_history, path)
         self._classes_task.submit(draw_classes, path)
@@ -292,10 +293,6 @@ class RunsPanel(QWidget):
         self._enable_actions()
 
     # --- drawing samples ---------------------------------------------------------------------
-    @property
-    def drawing(self) -> bool:
-        return self.draw_button.text() == "Stop"
-
     @Slot(object)
     def _on_classes_task_succeeded(self, names: list[str]) -> None:
         self.draw_class.clear()
@@ -313,23 +310,24 @@ class RunsPanel(QWidget):
             return
         if self.current is None:
             return
-        label_value = self.draw_class.currentData() if self.draw_class.isVisible() else None
+        label_value = self.draw_class.currentData() if self.draw_class.count() else None
         self.draw_seed += 1
         self._draw_task.submit(draw_samples, str(self.current.run.path), 8, label_value, self.draw_seed,
                                with_progress=True)
-        self.draw_button.setText("Stop")
-        self.draw_button.setToolTip("Stop drawing (Ctrl+D)")
+        self._show_drawing(True)
         self.previews.set_note("Drawing…")
 
     def _stop_drawing(self) -> None:
         if self.drawing:
             self._draw_task.cancel()
-            self._drawn()
+            self._show_drawing(False)
             self.previews.view.set_image(self.previews.current()[1] if self.previews.current() else None)
 
-    def _drawn(self) -> None:
-        self.draw_button.setText("Draw samples")
-        self.draw_button.setToolTip("Draw 8 new samples from the run's latest weights, a new seed each time "
+    def _show_drawing(self, drawing: bool) -> None:
+        self.drawing = drawing
+        self.draw_button.setText("Stop" if drawing else "Draw samples")
+        self.draw_button.setToolTip("Stop drawing (Ctrl+D)" if drawing else
+                                    "Draw 8 new samples from the run's latest weights, a new seed each time "
                                     "(Ctrl+D); a PixelCNN draws them pixel by pixel")
 
     @Slot(object)
@@ -343,16 +341,16 @@ class RunsPanel(QWidget):
 
     @Slot(object)
     def _on_draw_succeeded(self, grid) -> None:
-        self._drawn()
+        self._show_drawing(False)
         if self.current is None:
             return
         self.previews.add(self.current.run.step, grid)
-        what = self.draw_class.currentText() if self.draw_class.isVisible() else "new samples"
+        what = self.draw_class.currentText() if self.draw_class.count() else "new samples"
         self.previews.set_note(f"Drawn: {what.lower() if what.startswith('One') else what}, seed {self.draw_seed}")
 
     @Slot(str)
     def _on_draw_failed(self, message: str) -> None:
-        self._drawn()
+        self._show_drawing(False)
         self.previews.set_note(f"Could not draw: {message}")
 
     def _enable_actions(self) -> None:
