@@ -142,3 +142,22 @@ def test_bundled_demos_are_listed_read_only_and_can_draw(window, qtbot, trained_
     qtbot.mouseClick(runs.draw_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: len(runs.previews.history) == before + 1, timeout=30_000)
     assert not runs.draw_class.isVisible()  # an unconditional VAE: no class to choose
+
+
+def test_the_thumbnail_of_a_strip_of_samples_shows_the_first_whole(qapp, trained_run, tmp_path):
+    import shutil
+
+    from studio.qt.panels.runs import list_run_rows
+
+    shutil.copytree(trained_run("vae"), tmp_path / "strip")
+    sample = Run.open(tmp_path / "strip").latest_sample()
+    strip = np.zeros((32, 8 * 32, 3), np.uint8)
+    for k in range(8):
+        strip[:, 32 * k:32 * (k + 1)] = (30 * k, 255 - 30 * k, 128)
+    strip[16:, 16:32] = (255, 0, 0)  # the first sample's lower right quarter
+    Image.fromarray(strip).save(sample)
+    thumb = list_run_rows(tmp_path)[0].thumbnail
+    last = thumb.width() - 2, thumb.height() - 2
+    # all of the first sample (not a magnified quarter of it), none of the second
+    assert thumb.pixelColor(1, 1).getRgb()[:3] == thumb.pixelColor(last[0], 1).getRgb()[:3] == (0, 255, 128)
+    assert thumb.pixelColor(*last).getRgb()[:3] == (255, 0, 0)

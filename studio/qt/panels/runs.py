@@ -54,9 +54,10 @@ def list_run_rows(root: Path, demos: Path | None = None) -> list[RunRow]:
         sample = run.latest_sample()
         thumb = QImage(str(sample)) if sample else None
         if thumb is not None and not thumb.isNull():
-            side = min(thumb.width(), thumb.height())  # the top-left corner: a few whole samples
-            thumb = thumb.copy(0, 0, side // 2, side // 2).scaled(THUMB, THUMB, Qt.KeepAspectRatio,
-                                                                   Qt.SmoothTransformation)
+            # the top-left corner: a few whole samples of a square grid, the first of a strip
+            side = min(thumb.width(), thumb.height())
+            corner = side if max(thumb.width(), thumb.height()) >= 2 * side else side // 2
+            thumb = thumb.copy(0, 0, corner, corner).scaled(THUMB, THUMB, Qt.KeepAspectRatio, Qt.SmoothTransformation)
         data = run.meta.get("data", "")
         if data.startswith("folder:"):
             data = "folder " + Path(data[len("folder:"):]).name
