@@ -138,6 +138,8 @@ def evaluate_run(run, n: int = 5000, seed: int = 0, device: str | torch.device =
         values = likelihoods(model, test.images[:nll_images], labels, k=k, seed=seed, progress=progress)
         if values:
             result["likelihood"] = values
+            if model.capabilities.class_conditional:  # of p(x | y): lower than p(x) would be
+                result["likelihood_given_class"] = True
     result["seconds"] = round(time.perf_counter() - started, 2)
     return result
 

@@ -49,7 +49,8 @@ def format_evaluation(result: dict[str, Any]) -> str:
     if "note" in result:
         lines.append(result["note"])
     if "likelihood" in result:
-        lines.append("held-out likelihood (test split, lower is better):")
+        given = " given the class" if result.get("likelihood_given_class") else ""
+        lines.append(f"held-out likelihood{given} (test split, lower is better):")
         for key, value in result["likelihood"].items():
             lines.append(f"  {key:<22} {value:.4f}")
     lines.append(f"({result['seconds']:.1f} s on {result['device']})")

@@ -121,6 +121,13 @@ def test_checkpoints_log_fcd_kid_and_coverage(trained_run):
     assert last["test/fcd"] > 0 and math.isfinite(last["test/kid"]) and 1 <= last["test/coverage"] <= 10
 
 
+def test_studio_eval_says_a_conditional_likelihood_is_given_the_class(trained_run, capsys):
+    from studio.cli import main
+
+    assert main(["eval", trained_run("pixelcnn", steps=3), "--n", "100", "--nll-images", "20"]) == 0
+    assert "held-out likelihood given the class (test split" in capsys.readouterr().out
+
+
 def test_studio_eval_prints_metrics_and_rejects_bad_input(trained_run, capsys, tmp_path):
     from studio.cli import main
 
@@ -132,6 +139,7 @@ def test_studio_eval_prints_metrics_and_rejects_bad_input(trained_run, capsys, t
     assert main(["eval", run, "--n", "100", "--k", "5", "--nll-images", "50"]) == 0
     out = capsys.readouterr().out
     assert "FCD" in out and "real test split (floor)" in out and "iwae_nats" in out
+    assert "held-out likelihood (test split" in out  # an unconditional model: of p(x)
     for argv, message in ((["eval", str(tmp_path / "nope")], "does not exist"),
                           (["eval", run, "--n", "0"], "--n must be at least"),
                           (["eval", run, "--sample-steps", "5"], "diffusion")):
