@@ -1,20 +1,21 @@
 """What a job tells the world. The CLI shows it with tqdm, tests record it, the Qt
-adapter turns each call into a queued signal."""
+runner (``studio.qt.runner``) turns each call into a rate-limited queued signal."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-
-import numpy as np
+from typing import Any
 
 
 @dataclass(frozen=True)
 class Progress:
-    step: int  # optimizer steps done
-    total: int  # steps this job will reach
-    epoch: int
-    images_per_s: float
-    eta_s: float  # seconds left, NaN until measured
+    step: int  # units done (optimizer steps, images encoded, pixels drawn, …)
+    total: int  # units this job will reach
+    epoch: int = 0
+    images_per_s: float = math.nan
+    eta_s: float = math.nan  # seconds left, NaN until measured
+    paused: bool = False  # the job is paused: the ETA is not running down
 
 
 class Reporter:
@@ -24,7 +25,8 @@ class Reporter:
 
     def metrics(self, step: int, values: dict[str, float]) -> None: ...
 
-    def preview(self, step: int, grid: np.ndarray) -> None: ...
+    def preview(self, step: int, value: Any) -> None:
+        """A picture (uint8 H×W×C grid) or another partial result so far, at ``step``."""
 
     def status(self, message: str) -> None: ...
 
@@ -35,7 +37,7 @@ class RecordingReporter(Reporter):
 
     progresses: list[Progress] = field(default_factory=list)
     history: list[tuple[int, dict[str, float]]] = field(default_factory=list)
-    previews: list[tuple[int, np.ndarray]] = field(default_factory=list)
+    previews: list[tuple[int, Any]] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
 
     def progress(self, progress: Progress) -> None:
@@ -44,8 +46,8 @@ class RecordingReporter(Reporter):
     def metrics(self, step: int, values: dict[str, float]) -> None:
         self.history.append((step, dict(values)))
 
-    def preview(self, step: int, grid: np.ndarray) -> None:
-        self.previews.append((step, grid))
+    def preview(self, step: int, value: Any) -> None:
+        self.previews.append((step, value))
 
     def status(self, message: str) -> None:
         self.messages.append(message)
