@@ -198,7 +198,7 @@ class TrainJob:
         status = "finished"
 
         while self.step < self.target_step:
-            if control.wait_while_paused(lambda: reporter.status(f"paused at step {self.step}")):
+            if control.wait_while_paused(self._on_pause, self._on_resume):
                 status = "stopped"
                 break
             tick = time.perf_counter()
@@ -229,8 +229,10 @@ class TrainJob:
                 last_checkpoint = self.step
 
         if self.step != last_checkpoint or self.step == start_step:
-            self._checkpoint(model, optimizers, sampler, device, time.perf_counter() - started)
-        if not spec.preview_every or self.step % spec.preview_every:
+            # cancelled (the window closing): checkpoint at once, without the held-out evaluation
+            self._checkpoint(model, optimizers, sampler, device, time.perf_counter() - started,
+                             evaluate=not control.cancelled)
+        if not control.cancelled and (not spec.preview_every or self.step % spec.preview_every):
             self._preview(model, preview_noise, preview_real)
         run.save_meta(status=status, step=self.step)
         reporter.status(f"{status} at step {self.step}; run folder: {run.path}")
@@ -257,7 +259,14 @@ class TrainJob:
         save_png(grid, self.run_folder.samples_dir / f"step-{self.step:07d}.png")
         self.reporter.preview(self.step, grid)
 
-    def _checkpoint(self, model, optimizers, sampler, device, elapsed: float) -> None:
+    def _on_pause(self) -> None:
+        self.reporter.status(f"paused at step {self.step}")
+        self.reporter.progress(Progress(self.step, self.target_step, paused=True))
+
+    def _on_resume(self) -> None:
+        self.reporter.status(f"training resumed at step {self.step}")
+
+    def _checkpoint(self, model, optimizers, sampler, device, elapsed: float, evaluate: bool = True) -> None:
         run = self.run_folder
         rng = {"torch": torch.get_rng_state()}
         if device.type == "cuda":
@@ -265,7 +274,7 @@ class TrainJob:
         state = {"optimizers": {k: o.state_dict() for k, o in optimizers.items()},
                  "sampler": sampler.state_dict(), "rng": rng, "elapsed": elapsed}
         run.save_checkpoint(self.step, model.state_dict(), state)
-        evaluation = {**self._evaluate(model, device), **self._sample_quality(model, device, elapsed)}
+        evaluation = {**self._evaluate(model, device), **self._sample_quality(model, device, elapsed)} if evaluate else {}
         if evaluation:
             run.append_metrics([{"step": self.step, **{f"test/{k}": v for k, v in evaluation.items()}}])
             self.reporter.metrics(self.step, {f"test/{k}": v for k, v in evaluation.items()})
