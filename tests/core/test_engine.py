@@ -106,11 +106,12 @@ def test_pause_really_pauses(tmp_path):
     assert paused.wait(60)
     seen = len(reporter.progresses)
     worker.join(0.5)  # while paused, no step happens
-    assert worker.is_alive() and len(reporter.progresses) == seen == 5
+    assert worker.is_alive() and len(reporter.progresses) == seen == 6
+    assert reporter.progresses[-1].paused and reporter.progresses[-1].step == 5  # the ETA stops running down
     control.resume()
     worker.join(60)
     assert not worker.is_alive()
-    assert [p.step for p in reporter.progresses] == list(range(1, 13))
+    assert [p.step for p in reporter.progresses if not p.paused] == list(range(1, 13))
 
 
 def test_divergence_is_reported_and_keeps_the_last_checkpoint(tmp_path, monkeypatch):
