@@ -49,7 +49,7 @@ def run(quick: bool = False, families: list[str] | None = None, **_) -> dict:
     with tempfile.TemporaryDirectory() as scratch:
         from ..qt.bench_window import WindowBench
         from ..qt.panels.latent import LatentPanel
-        from ..qt.worker import usable_cores
+        from ..engine.devices import usable_cores
 
         path = _train(Path(scratch) / "run", family, steps=5 if quick else 20)
         bench = WindowBench(family, Path(scratch))

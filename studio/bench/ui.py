@@ -6,7 +6,7 @@ window (offscreen when there is no display) with live curves and previews. Meanw
 Segments of training in the window alternate with segments of a bare loop (same model,
 batch, precision and torch thread count, with the window's job paused), so drifting machine
 load hits both alike. Each candidate torch thread count is measured; the one giving the most
-images/s in the window is reported (and is what ``studio.qt.worker.training_threads``
+images/s in the window is reported (and is what ``studio.engine.devices.training_threads``
 should choose on such a machine).
 
 Targets: lateness p99 ≤ 12 ms, max ≤ 33 ms; window / bare throughput ≥ 0.90.
@@ -22,7 +22,7 @@ from . import print_table
 
 
 def run(quick: bool = False, families: list[str] | None = None) -> dict:
-    from ..qt.worker import usable_cores
+    from ..engine.devices import usable_cores
 
     family = (families or ["vae"])[0]
     cores = usable_cores()
