@@ -16,6 +16,7 @@ class Progress:
     images_per_s: float = math.nan
     eta_s: float = math.nan  # seconds left, NaN until measured
     paused: bool = False  # the job is paused: the ETA is not running down
+    next_preview: int | None = None  # step of the next preview grid (studio.specs.next_preview_step)
 
 
 class Reporter:

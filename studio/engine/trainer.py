@@ -18,6 +18,7 @@ import torch
 
 from ..imaging import make_grid, save_png
 from ..runs import Run, RunError
+from ..specs import default_preview_every, is_preview_step, next_preview_step
 from .batches import BatchSampler
 from .control import Control
 from .devices import autocast_factory, resolve_device, resolve_precision
@@ -69,7 +70,8 @@ class TrainSpec:
                f"--lr must be a number in (0, 1] (got {lr})")
         _check(self.seed >= 0, f"--seed must be non-negative (got {self.seed})")
         _check(self.checkpoint_every >= 1, "checkpoint interval must be at least 1 step")
-        preview_every = self.preview_every if self.preview_every is not None else family.preview_every
+        preview_every = (self.preview_every if self.preview_every is not None
+                         else default_preview_every(family.preview_every, steps))
         _check(preview_every >= 0, "preview interval must be non-negative (0 turns previews off)")
         config_from_dict(family.Config, options)  # raises ValueError naming the bad option
         resolve_precision(self.precision, resolve_device(self.device))
@@ -221,8 +223,10 @@ class TrainJob:
                                  **values}])
             reporter.metrics(self.step, values)
             reporter.progress(Progress(self.step, self.target_step, sampler.epoch, spec.batch_size / step_time,
-                                       (self.target_step - self.step) * step_time))
-            if spec.preview_every and self.step % spec.preview_every == 0:
+                                       (self.target_step - self.step) * step_time,
+                                       next_preview=next_preview_step(self.step, spec.preview_every, start_step,
+                                                                      self.target_step)))
+            if is_preview_step(self.step, spec.preview_every, start_step):
                 self._preview(model, preview_noise, preview_real)
             if self.step % spec.checkpoint_every == 0:
                 self._checkpoint(model, optimizers, sampler, device, time.perf_counter() - started)
@@ -232,7 +236,7 @@ class TrainJob:
             # cancelled (the window closing): checkpoint at once, without the held-out evaluation
             self._checkpoint(model, optimizers, sampler, device, time.perf_counter() - started,
                              evaluate=not control.cancelled)
-        if not control.cancelled and (not spec.preview_every or self.step % spec.preview_every):
+        if not control.cancelled and not is_preview_step(self.step, spec.preview_every, start_step):
             self._preview(model, preview_noise, preview_real)
         run.save_meta(status=status, step=self.step)
         reporter.status(f"{status} at step {self.step}; run folder: {run.path}")

@@ -25,12 +25,15 @@ def test_train_writes_a_complete_run(tmp_path):
     assert run.status == "finished" and run.step == 20
     assert [r["step"] for r in run.read_metrics() if "recon" in r] == list(range(1, 21))
     assert (tmp_path / "run" / "checkpoints" / "latest.json").exists()
-    assert sorted(p.name for p in run.samples_dir.glob("*.png")) == ["step-0000010.png", "step-0000020.png"]
+    # early previews (1, 2, 5) below the interval of 10, then every 10 steps (studio.specs)
+    assert sorted(p.name for p in run.samples_dir.glob("*.png")) == [f"step-{s:07d}.png" for s in (1, 2, 5, 10, 20)]
     # progress is reported every step with a throughput and an ETA
     assert [p.step for p in reporter.progresses] == list(range(1, 21))
     assert all(p.images_per_s > 0 for p in reporter.progresses)
     assert reporter.progresses[-1].eta_s == 0
-    assert [s for s, _ in reporter.previews] == [10, 20]
+    assert [s for s, _ in reporter.previews] == [1, 2, 5, 10, 20]
+    assert [p.next_preview for p in reporter.progresses][:6] == [2, 5, 5, 5, 10, 10]
+    assert reporter.progresses[-1].next_preview is None
     grid = reporter.previews[-1][1]
     assert grid.dtype.name == "uint8" and grid.ndim == 3
 
