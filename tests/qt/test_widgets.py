@@ -64,8 +64,8 @@ def test_the_form_follows_the_config_metadata(qtbot):
     config = get_family("autoencoder").Config
     form = ParamForm(fields_of(config))
     qtbot.addWidget(form)
-    assert set(form.editors) == {"latent_dim", "width", "norm", "latent_momentum"}
-    assert form.values() == {"latent_dim": 32, "width": 64, "norm": "batch", "latent_momentum": 0.02}
+    assert set(form.editors) == {"latent_dim", "width", "norm", "latent_momentum", "denoise"}
+    assert form.values() == {"latent_dim": 32, "width": 64, "norm": "batch", "latent_momentum": 0.02, "denoise": 0.0}
     assert "size of the bottleneck code" in form.editors["latent_dim"].toolTip().lower()
     assert "2 to 512" in form.editors["latent_dim"].toolTip()
     form.set_values({"norm": "group", "latent_momentum": 0.5})
