@@ -157,6 +157,7 @@ def _bad_input(exc: Exception) -> UsageError:
 def cmd_train(args: argparse.Namespace) -> int:
     from .engine import TrainJob, TrainSpec
     from .runs import RunError, default_runs_root
+    from .specs import new_run_dir
 
     options = dict(_parse_assignment(item) for item in args.set)
     data_options = {k: v for k, v in {"resolution": args.resolution, "channels": args.channels,
@@ -167,7 +168,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                      lr=args.lr, seed=args.seed, device=args.device, precision=args.precision,
                      preset=args.preset, options=options, data_options=data_options,
                      checkpoint_every=args.checkpoint_every, preview_every=args.preview_every)
-    run_dir = Path(args.run_dir) if args.run_dir else default_runs_root() / _default_run_name(args)
+    run_dir = Path(args.run_dir) if args.run_dir else new_run_dir(default_runs_root(), args.family, args.data)
     _set_threads(args.threads)
     with _reporter() as reporter:
         try:
@@ -380,14 +381,6 @@ def _parse_assignment(item: str) -> tuple[str, Any]:
         except ValueError:
             pass
     return key, {"true": True, "false": False}.get(value.lower(), value)
-
-
-def _default_run_name(args: argparse.Namespace) -> str:
-    import re
-    import time
-
-    data = re.sub(r"[^A-Za-z0-9_-]+", "-", args.data.split("/")[-1] if args.data.startswith("folder:") else args.data)
-    return f"{args.family}-{data.strip('-')}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
 def _set_threads(threads: int | None) -> None:

@@ -77,3 +77,22 @@ def test_new_run_dir_never_names_an_existing_folder(tmp_path):
     assert second.name == "vae-shapes-20250304-050607-2"
     second.mkdir()
     assert new_run_dir(tmp_path, "vae", "shapes", WHEN).name == "vae-shapes-20250304-050607-3"
+
+
+def test_cli_train_names_its_folder_by_the_shared_rule(tmp_path, monkeypatch, tiny_options):
+    """Two `studio train` runs without --run-dir in the same second get two folders, named as
+    the window names them (studio.specs.new_run_dir), not an error."""
+    import types
+
+    from studio import specs
+    from studio.cli import main
+
+    monkeypatch.setattr(specs, "time", types.SimpleNamespace(strftime=time.strftime,
+                                                             localtime=lambda when=None: time.localtime(WHEN)))
+    args = ["train", "--family", "autoencoder", "--data", "shapes", "--steps", "1", "--batch-size", "4",
+            "--device", "cpu", "--precision", "fp32", "--preview-every", "0",
+            *[f"--set={k}={v}" for k, v in tiny_options["autoencoder"].items()]]
+    assert main(args) == 0 and main(args) == 0
+    root = tmp_path / "runs"  # STUDIO_RUNS_DIR (tests/conftest.py)
+    assert sorted(p.name for p in root.iterdir()) == ["autoencoder-shapes-20250304-050607",
+                                                      "autoencoder-shapes-20250304-050607-2"]
