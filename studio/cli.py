@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .errors import SpecError
+
 EXIT_BAD_INPUT = 2
 
 
@@ -150,6 +152,8 @@ def open_window() -> int:
 
 
 def _bad_input(exc: Exception) -> UsageError:
+    if isinstance(exc, SpecError) and exc.field:  # the CLI names a spec field by its flag
+        return UsageError(f"error: {exc.worded({exc.field: '--' + exc.field.replace('_', '-')})}")
     return UsageError(f"error: {exc}")
 
 

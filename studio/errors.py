@@ -13,11 +13,21 @@ from __future__ import annotations
 
 class SpecError(ValueError):
     """A bad setting. ``field`` is the setting's name in the spec (None when it is the
-    combination that is wrong); ``str(exc)`` is the sentence to show."""
+    combination that is wrong) and ``problem`` what is wrong with it, worded to follow the
+    field's name in any face: the CLI says ``--batch-size must be at least 1 (got 0)``, the
+    window ``Batch size must be at least 1 (got 0)`` beside the marked field; ``str(exc)``
+    uses the spec's own name (``batch_size must be at least 1 (got 0)``)."""
 
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+    def __init__(self, problem: str, field: str | None = None):
+        super().__init__(f"{field} {problem}" if field else problem)
+        self.field, self.problem = field, problem
+
+    def worded(self, name_of: "dict[str, str] | None" = None) -> str:
+        """The sentence with the field named as a face names it (``name_of[field]``)."""
+        if not self.field:
+            return self.problem
+        name = (name_of or {}).get(self.field, self.field)
+        return f"{name} {self.problem}"
 
 
 class Cancelled(Exception):

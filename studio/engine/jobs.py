@@ -10,7 +10,7 @@ reporter, tests with a ``RecordingReporter``, the window through ``studio.qt.run
 
 Work written as a plain function with a ``progress(done, total, partial=None)`` callback
 joins the protocol through ``progress_callback(reporter, control)``, which reports the
-progress (and any partial result) and raises ``Cancelled`` once the control is cancelled.
+progress (and any partial result, through ``Reporter.partial``) and raises ``Cancelled`` once the control is cancelled.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def progress_callback(reporter: Reporter, control: Control) -> ProgressFn:
         control.check()
         reporter.progress(Progress(int(done), int(total)))
         if partial is not None:
-            reporter.preview(int(done), partial)
+            reporter.partial(partial)
 
     return progress
 

@@ -26,8 +26,11 @@ class Reporter:
 
     def metrics(self, step: int, values: dict[str, float]) -> None: ...
 
-    def preview(self, step: int, value: Any) -> None:
-        """A picture (uint8 H×W×C grid) or another partial result so far, at ``step``."""
+    def preview(self, step: int, grid: Any) -> None:
+        """A picture of the model at ``step`` (uint8 H×W×C grid); every one is kept."""
+
+    def partial(self, value: Any) -> None:
+        """The result so far (images being drawn, a map being laid out): only the newest matters."""
 
     def status(self, message: str) -> None: ...
 
@@ -39,6 +42,7 @@ class RecordingReporter(Reporter):
     progresses: list[Progress] = field(default_factory=list)
     history: list[tuple[int, dict[str, float]]] = field(default_factory=list)
     previews: list[tuple[int, Any]] = field(default_factory=list)
+    partials: list[Any] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
 
     def progress(self, progress: Progress) -> None:
@@ -47,8 +51,11 @@ class RecordingReporter(Reporter):
     def metrics(self, step: int, values: dict[str, float]) -> None:
         self.history.append((step, dict(values)))
 
-    def preview(self, step: int, value: Any) -> None:
-        self.previews.append((step, value))
+    def preview(self, step: int, grid: Any) -> None:
+        self.previews.append((step, grid))
+
+    def partial(self, value: Any) -> None:
+        self.partials.append(value)
 
     def status(self, message: str) -> None:
         self.messages.append(message)

@@ -10,18 +10,21 @@ import dataclasses
 import math
 import platform
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
 from ..imaging import make_grid, save_png
+from ..errors import SpecError
 from ..runs import Run, RunError
 from ..specs import default_preview_every, is_preview_step, next_preview_step
 from .batches import BatchSampler
 from .control import Control
 from .devices import autocast_factory, resolve_device, resolve_precision
+from .jobs import Job, Outcome, describe_error
 from .reporting import Progress, Reporter
 
 PREVIEW_COLUMNS = 8
@@ -64,24 +67,24 @@ class TrainSpec:
         lr = self.lr if self.lr is not None else preset.pop("lr", family.default_lr)
         preset.pop("lr", None)
         options = {**preset, **self.options}
-        _check(isinstance(steps, int) and steps >= 1, f"--steps must be a positive integer (got {steps})")
-        _check(isinstance(batch, int) and batch >= 1, f"--batch-size must be at least 1 (got {batch})")
+        _check(isinstance(steps, int) and steps >= 1, "steps", f"must be a positive integer (got {steps})")
+        _check(isinstance(batch, int) and batch >= 1, "batch_size", f"must be at least 1 (got {batch})")
         _check(isinstance(lr, (int, float)) and math.isfinite(lr) and 0 < lr <= 1,
-               f"--lr must be a number in (0, 1] (got {lr})")
-        _check(self.seed >= 0, f"--seed must be non-negative (got {self.seed})")
-        _check(self.checkpoint_every >= 1, "checkpoint interval must be at least 1 step")
+               "lr", f"must be a number in (0, 1] (got {lr})")
+        _check(self.seed >= 0, "seed", f"must be non-negative (got {self.seed})")
+        _check(self.checkpoint_every >= 1, "checkpoint_every", "must be at least 1 step")
         preview_every = (self.preview_every if self.preview_every is not None
                          else default_preview_every(family.preview_every, steps))
-        _check(preview_every >= 0, "preview interval must be non-negative (0 turns previews off)")
+        _check(preview_every >= 0, "preview_every", "must be non-negative (0 turns previews off)")
         config_from_dict(family.Config, options)  # raises ValueError naming the bad option
         resolve_precision(self.precision, resolve_device(self.device))
         return dataclasses.replace(self, steps=steps, batch_size=batch, lr=float(lr), options=options,
                                    preview_every=preview_every)
 
 
-def _check(ok: bool, message: str) -> None:
+def _check(ok: bool, field: str, problem: str) -> None:
     if not ok:
-        raise ValueError(message)
+        raise SpecError(problem, field)
 
 
 def load_training_data(spec: TrainSpec, split: str = "train"):
@@ -109,8 +112,9 @@ class TrainJob:
         spec = spec.resolved()
         dataset = load_training_data(spec)  # a bad dataset fails before anything is written
         if dataset.image_shape[1] not in SUPPORTED_RESOLUTIONS:
-            raise ValueError(f"{spec.data} has {dataset.image_shape[1]}×{dataset.image_shape[2]} images; the models "
-                             f"take {', '.join(map(str, SUPPORTED_RESOLUTIONS))}: pass --resolution")
+            raise SpecError(f"is {dataset.image_shape[1]}×{dataset.image_shape[2]} px in {spec.data}; the models "
+                            f"take {', '.join(map(str, SUPPORTED_RESOLUTIONS))} px: choose one of those",
+                            "resolution")
         from ..models import config_from_dict, get_family
         from ..models.base import require_classes
 
@@ -129,7 +133,7 @@ class TrainJob:
     def resume(cls, run_dir: str | Path, extra_steps: int, reporter: Reporter | None = None,
                control: Control | None = None) -> "TrainJob":
         if extra_steps < 1:
-            raise ValueError(f"--steps must be a positive integer (got {extra_steps})")
+            raise SpecError(f"must be a positive integer (got {extra_steps})", "steps")
         run = Run.open(run_dir)
         try:
             spec = TrainSpec(**run.meta["spec"])
@@ -330,6 +334,30 @@ class TrainJob:
             return None
         self._test_labels = test.labels[:1000] if test.labels is not None else None
         return test.images[:1000]
+
+
+def train_job(make: Callable[[Reporter, Control], "TrainJob"]) -> Job:
+    """Training as a protocol job (``studio.engine.jobs``): ``make(reporter, control)`` creates
+    or resumes the TrainJob in the job's thread (so a bad dataset fails there, not in the UI),
+    then runs it. The outcome's status is the run's — "finished", "stopped" (a cancel too: the
+    run checkpointed and can be resumed) or "diverged" — and its result the run folder."""
+
+    def job(reporter: Reporter, control: Control) -> Outcome:
+        train = make(reporter, control)
+        try:
+            status = train.run()
+        except Exception as exc:
+            if not isinstance(exc, ValueError):
+                traceback.print_exc()
+            where = f"training failed at step {train.step}: " if train.step else ""
+            raise TrainingFailed(where + describe_error(exc)) from exc
+        return Outcome(status, result=str(train.run_folder.path))
+
+    return job
+
+
+class TrainingFailed(ValueError):
+    """Training ended with an error; the message says at which step and why."""
 
 
 class _eval_mode:

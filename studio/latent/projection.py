@@ -10,6 +10,8 @@ from typing import Callable
 
 import numpy as np
 
+from ..errors import Cancelled
+
 ProgressFn = Callable[[int, int], None]
 
 
@@ -56,8 +58,6 @@ class PCA:
         return (self.mean + coords @ self.components[:k]).astype(np.float32)
 
 
-class Cancelled(ValueError):
-    """The user cancelled a background computation."""
 
 
 def tsne(codes: np.ndarray, progress: ProgressFn | None = None, should_stop: Callable[[], bool] | None = None,

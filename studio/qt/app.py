@@ -41,7 +41,7 @@ def create_app(argv: list[str] | None = None):
 
 def main(argv: list[str] | None = None) -> int:
     """Open the window; return the exit code once it is closed."""
-    from PySide6.QtCore import QThreadPool, QTimer
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from .splash import StartupProbe, show_splash
@@ -69,7 +69,6 @@ def main(argv: list[str] | None = None) -> int:
     wake.start()
     code = app.exec()
     window.shutdown()  # a job still running (quit from elsewhere) stops with a checkpoint
-    QThreadPool.globalInstance().waitForDone()
     signal.signal(signal.SIGINT, previous)
     return int(code)
 

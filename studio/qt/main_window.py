@@ -10,11 +10,14 @@ from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QListWidget, Q
                                QSizePolicy, QStackedWidget, QStatusBar, QVBoxLayout, QWidget)
 
 from . import theme
+from .runner import runner
 from .panels.diffusion import DiffusionPanel
 from .panels.latent import LatentPanel
 from .panels.runs import RunsPanel
 from .panels.train import TrainPanel
 
+CLOSE_WAIT_S = 1.5  # closing: how long cancelled jobs may take to end
+TRAINING_WAIT_S = 30.0  # …except a training run writing its checkpoint
 PAGES = [("train", "✦   Train"), ("latent", "◎   Latent explorer"), ("diffusion", "≋   Diffusion viewer"),
          ("runs", "▤   Runs")]
 
@@ -23,7 +26,6 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None):
         super().__init__()
         self.settings = settings if settings is not None else QSettings()
-        self._close_when_stopped = False
         self.setWindowTitle("Generative Studio")
         self.setWindowIcon(theme.app_icon())
         self.setAcceptDrops(True)
@@ -115,8 +117,6 @@ class MainWindow(QMainWindow):
         self.runs.set_training_run(None)
         if self.page == "runs":
             self.runs.refresh()
-        if self._close_when_stopped:
-            self.close()
 
     @Slot(str)
     def _on_train_status_posted(self, message: str) -> None:
@@ -165,21 +165,23 @@ class MainWindow(QMainWindow):
         s.sync()
 
     def closeEvent(self, event) -> None:  # noqa: N802
-        """Closing while training stops the job first (it saves a checkpoint), then closes."""
-        if self.train.busy:
-            self._close_when_stopped = True
-            self.train.stop()
-            self.status.setText("Saving a checkpoint before closing…")
-            event.ignore()
-            return
-        self.diffusion.shutdown()  # a sampling run stops between steps; its thread ends first
+        """Closing cancels all background work and waits for it: a training run checkpoints at
+        once (skipping its held-out evaluation, which a resume re-runs); the rest just stops."""
         self.save_settings()
+        self.diffusion.timeline.stop()
+        if self.train.busy:
+            self.status.setText("Saving a checkpoint before closing…")
+            self.status.repaint()
+        self.shutdown()
         event.accept()
 
     def shutdown(self) -> None:
-        """Last resort when the app quits by other means: stop and wait for the jobs."""
-        self.train.shutdown()
-        self.diffusion.shutdown()
+        """Cancel every job the runner started and wait: the others at most ``CLOSE_WAIT_S``
+        in all, a training run until its checkpoint is written (``TRAINING_WAIT_S`` at most)."""
+        training = self.train.handle
+        runner().shutdown(CLOSE_WAIT_S)
+        if training is not None:
+            training.wait(TRAINING_WAIT_S)
 
 
 def _about_line() -> QLabel:

@@ -57,7 +57,7 @@ def make_window(qtbot):
 
     yield make
     for window in windows:
-        window.train.shutdown()
+        window.shutdown()
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """The Train page: set up a run on the left, watch it learn on the right.
 
-The job runs in a ``TrainSession`` (a QThread); its signals arrive here, in ``@Slot``
-methods on the GUI thread, and each does a few cheap widget updates.
+The training job runs through the window's runner (``studio.qt.runner``); its handle's
+signals arrive here, in ``@Slot`` methods on the GUI thread, and each does a few cheap widget
+updates.
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from ...engine import Progress, TrainJob, TrainSpec
+from ...engine.devices import training_threads
+from ...engine.jobs import Outcome
+from ...engine.trainer import train_job
 from ...runs import default_runs_root
 from ..run_history import RunHistory, preview_note, read_run_history
-from ..tasks import BackgroundTask
+from ..runner import JobHandle, Latest, runner
 from ..widgets.cards import card
 from ..widgets.image_view import PreviewStrip
 from ..widgets.metrics_plot import MetricsPlot
 from ..widgets.train_controls import TrainControls
-from ..worker import TrainSession, training_threads
 from .train_setup import TrainSetup
 
 
@@ -46,9 +49,11 @@ class TrainPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.session: TrainSession | None = None
+        self.handle: JobHandle | None = None  # the running job
+        self.run_path = ""  # its run folder
+        self._resume_job = None  # a resume waits for its history to be read first
         self.threads = training_threads()  # torch threads of the job (``studio bench ui`` measures the choice)
-        self._history_task = BackgroundTask(self)
+        self._history_task = Latest(self, "run-history")
         self._history_task.succeeded.connect(self._on_history_task_succeeded)
         self._history_task.failed.connect(self._on_history_task_failed)
         self._failed = False
@@ -96,7 +101,7 @@ class TrainPanel(QWidget):
     # --- state ----------------------------------------------------------------------------
     @property
     def busy(self) -> bool:
-        return self.session is not None
+        return self.handle is not None or self._resume_job is not None
 
     def _set_state(self, state: str) -> None:
         self.state = state
@@ -120,18 +125,19 @@ class TrainPanel(QWidget):
         if self.busy or self.setup.validate():
             return False
         spec = self.setup.spec()
-        make_job = functools.partial(TrainJob.create, spec, new_run_dir(spec), command=["studio", "(window)"])
+        path = new_run_dir(spec)
         self.plot.clear()
         self.previews.clear()
         self.previews.set_note(preview_note(spec.family))
-        self._launch(make_job)
+        self._launch(train_job(functools.partial(TrainJob.create, spec, path, command=["studio", "(window)"])),
+                     str(path))
         return True
 
     def resume_run(self, path: str, extra_steps: int) -> bool:
         """Continue a run for ``extra_steps`` more steps, its history shown first."""
         if self.busy:
             return False
-        self.session = TrainSession(functools.partial(TrainJob.resume, path, extra_steps), self.threads, parent=self)
+        self._resume_job = (train_job(functools.partial(TrainJob.resume, path, extra_steps)), path)
         self._set_state("opening")
         self.controls.set_message(f"Opening {Path(path).name}…")
         self._history_task.submit(functools.partial(read_run_history, path, up_to_checkpoint=True))
@@ -139,43 +145,36 @@ class TrainPanel(QWidget):
 
     def toggle_pause(self) -> None:
         if self.state == "running":
-            self.session.control.pause()
+            self.handle.control.pause()
             self._set_state("paused")
             self.controls.set_message("Pausing after this step…")
         elif self.state == "paused":
-            self.session.control.resume()
+            self.handle.control.resume()
             self._set_state("running")
             self.controls.set_message("Training…")
 
     def stop(self) -> None:
-        if self.session is None:
+        if self.handle is None:
+            if self._resume_job is not None:  # a resume still reading its history
+                self._history_task.cancel()
+                self.run_path = self._resume_job[1]
+                self._resume_job = None
+                self._end("stopped")
             return
-        if not self.session.running:  # a resume still reading its history
-            self._history_task.cancel()
-            self._end("stopped")
-            return
-        self.session.stop()
+        self.handle.control.stop()
         self._set_state("stopping")
         self.controls.set_message("Stopping after this step and saving a checkpoint…")
 
-    def shutdown(self, timeout_ms: int = -1) -> None:
-        """Stop and wait for the job (window closing, app quitting)."""
-        if self.session is not None:
-            self.session.stop()
-            self.session.wait(timeout_ms)
-
-    def _launch(self, make_job=None) -> None:
+    def _launch(self, job, path: str) -> None:
         self._failed = False
-        if self.session is None:
-            self.session = TrainSession(make_job, self.threads, parent=self)
-        worker = self.session.worker
-        worker.run_opened.connect(self._on_worker_run_opened)
-        worker.progressed.connect(self._on_worker_progressed)
-        worker.metrics_reported.connect(self._on_worker_metrics_reported)
-        worker.preview_ready.connect(self._on_worker_preview_ready)
-        worker.status_changed.connect(self._on_worker_status_changed)
-        worker.errored.connect(self._on_worker_errored)
-        worker.finished.connect(self._on_worker_finished)
+        self.run_path = path
+        self.handle = handle = runner().start(job, "training", self.threads, parent=self)
+        handle.progressed.connect(self._on_handle_progressed)
+        handle.metrics_reported.connect(self._on_handle_metrics_reported)
+        handle.preview_ready.connect(self._on_handle_preview_ready)
+        handle.status_changed.connect(self._on_handle_status_changed)
+        handle.finished.connect(self._on_handle_finished)
+        self._announced = False
         self._set_state("running")
         self.controls.set_message("Preparing the images and the model…")
         self.controls.headline.setText("Starting…")
@@ -183,50 +182,51 @@ class TrainPanel(QWidget):
         self.controls.bar.setValue(0)
         self.controls.last = None
         self.controls.settings_button.setChecked(False)
-        self.session.start()
 
     def _end(self, status: str) -> None:
-        session, self.session = self.session, None
-        if session.running:
-            session.wait()
-        path = session.run_path or ""
-        session.deleteLater()
+        handle, self.handle = self.handle, None
+        if handle is not None:
+            handle.deleteLater()
         self.controls.settings_button.setChecked(True)
         self._set_state("idle")
-        self.run_ended.emit(path, status)
+        self.run_ended.emit(self.run_path, status)
 
-    # --- worker signals (GUI thread) ---------------------------------------------------------------
-    @Slot(str)
-    def _on_worker_run_opened(self, path: str) -> None:
-        self.run_started.emit(path)
+    # --- job signals (GUI thread) ------------------------------------------------------------------
+    def _announce(self) -> None:
+        """The run folder exists once the job reports anything: tell the window, once."""
+        if not self._announced:
+            self._announced = True
+            self.run_started.emit(self.run_path)
 
     @Slot(object)
-    def _on_worker_progressed(self, progress: Progress) -> None:
+    def _on_handle_progressed(self, progress: Progress) -> None:
+        self._announce()
         self.controls.show_progress(progress)
         self.plot.last_step = progress.total
 
     @Slot(list)
-    def _on_worker_metrics_reported(self, records: list) -> None:
+    def _on_handle_metrics_reported(self, records: list) -> None:
         self.plot.add_records(records)
 
     @Slot(int, object)
-    def _on_worker_preview_ready(self, step: int, grid: np.ndarray) -> None:
+    def _on_handle_preview_ready(self, step: int, grid: np.ndarray) -> None:
         self.previews.add(step, grid)
 
     @Slot(str)
-    def _on_worker_status_changed(self, message: str) -> None:
+    def _on_handle_status_changed(self, message: str) -> None:
+        self._announce()
         if not self._failed:
             self.controls.set_message(message[:1].upper() + message[1:])
         self.status_posted.emit(message)
 
-    @Slot(str)
-    def _on_worker_errored(self, message: str) -> None:
-        self._failed = True
-        self.controls.set_message(message[:1].upper() + message[1:], "error")
-        self.status_posted.emit(message)
-
-    @Slot(str)
-    def _on_worker_finished(self, status: str) -> None:
+    @Slot(object)
+    def _on_handle_finished(self, outcome: Outcome) -> None:
+        status = outcome.status
+        if status == "failed":
+            self._failed = True
+            message = self.setup.mark_field(outcome.field, outcome.error or "training failed")
+            self.controls.set_message(message[:1].upper() + message[1:], "error")
+            self.status_posted.emit(message)
         self.controls.show_outcome(status)
         if status == "diverged":  # the engine's last status line says what to do about it
             self.controls.set_message(self.controls.message.text(), "warning")
@@ -240,13 +240,18 @@ class TrainPanel(QWidget):
         self.plot.set_history(history.records)
         self.previews.set_history(history.previews)
         self.previews.set_note(preview_note(history.run.family))
-        self._launch()
+        self._launch_resume()
 
     @Slot(str)
     def _on_history_task_failed(self, message: str) -> None:
         self.plot.clear()
         self.previews.clear()
-        self._launch()
+        self._launch_resume()
+
+    def _launch_resume(self) -> None:
+        if self._resume_job is not None:
+            (job, path), self._resume_job = self._resume_job, None
+            self._launch(job, path)
 
     # --- buttons and shortcuts ------------------------------------------------------------------------
     @Slot()

@@ -13,7 +13,7 @@ from PySide6.QtCore import QSettings, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QFormLayout, QVBoxLayout, QWidget
 
 from ...engine import TrainSpec
-from ..tasks import for_window
+from ...errors import SpecError
 from ..widgets.cards import card, label
 from ..widgets.dataset_picker import DatasetPicker
 from ..widgets.param_form import LABEL_WIDTH, FieldSpec, ParamForm, fields_of
@@ -26,6 +26,9 @@ TRAINING_FIELDS = [  # names match TrainSpec; ranges are the core's (it reports 
     FieldSpec("lr", 1e-3, 0.0, 1.0, help="learning rate of the optimizer", label="Learning rate"),
     FieldSpec("seed", 0, 0, None, help="random seed: same seed and settings give the same run", label="Seed"),
 ]
+FIELD_LABELS = {f.name: f.label for f in TRAINING_FIELDS} | {"resolution": "The image size",
+                                                            "checkpoint_every": "The checkpoint interval",
+                                                            "preview_every": "The preview interval"}
 
 
 def available_families() -> list[str]:
@@ -212,11 +215,12 @@ class TrainSetup(QWidget):
         training_errors, spec_error = {}, None
         try:
             self.spec().resolved()
+        except SpecError as exc:
+            spec_error = exc.worded(FIELD_LABELS)
+            if exc.field in FIELD_LABELS:
+                training_errors[exc.field] = spec_error
         except ValueError as exc:
-            spec_error = for_window(str(exc))
-            field = next((f.name for f in TRAINING_FIELDS if spec_error.startswith(f.label)), None)
-            if field:
-                training_errors[field] = spec_error
+            spec_error = str(exc)
         self.training_form.set_errors(training_errors)
         self.model_form.set_errors(model_errors)
 
@@ -233,6 +237,16 @@ class TrainSetup(QWidget):
             reason = next(iter(model_errors.values()), None) or spec_error
         self.reason = reason
         return reason
+
+    def mark_field(self, field: str | None, error: str) -> str:
+        """A failed job's error (``SpecError`` wording: the field's spec name first) with the
+        field named as this form names it; the field, if it is on the form, is marked."""
+        if not field or not error.startswith(field + " "):
+            return error
+        message = FIELD_LABELS.get(field, field) + error[len(field):]
+        if field in {f.name for f in TRAINING_FIELDS}:
+            self.training_form.set_errors({field: message})
+        return message
 
     # --- settings ------------------------------------------------------------------------------
     def save_settings(self, settings: QSettings) -> None:

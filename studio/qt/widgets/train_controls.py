@@ -63,6 +63,10 @@ class TrainControls(QWidget):
         set_role(self.message, role)
 
     def show_progress(self, p: Progress) -> None:
+        if p.paused:  # the clock stops: no ETA running down while nothing trains
+            self.headline.setText(f"Paused at step {p.step:,} of {p.total:,}")
+            self.detail.setText("paused  ·  time left resumes with training")
+            return
         self.last = p
         self.bar.setValue(round(1000 * p.step / max(1, p.total)))
         self.headline.setText(f"Step {p.step:,} of {p.total:,}")
@@ -70,7 +74,6 @@ class TrainControls(QWidget):
         if math.isfinite(p.eta_s):
             parts.append(f"{_duration(p.eta_s)} left")
         self.detail.setText("  ·  ".join(parts))
-
 
     def show_outcome(self, status: str) -> None:
         """The headline once a job has ended."""
