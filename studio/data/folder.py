@@ -1,6 +1,8 @@
 """`folder:PATH` datasets: any folder of images, decoded once into a uint8 tensor.
 
-Bad files never crash a load; they are listed in ``ImageDataset.skipped`` with the reason.
+Bad files never crash a load; they are listed in ``ImageDataset.skipped`` with the reason
+(a training run writes the list to ``skipped.txt`` in its folder: :func:`skipped_report`).
+Decoding (every Pillow mode, transparency, large images) lives in :mod:`studio.data.decode`.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import numpy as np
 import torch
 
 from .base import DatasetError, ImageDataset, convert_channels
+from .decode import UnreadableImage, decode_image
 
-IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif"}
+IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 DEFAULT_RESOLUTION = 32
 TEST_FRACTION = 0.1  # folders have no held-out split: "test" is a fixed 10% sample of the images
 
@@ -30,7 +33,9 @@ def _scan(root: Path) -> tuple[list[Path], list[tuple[str, str]]]:
                 continue  # .DS_Store and friends
             path = Path(dirpath, name)
             ext = path.suffix.lower()
-            if ext in IMAGE_EXTENSIONS:
+            if not path.is_file():  # a FIFO or device would block the decoder; a dangling link fails
+                skipped.append((str(path), "not a regular file"))
+            elif ext in IMAGE_EXTENSIONS:
                 files.append(path)
             else:
                 skipped.append((str(path), f"not an image type ({ext or 'no extension'})"))
@@ -42,53 +47,6 @@ def _test_sample(files: list[Path], root: Path) -> list[Path]:
     key = lambda p: hashlib.sha1(p.relative_to(root).as_posix().encode()).hexdigest()  # noqa: E731
     chosen = set(sorted(files, key=key)[: max(1, round(len(files) * TEST_FRACTION))])
     return [p for p in files if p in chosen]
-
-
-def _flatten(im):
-    """Any PIL image -> RGB; transparency composited on white; 16-bit gray scaled to 8 bits."""
-    from PIL import Image
-
-    if im.mode in ("I", "F") or im.mode.startswith("I;16"):
-        a = np.asarray(im, dtype=np.float64)
-        if im.mode.startswith("I;16") or a.max() > 255:
-            a = a / 257.0
-        return Image.fromarray(np.clip(np.round(a), 0, 255).astype(np.uint8)).convert("RGB")
-    if im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info:
-        rgba = im.convert("RGBA")
-        return Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba).convert("RGB")
-    return im.convert("RGB")
-
-
-class _BadFile(Exception):
-    """A file rejected before PIL sees it; the message is the whole reason."""
-
-
-def _reason(exc: Exception) -> str:
-    from PIL import UnidentifiedImageError
-
-    if isinstance(exc, _BadFile):
-        return str(exc)
-    if isinstance(exc, UnidentifiedImageError):
-        return "not a readable image (unknown format or corrupt header)"
-    return f"{type(exc).__name__}: {exc}"
-
-
-def decode_image(path: Path, resolution: int) -> np.ndarray:
-    """One file -> uint8 (R, R, 3): shorter side resized to R, centre-cropped. Raises on bad files."""
-    from PIL import Image, ImageOps
-
-    if path.stat().st_size == 0:
-        raise _BadFile("empty file (0 bytes)")
-    with Image.open(path) as im:
-        im.draft(None, (resolution, resolution))  # JPEG: decode at a reduced scale when possible
-        im.load()  # force the full decode so truncation is caught here
-        im = _flatten(ImageOps.exif_transpose(im))
-    w, h = im.size
-    side = min(w, h)
-    box = ((w - side) / 2, (h - side) / 2, (w + side) / 2, (h + side) / 2)
-    method = Image.Resampling.LANCZOS if side > resolution else Image.Resampling.BICUBIC
-    im = im.resize((resolution, resolution), method, box=box, reducing_gap=2.0)
-    return np.asarray(im, dtype=np.uint8)
 
 
 def load_folder(path: str, *, split: str = "train", resolution: int | None = None,
@@ -130,8 +88,10 @@ def load_folder(path: str, *, split: str = "train", resolution: int | None = Non
         try:
             pixels[i] = decode_image(files[i], res)
             return i, None
-        except Exception as exc:  # PIL raises many types for bad data; every one means "skip the file"
-            return i, _reason(exc)
+        except UnreadableImage as exc:
+            return i, str(exc)
+        except Exception as exc:  # a decoder bug on one file must not lose the whole folder
+            return i, f"{type(exc).__name__}: {exc}"
 
     failures: dict[int, str] = {}
     pool = ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1))
@@ -166,3 +126,34 @@ def load_folder(path: str, *, split: str = "train", resolution: int | None = Non
         names = classes
     return ImageDataset(f"folder:{root}", images, labels, names, skipped=skipped,
                         license="user-provided images", split=split)
+
+
+SKIPPED_FILE = "skipped.txt"
+
+
+def skipped_report(skipped: list[tuple[str, str]]) -> bytes:
+    """The full list of skipped files as UTF-8 text, one ``path<TAB>reason`` line each (tabs and
+    newlines in names escaped, undecodable name bytes as backslash escapes)."""
+    escape = lambda text: text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")  # noqa: E731
+    lines = [f"# {len(skipped)} files skipped (path, tab, reason)"]
+    lines += [f"{escape(path)}\t{escape(reason)}" for path, reason in skipped]
+    return ("\n".join(lines) + "\n").encode("utf-8", "backslashreplace")
+
+
+def describe_skipped(skipped: list[tuple[str, str]], root: str | None = None, first: int = 5) -> list[str]:
+    """A few lines for a terminal: the count, then the first ``first`` files (relative to
+    ``root`` when under it) with their reasons."""
+    if not skipped:
+        return []
+
+    def short(path: str) -> str:
+        try:
+            return Path(path).relative_to(root).as_posix() if root else path
+        except ValueError:
+            return path
+
+    lines = [f"skipped {len(skipped)} file{'s' if len(skipped) != 1 else ''}:"]
+    lines += [f"  {short(p)}: {why}" for p, why in skipped[:first]]
+    if len(skipped) > first:
+        lines.append(f"  … and {len(skipped) - first} more")
+    return lines
