@@ -1,4 +1,5 @@
-"""The command line: ``studio train | resume | sample | eval | runs | datasets | families | bench | demo``;
+"""The command line: ``studio train | resume | sample | eval | runs | datasets | families | bench | demo``,
+the editing commands ``edit | inpaint | encode | denoise`` (``cli_edit``);
 ``studio`` alone opens the window.
 
 Option spellings are a contract shared with the GUI and user scripts. Bad input gives
@@ -12,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from . import cli_edit
 from .errors import SpecError
 
 EXIT_BAD_INPUT = 2
@@ -106,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="headless demo: train the default model briefly, write a sample grid")
     demo.add_argument("--steps", type=int, default=600)
     demo.add_argument("--run-dir")
+    cli_edit.add_parsers(sub, DEVICES)  # edit, inpaint, encode, denoise
     return parser
 
 
@@ -179,7 +182,19 @@ def cmd_train(args: argparse.Namespace) -> int:
             job = TrainJob.create(spec, run_dir, reporter=reporter, command=["studio", "train", *sys.argv[2:]])
         except (ValueError, RunError) as exc:
             raise _bad_input(exc) from None
+        _print_skipped(job)
         return _finish(job, reporter)
+
+
+def _print_skipped(job) -> None:
+    """A folder's skipped files on stderr: the count and the first few with reasons, and where
+    the full list was written (the run folder's skipped.txt)."""
+    from .data.folder import SKIPPED_FILE, describe_skipped
+
+    if job.dataset.skipped:
+        root = job.spec.data[len("folder:"):] if job.spec.data.startswith("folder:") else None
+        lines = describe_skipped(job.dataset.skipped, root)
+        print("\n".join([*lines, f"  full list: {job.run_folder.path / SKIPPED_FILE}"]), file=sys.stderr)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -371,7 +386,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 COMMANDS = {"train": cmd_train, "resume": cmd_resume, "sample": cmd_sample, "runs": cmd_runs,
             "datasets": cmd_datasets, "families": cmd_families, "bench": cmd_bench, "demo": cmd_demo,
-            "eval": cmd_eval}
+            "eval": cmd_eval, **cli_edit.COMMANDS}
 
 
 # --- helpers ------------------------------------------------------------------------

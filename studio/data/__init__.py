@@ -11,13 +11,15 @@ Names (the dataset "spec") are shared by the CLI, the GUI and run.json:
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .base import DatasetError, ImageDataset, convert_channels, resize_square, subsample, to_uint8, to_unit_range
 from .bundled import BUNDLED
 from .procedural import DESCRIPTIONS as _PROCEDURAL
 from .standard import DESCRIPTIONS as _STANDARD
 from .standard import default_data_root
 
-__all__ = ["DatasetError", "ImageDataset", "DEFAULT_DATASET", "dataset_names", "describe_dataset",
+__all__ = ["DatasetError", "ImageDataset", "DEFAULT_DATASET", "canonical_spec", "dataset_names", "describe_dataset",
            "default_data_root", "load_dataset", "to_unit_range", "to_uint8"]
 
 DEFAULT_DATASET = "fashion-mnist-5k"
@@ -35,6 +37,15 @@ def describe_dataset(name: str) -> str:
     if name.startswith(FOLDER_PREFIX):
         return f"images from {name[len(FOLDER_PREFIX):]}"
     return _DESCRIPTIONS.get(name, "")
+
+
+def canonical_spec(spec: str) -> str:
+    """The spec as a run stores it: ``folder:PATH`` with PATH absolute (``~`` expanded, symlinks
+    resolved), so resuming from another directory reads the same folder; names are unchanged."""
+    spec = spec.strip()
+    if spec.startswith(FOLDER_PREFIX) and spec[len(FOLDER_PREFIX):].strip():
+        return FOLDER_PREFIX + str(Path(spec[len(FOLDER_PREFIX):]).expanduser().resolve())
+    return spec
 
 
 def load_dataset(spec: str, *, split: str = "train", resolution: int | None = None, channels: int | None = None,

@@ -152,7 +152,8 @@ def describe_skipped(skipped: list[tuple[str, str]], root: str | None = None, fi
         except ValueError:
             return path
 
-    lines = [f"skipped {len(skipped)} file{'s' if len(skipped) != 1 else ''}:"]
+    where = f" in {root}" if root else ""
+    lines = [f"skipped {len(skipped)} file{'s' if len(skipped) != 1 else ''}{where}:"]
     lines += [f"  {short(p)}: {why}" for p, why in skipped[:first]]
     if len(skipped) > first:
         lines.append(f"  … and {len(skipped) - first} more")

@@ -17,17 +17,18 @@ from typing import Any, Callable
 
 import torch
 
-from ..imaging import make_grid, save_png
+from ..imaging import make_grid
 from ..errors import SpecError
-from ..runs import Run, RunError
+from ..runs import Run, RunError, RunWriteError, run_dataset
 from ..specs import default_preview_every, is_preview_step, next_preview_step
-from .batches import BatchSampler
 from .control import Control
 from .devices import autocast_factory, resolve_device, resolve_precision
 from .jobs import Job, Outcome, describe_error
 from .reporting import Progress, Reporter
+from .resume import build_training, reseed_after_divergence, restore
 
 PREVIEW_COLUMNS = 8
+RESUME_OVERRIDES = ("lr", "checkpoint_every", "preview_every", "device")  # safe to change mid-run
 SUPPORTED_RESOLUTIONS = (28, 32, 64)
 
 
@@ -78,8 +79,10 @@ class TrainSpec:
         _check(preview_every >= 0, "preview_every", "must be non-negative (0 turns previews off)")
         config_from_dict(family.Config, options)  # raises ValueError naming the bad option
         resolve_precision(self.precision, resolve_device(self.device))
-        return dataclasses.replace(self, steps=steps, batch_size=batch, lr=float(lr), options=options,
-                                   preview_every=preview_every)
+        from ..data import canonical_spec
+
+        return dataclasses.replace(self, data=canonical_spec(self.data), steps=steps, batch_size=batch,
+                                   lr=float(lr), options=options, preview_every=preview_every)
 
 
 def _check(ok: bool, field: str, problem: str) -> None:
@@ -104,6 +107,9 @@ class TrainJob:
         self.reporter = reporter or Reporter()
         self.control = control or Control()
         self.step = 0
+        self.last_checkpoint = 0  # the newest checkpoint written (0: none)
+        self.last_good: int | None = None  # the newest with finite weights and held-out figures
+        self._restored, self._changes = None, {}
 
     # --- construction ---------------------------------------------------------------
     @classmethod
@@ -127,25 +133,48 @@ class TrainJob:
                 "dataset": dataset.info(), "spec": dataclasses.asdict(spec), "options": spec.options,
                 "target_step": spec.steps, "versions": _versions(), "command": command}
         run = Run.create(run_dir, meta)
+        if dataset.skipped:  # the full list of files a folder dataset skipped, with reasons
+            from ..data.folder import SKIPPED_FILE, skipped_report
+            from ..runs import atomic_write_bytes
+
+            atomic_write_bytes(run.path / SKIPPED_FILE, skipped_report(dataset.skipped))
         return cls(run, spec, dataset, spec.steps, reporter, control)
 
     @classmethod
     def resume(cls, run_dir: str | Path, extra_steps: int, reporter: Reporter | None = None,
-               control: Control | None = None) -> "TrainJob":
+               control: Control | None = None, overrides: dict[str, Any] | None = None) -> "TrainJob":
+        """Continue a run for ``extra_steps`` from its newest intact, good checkpoint (see
+        ``engine.resume``), locking the folder. ``overrides`` (``RESUME_OVERRIDES``; None values
+        ignored) change the spec from here on and are recorded in run.json. Everything is read
+        and checked before anything is written: a refusal (RunError / SpecError, one line)
+        leaves the folder as it was."""
         if extra_steps < 1:
             raise SpecError(f"must be a positive integer (got {extra_steps})", "steps")
+        overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+        if unknown := sorted(set(overrides) - set(RESUME_OVERRIDES)):
+            raise SpecError(f"cannot change on a resume (only {', '.join(RESUME_OVERRIDES)} can)", unknown[0])
         run = Run.open(run_dir)
+        run.lock_for_writing()
         try:
-            spec = TrainSpec(**run.meta["spec"])
-        except (KeyError, TypeError) as exc:
-            raise RunError(f"{run.path}/run.json has no valid training spec ({exc})") from None
-        dataset = load_training_data(spec)
-        if list(dataset.image_shape) != list(run.meta["image_shape"]):
-            raise RunError(f"dataset {spec.data} now gives images of shape {list(dataset.image_shape)}, "
-                           f"but the run was trained on {run.meta['image_shape']}")
-        checkpoint = run.latest_checkpoint()
-        start = checkpoint["step"] if checkpoint else 0
-        return cls(run, spec, dataset, start + extra_steps, reporter, control)
+            stored = run.spec()
+            spec = dataclasses.replace(stored, **overrides).resolved() if overrides else stored
+            device = resolve_device(spec.device)
+            resolve_precision(spec.precision, device)
+            dataset = run.dataset("train")
+            if list(dataset.image_shape) != list(run.meta["image_shape"]):
+                raise RunError(f"dataset {spec.data} now gives images of shape {list(dataset.image_shape)}, "
+                               f"but the run was trained on {run.meta['image_shape']}")
+            restored = restore(run, spec, dataset, device, new_lr=spec.lr != stored.lr)
+            if run.meta.get("status") == "diverged":
+                reseed_after_divergence(restored, spec.seed, int(run.meta.get("divergences", 1)))
+        except BaseException:
+            run.close()
+            raise
+        job = cls(run, spec, dataset, restored.step + extra_steps, reporter, control)
+        job._restored = restored
+        job._changes = {k: [getattr(stored, k), getattr(spec, k)] for k in overrides
+                        if getattr(stored, k) != getattr(spec, k)}
+        return job
 
     # --- the loop -------------------------------------------------------------------
     def run(self) -> str:
@@ -153,53 +182,57 @@ class TrainJob:
         try:
             status = self._train()
         except BaseException as exc:
-            message = f"training failed at step {self.step}: {exc or type(exc).__name__}"
+            failure = self._write_error(exc, f"at step {self.step}") if _unexplained_os_error(exc) else exc
+            message = f"training failed at step {self.step}: {failure or type(failure).__name__}"
             self.reporter.status(message)
-            _try(lambda: run.save_meta(status="failed", error=message))
+            _try(lambda: run.save_meta(status="failed", error=message))  # a full disk may refuse this too
+            if failure is not exc:
+                raise failure from None
             raise
         finally:
             run.close()
         return status
 
-    def _setup(self):
-        spec, run = self.spec, self.run_folder
-        from ..models import build_model
+    def _write_error(self, exc: OSError, doing: str) -> RunWriteError:
+        """A failed write (a full disk) in one line: where, doing what, and what is intact."""
+        intact = (f"the checkpoint at step {self.last_checkpoint} is intact" if self.last_checkpoint
+                  else "no checkpoint was written yet")
+        return RunWriteError(f"{exc.strerror or exc} ({exc.filename or self.run_folder.path}) {doing}; {intact}")
 
+    def _setup(self):
+        """(device, precision, model, optimizers, sampler, elapsed): fresh for a new run; for a
+        resume, what ``restore`` checked, after the run folder is cut back to its step."""
+        spec, run = self.spec, self.run_folder
         device = resolve_device(spec.device)
         precision = resolve_precision(spec.precision, device)
-        torch.manual_seed(spec.seed)
-        model = build_model(spec.family, spec.options, self.dataset.image_shape, self.dataset.num_classes)
-        model.to(device).train()
-        optimizers = model.configure_optimizers(spec.lr)
-        sampler = BatchSampler(len(self.dataset), spec.batch_size, spec.seed)
-        checkpoint = run.latest_checkpoint()
-        elapsed = 0.0
-        if checkpoint is not None:
-            model.load_state_dict(run.load_weights(checkpoint))
-            state = run.load_state(checkpoint)
-            for name, optimizer in optimizers.items():
-                optimizer.load_state_dict(state["optimizers"][name])
-            sampler.load_state_dict(state["sampler"])
-            torch.set_rng_state(state["rng"]["torch"])
-            if device.type == "cuda" and "cuda" in state["rng"]:
-                torch.cuda.set_rng_state(state["rng"]["cuda"])
-            self.step, elapsed = checkpoint["step"], float(state.get("elapsed", 0.0))
-            run.truncate_metrics(self.step)
-        return device, precision, model, optimizers, sampler, elapsed
+        restored = self._restored
+        if restored is None:
+            return (device, precision, *build_training(spec, self.dataset, device), 0.0)
+        self.step = self.last_checkpoint = restored.step
+        self.last_good = restored.step or None
+        if removed := run.start_from(restored.step):  # the first write: metrics, newer checkpoints, previews
+            restored.notes.append(f"removed the checkpoints after step {restored.step} (steps "
+                                  f"{', '.join(map(str, removed))})")
+        for note in restored.notes:
+            self.reporter.status(note)
+        return device, precision, restored.model, restored.optimizers, restored.sampler, restored.elapsed
 
     def _train(self) -> str:
         spec, run, reporter, control = self.spec, self.run_folder, self.reporter, self.control
         device, precision, model, optimizers, sampler, elapsed = self._setup()
         run.save_meta(status="running", target_step=self.target_step, device=str(device), precision=precision,
-                      error=None)
+                      error=None, **self._resume_record())
         reporter.status(f"training {spec.family} on {spec.data}: {device.type}, {precision}, "
                         f"{len(self.dataset)} images of {'×'.join(map(str, self.dataset.image_shape))}")
         autocast = autocast_factory(device, precision)
         images = self.dataset.images.to(device)
         labels = self.dataset.labels.to(device) if self.dataset.labels is not None else None
         preview_noise, preview_real = self._preview_inputs(model, images, device)
-        start_step, last_checkpoint = self.step, self.step
+        start_step = self.step
         started = time.perf_counter() - elapsed
+        if self._restored is not None and self._restored.needs_evaluation and self.step:
+            reporter.status(f"the held-out evaluation of step {self.step} is missing (stopped during it): running it")
+            self._record_evaluation(model, device, elapsed)
         step_time = float("nan")
         status = "finished"
 
@@ -215,10 +248,10 @@ class TrainJob:
             self.step += 1
             if not all(math.isfinite(v) for v in values.values()):
                 bad = next(k for k, v in values.items() if not math.isfinite(v))
-                message = (f"{bad} became {values[bad]} at step {self.step} — stopped; the checkpoint at "
-                           f"step {last_checkpoint} is kept: lower the learning rate (--lr) and resume")
+                message = self._divergence(bad, values[bad])
                 reporter.status(message)
-                run.save_meta(status="diverged", error=message, step=last_checkpoint)
+                run.save_meta(status="diverged", error=message, step=self.last_good or 0,
+                              divergences=int(run.meta.get("divergences", 0)) + 1)
                 return "diverged"
             now = time.perf_counter()
             dt = now - tick
@@ -234,9 +267,8 @@ class TrainJob:
                 self._preview(model, preview_noise, preview_real)
             if self.step % spec.checkpoint_every == 0:
                 self._checkpoint(model, optimizers, sampler, device, time.perf_counter() - started)
-                last_checkpoint = self.step
 
-        if self.step != last_checkpoint or self.step == start_step:
+        if self.step != self.last_checkpoint or self.step == start_step:
             # cancelled (the window closing): checkpoint at once, without the held-out evaluation
             self._checkpoint(model, optimizers, sampler, device, time.perf_counter() - started,
                              evaluate=not control.cancelled)
@@ -264,7 +296,7 @@ class TrainJob:
     def _preview(self, model, noise, real) -> None:
         with torch.random.fork_rng(devices=[]), _eval_mode(model):
             grid = make_grid(model.preview(noise, real, **self._preview_labels), ncol=PREVIEW_COLUMNS)
-        save_png(grid, self.run_folder.samples_dir / f"step-{self.step:07d}.png")
+        self.run_folder.write_sample(f"step-{self.step:07d}.png", grid)
         self.reporter.preview(self.step, grid)
 
     def _on_pause(self) -> None:
@@ -281,18 +313,58 @@ class TrainJob:
             rng["cuda"] = torch.cuda.get_rng_state()
         state = {"optimizers": {k: o.state_dict() for k, o in optimizers.items()},
                  "sampler": sampler.state_dict(), "rng": rng, "elapsed": elapsed}
-        run.save_checkpoint(self.step, model.state_dict(), state)
-        evaluation = {**self._evaluate(model, device), **self._sample_quality(model, device, elapsed)} if evaluate else {}
-        if evaluation:
-            run.append_metrics([{"step": self.step, **{f"test/{k}": v for k, v in evaluation.items()}}])
-            self.reporter.metrics(self.step, {f"test/{k}": v for k, v in evaluation.items()})
+        weights = model.state_dict()
+        try:
+            run.save_checkpoint(self.step, weights, state)
+        except OSError as exc:
+            raise self._write_error(exc, f"while writing the checkpoint at step {self.step}") from None
+        self.last_checkpoint = self.step
+        evaluation = self._record_evaluation(model, device, elapsed) if evaluate else {}
+        if all(v is not None for v in evaluation.values()) and all(
+                torch.isfinite(t).all() for t in weights.values() if t.is_floating_point()):
+            self.last_good = self.step
         run.save_meta(step=self.step, evaluation=evaluation or run.meta.get("evaluation"))
+
+    def _record_evaluation(self, model, device, elapsed: float) -> dict[str, float | None]:
+        """The held-out figures at this step, appended to metrics.jsonl as ``test/…``. A
+        non-finite figure is written as null and reported: that checkpoint is not a good one,
+        and a resume rolls back past it."""
+        values = {**self._evaluate(model, device), **self._sample_quality(model, device, elapsed)}
+        figures = {f"test/{k}": float(v) if math.isfinite(v) else None for k, v in values.items()}
+        if not figures:
+            return {}
+        self.run_folder.append_metrics([{"step": self.step, **figures}])
+        if finite := {k: v for k, v in figures.items() if v is not None}:
+            self.reporter.metrics(self.step, finite)
+        if bad := [f"{k} = {values[k[5:]]}" for k, v in figures.items() if v is None]:
+            self.reporter.status(f"held-out {', '.join(bad)} at step {self.step}: this checkpoint is not a good "
+                                 f"one (a resume rolls back past it)")
+        return {k[5:]: v for k, v in figures.items()}
+
+    def _divergence(self, name: str, value: float) -> str:
+        """Advice that can be followed: where the run stands and the command that continues it."""
+        remaining = self.target_step - (self.last_good or 0)
+        kept = (f"the checkpoint at step {self.last_good} is kept" if self.last_good
+                else "no good checkpoint was written yet, so a resume starts again from step 0")
+        return (f"{name} became {value} at step {self.step} — stopped; {kept}: lower the learning rate and resume "
+                f"(studio resume {self.run_folder.path} --steps {remaining} --lr {self.spec.lr / 10:.3g})")
+
+    def _resume_record(self) -> dict[str, Any]:
+        """run.json fields a resume updates: the spec (if overridden) and the list of resumes."""
+        if self._restored is None:
+            return {}
+        entry = {"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "from_step": self.step, "to_step": self.target_step}
+        if self._changes:
+            entry["changes"] = self._changes
+        if self._restored.reseeded is not None:
+            entry["reseeded"] = self._restored.reseeded
+        record = {"resumes": [*self.run_folder.meta.get("resumes", []), entry]}
+        return {**record, "spec": dataclasses.asdict(self.spec)} if self._changes else record
 
     def _evaluate(self, model, device) -> dict[str, float]:
         """The family's held-out metrics on (up to) 1000 test images, if the dataset has a split."""
         if not hasattr(self, "_test_images"):
-            # folders have no held-out images: their "test" split overlaps training
-            self._test_images = None if self.spec.data.startswith("folder:") else self._load_test_images()
+            self._test_images = self._load_test_images()
         if self._test_images is None or len(self._test_images) == 0:
             return {}
         totals: dict[str, float] = {}
@@ -328,9 +400,8 @@ class TrainJob:
 
     def _load_test_images(self):
         self._test_labels = None
-        try:
-            test = load_training_data(self.spec, split="test")
-        except Exception:  # a dataset without a test split simply has no test metrics
+        test = run_dataset(self.spec, "test")  # None: no held-out split (folders, some datasets)
+        if test is None:
             return None
         self._test_labels = test.labels[:1000] if test.labels is not None else None
         return test.images[:1000]
@@ -370,6 +441,11 @@ class _eval_mode:
 
     def __exit__(self, *exc):
         self.model.train(self.was_training)
+
+
+def _unexplained_os_error(exc: BaseException) -> bool:
+    """An OSError (a full disk, a lost drive) not yet put into words by the run folder."""
+    return isinstance(exc, OSError) and not isinstance(exc, RunError)
 
 
 def _try(action) -> None:

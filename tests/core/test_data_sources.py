@@ -1,6 +1,7 @@
 """studio.data sources that read the user's disk: folder:PATH, MNIST-style IDX roots, CIFAR-10 pickles."""
 
 import gzip
+import json
 import io
 import os
 import pickle
@@ -265,3 +266,66 @@ def test_cifar_missing_and_malformed(tmp_path):
     (folder / "test_batch").write_bytes(b"garbage")
     with pytest.raises(DatasetError, match="test_batch"):
         load_dataset("cifar10", root=str(tmp_path), split="test")
+
+
+# ---------------------------------------------------------------- folders through `studio train`
+
+def test_train_lists_skipped_files_and_stores_the_absolute_folder(messy_folder, tmp_path, monkeypatch, capsys,
+                                                                  tiny_options):
+    from studio.cli import main
+
+    monkeypatch.chdir(messy_folder.parent)
+    run = tmp_path / "run"
+    sets = [a for k, v in tiny_options["autoencoder"].items() for a in ("--set", f"{k}={v}")]
+    assert main(["train", "--family", "autoencoder", "--data", f"folder:{messy_folder.name}", "--steps", "2",
+                 "--batch-size", "4", "--device", "cpu", "--precision", "fp32", "--preview-every", "0",
+                 "--run-dir", str(run), *sets]) == 0
+    err = capsys.readouterr().err
+    assert f"skipped 4 files in {messy_folder.resolve()}:" in err
+    assert "  dogs/zero.png: empty file (0 bytes)" in err and "  dogs/notes.txt: not an image type (.txt)" in err
+    assert f"full list: {run / 'skipped.txt'}" in err
+    lines = (run / "skipped.txt").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "# 4 files skipped (path, tab, reason)"
+    listed = dict(line.split("\t") for line in lines[1:])
+    assert {Path(p).name for p in listed} == {"zero.png", "trunc.jpg", "fake.png", "notes.txt"}
+    assert listed[str(messy_folder.resolve() / "dogs" / "zero.png")] == "empty file (0 bytes)"
+    meta = json.loads((run / "run.json").read_text())
+    assert meta["data"] == meta["spec"]["data"] == f"folder:{messy_folder.resolve()}"
+    # resuming from another directory reads the same folder
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert main(["resume", str(run), "--steps", "1"]) == 0
+    assert json.loads((run / "run.json").read_text())["step"] == 3
+
+
+def test_describe_skipped_shortens_and_counts():
+    from studio.data.folder import describe_skipped, skipped_report
+
+    skipped = [(f"/data/pics/{i}.txt", "not an image type (.txt)") for i in range(7)]
+    lines = describe_skipped(skipped, "/data/pics", first=3)
+    assert lines == ["skipped 7 files in /data/pics:", "  0.txt: not an image type (.txt)",
+                     "  1.txt: not an image type (.txt)", "  2.txt: not an image type (.txt)", "  … and 4 more"]
+    assert describe_skipped([]) == [] and describe_skipped(skipped[:1])[0] == "skipped 1 file:"
+    text = skipped_report([("/a/tab\there\nx.png", "why")]).decode()
+    assert text.splitlines()[1] == "/a/tab\\there\\nx.png\twhy"
+
+
+def test_canonical_spec_resolves_folders_only(tmp_path, monkeypatch):
+    from studio.data import canonical_spec
+
+    monkeypatch.chdir(tmp_path)
+    assert canonical_spec("folder:small") == f"folder:{tmp_path.resolve() / 'small'}"
+    assert canonical_spec(" fashion-mnist-5k ") == "fashion-mnist-5k" and canonical_spec("folder:") == "folder:"
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert canonical_spec("folder:~/pics") == f"folder:{tmp_path.resolve() / 'pics'}"
+
+
+def test_special_files_in_a_folder_are_skipped_not_opened(tmp_path):
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(tmp_path / "ok.png")
+    os.mkfifo(tmp_path / "pipe.png")  # opening it would block forever
+    (tmp_path / "dangling.png").symlink_to(tmp_path / "missing.png")
+    ds = load_dataset(f"folder:{tmp_path}", resolution=8)
+    assert len(ds) == 1
+    assert {Path(p).name: r for p, r in ds.skipped} == {"dangling.png": "not a regular file",
+                                                        "pipe.png": "not a regular file"}
