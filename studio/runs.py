@@ -6,28 +6,40 @@
                       (optimizer/progress state, loadable with torch.load(weights_only=True))
                       + latest.json pointing at the newest complete pair
     samples/          PNG grids
+    .lock             the OS lock of the process training the run (its pid inside)
 
-Every file is written to a temporary name and ``os.replace``d, so a crash or a full
-disk never leaves a half-written file behind. Loading never unpickles code.
+A run folder is a trust boundary (someone else's run, a synced or downloaded folder): every
+field read from it passes one schema (``studio.run_schema``), every path read from it is a
+plain name inside it, every file read is a regular file of bounded size (``studio.fsio``),
+and loading never unpickles code. Every file is written to an exclusively created temporary
+name and ``os.replace``d, so a crash or a full disk never leaves a half-written file, and no
+write or deletion follows a link out of the folder. One process writes a run at a time: it
+holds the folder's lock (``Run.lock_for_writing``), which dies with it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
+import math
 import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Iterable
 
 import torch
 
-RUN_FORMAT = "generative-studio-run"
-RUN_VERSION = 1
-CHECKPOINTS_KEPT = 3
+from .fsio import (GiB, MiB, FolderLock, UnsafeFile, atomic_write_bytes, atomic_write_json,  # noqa: F401
+                   lock_holder, open_append, plain_name, read_regular, real_subdir, regular_files,
+                   remove_temp_files)
+from .run_checkpoints import CHECKPOINTS_KEPT, CheckpointFiles  # noqa: F401
+from .run_schema import (RUN_FORMAT, RUN_VERSION, SPEC_FIELDS, RunError, RunWriteError,  # noqa: F401
+                         SchemaError, check_fields, check_run_meta, refusing)
 
-
-class RunError(ValueError):
-    """A run folder is missing, malformed, or not one of ours."""
+LIMITS = {"run.json": 16 * MiB, "metrics": 1 * GiB}
 
 
 def default_runs_root() -> Path:
@@ -35,76 +47,141 @@ def default_runs_root() -> Path:
     return Path(env).expanduser() if env else Path.home() / "generative-studio" / "runs"
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+def _finite(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by None (JSON has no NaN)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
-def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode())
+def _loads(text: str) -> Any:
+    """JSON where NaN, Infinity and overflowing numbers (written by older versions) read as None."""
+    return json.loads(text, parse_constant=lambda _: None, parse_float=lambda s: _finite(float(s)))
 
 
-class Run:
+class Run(CheckpointFiles):
     def __init__(self, path: str | os.PathLike, meta: dict[str, Any]):
         self.path = Path(path)
         self.meta = meta
         self._metrics_file = None
+        self._lock: FolderLock | None = None
+        self._spec = None
 
     # --- create / open --------------------------------------------------------------
     @classmethod
     def create(cls, path: str | os.PathLike, meta: dict[str, Any]) -> "Run":
+        """A new run folder, locked for writing by this process. If anything can't be written (a
+        full disk), what was made is removed again and RunWriteError says why."""
         path = Path(path)
-        if path.exists() and any(path.iterdir()):
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
             raise RunError(f"run folder {path} already exists and is not empty; "
                            f"choose another --run-dir or resume it with 'studio resume {path}'")
         meta = {"format": RUN_FORMAT, "version": RUN_VERSION, "name": path.name,
                 "created": _now(), "updated": _now(), "step": 0, "status": "created", **meta}
         run = cls(path, meta)
-        (path / "checkpoints").mkdir(parents=True, exist_ok=True)
-        (path / "samples").mkdir(exist_ok=True)
-        run.save_meta()
+        made = not path.exists()
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            run.lock_for_writing()
+            run.save_meta()  # run.json first: a folder holding anything else is also a run
+            for name in ("checkpoints", "samples"):
+                real_subdir(path, name, create=True)
+        except (OSError, RunError) as exc:
+            run.close()
+            for name in ("checkpoints", "samples", "run.json", ".lock"):
+                with contextlib.suppress(OSError):
+                    (path / name).rmdir() if name in ("checkpoints", "samples") else (path / name).unlink()
+            if made:
+                with contextlib.suppress(OSError):
+                    path.rmdir()
+            if isinstance(exc, RunError):
+                raise
+            raise RunWriteError(f"{exc.strerror or exc} ({path}) while creating the run folder; nothing was "
+                                f"kept") from None
         return run
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> "Run":
+        """Read a run folder (no lock: readers work while it trains). RunError on anything that
+        is not a sound run."""
         path = Path(path)
         if not path.is_dir():
             raise RunError(f"run folder {path} does not exist")
         meta_path = path / "run.json"
         try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            data = read_regular(meta_path, LIMITS["run.json"])
         except FileNotFoundError:
             raise RunError(f"{path} is not a run folder (no run.json)") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise RunError(f"{meta_path} is not valid JSON ({exc})") from None
-        if not isinstance(meta, dict) or meta.get("format") != RUN_FORMAT:
-            raise RunError(f"{meta_path} is not a Generative Studio run (format marker missing)")
-        if meta.get("version", 0) > RUN_VERSION:
-            raise RunError(f"{path} was written by a newer Generative Studio (run format "
-                           f"{meta['version']}); update the app to open it")
-        for key in ("family", "data", "image_shape"):
-            if key not in meta:
-                raise RunError(f"{meta_path} lacks {key!r}")
+        except UnsafeFile as exc:
+            raise RunError(str(exc)) from None
+        except OSError as exc:
+            raise RunError(f"cannot read {meta_path}: {exc.strerror or exc}") from None
+        try:
+            meta = _loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise RunError(f"{meta_path} is not valid JSON ({str(exc)[:120]})") from None
+        with refusing():
+            check_run_meta(meta, str(meta_path))
         return cls(path, meta)
 
     # --- metadata -------------------------------------------------------------------
-    name = property(lambda self: self.meta.get("name", self.path.name))
+    name = property(lambda self: self.meta.get("name") or self.path.name)
     family = property(lambda self: self.meta["family"])
-    status = property(lambda self: self.meta.get("status", "unknown"))
     step = property(lambda self: int(self.meta.get("step", 0)))
+
+    @property
+    def status(self) -> str:
+        """run.json's status, except that a "running" run no process holds is "interrupted"."""
+        status = self.meta.get("status", "unknown")
+        return "interrupted" if status == "running" and self.writer_pid() is None else status
+
+    def writer_pid(self) -> int | None:
+        """The pid of the process training this run (0 if unknown), or None."""
+        return lock_holder(self.path)
 
     def save_meta(self, **updates: Any) -> None:
         self.meta.update(updates, updated=_now())
-        atomic_write_json(self.path / "run.json", self.meta)
+        atomic_write_json(self.path / "run.json", _finite(self.meta))
+
+    def spec(self):
+        """The run's TrainSpec, checked against the schema and TrainSpec's own rules (RunError)."""
+        if self._spec is None:
+            self._spec = spec_from_meta(self.meta, str(self.path / "run.json"))
+        return self._spec
+
+    def dataset(self, split: str = "train"):
+        """The images the run trained on ("train"), or its held-out ones ("test"; None where there
+        are none). See ``run_dataset``."""
+        return run_dataset(self.spec(), split)
+
+    # --- the write lock -------------------------------------------------------------
+    def lock_for_writing(self) -> FolderLock:
+        """Take the folder's lock until ``close()`` (or this process's end; usable as a context
+        manager) and remove temporary files a killed writer left. RunError naming the holder's
+        pid if another process (or another job here) is writing the run."""
+        if self._lock is None or not self._lock.held:
+            try:
+                self._lock = FolderLock(self.path).acquire()
+            except UnsafeFile as exc:
+                raise RunError(str(exc)) from None
+            except OSError as exc:
+                raise RunError(f"cannot lock {self.path} for writing: {exc.strerror or exc}") from None
+            for folder in (self.path, self.path / "checkpoints", self.path / "samples"):
+                if folder == self.path or os.path.isdir(folder) and not os.path.islink(folder):
+                    remove_temp_files(folder)
+        return self._lock
+
+    def close(self) -> None:
+        """Close the metrics file and give up the write lock."""
+        if self._metrics_file is not None:
+            self._metrics_file.close()
+            self._metrics_file = None
+        if self._lock is not None:
+            self._lock.release()
 
     # --- metrics --------------------------------------------------------------------
     @property
@@ -112,130 +189,142 @@ class Run:
         return self.path / "metrics.jsonl"
 
     def append_metrics(self, records: Iterable[dict[str, Any]]) -> None:
+        """Append records (non-finite numbers become null) and flush."""
+        text = "".join(json.dumps(_finite(r), allow_nan=False) + "\n" for r in records)
         if self._metrics_file is None:
-            self._metrics_file = open(self.metrics_path, "a", encoding="utf-8")
-        self._metrics_file.write("".join(json.dumps(r) + "\n" for r in records))
+            with refusing():
+                self._metrics_file = open_append(self.metrics_path)
+            if self._metrics_file.tell() and not _ends_with_newline(self.metrics_path):
+                text = "\n" + text  # a torn last line stays a line of its own, never glued to ours
+        self._metrics_file.write(text)
         self._metrics_file.flush()
 
-    def close(self) -> None:
-        if self._metrics_file is not None:
-            self._metrics_file.close()
-            self._metrics_file = None
-
     def read_metrics(self) -> list[dict[str, Any]]:
-        """All complete records; a torn last line (crash mid-write) is ignored."""
-        if not self.metrics_path.exists():
+        """Every record that reads as an object with a whole-number ``step``; torn, undecodable or
+        foreign lines are skipped. Non-finite numbers read as None."""
+        try:
+            data = read_regular(self.metrics_path, LIMITS["metrics"])
+        except FileNotFoundError:
             return []
+        except UnsafeFile as exc:
+            raise RunError(str(exc)) from None
+        except OSError as exc:
+            raise RunError(f"cannot read {self.metrics_path}: {exc.strerror or exc}") from None
         records = []
-        for line in self.metrics_path.read_text(encoding="utf-8").splitlines():
+        for line in data.split(b"\n"):
             try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
+                record = _loads(line.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError, RecursionError):
                 continue
+            if isinstance(record, dict) and isinstance(record.get("step"), int) and not isinstance(
+                    record["step"], bool):
+                records.append(record)
         return records
 
     def truncate_metrics(self, step: int) -> None:
-        """Drop records after ``step`` (logged after the last checkpoint, before a crash),
-        so a resumed run continues one clean curve."""
-        self.close()
-        kept = [r for r in self.read_metrics() if r.get("step", 0) <= step]
-        atomic_write_bytes(self.metrics_path, "".join(json.dumps(r) + "\n" for r in kept).encode())
-
-    # --- checkpoints ----------------------------------------------------------------
-    @property
-    def checkpoint_dir(self) -> Path:
-        return self.path / "checkpoints"
-
-    def save_checkpoint(self, step: int, weights: dict[str, torch.Tensor], state: dict[str, Any]) -> None:
-        from safetensors.torch import save
-
-        stem = f"step-{step:07d}"
-        metadata = {"format": RUN_FORMAT, "family": self.family, "step": str(step)}
-        tensors = {k: v.detach().contiguous().cpu() for k, v in weights.items()}
-        atomic_write_bytes(self.checkpoint_dir / f"{stem}.safetensors", save(tensors, metadata=metadata))
-        import io
-
-        buffer = io.BytesIO()
-        torch.save({"format": RUN_FORMAT, "step": step, **state}, buffer)
-        atomic_write_bytes(self.checkpoint_dir / f"{stem}.state.pt", buffer.getvalue())
-        # the pointer is written last: it only ever names a complete pair
-        atomic_write_json(self.checkpoint_dir / "latest.json",
-                          {"step": step, "weights": f"{stem}.safetensors", "state": f"{stem}.state.pt"})
-        self._prune_checkpoints(keep=stem)
-
-    def _prune_checkpoints(self, keep: str) -> None:
-        stems = sorted({p.name.split(".")[0] for p in self.checkpoint_dir.glob("step-*.safetensors")})
-        for stem in stems[:-CHECKPOINTS_KEPT]:
-            if stem != keep:
-                for p in self.checkpoint_dir.glob(f"{stem}.*"):
-                    p.unlink(missing_ok=True)
-
-    def latest_checkpoint(self) -> dict[str, Any] | None:
-        pointer = self.checkpoint_dir / "latest.json"
-        if not pointer.exists():
-            return None
-        try:
-            latest = json.loads(pointer.read_text(encoding="utf-8"))
-            # bundled demo runs ship weights only ("state": null): they open but don't resume
-            state = self.checkpoint_dir / latest["state"] if latest.get("state") else None
-            return {"step": int(latest["step"]), "weights": self.checkpoint_dir / latest["weights"], "state": state}
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-            raise RunError(f"{pointer} is damaged; delete it to fall back to training from scratch") from None
-
-    def load_weights(self, checkpoint: dict[str, Any]) -> dict[str, torch.Tensor]:
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
-
-        path = Path(checkpoint["weights"])
-        try:
-            from safetensors import safe_open
-
-            with safe_open(str(path), framework="pt") as f:
-                metadata = f.metadata() or {}
-            weights = load_file(str(path))
-        except (SafetensorError, OSError, ValueError) as exc:
-            raise RunError(f"cannot read weights {path}: {exc}") from None
-        if metadata.get("format") != RUN_FORMAT:
-            raise RunError(f"{path} is not a Generative Studio checkpoint (no format marker)")
-        if metadata.get("family") != self.family:
-            raise RunError(f"{path} holds a {metadata.get('family')!r} model, but the run is {self.family!r}")
-        return weights
-
-    def load_state(self, checkpoint: dict[str, Any]) -> dict[str, Any]:
-        if checkpoint.get("state") is None:
-            raise RunError(f"{self.path} holds weights only (a bundled demo), so it cannot be resumed; "
-                           f"train a new run instead")
-        path = Path(checkpoint["state"])
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # weights_only refuses anything that could run code
-            raise RunError(f"cannot read training state {path}: {exc}") from None
-        if not isinstance(state, dict) or state.get("format") != RUN_FORMAT:
-            raise RunError(f"{path} is not a Generative Studio training state")
-        return state
+        """Keep only the records up to ``step`` (the checkpoint a resume starts from; 0: none), so
+        a resumed run continues one clean curve."""
+        if self._metrics_file is not None:
+            self._metrics_file.close()
+            self._metrics_file = None
+        kept = [r for r in self.read_metrics() if r["step"] <= step]
+        atomic_write_bytes(self.metrics_path, "".join(json.dumps(_finite(r), allow_nan=False) + "\n"
+                                                      for r in kept).encode())
 
     # --- samples --------------------------------------------------------------------
     @property
     def samples_dir(self) -> Path:
         return self.path / "samples"
 
+    def sample_files(self) -> list[Path]:
+        """The PNG grids in samples/ (regular files only), by name."""
+        try:
+            folder = self._folder("samples")
+        except RunError:
+            return []
+        return regular_files(folder, "*.png") if folder.is_dir() else []
+
     def latest_sample(self) -> Path | None:
-        samples = sorted(self.samples_dir.glob("*.png"))
+        samples = self.sample_files()
         return samples[-1] if samples else None
+
+    def write_sample(self, name: str, grid, scale: int = 1) -> Path:
+        """Write a uint8 (H, W, C) grid as samples/NAME atomically, inside the real folder."""
+        from .imaging import save_png
+
+        folder = self._folder("samples", create=True)
+        private = Path(tempfile.mkdtemp(dir=folder, prefix=f".{plain_name(name, 'a sample name')}.", suffix=".tmp"))
+        try:
+            os.replace(save_png(grid, private / name, scale=scale), folder / name)
+        finally:
+            shutil.rmtree(private, ignore_errors=True)
+        return folder / name
+
+
+def spec_from_meta(meta: dict[str, Any], where: str = "run.json"):
+    """The TrainSpec stored in a run's metadata, checked by the schema and ``TrainSpec.resolved``
+    (the one place a run's spec is rebuilt). RunError naming the field otherwise."""
+    from .engine.devices import DEVICES, PRECISIONS
+    from .engine.trainer import TrainSpec
+
+    if "spec" not in meta:
+        raise RunError(f"{where} has no training spec")
+    raw = meta["spec"]
+    with refusing():
+        check_fields(raw, SPEC_FIELDS, f"{where}: spec", known_only=True)
+    for key, allowed in (("device", DEVICES), ("precision", PRECISIONS)):
+        if key in raw and raw[key] not in allowed:
+            raise RunError(f"{where}: spec {key!r} must be one of {', '.join(allowed)} (got {raw[key]!r})")
+    for key in ("family", "data"):
+        if raw[key] != meta[key]:
+            raise RunError(f"{where}: spec {key!r} is {raw[key]!r} but the run's {key} is {meta[key]!r}")
+    spec = TrainSpec(**raw)
+    try:  # device and precision are resolved where the run trains (another machine may differ)
+        checked = dataclasses.replace(spec, device="cpu", precision="fp32").resolved()
+    except (ValueError, TypeError) as exc:
+        raise RunError(f"{where}: spec: {exc}") from None
+    return dataclasses.replace(checked, device=spec.device, precision=spec.precision)
+
+
+def run_dataset(spec, split: str = "train"):
+    """The one rule for a run's images. "train": what it trains on (DatasetError / ValueError if
+    that can't be loaded); "test": the held-out split, or None where there is none (a folder's
+    "test" split would overlap its training images; some datasets have no test split)."""
+    from .engine.trainer import load_training_data
+
+    if split != "test":
+        return load_training_data(spec, split)
+    if spec.data.startswith("folder:"):
+        return None
+    try:
+        return load_training_data(spec, "test")
+    except (ValueError, OSError):
+        return None
+
+
+def scan_runs(root: str | os.PathLike | None = None) -> tuple[list["Run"], list[tuple[Path, str]]]:
+    """(the runs under ``root``, newest first; [(folder, reason)] of folders holding a run.json
+    that is not a sound run). One bad folder never hides the others."""
+    root = Path(root) if root is not None else default_runs_root()
+    runs, damaged = [], []
+    try:
+        children = sorted(root.iterdir()) if root.is_dir() else []
+    except OSError:
+        children = []
+    for child in children:
+        try:
+            if not (child.is_dir() and os.path.lexists(child / "run.json")):
+                continue
+            runs.append(Run.open(child))
+        except (RunError, OSError) as exc:
+            damaged.append((child, str(exc)))
+    return sorted(runs, key=lambda r: r.meta.get("updated", ""), reverse=True), damaged
 
 
 def list_runs(root: str | os.PathLike | None = None) -> list[Run]:
-    """Every readable run under ``root``, newest first; unreadable folders are skipped."""
-    root = Path(root) if root is not None else default_runs_root()
-    runs = []
-    if root.is_dir():
-        for child in root.iterdir():
-            if (child / "run.json").exists():
-                try:
-                    runs.append(Run.open(child))
-                except RunError:
-                    continue
-    return sorted(runs, key=lambda r: r.meta.get("updated", ""), reverse=True)
+    """Every readable run under ``root``, newest first; unreadable folders are skipped
+    (``scan_runs`` also says which and why)."""
+    return scan_runs(root)[0]
 
 
 def demo_runs_root() -> Path:
@@ -270,7 +359,7 @@ def load_model(run: Run, device: str | torch.device = "cpu"):
     try:
         model = build_model(run.family, run.meta.get("options", {}), tuple(run.meta["image_shape"]),
                             int(run.meta.get("num_classes", 0)))
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         raise RunError(f"run {run.path}: {exc}") from None
     weights = run.load_weights(checkpoint)
     try:
@@ -280,6 +369,13 @@ def load_model(run: Run, device: str | torch.device = "cpu"):
         raise RunError(f"{checkpoint['weights']} does not match the {run.family} model described in "
                        f"run.json ({first})") from None
     return model.to(device).eval()
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with contextlib.suppress(OSError), open(path, "rb") as f:
+        f.seek(-1, os.SEEK_END)
+        return f.read(1) == b"\n"
+    return True
 
 
 def _now() -> str:
