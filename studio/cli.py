@@ -62,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     resume = sub.add_parser("resume", help="continue a run from its last checkpoint")
     resume.add_argument("run", help="run folder")
     resume.add_argument("--steps", type=int, required=True, help="further steps to train")
+    resume.add_argument("--lr", type=float, help="a new learning rate from here on (e.g. after a divergence)")
+    resume.add_argument("--checkpoint-every", type=int, help="a new checkpoint interval")
+    resume.add_argument("--preview-every", type=int, help="a new preview interval (0: only at the end)")
+    resume.add_argument("--device", choices=DEVICES, help="train on another device from here on")
     resume.add_argument("--threads", type=int, help="torch CPU threads")
 
     sample = sub.add_parser("sample", help="write a grid of samples from a run")
@@ -204,7 +208,9 @@ def cmd_resume(args: argparse.Namespace) -> int:
     _set_threads(args.threads)
     with _reporter() as reporter:
         try:
-            job = TrainJob.resume(args.run, args.steps, reporter=reporter)
+            job = TrainJob.resume(args.run, args.steps, reporter=reporter, overrides={
+                "lr": args.lr, "checkpoint_every": args.checkpoint_every, "preview_every": args.preview_every,
+                "device": args.device})
         except (ValueError, RunError) as exc:
             raise _bad_input(exc) from None
         return _finish(job, reporter)
@@ -213,17 +219,22 @@ def cmd_resume(args: argparse.Namespace) -> int:
 def _finish(job, reporter) -> int:
     import signal
 
-    def stop_gently(signum, frame):  # first Ctrl-C: stop after this step, with a checkpoint
+    from .runs import RunError
+
+    def stop_gently(signum, frame):  # first Ctrl-C or SIGTERM: stop after this step, with a checkpoint
         if job.control.stopped:
             raise KeyboardInterrupt
         job.control.stop()
         reporter.status("stopping after this step and writing a checkpoint (Ctrl-C again to abort)")
 
-    previous = signal.signal(signal.SIGINT, stop_gently)
+    previous = {sig: signal.signal(sig, stop_gently) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         status = job.run()
+    except RunError as exc:  # the run folder failed under it (a full disk): one line, what is intact
+        raise _bad_input(exc) from None
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     reporter.close()
     sample = job.run_folder.latest_sample()
     print(f"{status}: {job.run_folder.path} (step {job.step})")
@@ -280,14 +291,16 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from .runs import default_runs_root, list_runs
+    from .runs import default_runs_root, scan_runs
 
     root = Path(args.root) if args.root else default_runs_root()
     if args.root and not root.is_dir():
         raise UsageError(f"error: runs folder {root} does not exist")
-    runs = list_runs(root)
+    runs, damaged = scan_runs(root)
     rows = [{"name": r.name, "family": r.family, "data": r.meta.get("data"), "steps": r.step,
              "status": r.status, "updated": r.meta.get("updated", ""), "path": str(r.path)} for r in runs]
+    rows += [{"name": path.name, "family": "?", "data": "?", "steps": "?", "status": "damaged", "updated": "",
+              "path": str(path), "reason": reason} for path, reason in damaged]
     if args.json:
         print(json.dumps(rows))
         return 0
@@ -295,6 +308,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
         print(f"no runs under {root}")
         return 0
     _print_table(rows, ["name", "family", "data", "steps", "status", "updated"])
+    for row in rows[len(runs):]:
+        print(f"damaged: {row['name']}: {row['reason']}")
     return 0
 
 

@@ -327,13 +327,10 @@ def open_model(path: str):
 
 def run_images(meta: dict, limit: int = 1000) -> Tensor:
     """A run's dataset (its test split where there is one) as uint8 (N, C, H, W), at most ``limit``."""
-    from .trainer import TrainSpec, load_training_data
+    from ..runs import run_dataset, spec_from_meta
 
-    spec = TrainSpec(**meta["spec"])
-    try:
-        data = load_training_data(spec, "test")
-    except Exception:  # no test split: the training images
-        data = load_training_data(spec, "train")
+    spec = spec_from_meta(meta)
+    data = run_dataset(spec, "test") or run_dataset(spec, "train")  # no held-out split: the training images
     return data.images[:limit]
 
 

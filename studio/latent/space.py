@@ -15,7 +15,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from ..runs import Run, RunError, load_model
+from ..runs import Run, load_model
 from .projection import PCA, Cancelled, ProgressFn
 
 MAP_LIMIT = 10_000  # larger datasets are mapped through a seeded random sample
@@ -126,14 +126,9 @@ class LatentSpace:
 
 def _training_images(run: Run, limit: int, seed: int):
     from ..data import subsample
-    from ..engine.trainer import TrainSpec, load_training_data
-
+    spec = run.spec()  # RunError naming the bad field
     try:
-        spec = TrainSpec(**run.meta["spec"])
-    except (KeyError, TypeError) as exc:
-        raise RunError(f"{run.path}/run.json has no valid training spec ({exc})") from None
-    try:
-        dataset = load_training_data(spec)
+        dataset = run.dataset("train")
     except ValueError as exc:
         raise ValueError(f"cannot load the dataset this run was trained on ({spec.data}): {exc}") from None
     return subsample(dataset, limit, seed) if len(dataset) > limit else dataset

@@ -145,14 +145,12 @@ def evaluate_run(run, n: int = 5000, seed: int = 0, device: str | torch.device =
 
 
 def _test_split(run):
-    from ..engine.trainer import TrainSpec, load_training_data
+    """The run's held-out images (None where it has none; a run without a valid spec has none)."""
+    from ..runs import RunError
 
-    if run.meta["data"].startswith("folder:"):  # no held-out split
-        return None
     try:
-        spec = TrainSpec(**run.meta["spec"])
-        return load_training_data(spec, split="test")
-    except Exception:
+        return run.dataset("test")
+    except RunError:
         return None
 
 

@@ -138,23 +138,23 @@ def test_divergence_is_reported_and_keeps_the_last_checkpoint(tmp_path, monkeypa
 
 def test_full_disk_fails_cleanly_and_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
     job = TrainJob.create(TrainSpec(steps=25, **{**SMALL, "preview_every": 0}), tmp_path / "run")
-    import studio.runs as runs
+    import studio.fsio as fsio
 
-    real = runs.atomic_write_bytes
+    real = fsio._write_all
 
-    def full_disk(path, data):
+    def full_disk(fd, data, path):  # the one place file bytes are written
         if "step-0000020" in str(path):
             raise OSError(28, "No space left on device")
-        return real(path, data)
+        return real(fd, data, path)
 
-    monkeypatch.setattr(runs, "atomic_write_bytes", full_disk)
-    with pytest.raises(OSError):
+    monkeypatch.setattr(fsio, "_write_all", full_disk)
+    with pytest.raises(OSError, match="while writing the checkpoint at step 20; the checkpoint at step 10 is intact"):
         job.run()
     run = Run.open(tmp_path / "run")
     assert run.status == "failed" and "No space left" in run.meta["error"]
     assert run.latest_checkpoint()["step"] == 10
     assert not list(run.checkpoint_dir.glob(".*.tmp"))
-    monkeypatch.setattr(runs, "atomic_write_bytes", real)
+    monkeypatch.setattr(fsio, "_write_all", real)
     assert TrainJob.resume(tmp_path / "run", 5).run() == "finished"
 
 
