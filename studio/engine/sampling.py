@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .. import rng
 from .control import Control
 
 KINDS = ("x_t", "x0", "eps")
@@ -62,7 +63,7 @@ class SamplingSpec:
     sampler: str = "ddim"
     steps: int = 50
     eta: float = 0.0  # DDIM-like samplers only
-    seed: int = 0  # x_T and every step's noise z
+    seed: int = 0  # x_T and every step's noise z (separate streams: ``studio.rng.streams``)
     batch: int = 16
     label: int | None = None  # conditional models: a class, −1 = image i gets class i mod K, None = unconditional
     guidance: float = 1.0  # classifier-free guidance scale s (conditional models with a label)
@@ -80,25 +81,93 @@ class SamplingSpec:
         return " · ".join(parts)
 
 
-def check_spec(model, spec: SamplingSpec) -> None:
-    """Raise ValueError naming the first bad setting and the allowed values."""
+def option_ranges(model) -> dict[str, tuple[float, float]]:
+    """The allowed range of every sampling option of ``model`` ({} for a family without a
+    sampler): ``steps`` from the schedulers (MIN_STEPS..T), ``eta`` and ``guidance`` from the
+    family's config metadata (the same ``param(min=, max=)`` the training form shows)."""
+    import dataclasses
+
+    from ..schedulers import MIN_STEPS
+
+    if not model.capabilities.samplers:
+        return {}
+    meta = {f.name: f.metadata for f in dataclasses.fields(model.config)}
+    ranges: dict[str, tuple[float, float]] = {"steps": (MIN_STEPS, model.num_train_timesteps)}
+    for option, field in (("eta", "eta"), ("guidance", "guidance_scale")):
+        if field in meta and meta[field].get("min") is not None and meta[field].get("max") is not None:
+            ranges[option] = (meta[field]["min"], meta[field]["max"])
+    return ranges
+
+
+def check_options(model, sampler: str | None = None, steps: int | None = None, eta: float | None = None,
+                  guidance: float | None = None, label: int | None = None, mixed_label: bool = False) -> None:
+    """The one rule for sampling options, from the CLI and the window alike: raise ``SpecError``
+    (field = ``sampler``, ``steps``, ``eta``, ``guidance`` or ``label``) naming the first bad
+    one and its allowed values. ``None`` means not given. ``label`` −1 ("one of each") is
+    allowed with ``mixed_label``. Ranges: ``option_ranges``."""
+    from ..errors import SpecError
+    from ..schedulers import MIN_STEPS, SCHEDULERS
+
     samplers = model.capabilities.samplers
-    if spec.sampler not in samplers:
-        raise ValueError(f"unknown sampler {spec.sampler!r}; choose one of {', '.join(samplers)}")
-    T = model.num_train_timesteps
-    if not 1 <= spec.steps <= T:
-        raise ValueError(f"steps must be in 1..{T} for this model, got {spec.steps}")
+    family = getattr(model, "family", type(model).__name__)
+    if not samplers:
+        for field, value in (("sampler", sampler), ("steps", steps), ("eta", eta)):
+            if value is not None:
+                raise SpecError(f"applies to diffusion models; {family} has no sampler", field)
+    if sampler is not None and sampler not in samplers:
+        raise SpecError(f"must be one of {', '.join(samplers)} (got {sampler!r})", "sampler")
+    ranges = option_ranges(model)
+    if steps is not None and not _within(steps, ranges["steps"]):
+        lo, hi = ranges["steps"]
+        why = " (one step from pure noise gives noise: use at least 2)" if steps == 1 and MIN_STEPS == 2 else ""
+        raise SpecError(f"must be in {lo}..{hi} for this model (T = {hi}), got {steps}{why}", "steps")
+    if eta is not None:
+        name = sampler or model.config.sampler
+        if not getattr(SCHEDULERS.get(name), "has_eta", False):
+            with_eta = [n for n in samplers if getattr(SCHEDULERS.get(n), "has_eta", False)]
+            raise SpecError(f"applies only to {' / '.join(with_eta) or 'no'} sampling; {name} has no η", "eta")
+        if not _within(eta, ranges["eta"]):
+            raise SpecError(f"must be in {_span(ranges['eta'])} (0 deterministic, 1 as much noise as DDPM), "
+                            f"got {eta:g}", "eta")
+    conditional = bool(getattr(model.capabilities, "class_conditional", False))
+    if label is not None:
+        if not conditional:
+            raise SpecError(f"is not taken: this {family} model is unconditional (leave the class empty)", "label")
+        lo = -1 if mixed_label else 0
+        if not lo <= label < model.num_classes:
+            raise SpecError(f"must be in {lo}..{model.num_classes - 1}"
+                            f"{' (or −1 for one of each)' if mixed_label else ''}, got {label}", "label")
+    if guidance is not None:
+        if not (conditional and samplers):
+            raise SpecError("applies to class-conditional diffusion models (ddpm with class_conditional=true)",
+                            "guidance")
+        if not _within(guidance, ranges["guidance"]):
+            raise SpecError(f"must be in {_span(ranges['guidance'])} (0 unconditional, 1 conditional), "
+                            f"got {guidance:g}", "guidance")
+
+
+def _within(value: float, bounds: tuple[float, float]) -> bool:
+    return bounds[0] <= value <= bounds[1]  # False for NaN
+
+
+def _span(bounds: tuple[float, float]) -> str:
+    return f"{bounds[0]:g}..{bounds[1]:g}"
+
+
+def check_spec(model, spec: SamplingSpec) -> None:
+    """Raise ``SpecError`` (a ValueError) naming the first bad setting and the allowed values:
+    ``check_options`` for the sampling options (η only where the sampler has one: the window
+    keeps its η field while another sampler is chosen), then the batch and the seed."""
+    from ..errors import SpecError
+    from ..schedulers import SCHEDULERS
+
+    check_options(model, spec.sampler, spec.steps, label=spec.label, mixed_label=True,
+                  eta=spec.eta if getattr(SCHEDULERS.get(spec.sampler), "has_eta", False) else None,
+                  guidance=spec.guidance if spec.label is not None else None)
     if not 1 <= spec.batch <= MAX_BATCH:
-        raise ValueError(f"batch must be 1..{MAX_BATCH} images, got {spec.batch}")
-    if not 0 <= spec.eta <= 1:
-        raise ValueError(f"η must be in [0, 1], got {spec.eta}")
+        raise SpecError(f"must be 1..{MAX_BATCH} images, got {spec.batch}", "batch")
     if spec.seed < 0:
-        raise ValueError(f"seed must be non-negative, got {spec.seed}")
-    if spec.label is not None:
-        if not getattr(model.capabilities, "class_conditional", False):
-            raise ValueError("this model is unconditional: it takes no class (leave the class empty)")
-        if not -1 <= spec.label < model.num_classes:
-            raise ValueError(f"class must be in 0..{model.num_classes - 1} (or −1 for one of each), got {spec.label}")
+        raise SpecError(f"must be non-negative, got {spec.seed}", "seed")
 
 
 @dataclass
@@ -187,18 +256,17 @@ class SamplingJob:
         self.scheduler = model.make_scheduler(spec.sampler, spec.steps, spec.eta)
         timesteps = [int(t) for t in self.scheduler.timesteps]
         self.trajectory = Trajectory(spec, timesteps, tuple(model.image_shape), parent, branch_step)
-        self.generator = torch.Generator(device=self.device)
+        # x_T and the per-step noise z come from separate streams of the seed, on CPU generators
+        # (the same images on every device; ``studio.rng``); ``generator`` draws z
+        noise_generator, self.generator = rng.streams(spec.seed)
         if parent is None:
-            self.generator.manual_seed(spec.seed)
-            self.x = model.sample_noise(spec.batch, self.generator).float()  # x_T ~ N(0, I)
+            self.x = model.sample_noise(spec.batch, noise_generator).float()  # x_T ~ N(0, I)
         else:
-            self.x, state, rng = state_at(model, parent, branch_step)
+            self.x, state, rng_state = state_at(model, parent, branch_step)
             if spec.sampler == parent.spec.sampler:  # e.g. DPM-Solver++'s previous x̂_0
                 self.scheduler.load_state(state)
             if spec.seed == parent.spec.seed:
-                self.generator.set_state(rng)
-            else:
-                self.generator.manual_seed(spec.seed)
+                self.generator.set_state(rng_state)
         self.labels = class_labels(model, spec, self.device)
 
     def steps(self) -> Iterator[int]:
@@ -264,7 +332,7 @@ def state_at(model, traj: Trajectory, step: int) -> tuple[Tensor, dict[str, Any]
     x = ckpt.x.to(device)
     scheduler = make_scheduler_for(model, traj.spec)
     scheduler.load_state({k: v.to(device) if isinstance(v, Tensor) else v for k, v in ckpt.scheduler_state.items()})
-    generator = torch.Generator(device=device)
+    generator = torch.Generator()  # the job's z generator lives on the CPU (``rng.streams``)
     generator.set_state(ckpt.rng_state)
     labels = class_labels(model, traj.spec, device)
     for i in range(start, step):

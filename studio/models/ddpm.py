@@ -30,7 +30,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..schedulers import BETA_SCHEDULES, SCHEDULERS, DDPMScheduler, Scheduler
+from ..rng import randn
+from ..schedulers import BETA_SCHEDULES, MIN_STEPS, SCHEDULERS, DDPMScheduler, Scheduler
 from .base import Autocast, Capabilities, GenerativeModel, class_labels, no_autocast, param, require_classes
 from .unet import UNet
 
@@ -53,12 +54,12 @@ class DDPMConfig:
     ema_decay: float = param(0.999, min=0.0, max=0.99999,
                              help="EMA of the weights used for sampling")
     sampler: str = param("ddim", choices=SAMPLERS, help="default sampler")
-    sample_steps: int = param(50, min=1, max=4000,
+    sample_steps: int = param(50, min=MIN_STEPS, max=4000,
                               help="DDIM steps (ancestral DDPM always takes T steps by default)")
     eta: float = param(1.0, min=0.0, max=1.0,
                        help="DDIM noise: 0 deterministic, 1 as much as DDPM (cleaner samples "
                             "from briefly trained models)")
-    preview_steps: int = param(20, min=1, max=1000, help="DDIM steps of the live previews")
+    preview_steps: int = param(20, min=MIN_STEPS, max=1000, help="DDIM steps of the live previews")
     clip_sample: bool = param(True, help="clip the predicted clean image x̂₀ to [-1, 1]")
     objective: str = param("eps", choices=("eps", "v"),
                            help="what the U-Net predicts: the noise ε (Ho et al.) or the velocity "
@@ -203,7 +204,10 @@ class DDPM(GenerativeModel):
                        eta: float | None = None) -> Scheduler:
         """A scheduler on this model's noise schedule with ``set_timesteps`` already called.
 
-        Defaults: the config's sampler; T steps for DDPM, ``sample_steps`` for DDIM.
+        Defaults: the config's sampler; T steps for DDPM, ``sample_steps`` (at most T) for the
+        others. An explicit ``steps`` outside MIN_STEPS..T raises ``ValueError`` naming the
+        range (never silently clamped); ``eta`` is ignored by samplers without η (the CLI
+        refuses it there: ``engine.sampling.check_options``).
         A step-by-step viewer drives it itself, and can restart from any (x_t, t)::
 
             for t in scheduler.timesteps:
@@ -221,15 +225,15 @@ class DDPM(GenerativeModel):
             options["eta"] = cfg.eta if eta is None else eta
         scheduler: Scheduler = cls(**options)
         # ancestral DDPM walks every training step by default; the others take sample_steps
-        steps = steps or (T if sampler == "ddpm" else cfg.sample_steps)
-        scheduler.set_timesteps(min(steps, T))
+        if steps is None:
+            steps = T if sampler == "ddpm" else min(cfg.sample_steps, T)
+        scheduler.set_timesteps(steps)
         return scheduler
 
     # --- generation ---------------------------------------------------------------
     def sample_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        """x_T ~ N(0, I)."""
-        device = self.ema_updates.device
-        return torch.randn((n, *self.image_shape), generator=generator, device=device)
+        """x_T ~ N(0, I) on the model's device, drawn on ``generator``'s (``studio.rng``)."""
+        return randn((n, *self.image_shape), generator, self.ema_updates.device)
 
     @torch.no_grad()
     def sample(self, n: int, noise: Tensor | None = None, generator: torch.Generator | None = None,
@@ -237,9 +241,9 @@ class DDPM(GenerativeModel):
                use_ema: bool = True, labels: Tensor | None = None, guidance_scale: float | None = None,
                **options: Any) -> Tensor:
         """Images from x_T (``noise``, else drawn from ``generator``) by ``sampler`` in ``steps``
-        steps with the EMA weights; defaults from the config.  ``generator`` also draws the
-        per-step noise z: don't seed it like the generator that made ``noise``, or z at the
-        first step repeats x_T. A class-conditional model draws classes ``labels``
+        steps with the EMA weights; defaults from the config.  ``generator`` (any device) also
+        draws the per-step noise z: give ``noise`` from another stream (``studio.rng.streams``),
+        or z at the first step repeats x_T. A class-conditional model draws classes ``labels``
         (``None``: 0, 1, …, K−1 cycling) with guidance ``guidance_scale`` (default: config)."""
         if options:
             raise TypeError(f"unknown sample option(s): {', '.join(options)}")
@@ -268,7 +272,7 @@ class DDPM(GenerativeModel):
         because the weights changed."""
         generator = torch.Generator(device=noise.device).manual_seed(PREVIEW_SEED)
         return self.sample(noise.shape[0], noise=noise, generator=generator, sampler="ddim",
-                           steps=self.config.preview_steps)
+                           steps=min(self.config.preview_steps, self.num_train_timesteps))
 
     @torch.no_grad()
     def evaluate(self, x: Tensor, labels: Tensor | None = None) -> dict[str, float]:

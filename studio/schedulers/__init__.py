@@ -6,8 +6,8 @@ from __future__ import annotations
 from .ddim import DDIMScheduler
 from .ddpm import DDPMScheduler
 from .dpm_solver import DPMSolverMultistepScheduler
-from .schedule import (BETA_SCHEDULES, Scheduler, StepOutput, alphas_cumprod, cosine_betas,
-                       linear_betas, make_betas)
+from .schedule import (BETA_SCHEDULES, MIN_STEPS, Scheduler, StepOutput, alphas_cumprod, cosine_betas,
+                       linear_betas, make_betas, trailing_timesteps)
 
 SCHEDULERS = {"ddpm": DDPMScheduler, "ddim": DDIMScheduler, "dpmpp2m": DPMSolverMultistepScheduler}
 
@@ -22,6 +22,6 @@ def make_scheduler(name: str, **config) -> Scheduler:
     return cls(**config)
 
 
-__all__ = ["BETA_SCHEDULES", "DDIMScheduler", "DDPMScheduler", "DPMSolverMultistepScheduler", "SCHEDULERS", "Scheduler",
+__all__ = ["BETA_SCHEDULES", "MIN_STEPS", "DDIMScheduler", "DDPMScheduler", "DPMSolverMultistepScheduler", "SCHEDULERS", "Scheduler",
            "StepOutput", "alphas_cumprod", "cosine_betas", "linear_betas", "make_betas",
-           "make_scheduler"]
+           "make_scheduler", "trailing_timesteps"]

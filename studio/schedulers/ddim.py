@@ -3,6 +3,12 @@
 x_s = √ᾱ_s x̂_0 + √(1 − ᾱ_s − σ_t²) ε_θ + σ_t z, with σ_t from eq. 16 scaled by η:
 η = 0 is deterministic (the same noise always gives the same image, and far fewer steps
 suffice), η = 1 makes σ_t² the DDPM posterior variance β̃_t.
+
+With ``clip_sample`` the direction term uses the ε implied by the *clipped* x̂_0,
+ε̂ = (x_t − √ᾱ_t x̂_0)/√(1 − ᾱ_t), as GLIDE and improved-diffusion's ``ddim_sample`` do:
+x̂_0 and ε̂ then describe the same x_t, so η = 1 is exactly the ancestral DDPM step and η = 0
+exactly first-order DPM-Solver++ with the same clipping. Mixing the clipped x̂_0 with the raw
+ε_θ adds the clipped-off part of x̂_0 back as "noise", and more steps made that worse.
 """
 
 from __future__ import annotations
@@ -49,10 +55,14 @@ class DDIMScheduler(Scheduler):
         a_s = self.alpha_bar(s)
         # 1. "predicted x_0" of eq. 12: x̂_0 = (x_t − √(1 − ᾱ_t) ε_θ)/√ᾱ_t (optionally clipped)
         x0 = self.predict_original(model_output, t, sample)
+        eps = model_output
+        if self.clip_sample:  # the ε that goes with the clipped x̂_0 (GLIDE / improved-diffusion)
+            a_t = self.alpha_bar(t)
+            eps = (sample - math.sqrt(a_t) * x0) / math.sqrt(1 - a_t)
         # 2. σ_t² from eq. 16 (zero when η = 0)
         var = self.variance(t, eta)
-        # 3. "direction pointing to x_t": √(1 − ᾱ_s − σ_t²) ε_θ
-        direction = math.sqrt(max(1 - a_s - var, 0.0)) * model_output
+        # 3. "direction pointing to x_t": √(1 − ᾱ_s − σ_t²) ε
+        direction = math.sqrt(max(1 - a_s - var, 0.0)) * eps
         # 4. eq. 12: x_s = √ᾱ_s x̂_0 + direction + σ_t z
         prev = math.sqrt(a_s) * x0 + direction
         if var > 0:

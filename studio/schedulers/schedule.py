@@ -14,7 +14,13 @@ from typing import Any, NamedTuple
 import torch
 from torch import Tensor
 
+from ..rng import randn
+
 BETA_SCHEDULES = ("linear", "cosine")
+# Fewer steps give noise, not a picture: a single step is x̂₀ at ᾱ_{T−1} (see set_timesteps).
+MIN_STEPS = 2
+_ONE_STEP = (" (one step from pure noise can only predict x̂₀ at the noisiest timestep, where the "
+             "model's error is amplified ~10⁴×; use at least 2)")
 
 
 def linear_betas(num_timesteps: int) -> Tensor:
@@ -46,6 +52,13 @@ def make_betas(kind: str, num_timesteps: int) -> Tensor:
 def alphas_cumprod(betas: Tensor) -> Tensor:
     """ᾱ_t = ∏_{s≤t} α_s with α_s = 1 − β_s (Ho et al. 2020, notation above eq. 4)."""
     return torch.cumprod(1 - betas, dim=0)
+
+
+def trailing_timesteps(num_train_timesteps: int, n: int) -> Tensor:
+    """int64 (n,), descending: t_i = round(T − i·T/n) − 1 (Lin et al. 2024, Table 2)."""
+    T = num_train_timesteps
+    steps = T - torch.arange(n, dtype=torch.float64) * (T / n)
+    return steps.round().to(torch.int64) - 1
 
 
 class StepOutput(NamedTuple):
@@ -94,19 +107,24 @@ class Scheduler:
 
     # --- timesteps ---------------------------------------------------------------------
     def set_timesteps(self, num_inference_steps: int) -> None:
-        """``n`` timesteps spread evenly over [0, T−1], both ends included, descending.
+        """``n`` descending timesteps with "trailing" spacing (Lin et al. 2024, "Common
+        Diffusion Noise Schedules and Sample Steps are Flawed", Table 2):
+        t_i = round(T − i·T/n) − 1, i = 0 … n−1.
 
-        n = T gives the full chain T−1, …, 0; n < T skips steps (Song et al. 2021 §4.2 for
-        DDIM, the respacing of Nichol & Dhariwal 2021 §4 for DDPM)."""
+        The first step is always T−1 (x_T ~ N(0, I) is only right there) and the steps are
+        evenly T/n apart down to the last, which jumps from about T/n − 1 to the clean image.
+        n = T gives the full chain T−1, …, 0 (Song et al. 2021 §4.2 for DDIM, the respacing
+        of Nichol & Dhariwal 2021 §4 for DDPM). The older "linspace" spacing ended on t = 0,
+        which wastes a step: with 2 steps it was [T−1, 0], i.e. one step, whose x̂₀ at
+        ᾱ_{T−1} ≈ 2·10⁻⁹ (cosine) amplifies the model's error of ε by 1/√ᾱ ≈ 2·10⁴ and gives
+        binary noise once clipped. One step is refused for the same reason (``MIN_STEPS``).
+
+        Raises ``ValueError`` naming the allowed range when ``n`` is outside MIN_STEPS..T."""
         n, T = int(num_inference_steps), self.num_train_timesteps
-        if not 1 <= n <= T:
-            raise ValueError(f"number of steps must be in 1..{T}, got {n}")
-        if n == 1:
-            steps = torch.tensor([T - 1], dtype=torch.float64)
-        else:
-            steps = torch.linspace(0, T - 1, n, dtype=torch.float64)
+        if not MIN_STEPS <= n <= T:
+            raise ValueError(f"number of steps must be in {MIN_STEPS}..{T}, got {n}{_ONE_STEP if n == 1 else ''}")
         self.num_inference_steps = n
-        self.timesteps = steps.round().to(torch.int64).flip(0)
+        self.timesteps = trailing_timesteps(T, n)
 
     def prev_timestep(self, t: int | Tensor) -> int:
         """The timestep after ``t`` in the sampling order; −1 means "clean" (ᾱ = 1)."""
@@ -143,7 +161,8 @@ class Scheduler:
     @staticmethod
     def _noise_like(sample: Tensor, generator: torch.Generator | None,
                     noise: Tensor | None) -> Tensor:
+        """z ~ N(0, I) like ``sample``: ``noise`` when given, else drawn from ``generator`` on its
+        own device and moved to ``sample``'s (a CPU generator works for a CUDA sample)."""
         if noise is not None:
             return noise
-        return torch.randn(sample.shape, generator=generator, device=sample.device,
-                           dtype=sample.dtype)
+        return randn(sample.shape, generator, sample.device, sample.dtype)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from studio import rng
 from studio.engine import Control
 from studio.engine.sampling import (CHECKPOINT_BUDGET, KINDS, Checkpoint, SamplingJob, SamplingSpec, Trajectory,
                                     animation_frames, export_step, export_trajectory, forward_process,
@@ -23,10 +24,11 @@ def test_job_frames_match_the_plain_sampler(model):
     traj = job.trajectory
     assert traj.finished and traj.status == "finished" and traj.done == 10
     assert [traj.frames(i, "x_t").shape for i in (0, 9)] == [(4, 28, 28, 1)] * 2
-    # the same seed through the model's own loop gives the same final images
-    g = torch.Generator().manual_seed(3)
-    noise = model.sample_noise(4, g)
-    ref = model.sample(4, noise=noise, generator=g, sampler="ddim", steps=10, eta=0.5)
+    # the same seed through the model's own loop gives the same final images: x_T and the
+    # per-step noise from the seed's two streams
+    noise_generator, step_generator = rng.streams(3)
+    noise = model.sample_noise(4, noise_generator)
+    ref = model.sample(4, noise=noise, generator=step_generator, sampler="ddim", steps=10, eta=0.5)
     assert np.array_equal(traj.final, to_frames(ref))
     # step 0 shows x_T; the last x̂_0 is the final sample (DDIM lands on x̂_0)
     assert np.array_equal(traj.frames(0, "x_t"), to_frames(noise))
@@ -94,8 +96,13 @@ def test_cancel_keeps_stored_steps_and_bad_specs_are_named(model):
         SamplingJob(model, SamplingSpec(sampler="euler"))
     with pytest.raises(ValueError, match="batch"):
         SamplingJob(model, SamplingSpec(batch=17))
-    with pytest.raises(ValueError, match="steps"):
+    with pytest.raises(ValueError, match=r"steps must be in 2\.\.50 for this model \(T = 50\), got 51"):
         SamplingJob(model, SamplingSpec(steps=51))
+    with pytest.raises(ValueError, match="use at least 2"):
+        SamplingJob(model, SamplingSpec(steps=1))
+    with pytest.raises(ValueError, match=r"eta must be in 0\.\.1 .*got 5"):
+        SamplingJob(model, SamplingSpec(sampler="ddim", eta=5.0))
+    SamplingJob(model, SamplingSpec(sampler="dpmpp2m", steps=4, eta=5.0))  # η of another sampler: unused
     with pytest.raises(ValueError, match="unconditional"):
         SamplingJob(model, SamplingSpec(label=1))
     with pytest.raises(ValueError, match="stored step"):
@@ -154,5 +161,5 @@ def test_conditional_model_labels_and_guidance():
     guided = SamplingJob(model, SamplingSpec(**{**base.__dict__, "label": -1, "guidance": 2.0})).run()
     assert guided.finished
     assert class_labels(model, guided.spec, "cpu").tolist() == [0, 1, 2]
-    with pytest.raises(ValueError, match="class must be"):
+    with pytest.raises(ValueError, match=r"label must be in -1\.\.9 \(or −1 for one of each\), got 10"):
         SamplingJob(model, SamplingSpec(label=10))

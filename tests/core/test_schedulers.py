@@ -5,8 +5,9 @@ import math
 import pytest
 import torch
 
-from studio.schedulers import (SCHEDULERS, DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler,
-                               alphas_cumprod, cosine_betas, linear_betas, make_betas, make_scheduler)
+from studio.schedulers import (MIN_STEPS, SCHEDULERS, DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler,
+                               alphas_cumprod, cosine_betas, linear_betas, make_betas, make_scheduler,
+                               trailing_timesteps)
 
 
 @pytest.mark.parametrize("kind", ["linear", "cosine"])
@@ -52,13 +53,31 @@ def test_timesteps():
     s.set_timesteps(1000)
     assert s.timesteps.dtype == torch.int64
     assert torch.equal(s.timesteps, torch.arange(999, -1, -1))
-    for n in [1, 2, 7, 50, 999]:
+    for n in [2, 7, 50, 999]:
         s.set_timesteps(n)
         ts = s.timesteps
         assert len(ts) == n and ts[0] == 999 and (ts[1:] < ts[:-1]).all() and ts[-1] >= 0
         assert s.prev_timestep(ts[-1]) == -1
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"2\.\.1000, got 1001"):
         s.set_timesteps(1001)
+
+
+def test_trailing_timesteps_lin_et_al_2024():
+    """Table 2 of Lin et al. 2024: t_i = round(T − i·T/n) − 1; the last step starts near T/n."""
+    s = DDIMScheduler(1000)
+    for n, expected in [(2, [999, 499]), (4, [999, 749, 499, 249]), (3, [999, 666, 332]),
+                        (10, list(range(999, 0, -100)))]:
+        s.set_timesteps(n)
+        assert s.timesteps.tolist() == expected
+    assert trailing_timesteps(50, 50).tolist() == list(range(49, -1, -1))
+
+
+@pytest.mark.parametrize("cls", list(SCHEDULERS.values()))
+def test_one_step_is_refused_with_the_reason(cls):
+    s = cls(1000, "cosine")
+    with pytest.raises(ValueError, match=r"in 2\.\.1000, got 1 .*at least 2"):
+        s.set_timesteps(1)
+    assert MIN_STEPS == 2
 
 
 def test_ddpm_step_eq11():
@@ -134,6 +153,28 @@ def test_ddim_eta1_step_is_ddpm_step(clip):
         x_t = ddpm.add_noise(x0, eps, t)  # so that ε is the exact noise and x̂_0 needs no clipping
         torch.testing.assert_close(ddim.step(eps, t, x_t, noise=z).prev_sample,
                                    ddpm.step(eps, t, x_t, noise=z).prev_sample)
+
+
+@pytest.mark.parametrize("steps", [100, 7])
+def test_with_clipping_ddim_eta1_is_the_ddpm_step_and_eta0_first_order_dpm_solver(steps):
+    """x̂_0 far outside [−1, 1], so clipping acts: DDIM re-derives ε from the clipped x̂_0
+    (GLIDE / improved-diffusion), and then η = 1 is the DDPM posterior step and η = 0 is
+    first-order DPM-Solver++ (which only uses x̂_0), with the same inputs and noise."""
+    ddim1, ddim0 = DDIMScheduler(100, "cosine", True, eta=1.0), DDIMScheduler(100, "cosine", True, eta=0.0)
+    ddpm = DDPMScheduler(100, "cosine", True)
+    for sch in (ddim1, ddim0, ddpm):
+        sch.set_timesteps(steps)
+    g = torch.Generator().manual_seed(0)
+    x_t, eps, z = (3 * torch.randn(3, 1, 4, 4, generator=g, dtype=torch.float64) for _ in range(3))
+    for t in ddpm.timesteps.tolist():
+        x0 = ddpm.predict_original(eps, t, x_t)
+        assert x0.abs().max() == 1 and ddpm.predict_original(eps, t, x_t).ne(
+            DDPMScheduler(100, "cosine", False).predict_original(eps, t, x_t)).any()  # clipping acts
+        torch.testing.assert_close(ddim1.step(eps, t, x_t, noise=z).prev_sample,
+                                   ddpm.step(eps, t, x_t, noise=z).prev_sample)
+        dpm = DPMSolverMultistepScheduler(100, "cosine", True)  # fresh: no history, first order
+        dpm.set_timesteps(steps)
+        torch.testing.assert_close(ddim0.step(eps, t, x_t).prev_sample, dpm.step(eps, t, x_t).prev_sample)
 
 
 @pytest.mark.parametrize("cls,extra", [(DDPMScheduler, {}), (DDIMScheduler, {"eta": 0.7}),
@@ -255,3 +296,53 @@ def test_dpm_solver_history_state_round_trip_and_stale_history_ignored():
     torch.testing.assert_close(fresh.step(eps[4], ts[4], x_saved).prev_sample, first)
     with pytest.raises(ValueError):
         DDIMScheduler().load_state(saved)
+
+
+def _sample_gaussian(sampler, kind, steps, m, std, n=8000, eta=None, clip=False, eps_error=0.0):
+    """Samples of the exact-score sampler for x_0 ~ N(m, std²), optionally with a model error
+    N(0, eps_error²) added to ε (what a trained net gets wrong)."""
+    kwargs = {"eta": eta} if eta is not None else {}
+    s = make_scheduler(sampler, num_train_timesteps=1000, beta_schedule=kind, clip_sample=clip, **kwargs)
+    s.set_timesteps(steps)
+    eps_fn = optimal_eps(m, std ** 2, s.alphas_cumprod.tolist())
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(n, 1, generator=g, dtype=torch.float64)
+    for t in s.timesteps.tolist():
+        eps = eps_fn(x, t) + eps_error * torch.randn(x.shape, generator=g, dtype=torch.float64)
+        x = s.step(eps, t, x, g).prev_sample
+    return x
+
+
+SAMPLER_SETTINGS = [("ddim", 0.0), ("ddim", 1.0), ("ddpm", None), ("dpmpp2m", None)]
+
+
+@pytest.mark.parametrize("sampler,eta", SAMPLER_SETTINGS)
+def test_few_steps_degrade_gracefully_on_the_gaussian(sampler, eta):
+    """Exact ε of N(0.2, 0.3²) plus a 10⁻³ model error, cosine schedule, clipping on.  With the
+    old spacing, 2 steps were [999, 0]: x̂_0 at ᾱ ≈ 2·10⁻⁹ turned the error into ±1 noise (std
+    0.98).  With trailing spacing 2 steps give the right mean and a smaller spread, and the
+    spread grows towards the data's as steps are added; nothing saturates."""
+    m, std = 0.2, 0.3
+    spreads = []
+    for steps in (2, 3, 5, 10, 50):
+        x = _sample_gaussian(sampler, "cosine", steps, m, std, n=4000, eta=eta, clip=True, eps_error=1e-3)
+        assert x.mean().item() == pytest.approx(m, abs=0.03), steps
+        assert (x.abs() > 0.999).float().mean().item() < 0.005, steps  # no binary noise
+        spreads.append(x.std().item())
+    assert 0.05 < spreads[0] and spreads[-1] == pytest.approx(std, rel=0.12)
+    assert all(b >= a - 0.005 for a, b in zip(spreads, spreads[1:])), spreads
+
+
+@pytest.mark.parametrize("sampler,eta", SAMPLER_SETTINGS)
+def test_more_steps_never_degrade_with_clipping(sampler, eta):
+    """Exact ε of N(0.3, 1), clipping on: x̂_0 leaves [−1, 1] often, and the samples tend to the
+    clipped Gaussian (mean 0.203, std 0.702).  The distance of their mean and std to it must
+    not grow with the steps (it did for DDIM η = 1 mixing the clipped x̂_0 with the raw ε: std
+    0.603 at 10 steps, 0.573 at 1000)."""
+    target_mean, target_std = 0.203, 0.702
+    distances = []
+    for steps in (10, 20, 50, 200, 1000):
+        x = _sample_gaussian(sampler, "cosine", steps, 0.3, 1.0, eta=eta, clip=True)
+        distances.append(abs(x.mean().item() - target_mean) + abs(x.std().item() - target_std))
+    assert all(b <= a + 0.01 for a, b in zip(distances, distances[1:])), distances
+    assert distances[-1] < 0.06, distances
