@@ -93,9 +93,18 @@ def main(argv: list[str] | None = None) -> int:
     grab("latent")
     diffusion = window.diffusion  # mid-way through sampling a DDPM (given, or the bundled demo)
     window.show_page("diffusion")
-    if diffusion.open_example(args.diffusion_run):
+    from studio.runs import demo_runs_root
+
+    example = args.diffusion_run or str(demo_runs_root() / "ddpm-fashion-mnist")
+    if Path(example, "run.json").is_file():
+        diffusion.open_run(example)
         wait_until(lambda: diffusion.model is not None)
-        diffusion.start_example()
+        top = diffusion.top  # DDIM, 50 steps, η = 1, 16 images: a run that reads well in a screenshot
+        top.sampler.setCurrentIndex(top.sampler.findData("ddim"))
+        top.steps.setValue(min(50, top.steps.maximum()))
+        top.eta.setValue(1.0)
+        top.batch.setValue(16)
+        diffusion.run()
         wait_until(lambda: diffusion.trajectory is not None and diffusion.trajectory.done >= 0.6 * diffusion.trajectory.n)
     grab("diffusion")
     if diffusion.trajectory is not None:

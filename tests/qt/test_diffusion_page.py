@@ -31,42 +31,42 @@ def run_and_wait(qtbot, panel, start) -> None:
 
 
 def test_run_scrub_branch_and_forward(qtbot, page, tmp_path):
-    assert not page.label_combo.isVisible()  # unconditional model: no class / guidance controls
-    page.sampler.setCurrentIndex(page.sampler.findData("ddim"))
-    page.steps.setValue(20)
-    page.eta.setValue(1.0)
-    page.batch.setValue(4)
-    page.seed.setValue(3)
-    run_and_wait(qtbot, page, page.run_button.click)
+    assert not page.top.label_combo.isVisible()  # unconditional model: no class / guidance controls
+    page.top.sampler.setCurrentIndex(page.top.sampler.findData("ddim"))
+    page.top.steps.setValue(20)
+    page.top.eta.setValue(1.0)
+    page.top.batch.setValue(4)
+    page.top.seed.setValue(3)
+    run_and_wait(qtbot, page, page.top.run_button.click)
     traj = page.trajectory
-    assert traj.finished and page.filmstrip.count() == 20 and page.slider.maximum() == 19
+    assert traj.finished and page.step_page.filmstrip.count() == 20 and page.slider.maximum() == 19
     assert "Done" in page.message.text()
 
     # scrubbing shows exactly the stored frames (no recomputation)
     page.slider.setValue(5)
-    assert same_picture(page.xt_view, traj.frame(5, "x_t"))
-    assert same_picture(page.x0_view, traj.frame(5, "x0"))
-    assert same_picture(page.eps_view, traj.frame(5, "eps"))
-    assert page.step_label.text().startswith("step 6 / 20")
+    assert same_picture(page.step_page.xt_view, traj.frame(5, "x_t"))
+    assert same_picture(page.step_page.x0_view, traj.frame(5, "x0"))
+    assert same_picture(page.step_page.eps_view, traj.frame(5, "eps"))
+    assert page.timeline.step_label.text().startswith("step 6 / 20")
     page.show_combo.setCurrentIndex(page.show_combo.findData(2))  # one image, large
-    assert same_picture(page.xt_view, traj.frame(5, "x_t", 2))
+    assert same_picture(page.step_page.xt_view, traj.frame(5, "x_t", 2))
     page.show_combo.setCurrentIndex(0)
     # the last step's x̂₀ is the final sample
     page.slider.setValue(19)
-    assert same_picture(page.x0_view, traj.final_frame())
-    page.forward_button.click()
+    assert same_picture(page.step_page.x0_view, traj.final_frame())
+    page.timeline.forward_button.click()
     assert page.slider.value() == 19
-    page.back_button.click()
+    page.timeline.back_button.click()
     assert page.slider.value() == 18
-    page.filmstrip.frame_clicked.emit(7)
-    assert page.slider.value() == 7 and page.filmstrip.current == 7
+    page.step_page.filmstrip.frame_clicked.emit(7)
+    assert page.slider.value() == 7 and page.step_page.filmstrip.current == 7
 
     # branch from step 10 with a new seed: equal up to step 10, different after
     page.slider.setValue(9)
-    page.branch_sampler.setCurrentIndex(page.branch_sampler.findData("ddim"))
-    page.branch_eta.setValue(1.0)
-    page.branch_seed.setValue(77)
-    run_and_wait(qtbot, page, page.branch_button.click)
+    page.step_page.branch_sampler.setCurrentIndex(page.step_page.branch_sampler.findData("ddim"))
+    page.step_page.branch_eta.setValue(1.0)
+    page.step_page.branch_seed.setValue(77)
+    run_and_wait(qtbot, page, page.step_page.branch_button.click)
     original, branch = page.pair.trajectories
     assert original is traj and branch.branch_step == 9 and branch.finished
     for i in range(10):
@@ -98,22 +98,22 @@ def test_run_scrub_branch_and_forward(qtbot, page, tmp_path):
 
     # exports
     for what, name in (("step", "s.png"), ("grid", "g.png"), ("gif", "a.gif")):
-        with qtbot.waitSignal(page._export_task.succeeded, timeout=30_000):
+        with qtbot.waitSignal(page._tasks["export"].succeeded, timeout=30_000):
             page.export(what, str(tmp_path / name))
         assert (tmp_path / name).stat().st_size > 0
 
 
 def test_cancel_keeps_the_steps_so_far(qtbot, page):
-    page.sampler.setCurrentIndex(page.sampler.findData("ddpm"))
-    page.steps.setValue(50)
-    page.batch.setValue(16)
-    page.run_button.click()
+    page.top.sampler.setCurrentIndex(page.top.sampler.findData("ddpm"))
+    page.top.steps.setValue(50)
+    page.top.batch.setValue(16)
+    page.top.run_button.click()
     qtbot.waitUntil(lambda: page.trajectory is not None and page.trajectory.done >= 2, timeout=30_000)
-    page.cancel_button.click()
+    page.top.cancel_button.click()
     qtbot.waitUntil(lambda: not page.busy, timeout=30_000)
     traj = page.trajectory
-    assert traj.status == "cancelled" and 2 <= traj.done < 50 and page.filmstrip.count() == traj.done
+    assert traj.status == "cancelled" and 2 <= traj.done < 50 and page.step_page.filmstrip.count() == traj.done
     assert "Cancelled" in page.message.text()
-    page.play_button.click()
-    qtbot.waitUntil(lambda: not page.play_button.isChecked(), timeout=10_000)
+    page.timeline.play_button.click()
+    qtbot.waitUntil(lambda: not page.timeline.play_button.isChecked(), timeout=10_000)
     assert page.slider.value() == traj.done - 1

@@ -20,7 +20,7 @@ from ...engine.drawing import draw_classes, draw_samples
 from ...runs import Run, RunError, default_runs_root, demo_runs_root, list_runs
 from .. import theme
 from ..run_history import RunHistory, read_run_history
-from ..tasks import BackgroundTask
+from ..runner import Latest
 from ..widgets.cards import card, label, set_role
 from ..widgets.image_view import PreviewStrip
 from ..widgets.metrics_plot import MetricsPlot
@@ -73,9 +73,9 @@ class RunsPanel(QWidget):
         super().__init__(parent)
         self.training_run: str | None = None  # the run this window trains now: not renamed/deleted
         self.current: RunHistory | None = None
-        self._list_task = BackgroundTask(self)
+        self._list_task = Latest(self, "list")
         self._list_task.succeeded.connect(self._on_list_task_succeeded)
-        self._detail_task = BackgroundTask(self)
+        self._detail_task = Latest(self, "detail")
         self._detail_task.succeeded.connect(self._on_detail_task_succeeded)
         self._detail_task.failed.connect(self._on_detail_task_failed)
         self.watcher = QFileSystemWatcher(self)
@@ -154,12 +154,12 @@ class RunsPanel(QWidget):
             self._on_draw_clicked)
         self.draw_seed = 0
         self.drawing = False
-        self._draw_task = BackgroundTask(self)
+        self._draw_task = Latest(self, "draw")
         self._draw_task.partial.connect(self._on_draw_partial)
         self._draw_task.progressed.connect(self._on_draw_progressed)
         self._draw_task.succeeded.connect(self._on_draw_succeeded)
         self._draw_task.failed.connect(self._on_draw_failed)
-        self._classes_task = BackgroundTask(self)
+        self._classes_task = Latest(self, "classes")
         self._classes_task.succeeded.connect(self._on_classes_task_succeeded)
         draw_row = QHBoxLayout()
         draw_row.setContentsMargins(0, 0, 0, 0)

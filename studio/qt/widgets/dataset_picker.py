@@ -1,6 +1,6 @@
 """Choose the training images: bundled, procedural, a local torchvision copy, or any folder.
 
-The chosen dataset is loaded in the background (``BackgroundTask``) and summarised: a
+The chosen dataset is loaded in the background (a ``Latest`` runner channel) and summarised: a
 thumbnail grid, size, resolution, labels and, for folders, the files that were skipped.
 """
 
@@ -15,7 +15,7 @@ from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QToolButton,
                                QVBoxLayout, QWidget)
 
-from ..tasks import BackgroundTask
+from ..runner import Latest
 from .cards import set_role
 from .image_view import ImageView
 
@@ -71,7 +71,7 @@ class DatasetPicker(QWidget):
         self.summary: DatasetSummary | None = None
         self.error: str | None = None
         self.recent_folders: list[str] = []
-        self._task = BackgroundTask(self)
+        self._task = Latest(self, "dataset-summary")
         self._task.succeeded.connect(self._on_task_succeeded)
         self._task.failed.connect(self._on_task_failed)
         self._task.progressed.connect(self._on_task_progressed)

@@ -56,6 +56,49 @@ class StepView(QWidget):
         layout.addWidget(self.timeline)
         layout.addWidget(card("", self.filmstrip, margins=6))
 
+    def set_model(self, model, meta: dict) -> None:
+        from ...engine.sampling import schedule_curves
+        from .diffusion_settings import fill_samplers
+
+        fill_samplers(self.branch_sampler, model.capabilities.samplers)
+        self.schedule.set_schedule(schedule_curves(model.noise_schedule))
+
+    def show_state(self, state, what: str) -> None:
+        """Draw ``state`` (an ``engine.viewer.ViewerState``) after its change ``what``."""
+        traj, slider = state.trajectory, self.timeline.slider
+        if traj is None:
+            return
+        if what == "trajectory":
+            self.timeline.length = traj.n
+            self.filmstrip.reset(lambda i: traj.frame(i, "x_t", state.image or 0),
+                                 lambda i: f"t={traj.timestep(i) + 1}")
+            self.schedule.set_marks([t + 1 for t in traj.timesteps])
+            slider.setRange(0, 0)
+        elif what == "image":
+            self.filmstrip.reset(lambda i: traj.frame(i, "x_t", state.image or 0), self.filmstrip._labels)
+        if what in ("stored", "image"):
+            self.filmstrip.set_count(state.announced)
+            slider.blockSignals(True)  # the state already knows: no echo back into it
+            slider.setRange(0, max(0, state.announced - 1))
+            slider.blockSignals(False)
+        if what in ("step", "image", "shown"):
+            slider.blockSignals(True)
+            slider.setValue(state.step)
+            slider.blockSignals(False)
+            self.show_step(state)
+
+    def show_step(self, state) -> None:
+        traj, step, image = state.trajectory, state.step, state.image
+        if traj is None or not 0 <= step < traj.done:
+            return
+        t = traj.timestep(step) + 1
+        self.xt_view.set_image(traj.frame(step, "x_t", image), f"t = {t}")
+        self.x0_view.set_image(traj.frame(step, "x0", image), "x̂₀ = (x_t − √(1 − ᾱ_t) ε) / √ᾱ_t")
+        self.eps_view.set_image(traj.frame(step, "eps", image), "black −3σ · gray 0 · white +3σ")
+        self.timeline.step_label.setText(state.step_caption())
+        self.filmstrip.set_current(step)
+        self.schedule.set_cursor(t)
+
 
 class PairView(QWidget):
     """Two trajectories A and B in two columns (x_t and x̂₀ each), one shared slider that
@@ -116,6 +159,13 @@ class PairView(QWidget):
         layout.addLayout(timeline)
         self.set_pair(None, None, "", "")
 
+
+    def set_model(self, model, meta: dict) -> None:
+        from .diffusion_settings import fill_samplers
+
+        fill_samplers(self.sampler_b, model.capabilities.samplers, "dpmpp2m")
+        self.steps_b.setMaximum(model.num_train_timesteps)
+        self.steps_b.setValue(min(20, model.num_train_timesteps))
     def set_pair(self, a, b, title_a: str, title_b: str) -> None:
         """Show ``a`` and ``b``; a column whose trajectory is unchanged keeps its wall time."""
         for col, (traj, title) in enumerate(zip((a, b), (title_a, title_b))):

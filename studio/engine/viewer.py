@@ -1,0 +1,144 @@
+"""The Diffusion viewer's state and its sampling job, Qt-free (napari's ``Dims`` / ``QtDims``
+split: the page draws this object and forwards user actions to it; tests drive it directly).
+
+``ViewerState`` holds what the page shows — the open model, the main trajectory, the pair of
+trajectories of a branch or a comparison, the step on screen, which image, whether the view
+follows the newest step — and calls its listeners with the name of what changed.
+
+``sampling_job(make_jobs)`` runs ``SamplingJob``s one after another as a protocol job
+(``studio.engine.jobs``): each stored step is reported as the partial result ``(index,
+trajectory)`` (the UI reads frames from the trajectory itself, so only the newest report
+matters), the result is the list of trajectories, and a pause or cancel acts between steps.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .control import Control
+from .jobs import Job
+from .reporting import Progress, Reporter
+from .sampling import SamplingJob, Trajectory
+
+MODES = ("run", "branch", "compare")  # what a sampling job makes
+
+
+def sampling_job(make_jobs: Callable[[], list[SamplingJob]]) -> Job:
+    """``make_jobs()`` is called in the job's thread (a branch replays steps to reach its start).
+    Each trajectory's wall time is stored in ``trajectory.seconds``."""
+
+    def job(reporter: Reporter, control: Control) -> list[Trajectory]:
+        trajectories: list[Trajectory] = []
+        for index, sampling in enumerate(make_jobs()):
+            traj = sampling.trajectory
+            trajectories.append(traj)
+            start = time.perf_counter()
+            for i in sampling.steps():
+                reporter.partial((index, traj))
+                reporter.progress(Progress(i + 1 - traj.branch_step, traj.n - traj.branch_step))
+                if control.wait_while_paused():
+                    traj.status = "cancelled"
+                    break
+            traj.seconds = time.perf_counter() - start
+            reporter.partial((index, traj))
+            if control.stopped:
+                break
+        return trajectories
+
+    return job
+
+
+@dataclass
+class ViewerState:
+    """What the Diffusion viewer shows. Change events name one of: "model", "trajectory" (a new
+    main trajectory), "stored" (it has more steps), "pair", "step", "image", "busy"."""
+
+    model: Any = None
+    meta: dict = field(default_factory=dict)
+    trajectory: Trajectory | None = None  # the main run ("Step through")
+    pair: list[Trajectory | None] = field(default_factory=lambda: [None, None])  # branch / comparison
+    pair_titles: tuple[str, str] = ("A", "B")
+    mode: str = "run"  # what the running (or last) sampling job makes
+    step: int = 0  # the main trajectory's step on screen
+    announced: int = 0  # steps of the main trajectory reported so far (the job may be further)
+    follow: bool = True  # the step follows the newest one while sampling
+    image: int | None = None  # one image of the batch, or None for all
+    busy: bool = False
+    _listeners: list[Callable[[str], None]] = field(default_factory=list, repr=False)
+
+    # --- events ----------------------------------------------------------------------------
+    def connect(self, listener: Callable[[str], None]) -> None:
+        self._listeners.append(listener)
+
+    def _changed(self, what: str) -> None:
+        for listener in list(self._listeners):
+            listener(what)
+
+    # --- actions ---------------------------------------------------------------------------
+    def set_model(self, model, meta: dict) -> None:
+        self.model, self.meta = model, dict(meta)
+        self._changed("model")
+
+    def begin(self, mode: str) -> None:
+        """A sampling job of ``mode`` starts."""
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; one of {', '.join(MODES)}")
+        self.mode, self.busy = mode, True
+        if mode == "compare":
+            self.pair, self.pair_titles = [None, None], ("A", "B")
+        self._changed("busy")
+
+    def end(self) -> None:
+        self.busy = False
+        self._changed("busy")
+
+    def stored(self, index: int, traj: Trajectory) -> None:
+        """The job reports trajectory ``index`` (of this job) has ``traj.done`` steps stored."""
+        if self.mode == "run":
+            if traj is not self.trajectory:
+                self.trajectory, self.follow, self.step, self.announced = traj, True, 0, 0
+                self._changed("trajectory")
+            if traj.done != self.announced:
+                self.announced = traj.done
+                self._changed("stored")
+            if self.follow and traj.done:
+                self.set_step(traj.done - 1, follow=True)
+            return
+        if self.mode == "branch":
+            if self.pair[1] is not traj:
+                self.pair = [traj.parent, traj]
+                self.pair_titles = ("Original", f"Branch from step {traj.branch_step + 1}")
+        elif self.pair[index] is not traj:
+            self.pair = [traj, self.pair[1]] if index == 0 else [self.pair[0], traj]
+        self._changed("pair")
+
+    def set_step(self, step: int, follow: bool | None = None) -> None:
+        """Show the main trajectory's ``step`` (clipped to what is stored). ``follow``: keep
+        following the newest step (default: when ``step`` is the newest)."""
+        if self.trajectory is None or self.announced == 0:
+            return
+        step = max(0, min(step, self.announced - 1))
+        self.follow = (step == self.announced - 1) if follow is None else follow
+        if step != self.step or follow:
+            self.step = step
+            self._changed("step")
+
+    def set_image(self, image: int | None) -> None:
+        if image != self.image:
+            self.image = image
+            self._changed("image")
+
+    @property
+    def can_branch(self) -> bool:
+        traj = self.trajectory
+        return self.model is not None and not self.busy and traj is not None and traj.done > 0
+
+    def step_caption(self) -> str:
+        traj = self.trajectory
+        if traj is None or traj.done == 0:
+            return ""
+        t = traj.timestep(self.step) + 1
+        last = " (final)" if self.step == traj.n - 1 and traj.finished else ""
+        return f"step {self.step + 1} / {traj.n}{last}  ·  t = {t}"

@@ -1,0 +1,169 @@
+"""The Diffusion viewer's top card: the model picker, the sampling settings (sampler, steps, η,
+seed, images, class, guidance scale), Run / Cancel, a progress bar and one message line."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout, QMenu, QProgressBar, QPushButton, QSizePolicy,
+                               QSpinBox, QToolButton, QVBoxLayout, QWidget)
+
+from ...engine.sampling import SamplingSpec
+from .cards import label, set_role
+from .run_picker import RunPicker
+
+EXPORTS = (("This step as PNG…", "step"), ("Whole trajectory as a grid (PNG)…", "grid"),
+           ("Denoising animation (GIF)…", "gif"), ("Denoising animation (MP4)…", "mp4"))
+
+
+def fill_samplers(combo: QComboBox, names, current: str | None = None) -> None:
+    """Put a model's samplers (by their labels) into ``combo`` without emitting changes."""
+    from ...schedulers import SCHEDULERS
+
+    combo.blockSignals(True)
+    combo.clear()
+    for name in names:
+        combo.addItem(getattr(SCHEDULERS.get(name), "label", "") or name, name)
+    combo.blockSignals(False)
+    if current is not None:
+        combo.setCurrentIndex(max(0, combo.findData(current)))
+
+
+def has_eta(sampler: str | None) -> bool:
+    from ...schedulers import SCHEDULERS
+
+    return bool(getattr(SCHEDULERS.get(sampler), "has_eta", False))
+
+
+class SamplingSettings(QWidget):
+    """Owns the controls; the page reads ``spec()`` and calls ``set_model`` / ``set_busy``."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.picker = RunPicker(lambda caps: caps.denoise_step)
+        self.model_info = label("", "muted")
+        self.model_info.setMinimumWidth(40)  # a long description is clipped, never widens the window
+        self.model_info.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.sampler = QComboBox()
+        self.steps = QSpinBox(minimum=1, maximum=1000, value=50)
+        self.eta = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.1, value=0.0, decimals=2)
+        self.eta.setToolTip("η: 0 deterministic DDIM, 1 as much noise as DDPM")
+        self.seed = QSpinBox(minimum=0, maximum=2 ** 31 - 1, value=0)
+        self.batch = QSpinBox(minimum=1, maximum=16, value=16)
+        self.batch.setToolTip("Images sampled together (1–16)")
+        self.label_combo = QComboBox()
+        self.guidance = QDoubleSpinBox(minimum=0.0, maximum=20.0, singleStep=0.5, value=2.0, decimals=1)
+        self.guidance.setToolTip("Classifier-free guidance scale s: 0 unconditional, 1 conditional, >1 stronger")
+        self.run_button = QPushButton("▶  Run")
+        self.run_button.setProperty("primary", True)
+        self.run_button.setToolTip("Sample with these settings, step by step (Ctrl+Enter)")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop sampling; the steps so far stay viewable (Esc)")
+        self.progress = QProgressBar(textVisible=False)
+        self.progress.setFixedWidth(160)
+        self.progress.setFixedHeight(10)
+        self.message = label("Choose a trained diffusion model.", "muted")
+        self._class_widgets = []
+        settings = QHBoxLayout()
+        settings.setSpacing(8)
+        for text, widget in (("Sampler", self.sampler), ("Steps", self.steps), ("η", self.eta), ("Seed", self.seed),
+                             ("Images", self.batch), ("Class", self.label_combo), ("Guidance", self.guidance)):
+            caption = label(text, "muted")
+            settings.addWidget(caption)
+            settings.addWidget(widget)
+            if widget in (self.label_combo, self.guidance):  # shown for class-conditional models only
+                self._class_widgets += [caption, widget]
+                caption.hide()
+                widget.hide()
+        settings.addStretch(1)
+        settings.addWidget(self.run_button)
+        settings.addWidget(self.cancel_button)
+        top = QHBoxLayout()
+        top.addWidget(label("Model", "muted"))
+        top.addWidget(self.picker, 2)
+        top.addWidget(self.model_info, 1)
+        top.addWidget(self.progress)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addLayout(settings)
+        layout.addWidget(self.message)
+        self.sampler.currentIndexChanged.connect(lambda _: self.eta.setEnabled(self._eta_allowed()))
+        self._ready = self._busy = False
+
+    def spec(self) -> SamplingSpec:
+        label_value = self.label_combo.currentData() if self.label_combo.count() else None
+        return SamplingSpec(sampler=self.sampler.currentData() or "ddim", steps=self.steps.value(),
+                            eta=self.eta.value(), seed=self.seed.value(), batch=self.batch.value(),
+                            label=label_value, guidance=self.guidance.value())
+
+    def set_model(self, model, meta: dict) -> None:
+        cfg, T = model.config, model.num_train_timesteps
+        self.model_info.setText(f"{model.family} on {meta.get('data', '?')}  ·  trained {meta.get('step', 0):,}"
+                                f" steps  ·  T = {T}, {cfg.schedule} β")
+        self.model_info.setToolTip(self.model_info.text())
+        fill_samplers(self.sampler, model.capabilities.samplers, cfg.sampler)
+        self.steps.setMaximum(T)
+        self.steps.setValue(min(cfg.sample_steps, T))
+        self.eta.setValue(cfg.eta)
+        self.label_combo.clear()
+        conditional = bool(getattr(model.capabilities, "class_conditional", False))
+        if conditional:
+            names = meta.get("label_names") or [str(i) for i in range(model.num_classes)]
+            self.label_combo.addItem("One of each class", -1)
+            for i, name in enumerate(names[:model.num_classes]):
+                self.label_combo.addItem(name, i)
+            self.label_combo.addItem("Unconditional", None)
+            self.guidance.setValue(getattr(cfg, "guidance_scale", 2.0))  # the model's own default
+        for widget in self._class_widgets:
+            widget.setVisible(conditional)
+
+    def set_busy(self, ready: bool, busy: bool) -> None:
+        self._ready, self._busy = ready, busy
+        self.run_button.setEnabled(ready and not busy)
+        self.cancel_button.setEnabled(busy)
+        for widget in (self.sampler, self.steps, self.seed, self.batch, self.label_combo, self.guidance):
+            widget.setEnabled(ready and not busy)
+        self.eta.setEnabled(self._eta_allowed())
+
+    def _eta_allowed(self) -> bool:
+        return has_eta(self.sampler.currentData()) and self._ready and not self._busy
+
+    def say(self, text: str, role: str = "muted") -> None:
+        self.message.setText(text)
+        set_role(self.message, role)
+
+
+def export_button(parent: QWidget, slot) -> QToolButton:
+    """"Export" with the viewer's formats; ``slot(action)`` receives the chosen action (its data
+    is one of step / grid / gif / mp4)."""
+    button = QToolButton(parent, text="Export")
+    button.setPopupMode(QToolButton.InstantPopup)
+    menu = QMenu(button)
+    for text, what in EXPORTS:
+        menu.addAction(text).setData(what)
+    menu.triggered.connect(slot)
+    button.setMenu(menu)
+    return button
+
+
+EXPORT_NAMES = {"step": ("diffusion-step-{step}.png", "PNG image (*.png)"),
+                "grid": ("diffusion-trajectory.png", "PNG image (*.png)"),
+                "gif": ("diffusion.gif", "GIF animation (*.gif)"), "mp4": ("diffusion.mp4", "MP4 video (*.mp4)")}
+
+
+def ask_export_path(parent: QWidget, what: str, step: int) -> str:
+    """A save dialog for export ``what`` of the trajectory at ``step``; "" when cancelled."""
+    name, kinds = EXPORT_NAMES[what]
+    path, _ = QFileDialog.getSaveFileName(parent, "Export", name.format(step=step + 1), kinds)
+    return path
+
+
+def fill_images(combo: QComboBox, batch: int) -> None:
+    """"All images", then each of ``batch`` images; keeps the current choice if it still exists."""
+    current = combo.currentData()
+    combo.blockSignals(True)
+    combo.clear()
+    combo.addItem("All images", None)
+    for i in range(batch):
+        combo.addItem(f"Image {i + 1}", i)
+    combo.setCurrentIndex(max(0, combo.findData(current)))
+    combo.blockSignals(False)
