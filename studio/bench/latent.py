@@ -68,9 +68,9 @@ def run(quick: bool = False, families: list[str] | None = None, **_) -> dict:
             bench._spin(lambda: bool(opened), seconds=120)
             panel.space_opened.disconnect()
             times.append(opened[0] - t0)
-            bench._spin(lambda: panel.frames_shown > 0 and panel.decoder.idle, seconds=30)
+            bench._spin(lambda: panel.frames_shown > 0 and not panel.decoder.busy, seconds=30)
         # the reconstruction errors the page measures after opening: let them finish first
-        bench._spin(lambda: panel.space.errors is not None and not panel._errors_task.busy, seconds=300)
+        bench._spin(lambda: panel.space.errors is not None and not panel.measuring.busy, seconds=300)
         images = len(panel.space.codes)
 
         # 2. dragging a slider: frames shown per second and UI lateness
@@ -85,7 +85,7 @@ def run(quick: bool = False, families: list[str] | None = None, **_) -> dict:
 
         drag = QTimer(interval=int(1000 / SLIDER_HZ), timerType=Qt.PreciseTimer)
         drag.timeout.connect(move)
-        shown0, requested0, dropped0 = panel.frames_shown, panel.decoder.requested, panel.decoder.dropped
+        shown0, requested0 = panel.frames_shown, panel.decodes_requested
         bench.lateness, bench._last = [], time.perf_counter()
         bench.timer.start()
         drag.start()
@@ -96,8 +96,9 @@ def run(quick: bool = False, families: list[str] | None = None, **_) -> dict:
         bench.timer.stop()
         drag_lateness = bench.lateness[1:]
         decode_fps = (panel.frames_shown - shown0) / elapsed
-        requests = panel.decoder.requested - requested0
-        dropped = panel.decoder.dropped - dropped0
+        bench._spin(lambda: not panel.decoder.busy, seconds=10)  # the last request decoded
+        requests = panel.decodes_requested - requested0
+        dropped = requests - (panel.frames_shown - shown0)  # superseded while pending: never decoded
 
         # 3. t-SNE in the background: the UI keeps its timer
         done = []
@@ -105,16 +106,19 @@ def run(quick: bool = False, families: list[str] | None = None, **_) -> dict:
         bench.lateness, bench._last = [], time.perf_counter()
         bench.timer.start()
         t0 = time.perf_counter()
-        panel.projection_combo.setCurrentIndex(panel.projection_combo.findData("tsne"))
+        combo = panel.bar.projection_combo
+        combo.setCurrentIndex(combo.findData("tsne"))
         if tsne_watch_s is None:
             bench._spin(lambda: bool(done), seconds=900)
         else:
             bench._spin(seconds=tsne_watch_s)
-            panel.cancel_button.click()
+            panel.bar.cancel_button.click()
         bench.timer.stop()
         tsne_s = done[0] - t0 if done else None
         tsne_lateness = bench.lateness[1:]
-        panel.decoder.close()
+        from ..qt.runner import runner
+
+        runner().shutdown(2.0)  # the cancelled t-SNE and anything else still running end here
         panel.deleteLater()
 
     result = {"decode_fps": decode_fps, "lateness_ms": _ms(drag_lateness), "pca_map_s": statistics.median(times),

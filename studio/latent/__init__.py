@@ -1,6 +1,7 @@
 """Latent-space exploration, Qt-free: open a run's latent space (encode its dataset, or sample
-z for a GAN), project it to 2D (PCA at once, t-SNE in the background), decode single latents
-latest-wins, interpolate, build attribute directions, walk smooth paths, rank reconstructions.
+z for a GAN), project it to 2D (PCA at once, t-SNE in the background), interpolate, build
+attribute directions, walk smooth paths, rank reconstructions, and the explorer's page state
+(``ExplorerState``) with its change events.
 
 The Latent explorer page, ``studio bench latent`` and the tests all drive these functions.
 """
@@ -8,12 +9,12 @@ The Latent explorer page, ``studio bench latent`` and the tests all drive these 
 from __future__ import annotations
 
 from .basis import SliderBasis
-from .decoding import LatestDecoder
 from .directions import Direction, DirectionStore, attribute_direction, directions_path
 from .paths import interpolate, lerp, slerp, walk
-from .projection import PCA, tsne
+from .projection import PCA, nearest_neighbors, tsne, warm_tsne
 from .space import MAP_LIMIT, Cancelled, LatentSpace, open_space
+from .state import Event, ExplorerState
 
-__all__ = ["Cancelled", "Direction", "DirectionStore", "LatentSpace", "LatestDecoder", "MAP_LIMIT", "PCA",
-           "SliderBasis", "attribute_direction", "directions_path", "interpolate", "lerp", "open_space", "slerp",
-           "tsne", "walk"]
+__all__ = ["Cancelled", "Direction", "DirectionStore", "Event", "ExplorerState", "LatentSpace", "MAP_LIMIT", "PCA",
+           "SliderBasis", "attribute_direction", "directions_path", "interpolate", "lerp", "nearest_neighbors",
+           "open_space", "slerp", "tsne", "walk", "warm_tsne"]

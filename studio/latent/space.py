@@ -15,8 +15,10 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from ..engine.jobs import ProgressFn
+from ..errors import Cancelled
 from ..runs import Run, load_model
-from .projection import PCA, Cancelled, ProgressFn
+from .projection import PCA
 
 MAP_LIMIT = 10_000  # larger datasets are mapped through a seeded random sample
 GAN_SAMPLES = 2_000  # random z drawn for a model without an encoder
@@ -103,23 +105,23 @@ class LatentSpace:
         return (self.pca.mean + (eps * self.pca.std) @ self.pca.components).astype(np.float32)
 
     @torch.no_grad()
-    def reconstruction_errors(self, progress: ProgressFn | None = None,
-                              should_stop: Callable[[], bool] | None = None) -> np.ndarray:
+    def reconstruction_errors(self, progress: ProgressFn | None = None) -> np.ndarray:
         """Mean squared error per pixel (images in [-1, 1]) between each image and its
-        reconstruction decode(encode(x)); high error = unlike what the model learnt, the
-        classic autoencoder anomaly score (e.g. Sakurada & Yairi 2014)."""
+        reconstruction decode(encode(x)), float32 (N,); high error = unlike what the model
+        learnt, the classic autoencoder anomaly score (e.g. Sakurada & Yairi 2014).
+        ``progress(done, total)`` counts images, before each batch and at the end; one that
+        raises (``Cancelled``) stops it between batches. Sets ``self.errors``."""
         if not self.encoded:
             raise ValueError(f"a {self.family} model has no encoder, so nothing to reconstruct")
         errors = np.empty(len(self.codes), np.float32)
+        progress = progress or (lambda done, total: None)
         for i in range(0, len(self.codes), BATCH):
-            if should_stop and should_stop():
-                raise Cancelled("cancelled")
+            progress(i, len(errors))
             labels = None if self.labels is None or not self.class_conditional else self.labels[i:i + BATCH]
             recon = self.decode(self.codes[i:i + BATCH], labels).astype(np.float32)
             real = self.images[i:i + BATCH].astype(np.float32)
             errors[i:i + BATCH] = (((recon - real) / 127.5) ** 2).reshape(len(real), -1).mean(1)
-            if progress:
-                progress(min(i + BATCH, len(errors)), len(errors))
+        progress(len(errors), len(errors))
         self.errors = errors
         return errors
 
@@ -136,10 +138,11 @@ def _training_images(run: Run, limit: int, seed: int):
 
 @torch.no_grad()
 def open_space(path: str | Path, limit: int = MAP_LIMIT, progress: ProgressFn | None = None,
-               should_stop: Callable[[], bool] | None = None, samples: int = GAN_SAMPLES, seed: int = 0,
-               precision: str = "auto") -> LatentSpace:
+               samples: int = GAN_SAMPLES, seed: int = 0, precision: str = "auto") -> LatentSpace:
     """Load the run's model and map its latent space (see the module docstring).
-    ``progress(done, total)`` counts images encoded (or samples generated). ``precision``
+    ``progress(done, total)`` counts images encoded (or samples generated), before each
+    batch of ``BATCH`` and at the end; a ``progress`` that raises (``Cancelled``, from
+    ``studio.engine.jobs.progress_callback``) stops the encoding there. ``precision``
     of the map's encoding: "auto" follows training's rule (bf16 autocast on CUDA and on CPUs
     with AMX tiles, codes within ~2 % of fp32; fp32 elsewhere); single latents are always
     decoded in fp32."""
@@ -153,7 +156,6 @@ def open_space(path: str | Path, limit: int = MAP_LIMIT, progress: ProgressFn | 
         raise ValueError(f"a {run.family} model has no latent space to explore (no decoder): "
                          "open an autoencoder, VAE or GAN run")
     progress = progress or (lambda done, total: None)
-    stop = should_stop or (lambda: False)
     conditional = bool(caps.class_conditional)
     if caps.encode:
         dataset = _training_images(run, limit, seed)
@@ -163,13 +165,12 @@ def open_space(path: str | Path, limit: int = MAP_LIMIT, progress: ProgressFn | 
         from ..data import to_unit_range
 
         for i in range(0, len(x_all), BATCH):
-            if stop():
-                raise Cancelled("cancelled")
+            progress(i, len(x_all))
             x = to_unit_range(x_all[i:i + BATCH])
             y = y_all[i:i + BATCH] if conditional and y_all is not None else None
             with autocast():
                 codes.append(_with_labels(model.encode, x, y).float())
-            progress(min(i + BATCH, len(x_all)), len(x_all))
+        progress(len(x_all), len(x_all))
         codes_t = torch.cat(codes)
         images = _to_hwc(x_all)
         labels = None if y_all is None else y_all.numpy()
@@ -180,11 +181,10 @@ def open_space(path: str | Path, limit: int = MAP_LIMIT, progress: ProgressFn | 
         labels_t = torch.randint(0, max(n_cls, 1), (samples,), generator=g) if conditional else None
         out = []
         for i in range(0, samples, BATCH):
-            if stop():
-                raise Cancelled("cancelled")
+            progress(i, samples)
             y = None if labels_t is None else labels_t[i:i + BATCH]
             out.append(_to_hwc(_with_labels(model.decode, codes_t[i:i + BATCH], y)))
-            progress(min(i + BATCH, samples), samples)
+        progress(samples, samples)
         images = np.concatenate(out)
         labels = None if labels_t is None else labels_t.numpy()
         label_names = list(run.meta.get("label_names") or []) if conditional else []

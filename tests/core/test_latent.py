@@ -1,16 +1,19 @@
-"""The latent-exploration core: maps, projections, paths, directions, latest-wins decoding."""
+"""The latent-exploration core: maps, projections, paths, directions; long work reports through
+``progress`` and stops when it raises ``Cancelled`` (the job protocol's ``progress_callback``)."""
 
 from __future__ import annotations
 
 import json
-import threading
 
 import numpy as np
 import pytest
 import torch
 
-from studio.latent import (PCA, Cancelled, DirectionStore, LatestDecoder, attribute_direction, directions_path,
-                           interpolate, open_space, slerp, tsne, walk)
+from studio.engine.control import Control
+from studio.engine.jobs import progress_callback
+from studio.engine.reporting import RecordingReporter
+from studio.latent import (PCA, Cancelled, DirectionStore, attribute_direction, directions_path, interpolate,
+                           nearest_neighbors, open_space, slerp, tsne, walk)
 
 
 @pytest.fixture(scope="module")
@@ -30,18 +33,34 @@ def test_open_space_encodes_the_training_images(vae_space, trained_run):
     assert np.allclose(model.encode(x).numpy(), space.codes[:8], atol=1e-4)
     fast = open_space(trained_run("vae"), limit=600)  # bf16 autocast where the CPU has it: nearly the same
     assert np.allclose(fast.codes, space.codes, atol=0.05 * float(np.abs(space.codes).max()))
-    # decoding gives uint8 images of the right shape; decode_one is the decoder thread's function
+    # decoding gives uint8 images of the right shape; decode_one is the slider decoder's function
     one = space.decode_one((space.codes[3], None))
     assert one.dtype == np.uint8 and one.shape == (28, 28, 1)
     assert np.array_equal(one, space.decode(space.codes[3:4])[0])
 
 
+def cancelled_after(calls: int):
+    """A job protocol ``progress`` whose control is cancelled after ``calls`` reports."""
+    control, seen = Control(), []
+    report = progress_callback(RecordingReporter(), control)
+
+    def progress(done, total, partial=None):
+        seen.append((done, total))
+        if len(seen) > calls:
+            control.cancel()
+        report(done, total, partial)
+
+    return progress, seen
+
+
 def test_progress_and_cancel_while_encoding(trained_run):
     seen = []
     open_space(trained_run("vae"), limit=1200, progress=lambda d, t: seen.append((d, t)))
-    assert seen[-1] == (1200, 1200) and len(seen) >= 2
+    assert seen == [(0, 1200), (500, 1200), (1000, 1200), (1200, 1200)]
+    progress, seen = cancelled_after(1)
     with pytest.raises(Cancelled):
-        open_space(trained_run("vae"), limit=1200, should_stop=lambda: True)
+        open_space(trained_run("vae"), limit=1200, progress=progress)
+    assert seen == [(0, 1200), (500, 1200)]  # stopped before the next batch
 
 
 def test_a_gan_maps_random_z_without_an_encoder(trained_run):
@@ -74,9 +93,23 @@ def test_tsne_runs_with_progress_and_cancels():
     # the two blobs stay apart
     gap = np.linalg.norm(emb[:60].mean(0) - emb[60:].mean(0))
     assert gap > 3 * emb[:60].std(0).max()
-    calls = []
-    with pytest.raises(Cancelled):
-        tsne(codes, progress=lambda d, t: calls.append(d), should_stop=lambda: len(calls) > 3)
+    for calls in (1, 8):  # during the neighbour search, during the optimisation
+        progress, seen = cancelled_after(calls)
+        with pytest.raises(Cancelled):
+            tsne(codes, progress=progress)
+        assert len(seen) == calls + 1  # the first report after the cancel raised
+
+
+def test_nearest_neighbors_are_exact_and_exclude_each_point_itself():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(1203, 6)).astype(np.float32)
+    x[10] = x[11]  # a duplicate: each is the other's nearest, at distance 0
+    idx, dist = nearest_neighbors(x, 5)
+    d = np.linalg.norm(x[:, None] - x[None], axis=2)
+    np.fill_diagonal(d, np.inf)
+    assert idx.shape == (1203, 5) and not np.any(idx == np.arange(1203)[:, None])
+    assert np.allclose(dist, np.sort(d, axis=1)[:, :5], atol=1e-4)
+    assert idx[10, 0] == 11 and idx[11, 0] == 10 and dist[10, 0] == pytest.approx(0, abs=1e-3)
 
 
 def test_lerp_slerp_and_walks():
@@ -129,33 +162,15 @@ def test_attribute_directions_are_saved_atomically_with_the_run(tmp_path):
 
 
 def test_reconstruction_errors_rank_anomalies(vae_space):
+    progress, seen = cancelled_after(1)
+    with pytest.raises(Cancelled):
+        vae_space.reconstruction_errors(progress)
+    assert seen == [(0, 600), (500, 600)] and vae_space.errors is None  # nothing half-measured is kept
     errors = vae_space.reconstruction_errors()
     assert errors.shape == (600,) and np.all(errors >= 0)
     i = int(np.argmax(errors))
     recon = vae_space.decode(vae_space.codes[i]).astype(np.float32)
     assert errors[i] == pytest.approx(float((((recon - vae_space.images[i]) / 127.5) ** 2).mean()), rel=1e-5)
-
-
-def test_latest_decoder_drops_stale_requests():
-    gate, results = threading.Event(), []
-    done = threading.Event()
-
-    def slow(x):
-        gate.wait(5)
-        return x * 10
-
-    decoder = LatestDecoder(lambda key, r: (results.append((key, r)), done.set() if key == "last" else None))
-    try:
-        decoder.request(slow, 1, "first")  # starts at once and blocks on the gate
-        for i in range(20):  # these arrive while it is busy: only the newest survives
-            decoder.request(slow, i, f"stale-{i}")
-        decoder.request(slow, 7, "last")
-        gate.set()
-        assert done.wait(5)
-        assert [k for k, _ in results] in (["first", "last"], ["stale-0", "last"], ["last"])
-        assert results[-1] == ("last", 70) and decoder.dropped >= 19
-    finally:
-        decoder.close()
 
 
 def test_directions_of_a_bundled_demo_go_to_the_user_data_folder(tmp_path, monkeypatch):

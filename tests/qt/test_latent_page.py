@@ -45,7 +45,7 @@ def decoded(page, z, label=None):
 
 
 def shown_equals(page, image):
-    return page.current_image is not None and np.array_equal(page.current_image, image)
+    return page.state.image is not None and np.array_equal(page.state.image, image)
 
 
 def test_map_click_decodes_that_point_and_sliders_move_the_image(window, qtbot, vae_folder):
@@ -57,25 +57,25 @@ def test_map_click_decodes_that_point_and_sliders_move_the_image(window, qtbot, 
     i = isolated_point(page.map)
     pos = page.map.widget_pos(*page.map.xy[i])
     qtbot.mouseClick(page.map.plot.viewport(), Qt.LeftButton, pos=pos)
-    assert page.point == i
+    assert page.state.point == i
     expected = decoded(page, space.codes[i])
     qtbot.waitUntil(lambda: shown_equals(page, expected), timeout=10_000)
     # the slider along PC1 moves the latent along that component, and the image changes
-    before = page.current_image.copy()
+    before = page.state.image.copy()
     slider = page.sliders.sliders[0]
     slider.setValue(slider.value() + 250)
-    assert page.point == -1
-    coords = space.pca.transform(page.z, k=4) / space.pca.std
+    assert page.state.point == -1
+    coords = space.pca.transform(page.state.z, k=4) / space.pca.std
     old = space.pca.transform(space.codes[i], k=4) / space.pca.std
     assert coords[0] == pytest.approx(slider.value() / 100, abs=1e-4)  # PC1 is where the slider says
     assert np.allclose(coords[1:], old[1:], atol=1e-4)  # the other components stay
-    moved = page.z.copy()
+    moved = page.state.z.copy()
     qtbot.waitUntil(lambda: shown_equals(page, decoded(page, moved)), timeout=10_000)
-    assert not np.array_equal(page.current_image, before)
+    assert not np.array_equal(page.state.image, before)
     # a click on empty space decodes its inverse-PCA latent
     corner = page.map.xy.min(0) - 0.5
     page.map.space_clicked.emit(float(corner[0]), float(corner[1]))
-    assert np.allclose(page.space.pca.transform(page.z), corner, atol=1e-4)
+    assert np.allclose(page.space.pca.transform(page.state.z), corner, atol=1e-4)
 
 
 def test_interpolation_exports_a_gif_from_a_to_b(window, qtbot, vae_folder, tmp_path):
@@ -85,18 +85,19 @@ def test_interpolation_exports_a_gif_from_a_to_b(window, qtbot, vae_folder, tmp_
     space, tool = page.space, page.interpolation
     a, b = int(np.argmin(page.map.xy[:, 0])), int(np.argmax(page.map.xy[:, 0]))  # far apart: frames differ
     tool.count.setValue(7)
-    page.select_point(a)
+    page.state.select_point(a)
     tool.set_a.click()
-    page.select_point(b)
-    with qtbot.waitSignal(tool._task.succeeded, timeout=10_000):
+    page.state.select_point(b)
+    with qtbot.waitSignal(tool.decoding.succeeded, timeout=10_000):
         tool.set_b.click()
     assert len(tool.frames.frames) == 7
     path = tmp_path / "walk.gif"
     with qtbot.waitSignal(tool.frames.exported, timeout=20_000):
         tool.frames.export(str(path))
     gif = Image.open(path)
-    assert gif.n_frames == 7
+    assert gif.n_frames == 12  # there and back: A → B → A, the ends not repeated
     scale = gif.width // 28
+    assert gif.width == gif.height == 280 and scale == 10  # at least 256 px, whole pixels
 
     def frame(k):
         gif.seek(k)
@@ -104,6 +105,11 @@ def test_interpolation_exports_a_gif_from_a_to_b(window, qtbot, vae_folder, tmp_
 
     assert np.array_equal(frame(0), decoded(page, space.codes[a])[:, :, 0])
     assert np.array_equal(frame(6), decoded(page, space.codes[b])[:, :, 0])
+    assert np.array_equal(frame(11), frame(1))  # on the way back
+    tool.frames.bounce.setChecked(False)
+    with qtbot.waitSignal(tool.frames.exported, timeout=20_000):
+        tool.frames.export(str(path))
+    assert Image.open(path).n_frames == 7
 
 
 def test_attribute_direction_from_two_labels(window, qtbot, vae_folder):
@@ -117,15 +123,15 @@ def test_attribute_direction_from_two_labels(window, qtbot, vae_folder):
     saved = DirectionStore.for_run(vae_folder, space.latent_dim)
     assert saved.names() == ["add trousers"] and np.allclose(saved.directions[0].array(), vector, atol=1e-5)
     assert len(tool.bank) == 1
-    page.select_point(0)
-    start = page.z.copy()
+    page.state.select_point(0)
+    start = page.state.z.copy()
     tool.bank.sliders[0].setValue(150)  # 1.5 × the direction
-    assert np.allclose(page.z, start + 1.5 * vector, atol=1e-4)
+    assert np.allclose(page.state.z, start + 1.5 * vector, atol=1e-4)
     expected = decoded(page, start + 1.5 * vector)
     qtbot.waitUntil(lambda: shown_equals(page, expected), timeout=10_000)
     assert not np.array_equal(expected, decoded(page, start))
     # a new point restarts the direction slider at 0
-    page.select_point(1)
+    page.state.select_point(1)
     assert tool.bank.value(0) == 0
 
 
@@ -135,10 +141,10 @@ def test_walk_records_keyframes_and_reconstruction_ranks(window, qtbot, vae_fold
     walk.record.setChecked(True)
     walk.per.setValue(3)
     for i in (0, 1, 2):
-        page.select_point(i)
+        page.state.select_point(i)
     assert len(walk.keys) == 3
     qtbot.waitUntil(lambda: len(walk.frames.frames) == 7, timeout=10_000)
-    qtbot.waitUntil(lambda: walk.explorer.reconstruction.ranking.count() > 0, timeout=30_000)
+    qtbot.waitUntil(lambda: page.reconstruction.ranking.count() > 0, timeout=30_000)
     errors = page.space.errors
     top = page.reconstruction.ranking.item(0).data(Qt.UserRole)
     assert top == int(np.argmax(errors))
@@ -149,31 +155,32 @@ def test_a_gan_opens_without_an_encoder(window, qtbot, trained_run):
     space = page.space
     assert not space.encoded and space.labels is None
     assert not page.tool_buttons.button(3).isEnabled()  # nothing to reconstruct
-    page.select_point(3)
+    page.state.select_point(3)
     qtbot.waitUntil(lambda: shown_equals(page, space.images[3]), timeout=10_000)  # that z's generated image
 
 
 def test_tsne_runs_in_the_background_and_cancels_and_thumbnails_draw(window, qtbot, trained_run):
     page = open_page(window, qtbot, trained_run("dcgan"))
-    page.projection_combo.setCurrentIndex(1)
-    assert page.progress.isVisible() and page.cancel_button.isVisible()
-    qtbot.waitUntil(lambda: page.progress.value() > 0, timeout=60_000)  # the UI runs while it computes
-    with qtbot.waitSignal(page._tsne_task.failed, timeout=30_000):
-        page.cancel_button.click()
-    assert page.projection_combo.currentData() == "pca" and "cancelled" in page.status.text()
-    page.thumbs.setChecked(True)
+    page.bar.projection_combo.setCurrentIndex(1)
+    assert page.bar.progress.isVisible() and page.bar.cancel_button.isVisible()
+    qtbot.waitUntil(lambda: page.bar.progress.value() > 0, timeout=60_000)  # the UI runs while it computes
+    handle = page.mapping._current
+    page.bar.cancel_button.click()
+    assert page.bar.projection_combo.currentData() == "pca" and page.bar.status.text() == "t-SNE cancelled"
+    assert handle.wait(2.0) and handle.control.cancelled  # the computation itself stopped
+    page.bar.thumbs.setChecked(True)
     assert len(page.map._thumbs) == 300
 
 
 def test_a_class_conditional_model_gets_a_class_selector(window, qtbot, trained_run):
     page = open_page(window, qtbot, trained_run("cvae", options={"width": 8, "latent_dim": 4}))
     space = page.space
-    assert space.class_conditional and not page.class_row.isHidden()
+    assert space.class_conditional and not page.pane.class_row.isHidden()
     i = int(np.flatnonzero(space.labels == 7)[0])
-    page.select_point(i)  # a point brings its own class
-    assert page.label == 7 and page.class_combo.currentIndex() == 7
+    page.state.select_point(i)  # a point brings its own class
+    assert page.state.label == 7 and page.pane.class_combo.currentIndex() == 7
     qtbot.waitUntil(lambda: shown_equals(page, decoded(page, space.codes[i], 7)), timeout=10_000)
-    page.class_combo.setCurrentIndex(1)  # the same latent, another class
+    page.pane.class_combo.setCurrentIndex(1)  # the same latent, another class
     qtbot.waitUntil(lambda: shown_equals(page, decoded(page, space.codes[i], 1)), timeout=10_000)
 
 

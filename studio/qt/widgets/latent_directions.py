@@ -1,12 +1,12 @@
 """The Latent explorer's attribute-direction tool: two groups (labels or boxes drawn on the
 map) give mean(A) − mean(B), a named direction with its own slider, saved with the run.
-Talks to the page (``explorer``) like the tools in latent_tools.py.
+A view of the page's ``ExplorerState`` like the tools in latent_tools.py.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLineEdit, QPushButton, QSizePolicy, QToolButton,
                                QVBoxLayout, QWidget)
 
@@ -19,13 +19,12 @@ SELECTION = "Map selection"
 
 class DirectionsTool(QWidget):
     """Two groups (by label or from a box drawn on the map) → mean(A) − mean(B), a named
-    direction with its own slider, saved with the run."""
+    direction with its own slider, saved with the run. Arming a group ("Select on map") puts
+    the state in box-select mode; the next box drawn fills that group."""
 
-    selection_armed = Signal(bool)  # the map should (not) be in box-select mode
-
-    def __init__(self, explorer):
+    def __init__(self, state):
         super().__init__()
-        self.explorer = explorer
+        self.state = state
         self.store: DirectionStore | None = None
         self.amounts: list[float] = []
         self.picked: dict[str, np.ndarray] = {}  # group -> indices from a map selection
@@ -73,6 +72,10 @@ class DirectionsTool(QWidget):
         layout.addLayout(form)
         layout.addSpacing(16)
         layout.addLayout(right, 1)
+        state.events.space.connect(self.set_space)
+        state.events.latent.connect(self._on_state_latent)
+        state.events.selection.connect(self.take_selection)
+        state.events.box_select.connect(self._on_state_box_select)
 
     def set_space(self, space) -> None:
         self.picked.clear()
@@ -104,12 +107,24 @@ class DirectionsTool(QWidget):
         self.amounts = [0.0] * len(self.amounts)
         self.bank.set_values(self.amounts)
 
+    def _on_state_latent(self, change) -> None:
+        if change.base:
+            self.reset_amounts()
+
+    def _on_state_box_select(self, on: bool) -> None:
+        if not on and self.armed is not None:  # the box was drawn (or box select turned off)
+            button = self.pick_buttons[self.armed]
+            self.armed = None
+            button.blockSignals(True)
+            button.setChecked(False)
+            button.blockSignals(False)
+
     def _say(self, text: str, role: str = "muted") -> None:
         self.message.setText(text)
         set_role(self.message, role)
 
     def _members(self, group: str) -> tuple[np.ndarray, str]:
-        space, combo = self.explorer.space, self.groups[group]
+        space, combo = self.state.space, self.groups[group]
         k = combo.currentData()
         if k == -1:
             idx = self.picked.get(group, self.last_selection)
@@ -125,7 +140,7 @@ class DirectionsTool(QWidget):
             self.name.setPlaceholderText(f"{a} − {b}")
 
     def add_direction(self, name: str = "") -> None:
-        space = self.explorer.space
+        space = self.state.space
         if space is None or self.store is None:
             return
         try:
@@ -146,7 +161,7 @@ class DirectionsTool(QWidget):
             return
         delta = (value - self.amounts[row]) * self.store.directions[row].array()
         self.amounts[row] = value
-        self.explorer.move_latent(delta)
+        self.state.move(delta)
 
     @Slot()
     def _on_add_clicked(self) -> None:
@@ -158,7 +173,7 @@ class DirectionsTool(QWidget):
 
     @Slot(int)
     def _on_bank_released(self, row: int) -> None:
-        self.explorer.commit_position()
+        self.state.commit()
 
     @Slot(int)
     def _on_bank_removed(self, row: int) -> None:
@@ -175,7 +190,7 @@ class DirectionsTool(QWidget):
             other.setChecked(False)
             other.blockSignals(False)
         self.armed = group if on else None
-        self.selection_armed.emit(on)
+        self.state.set_box_select(on)
         if on:
             self._say(f"Drag a box on the map around the points of group {group}.")
 
@@ -189,5 +204,4 @@ class DirectionsTool(QWidget):
         self.picked[group] = np.asarray(indices, np.int64)
         combo = self.groups[group]
         combo.setCurrentIndex(combo.findData(-1))
-        self.pick_buttons[group].setChecked(False)
         self._say(f"Group {group}: {len(indices)} points from the map.")

@@ -1,23 +1,44 @@
 """A sequence of decoded frames (an interpolation, a latent walk): a strip to look at, a loop
-to play, and exports to PNG strip, animated GIF and MP4 (written in the background)."""
+to play, and exports to PNG strip, animated GIF and MP4 (written through the runner).
+
+The strip shows as many frames (evenly picked) as fit at least twice their native size, as
+large as the strip's height allows, so frames grow with the window instead of shrinking below
+their pixels; exports are enlarged by whole pixels to at least ``EXPORT_PX``."""
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMenu, QSizePolicy, QSpinBox, QToolButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QMenu, QSizePolicy, QSpinBox, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from ...export import mp4_available, save_animation, strip
-from ..tasks import BackgroundTask
+from ..runner import Latest
 from .image_view import ImageView
 
-STRIP_MAX = 16  # frames drawn in the strip (evenly picked); exports keep them all
-EXPORT_PX = 256  # exported frames are enlarged (whole pixels) to about this size
+MIN_ZOOM = 2  # strip frames are drawn at least this many screen pixels per image pixel
+PADDING = 2  # pixels between frames in the strip
+MARGIN = 16  # ImageView's frame around its picture
+EXPORT_PX = 256  # exported frames are enlarged (whole pixels) to at least this size
 
 
 def export_scale(frame: np.ndarray) -> int:
-    return max(1, EXPORT_PX // frame.shape[0])
+    """The whole-pixel enlargement that makes a frame at least ``EXPORT_PX`` tall."""
+    return max(1, -(-EXPORT_PX // frame.shape[0]))
+
+
+def strip_count(width: int, height: int, frame_shape: tuple[int, ...], n: int) -> int:
+    """How many of ``n`` frames (H, W, …) a strip view of ``width`` × ``height`` pixels shows:
+    drawn as large as the height allows (at least ``MIN_ZOOM``×), as many as fit across (≥ 2
+    when there are 2)."""
+    h, w = frame_shape[0] + 2 * PADDING, frame_shape[1] + PADDING
+    zoom = max(MIN_ZOOM, int((height - MARGIN) / h))
+    return max(min(n, 2), min(n, int((width - MARGIN - PADDING) / (zoom * w))))
+
+
+def there_and_back(frames: list[np.ndarray]) -> list[np.ndarray]:
+    """A → B → A without repeating the ends (what the player plays), for a seamless loop."""
+    return list(frames) + list(frames[-2:0:-1])
 
 
 class FrameStrip(QWidget):
@@ -32,6 +53,7 @@ class FrameStrip(QWidget):
         self.strip_view = ImageView(placeholder)
         self.strip_view.setMinimumSize(160, 64)
         self.strip_view.setMaximumHeight(150)
+        self.shown = 0  # frames in the strip now
         self.player = ImageView("")
         self.player.setFixedSize(132, 132)
         self.play_button = QToolButton(text="▶  Play", checkable=True)
@@ -40,6 +62,10 @@ class FrameStrip(QWidget):
         self.fps = QSpinBox(minimum=1, maximum=60, value=12, suffix=" fps")
         self.fps.setToolTip("Frames per second, for playing and for GIF / MP4 exports")
         self.fps.valueChanged.connect(self._on_fps_value_changed)
+        self.bounce = QCheckBox("There and back")
+        self.bounce.setChecked(True)
+        self.bounce.setToolTip("Exported GIF and MP4 loops go A → B → A, as the player does; off: A → B, then "
+                               "start again")
         self.info = QLabel("")
         self.info.setProperty("role", "muted")
         self.info.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
@@ -57,14 +83,15 @@ class FrameStrip(QWidget):
         self.export_button.setMenu(menu)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._on_timer_timeout)
-        self._task = BackgroundTask(self)
-        self._task.succeeded.connect(self._on_task_succeeded)
-        self._task.failed.connect(self._on_task_failed)
+        self.writing = Latest(self, "export", supersede=False)  # a second export waits for the first
+        self.writing.succeeded.connect(self._on_writing_succeeded)
+        self.writing.failed.connect(self._on_writing_failed)
 
         controls = QHBoxLayout()
         controls.setContentsMargins(0, 0, 0, 0)
         controls.addWidget(self.play_button)
         controls.addWidget(self.fps)
+        controls.addWidget(self.bounce)
         controls.addWidget(self.info, 1)
         controls.addWidget(self.export_button)
         left = QVBoxLayout()
@@ -82,6 +109,11 @@ class FrameStrip(QWidget):
     def set_frames(self, frames: list[np.ndarray] | np.ndarray) -> None:
         self.frames = [np.asarray(f) for f in frames]
         self._at = 0
+        if self.frames:  # room for two frames at MIN_ZOOM×, tall or not
+            h = self.frames[0].shape[0]
+            self.strip_view.setMinimumHeight(MIN_ZOOM * (h + 2 * PADDING) + MARGIN)
+            self.strip_view.setMaximumHeight(max(150, 4 * h + MARGIN))
+        self.shown = 0
         self._refresh()
 
     def set_busy(self, text: str) -> None:
@@ -90,10 +122,8 @@ class FrameStrip(QWidget):
     def _refresh(self) -> None:
         n = len(self.frames)
         if n:
-            shown = [self.frames[int(round(i))] for i in np.linspace(0, n - 1, min(n, STRIP_MAX))]
-            self.strip_view.set_image(strip(shown, padding=2, fill=31))
+            self._fill_strip()
             self.player.set_image(self.frames[min(self._at, n - 1)])
-            self.info.setText(f"{n} frames" + (f" (strip shows {STRIP_MAX})" if n > STRIP_MAX else ""))
         else:
             self.strip_view.set_image(None)
             self.player.set_image(None)
@@ -101,6 +131,21 @@ class FrameStrip(QWidget):
         self.export_button.setEnabled(n > 0)
         self.export_actions["mp4"].setEnabled(mp4_available())
         self.play_button.setEnabled(n > 1)
+
+    def _fill_strip(self) -> None:
+        n = len(self.frames)
+        k = strip_count(self.strip_view.width(), self.strip_view.height(), self.frames[0].shape, n)
+        if k == self.shown:
+            return
+        self.shown = k
+        picked = [self.frames[int(round(i))] for i in np.linspace(0, n - 1, k)]
+        self.strip_view.set_image(strip(picked, padding=PADDING, fill=31))
+        self.info.setText(f"{n} frames" + (f" (the strip shows {k})" if k < n else ""))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        if self.frames:
+            self._fill_strip()
 
     # --- playing -------------------------------------------------------------------------------
     @Slot(bool)
@@ -129,9 +174,10 @@ class FrameStrip(QWidget):
         """Write the frames (by the file's suffix: .png strip, .gif, .mp4) in the background."""
         if not self.frames:
             return
-        frames, fps = list(self.frames), self.fps.value()
+        frames = there_and_back(self.frames) if self.bounce.isChecked() and not path.lower().endswith(".png") \
+            else list(self.frames)
         self.info.setText(f"writing {path.rsplit('/', 1)[-1]}…")
-        self._task.submit(lambda: str(save_animation(frames, path, fps=fps, scale=export_scale(frames[0]))))
+        self.writing.submit(save_animation, frames, path, self.fps.value(), export_scale(frames[0]))
 
     @Slot()
     def _on_export_triggered(self) -> None:
@@ -143,11 +189,12 @@ class FrameStrip(QWidget):
             self.export(path if path.lower().endswith(f".{kind}") else f"{path}.{kind}")
 
     @Slot(object)
-    def _on_task_succeeded(self, path: str) -> None:
-        self.info.setText(f"saved {path.rsplit('/', 1)[-1]}")
-        self.exported.emit(path)
+    def _on_writing_succeeded(self, path) -> None:
+        self.info.setText(f"saved {path.name}")
+        self.info.setToolTip(str(path))
+        self.exported.emit(str(path))
 
     @Slot(str)
-    def _on_task_failed(self, message: str) -> None:
+    def _on_writing_failed(self, message: str) -> None:
         self.info.setText(f"export failed: {message}")
         self.export_failed.emit(message)

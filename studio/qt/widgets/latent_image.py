@@ -1,10 +1,10 @@
-"""The Latent explorer's right-hand column: the decoded image with its caption, class and
-seed controls, and the slider bank that moves the latent. Widgets only: the page connects
-their signals and does the work."""
+"""The Latent explorer's right-hand column, a view of an ``ExplorerState``: the decoded image
+with its caption, class and seed controls, and the slider bank that moves the latent. User
+actions go to the state; the state's events come back (its own echo is skipped or blocked)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QPushButton, QScrollArea, QSizePolicy, QSpinBox,
                                QVBoxLayout, QWidget)
 
@@ -13,9 +13,20 @@ from .image_view import ImageView
 from .latent_sliders import SliderBank
 
 
+def _fill(combo: QComboBox, items, current) -> None:
+    """Replace a combo's (data, text) items without emitting, selecting ``current``."""
+    combo.blockSignals(True)
+    combo.clear()
+    for data, text in items:
+        combo.addItem(text, data)
+    combo.setCurrentIndex(max(0, combo.findData(current)))
+    combo.blockSignals(False)
+
+
 class DecodedPane(QWidget):
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, state, parent: QWidget | None = None):
         super().__init__(parent)
+        self.state = state
         self.view = ImageView("The decoded image appears here")
         self.view.setMinimumSize(160, 160)
         self.caption = label("", "muted")
@@ -32,7 +43,7 @@ class DecodedPane(QWidget):
         self.random_button = QPushButton("Random")
         self.random_button.setToolTip("A latent drawn from a Gaussian fitted to the codes (seeded)")
         self.reset_button = QPushButton("Reset")
-        self.reset_button.setToolTip("The mean latent: every slider at 0")
+        self.reset_button.setToolTip("The average latent (the codes' mean): every slider at 0")
         self.seed = QSpinBox(minimum=0, maximum=2**31 - 1, prefix="seed ")
         self.seed.setToolTip("The seed of the next random latent; editing it shows that latent")
         buttons = QHBoxLayout()
@@ -44,7 +55,8 @@ class DecodedPane(QWidget):
         image_card.layout().setStretch(1, 1)
 
         self.basis_combo = QComboBox()
-        self.basis_combo.addItem("Principal directions", "pca")
+        self.basis_combo.setToolTip("Main directions of variation: the principal components of the codes (PCA), "
+                                    "in standard deviations σ. Each number of the code: the raw latent dimensions")
         self.sliders = SliderBank()
         slider_scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.NoFrame)
         slider_scroll.setWidget(self.sliders)
@@ -57,3 +69,83 @@ class DecodedPane(QWidget):
         layout.setSpacing(12)
         layout.addWidget(image_card, 5)
         layout.addWidget(sliders_card, 3)
+
+        self.class_combo.currentIndexChanged.connect(self._on_class_combo_changed)
+        self.random_button.clicked.connect(self._on_random_clicked)
+        self.reset_button.clicked.connect(self._on_reset_clicked)
+        self.seed.valueChanged.connect(self._on_seed_value_changed)
+        self.basis_combo.currentIndexChanged.connect(self._on_basis_combo_changed)
+        self.sliders.moved.connect(self._on_sliders_moved)
+        self.sliders.released.connect(self._on_sliders_released)
+        events = state.events
+        events.space.connect(self._on_state_space)
+        events.latent.connect(self._on_state_latent)
+        events.seed.connect(self._on_state_seed)
+        events.basis.connect(self._on_state_basis)
+        events.image.connect(self.view.set_image)
+        self.set_enabled(False)
+
+    def set_enabled(self, on: bool) -> None:
+        for w in (self.random_button, self.reset_button, self.seed, self.basis_combo):
+            w.setEnabled(on)
+
+    # --- the state's events ----------------------------------------------------------------------
+    def _on_state_space(self, space) -> None:
+        classes = [(k, space.label_name(k)) for k in range(space.num_classes)] if space.class_conditional else []
+        _fill(self.class_combo, classes, self.state.label)
+        self.class_row.setVisible(space.class_conditional)
+        _fill(self.basis_combo, [(k, text) for k, text in self.state.basis_kinds()], self.state.basis_kind)
+        self.view.set_image(None)
+        self._on_state_basis(self.state.basis)
+        self.set_enabled(True)
+
+    def _on_state_basis(self, basis) -> None:
+        self.sliders.set_rows(basis.names, basis.tips)
+        self.sliders.set_values(self.state.slider_values())
+
+    def _on_state_latent(self, change) -> None:
+        if not change.from_sliders:  # a dragged slider already shows its value
+            self.sliders.set_values(self.state.slider_values())
+        if self.state.label is not None and self.class_combo.currentIndex() != self.state.label:
+            self.class_combo.blockSignals(True)
+            self.class_combo.setCurrentIndex(self.state.label)
+            self.class_combo.blockSignals(False)
+        text, tip = self.state.caption()
+        self.caption.setText(text)
+        self.caption.setToolTip(tip)
+
+    def _on_state_seed(self, seed: int) -> None:
+        self.seed.blockSignals(True)
+        self.seed.setValue(seed)
+        self.seed.blockSignals(False)
+
+    # --- user actions -> the state ------------------------------------------------------------------
+    @Slot(int)
+    def _on_class_combo_changed(self, index: int) -> None:
+        if self.state.space is not None and index >= 0:
+            self.state.set_label(int(self.class_combo.currentData()))
+
+    @Slot()
+    def _on_random_clicked(self) -> None:
+        self.state.random()
+
+    @Slot()
+    def _on_reset_clicked(self) -> None:
+        self.state.reset()
+
+    @Slot(int)
+    def _on_seed_value_changed(self, seed: int) -> None:
+        if self.state.space is not None:
+            self.state.set_seed(seed)
+
+    @Slot(int)
+    def _on_basis_combo_changed(self, index: int) -> None:
+        self.state.set_basis(self.basis_combo.currentData())
+
+    @Slot(int, float)
+    def _on_sliders_moved(self, row: int, value: float) -> None:
+        self.state.set_slider(row, value)
+
+    @Slot(int)
+    def _on_sliders_released(self, row: int) -> None:
+        self.state.commit()

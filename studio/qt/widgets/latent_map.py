@@ -1,17 +1,20 @@
 """The latent map: a 2D scatter of a dataset's codes coloured by label, with a legend; hover
 shows a point's image, a click picks a point (or empty space), a box drag selects points, and
-a thumbnails mode draws a few hundred images in place of dots (like TensorBoard's projector)."""
+a thumbnails mode draws a few hundred images in place of dots (like TensorBoard's projector),
+each in its own aspect whatever the axes' scales. ``MapCard`` is the map shown from an
+``ExplorerState``: it writes clicks and boxes to the state and follows its events."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import (QFrame, QGraphicsItem, QGraphicsRectItem, QHBoxLayout, QLabel, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFrame, QGraphicsItem, QGraphicsRectItem, QHBoxLayout, QLabel, QSizePolicy,
+                               QToolButton, QVBoxLayout, QWidget)
 
 from .. import theme
+from .cards import label
 from .image_view import to_qimage
 
 # label colours: Tableau 10's order of hues, lifted to read on the dark surface
@@ -19,6 +22,7 @@ LABEL_COLORS = ["#7aa2ff", "#ffb454", "#59d98e", "#ff6b6b", "#b38cff", "#c9a27e"
                 "#e4e46a", "#4fd8e8", "#9b87ff", "#ff9966", "#6fe0b0", "#f5a3d0", "#8fa8ff", "#d0d07a"]
 HOVER_PX = 10  # how near (screen pixels) the pointer must be to a point to hover or pick it
 THUMBNAILS = 300
+THUMB_SPAN = 28  # a thumbnail's width is the map's extent / this (it grows as you zoom in)
 
 
 def label_color(index: int) -> str:
@@ -131,6 +135,9 @@ class LatentMap(QWidget):
         tip_layout.addWidget(self.tip_caption)
         self.tip.hide()
         self.plot.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
+        self.plot.viewport().installEventFilter(self)  # the pointer leaving the plot ends the hover
+        self.view.sigRangeChanged.connect(self._on_view_sig_range_changed)  # thumbnails keep their aspect
+        self.view.sigResized.connect(self._on_view_sig_range_changed)
         self.view.clicked_at.connect(self._on_view_clicked_at)
         self.view.region_selected.connect(self._on_view_region_selected)
         layout = QHBoxLayout(self)
@@ -161,7 +168,7 @@ class LatentMap(QWidget):
         self.selected = np.zeros(0, np.int64)
         for extra in (self._selection, self._ring, self._marker):
             extra.setData([], [])
-        self.tip.hide()
+        self._hover(-1, None)
 
     def set_points(self, xy: np.ndarray, labels: np.ndarray | None, names: list[str], images: np.ndarray) -> None:
         """One scatter per label (so the legend names each colour), all drawn as fast dots."""
@@ -214,7 +221,8 @@ class LatentMap(QWidget):
             lo, hi = np.percentile(self.xy, 0.5, axis=0), np.percentile(self.xy, 99.5, axis=0)
             self.view.setRange(QRectF(QPointF(*lo), QPointF(*hi)), padding=0.08)
         span = float(np.ptp(self.xy, axis=0).max()) if len(self.xy) else 1.0
-        self._thumb_size = span / 28
+        self._thumb_size = span / THUMB_SPAN
+        self._hover(-1, None)  # the points moved from under the pointer
         if self.thumbnails:
             self._show_thumbs()
         self.placeholder.setVisible(False)
@@ -255,9 +263,23 @@ class LatentMap(QWidget):
                 image.setZValue(15)
                 self.view.addItem(image, ignoreBounds=True)
                 self._thumbs.append((int(i), image))
-        s = self._thumb_size
+        self._place_thumbs()
+
+    def _place_thumbs(self) -> None:
+        """Each thumbnail ``_thumb_size`` wide (map units) and as tall as its image's aspect
+        needs on screen, whatever the x and y scales (the axes are not locked together)."""
+        if not self._thumbs:
+            return
+        px_w, px_h = self.view.viewPixelSize()
+        w = self._thumb_size
+        height, width = self.images.shape[1:3]
+        h = w / px_w * px_h * height / width if px_w > 0 else w
         for i, image in self._thumbs:
-            image.setRect(QRectF(self.xy[i, 0] - s / 2, self.xy[i, 1] - s / 2, s, s))
+            image.setRect(QRectF(self.xy[i, 0] - w / 2, self.xy[i, 1] - h / 2, w, h))
+
+    @Slot()
+    def _on_view_sig_range_changed(self, *args) -> None:
+        self._place_thumbs()
 
     # --- finding points ------------------------------------------------------------------------
     def nearest(self, x: float, y: float, radius_px: float = HOVER_PX) -> int:
@@ -274,6 +296,15 @@ class LatentMap(QWidget):
         return self.plot.mapFromScene(self.view.mapViewToScene(QPointF(x, y)))
 
     # --- events ----------------------------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        if event.type() == QEvent.Leave:
+            self._hover(-1, None)
+        return False
+
+    def hideEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().hideEvent(event)
+        self._hover(-1, None)
+
     @Slot(object)
     def _on_scene_mouse_moved(self, scene_pos) -> None:
         if not len(self.xy) or not self.view.sceneBoundingRect().contains(scene_pos):
@@ -283,17 +314,18 @@ class LatentMap(QWidget):
         self._hover(self.nearest(p.x(), p.y()), self.plot.mapFromScene(scene_pos))
 
     def _hover(self, i: int, at: QPoint | None) -> None:
-        if i == self.hovered and (i < 0 or at is None):
+        """Point ``i`` under the pointer at ``at`` (viewport pixels); -1: none (the card goes)."""
+        if i < 0:
+            if self.hovered >= 0 or self.tip.isVisible():
+                self.hovered = -1
+                self._ring.setData([], [])
+                self.tip.hide()
             return
         if i != self.hovered:
             self.hovered = i
-            if i < 0:
-                self._ring.setData([], [])
-                self.tip.hide()
-                return
             self._ring.setData([self.xy[i, 0]], [self.xy[i, 1]])
             self._fill_tip(i)
-        if at is not None and i >= 0:
+        if at is not None:
             x = at.x() + 18 if at.x() + 18 + self.tip.width() < self.plot.width() else at.x() - 18 - self.tip.width()
             y = min(max(4, at.y() - self.tip.height() // 2), self.plot.height() - self.tip.height() - 4)
             self.tip.move(x, y)
@@ -327,3 +359,84 @@ class LatentMap(QWidget):
                   & (self.xy[:, 1] >= rect.top()) & (self.xy[:, 1] <= rect.bottom()))
         self.set_selection(np.flatnonzero(inside))
         self.selection_made.emit(self.selected)
+
+
+class MapCard(QFrame):
+    """The map of an ``ExplorerState`` (a card: title and what the axes show over the map).
+    A click on a point, on empty space or a box drawn go to the state; the state's space,
+    projection, latent and box-select events come back. ``said(text, role)`` carries a line
+    for the page's status (a click on empty t-SNE space cannot be decoded)."""
+
+    said = Signal(str, str)
+
+    def __init__(self, state, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setProperty("card", True)
+        self.state = state
+        self.map = LatentMap()
+        self.map.set_message("Choose a trained model above: its dataset appears here as a map of latent codes.")
+        self.title = label("LATENT MAP", "section")
+        self.hint = label("", "muted")
+        self.hint.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.hint.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        head = QHBoxLayout()
+        head.addWidget(self.title)
+        head.addWidget(self.hint, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 10)
+        layout.addLayout(head)
+        layout.addWidget(self.map, 1)
+        self._marker_timer = QTimer(self, singleShot=True, interval=80)
+        self._marker_timer.timeout.connect(self._update_marker)
+        self.map.point_clicked.connect(self._on_map_point_clicked)
+        self.map.space_clicked.connect(self._on_map_space_clicked)
+        self.map.selection_made.connect(self._on_map_selection_made)
+        state.events.space.connect(self._on_state_space)
+        state.events.projection.connect(self._on_state_projection)
+        state.events.latent.connect(self._on_state_latent)
+        state.events.box_select.connect(self.map.set_select_mode)
+
+    def _on_state_space(self, space) -> None:
+        what = ("images of the dataset" if space.encoded
+                else "random samples (this model has no encoder: each dot is a generated image)")
+        self.title.setText(f"LATENT MAP  ·  {len(space.codes):,} {what}")
+        self.title.setToolTip("Each dot is one latent code z: the numbers the model's decoder turns into an image"
+                              + (" (for a VAE, the encoder's posterior mean)" if space.encoded else ""))
+        self.map.set_points(self.state.positions, space.labels, space.label_names, space.images)
+        self._on_state_projection(self.state.projection)
+
+    def _on_state_projection(self, kind: str) -> None:
+        self.map.set_positions(self.state.positions)
+        text, tip = self.state.map_hint()
+        self.hint.setText(text)
+        self.hint.setToolTip(tip)
+        self._update_marker()
+
+    def _on_state_latent(self, change) -> None:
+        if not change.dragging:
+            self._update_marker()
+        elif not self._marker_timer.isActive():  # a drag moves the star ~12 times a second: each move
+            self._marker_timer.start()           # repaints part of a 5k-point map, the image must not wait
+
+    @Slot()
+    def _update_marker(self) -> None:
+        self.map.set_marker(self.state.marker())
+
+    @Slot(int)
+    def _on_map_point_clicked(self, i: int) -> None:
+        self.state.select_point(i)
+
+    @Slot(float, float)
+    def _on_map_space_clicked(self, x: float, y: float) -> None:
+        if self.state.space is None:
+            return
+        try:
+            self.state.decode_at(x, y)
+        except ValueError as exc:
+            self.said.emit(str(exc), "muted")
+
+    @Slot(object)
+    def _on_map_selection_made(self, indices) -> None:
+        self.said.emit(f"{len(indices):,} points selected", "muted")
+        self.state.set_selection(indices)
+        self.state.set_box_select(False)  # one box per press of "Box select"

@@ -1,6 +1,7 @@
 """The Latent explorer's reconstruction check: an image beside its reconstruction with the
 error, and the dataset ranked by reconstruction error (the autoencoder anomaly view).
-Talks to the page (``explorer``) like the tools in latent_tools.py.
+A view of the page's ``ExplorerState`` like the tools in latent_tools.py; the errors are
+measured by the page after opening (``state.events.errors``), one reconstruction here.
 """
 
 from __future__ import annotations
@@ -11,10 +12,16 @@ from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QListWidget, QListWidgetItem, QSizePolicy,
                                QVBoxLayout, QWidget)
 
-from ..tasks import BackgroundTask
+from ..runner import Latest
 from .cards import label
 from .image_view import to_qimage
 from .latent_tools import thumb
+
+
+def reconstruct(space, i: int) -> tuple[int, np.ndarray]:
+    """(i, decode(code of image i)) as uint8 (H, W, C)."""
+    label = None if space.labels is None or not space.class_conditional else int(space.labels[i])
+    return i, space.decode(space.codes[i], label)[0]
 
 
 class ReconstructionTool(QWidget):
@@ -22,9 +29,9 @@ class ReconstructionTool(QWidget):
 
     ANOMALIES = 60
 
-    def __init__(self, explorer):
+    def __init__(self, state):
         super().__init__()
-        self.explorer = explorer
+        self.state = state
         self.index = -1
         self.input_view, self.output_view = thumb("input", 150), thumb("reconstruction", 150)
         self.error = label("Click a point on the map (or an image on the right) to compare it with its "
@@ -44,8 +51,8 @@ class ReconstructionTool(QWidget):
         self.order.currentIndexChanged.connect(self._fill_ranking)
         self.status = label("", "muted")
         self.status.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
-        self._task = BackgroundTask(self)
-        self._task.succeeded.connect(self._on_task_succeeded)
+        self.decoding = Latest(self, "reconstruction")
+        self.decoding.succeeded.connect(self._on_decoding_succeeded)
         pair = QGridLayout()
         pair.addWidget(self.input_view, 0, 0)
         pair.addWidget(self.output_view, 0, 1)
@@ -64,25 +71,34 @@ class ReconstructionTool(QWidget):
         layout.addLayout(pair)
         layout.addSpacing(12)
         layout.addLayout(right, 1)
+        state.events.space.connect(self.set_space)
+        state.events.latent.connect(self._on_state_latent)
+        state.events.errors.connect(self.set_errors)
+
+    def _on_state_latent(self, change) -> None:
+        if change.base and self.state.point >= 0:
+            self.show_point(self.state.point)
 
     def set_space(self, space) -> None:
+        self.decoding.cancel()
         self.index = -1
         self.input_view.set_image(None)
         self.output_view.set_image(None)
         self.ranking.clear()
-        self.status.setText("measuring reconstruction errors…" if space.encoded else "")
+        self.status.setText("measuring how well each image is rebuilt…" if space.encoded else "")
 
     def set_errors(self, errors: np.ndarray) -> None:
-        self.status.setText(f"mean error {float(errors.mean()):.4f}")
-        self.status.setToolTip("Mean squared error per pixel between each image and its reconstruction "
-                               "(pixels in [−1, 1]); the list ranks the dataset by it")
+        self.status.setText(f"average difference {float(errors.mean()):.4f}")
+        self.status.setToolTip("Reconstruction error: the mean squared error per pixel between each image and "
+                               "its reconstruction decode(encode(x)), pixels in [−1, 1]; the list ranks the "
+                               "dataset by it (the worst rebuilt are the most unusual to the model)")
         self._fill_ranking()
         if self.index >= 0:
             self.show_point(self.index)
 
     @Slot()
     def _fill_ranking(self) -> None:
-        space = self.explorer.space
+        space = self.state.space
         self.ranking.clear()
         if space is None or space.errors is None:
             return
@@ -96,27 +112,27 @@ class ReconstructionTool(QWidget):
             self.ranking.addItem(item)
 
     def show_point(self, i: int) -> None:
-        space = self.explorer.space
+        space = self.state.space
         if space is None or not space.encoded:
             return
         self.index = i
         self.input_view.set_image(space.images[i])
-        z, y = space.codes[i], (None if space.labels is None or not space.class_conditional else int(space.labels[i]))
-        self._task.submit(lambda: (i, space.decode(z, y)[0]))
+        self.decoding.submit(reconstruct, space, i)
 
     @Slot(object)
-    def _on_task_succeeded(self, result) -> None:
+    def _on_decoding_succeeded(self, result) -> None:
         i, image = result
-        space = self.explorer.space
+        space = self.state.space
         self.output_view.set_image(image)
         name = space.label_name(int(space.labels[i])) if space.labels is not None else "image"
         if space.errors is not None:
             rank = int((space.errors > space.errors[i]).sum()) + 1
-            self.error.setText(f"#{i} {name}: error {space.errors[i]:.4f} per pixel — rank {rank:,} of "
-                               f"{len(space.errors):,} (1 = worst reconstructed)")
+            self.error.setText(f"#{i} {name}: difference {space.errors[i]:.4f} per pixel — rank {rank:,} of "
+                               f"{len(space.errors):,} (1 = the worst rebuilt)")
+            self.error.setToolTip("Reconstruction error: mean squared error per pixel, pixels in [−1, 1]")
         else:
             self.error.setText(f"#{i} {name}")
 
     @Slot(QListWidgetItem)
     def _on_ranking_item_clicked(self, item: QListWidgetItem) -> None:
-        self.explorer.select_point(int(item.data(Qt.UserRole)))
+        self.state.select_point(int(item.data(Qt.UserRole)))

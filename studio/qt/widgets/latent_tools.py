@@ -1,10 +1,10 @@
 """The Latent explorer's frame tools: interpolation and latent walks (recorded keyframes).
 The other tabs are in latent_directions.py and latent_recon.py.
 
-Each tool talks to the page (``explorer``) through a few calls: ``explorer.space``,
-``explorer.z``, ``explorer.label``, ``explorer.set_latent(z)``, ``explorer.select_point(i)``,
-``explorer.move_latent(delta)``, ``explorer.current_image``. Decoding many frames runs in the
-tool's own background task (latest wins), never on the UI thread.
+Each tool is a view of the page's ``ExplorerState`` (``studio.latent.state``): it reads the
+space, z, label and image there, writes through the state's methods and follows its events;
+it never sees the page. Decoding many frames runs through the runner (``Latest``: a newer
+request cancels an older one), never on the UI thread.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, Q
                                QVBoxLayout, QWidget)
 
 from ...latent import interpolate, walk
-from ..tasks import BackgroundTask
+from ..runner import Latest
 from .cards import label
 from .image_view import ImageView
 from .latent_frames import FrameStrip
@@ -28,39 +28,47 @@ def thumb(placeholder: str, size: int = 64) -> ImageView:
     return view
 
 
+def decode_frames(space, latents: np.ndarray, label: int | None) -> list[np.ndarray]:
+    """Latents (n, d) -> n uint8 frames (H, W, C)."""
+    return list(space.decode(latents, label))
+
+
 class _FramesTool(QWidget):
     """A tool whose output is a sequence of decoded frames."""
 
-    def __init__(self, explorer, name: str, placeholder: str):
+    def __init__(self, state, name: str, placeholder: str):
         super().__init__()
-        self.explorer = explorer
+        self.state = state
         self.frames = FrameStrip(name, placeholder)
-        self._task = BackgroundTask(self)
-        self._task.succeeded.connect(self._on_task_succeeded)
-        self._task.failed.connect(self._on_task_failed)
+        self.decoding = Latest(self, f"frames-{name}")
+        self.decoding.succeeded.connect(self._on_decoding_succeeded)
+        self.decoding.failed.connect(self._on_decoding_failed)
+        state.events.space.connect(self.set_space)
+
+    def set_space(self, space) -> None:
+        self.decoding.cancel()  # frames of the previous model are no use
 
     def _decode(self, latents: np.ndarray) -> None:
-        space, label_ = self.explorer.space, self.explorer.label
         self.frames.set_busy("decoding frames…")
-        self._task.submit(lambda: list(space.decode(latents, label_)))
+        self.decoding.submit(decode_frames, self.state.space, latents, self.state.label)
 
     @Slot(object)
-    def _on_task_succeeded(self, frames: list) -> None:
+    def _on_decoding_succeeded(self, frames: list) -> None:
         self.frames.set_frames(frames)
         self.frames_made(frames)
 
     def frames_made(self, frames: list) -> None: ...
 
     @Slot(str)
-    def _on_task_failed(self, message: str) -> None:
+    def _on_decoding_failed(self, message: str) -> None:
         self.frames.set_busy(f"could not decode: {message}")
 
 
 class InterpolationTool(_FramesTool):
     """A → B in N frames, straight (lerp) or along the sphere (slerp)."""
 
-    def __init__(self, explorer):
-        super().__init__(explorer, "interpolation", "Set A and B — points on the map, random latents or the "
+    def __init__(self, state):
+        super().__init__(state, "interpolation", "Set A and B — points on the map, random latents or the "
                          "current image — to see the way between them")
         self.a = self.b = None
         self.a_view, self.b_view = thumb("A"), thumb("B")
@@ -99,6 +107,7 @@ class InterpolationTool(_FramesTool):
         layout.addWidget(self.frames, 1)
 
     def set_space(self, space) -> None:
+        super().set_space(space)
         self.a = self.b = None
         self.a_view.set_image(None)
         self.b_view.set_image(None)
@@ -110,7 +119,7 @@ class InterpolationTool(_FramesTool):
 
     @Slot()
     def refresh(self) -> None:
-        if self.a is not None and self.b is not None and self.explorer.space is not None:
+        if self.a is not None and self.b is not None and self.state.space is not None:
             self._decode(interpolate(self.a, self.b, self.count.value(), self.mode.currentData()))
 
     def frames_made(self, frames: list) -> None:
@@ -118,10 +127,10 @@ class InterpolationTool(_FramesTool):
         self.b_view.set_image(frames[-1])
 
     def _take_current(self, end: str) -> None:
-        if self.explorer.z is None:
+        if self.state.z is None:
             return
-        setattr(self, end, self.explorer.z.copy())
-        (self.a_view if end == "a" else self.b_view).set_image(self.explorer.current_image)
+        setattr(self, end, self.state.z.copy())
+        (self.a_view if end == "a" else self.b_view).set_image(self.state.image)
         self.refresh()
 
     @Slot()
@@ -134,17 +143,17 @@ class InterpolationTool(_FramesTool):
 
     @Slot()
     def _on_random_clicked(self) -> None:
-        space = self.explorer.space
+        space = self.state.space
         if space is not None:
-            seed = self.explorer.next_seed()
+            seed = self.state.next_seed()
             self.set_ends(space.random_latent(seed), space.random_latent(seed + 10_000))
 
 
 class WalkTool(_FramesTool):
     """Record positions as keyframes; a smooth Catmull–Rom walk through them, as a video."""
 
-    def __init__(self, explorer):
-        super().__init__(explorer, "latent-walk", "Record a path: press ● Record, then click points, drag "
+    def __init__(self, state):
+        super().__init__(state, "latent-walk", "Record a path: press ● Record, then click points, drag "
                          "sliders or press Random — each position becomes a keyframe of a smooth walk")
         self.keys: list[np.ndarray] = []
         self.record = QToolButton(text="●  Record", checkable=True)
@@ -177,8 +186,10 @@ class WalkTool(_FramesTool):
         layout.addLayout(side)
         layout.addSpacing(10)
         layout.addWidget(self.frames, 1)
+        state.events.committed.connect(self.offer)
 
     def set_space(self, space) -> None:
+        super().set_space(space)
         self.keys = []
         self.record.setChecked(False)
         self.frames.set_frames([])
@@ -204,15 +215,15 @@ class WalkTool(_FramesTool):
 
     @Slot()
     def refresh(self) -> None:
-        if len(self.keys) >= 2 and self.explorer.space is not None:
+        if len(self.keys) >= 2 and self.state.space is not None:
             self._decode(walk(self.keys, self.per.value(), loop=self.loop.isChecked()))
         elif not self.keys:
             self.frames.set_frames([])
 
     @Slot()
     def _on_add_clicked(self) -> None:
-        if self.explorer.z is not None:
-            self.add_keyframe(self.explorer.z)
+        if self.state.z is not None:
+            self.add_keyframe(self.state.z)
 
     @Slot()
     def _on_undo_clicked(self) -> None:

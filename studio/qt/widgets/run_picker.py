@@ -1,8 +1,10 @@
 """Choose a trained model to open: a combo box of the runs with a checkpoint (yours, newest
 first, then the bundled demos) whose family offers what the page needs, plus "Open folder…".
 
-Listing and filtering happen in the background (reading run folders and asking a family's
-capabilities imports torch); the page then loads the chosen model through its own task.
+Listing and filtering happen in the background through the runner (reading run folders and
+asking a family's capabilities imports torch); the page then loads the chosen model itself.
+The empty box always says where the list stands: looking, none found, could not list, or how
+many models there are to choose from.
 """
 
 from __future__ import annotations
@@ -14,9 +16,23 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QMessageBox, QPushButton, QWidget
 
 from ...runs import Run, RunError, default_runs_root, demo_runs_root, list_model_runs
-from ..tasks import BackgroundTask
+from ..runner import Latest
 
 NeedsFn = Callable[[object], bool]  # Capabilities -> whether the page can use the model
+LOOKING = "Looking for trained models…"
+NONE_YET = "No suitable trained model yet: train one on the Train page"
+
+
+def choose_text(rows: list[tuple[str, str]]) -> str:
+    """The empty box's words once the list has loaded with ``rows`` in it."""
+    own = sum(not text.startswith("Demo") for _, text in rows)
+    demos = len(rows) - own
+    if not rows:
+        return NONE_YET
+    if own:
+        return f"Choose one of your {own} trained model{'s' if own != 1 else ''}" + \
+            (f" (or {demos} demo{'s' if demos != 1 else ''})" if demos else "")
+    return f"Choose a demo model ({demos})"
 
 
 def usable_runs(needs: NeedsFn, root: Path | None = None) -> list[tuple[str, str]]:
@@ -51,7 +67,7 @@ class RunPicker(QWidget):
         self.combo.setMinimumWidth(220)  # long run names must not widen the window
         self.combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.combo.setMinimumContentsLength(24)
-        self.combo.setPlaceholderText("Looking for trained models…")
+        self.combo.setPlaceholderText(LOOKING)
         self.combo.activated.connect(self._on_combo_activated)
         self.browse_button = QPushButton("Open folder…")
         self.browse_button.setToolTip("Open a run folder from anywhere (one trained here, by the CLI "
@@ -61,20 +77,22 @@ class RunPicker(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.combo, 1)
         layout.addWidget(self.browse_button)
-        self._task = BackgroundTask(self)
-        self._task.succeeded.connect(self._on_task_succeeded)
-        self._task.failed.connect(self._on_task_failed)
+        self.listing = Latest(self, "list-runs")
+        self.listing.succeeded.connect(self._on_listing_succeeded)
+        self.listing.failed.connect(self._on_listing_failed)
 
     @property
     def loading(self) -> bool:
-        return self._task.busy
+        return self.listing.busy
 
     @property
     def current_path(self) -> str | None:
         return self.combo.currentData()
 
     def refresh(self) -> None:
-        self._task.submit(usable_runs, self.needs, self.root)
+        if self.current_path is None:
+            self.combo.setPlaceholderText(LOOKING)
+        self.listing.submit(usable_runs, self.needs, self.root)
 
     def select(self, path: str) -> None:
         """Choose ``path`` (adding it to the list if needed) and announce it."""
@@ -92,7 +110,7 @@ class RunPicker(QWidget):
         self.run_chosen.emit(path)
 
     @Slot(object)
-    def _on_task_succeeded(self, rows: list[tuple[str, str]]) -> None:
+    def _on_listing_succeeded(self, rows: list[tuple[str, str]]) -> None:
         current = self.current_path
         kept = self.combo.currentText()
         self.combo.clear()
@@ -100,13 +118,12 @@ class RunPicker(QWidget):
             self.combo.addItem(text, path)
         if current and self.combo.findData(current) < 0:  # opened from elsewhere: keep it listed
             self.combo.addItem(kept, current)
-        if not rows and not current:
-            self.combo.setPlaceholderText("No suitable trained model yet: train one on the Train page")
+        self.combo.setPlaceholderText(choose_text(rows))
         self.combo.setCurrentIndex(self.combo.findData(current) if current else -1)
         self.listed.emit(rows)
 
     @Slot(str)
-    def _on_task_failed(self, message: str) -> None:
+    def _on_listing_failed(self, message: str) -> None:
         self.combo.setPlaceholderText(f"Could not list runs: {message}")
 
     @Slot(int)
