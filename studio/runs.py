@@ -175,6 +175,12 @@ class Run(CheckpointFiles):
                     remove_temp_files(folder)
         return self._lock
 
+    def check_folders(self) -> None:
+        """RunError unless checkpoints/ and samples/ are real folders inside the run (or absent):
+        a writer checks this before its first write, so a link out is refused, never followed."""
+        for name in ("checkpoints", "samples"):
+            self._folder(name)
+
     def close(self) -> None:
         """Close the metrics file and give up the write lock."""
         if self._metrics_file is not None:

@@ -156,6 +156,7 @@ class TrainJob:
         run = Run.open(run_dir)
         run.lock_for_writing()
         try:
+            run.check_folders()
             stored = run.spec()
             spec = dataclasses.replace(stored, **overrides).resolved() if overrides else stored
             device = resolve_device(spec.device)
