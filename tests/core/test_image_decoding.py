@@ -289,20 +289,25 @@ def test_pixel_budget_is_first_come_first_served_and_bounded():
 
 
 def test_folder_load_stays_within_the_budget(tmp_path, monkeypatch):
-    budget = decode._PixelBudget(3 * 64 * 64)
+    import studio.data.folder as folder
+
+    budget = decode._PixelBudget(2 * 64 * 64)  # two of these images at a time, of 8 threads
     seen, real = [], budget.acquire
 
     def acquire(pixels):
         weight = real(pixels)
         seen.append(budget.used)
+        time.sleep(0.005)  # hold it long enough for the other threads to queue
         return weight
 
+    monkeypatch.setattr(folder.os, "cpu_count", lambda: 8)
     monkeypatch.setattr(budget, "acquire", acquire)
     monkeypatch.setattr(decode, "_budget", budget)
     for i in range(12):
         Image.new("RGB", (64, 64), (i * 20, 0, 0)).save(tmp_path / f"{i:02d}.png")
     ds = load_dataset(f"folder:{tmp_path}", resolution=8)
-    assert len(ds) == 12 and len(seen) == 12 and max(seen) <= 3 * 64 * 64 and budget.used == 0
+    assert len(ds) == 12 and len(seen) == 12 and max(seen) <= 2 * 64 * 64 and budget.used == 0
+    assert [int(v) for v in ds.images[:, 0, 4, 4]] == [i * 20 for i in range(12)]
 
 
 @pytest.mark.slow
