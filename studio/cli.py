@@ -57,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_options(train)
     train.add_argument("--checkpoint-every", type=int, default=500, help="steps between checkpoints")
     train.add_argument("--preview-every", type=int, help="steps between sample grids (0: only at the end)")
-    train.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")
+    train.add_argument("--threads", type=int, help="torch CPU threads (default: chosen and adapted while "
+                       "training, fewer when other programs keep cores busy)")
 
     resume = sub.add_parser("resume", help="continue a run from its last checkpoint")
     resume.add_argument("run", help="run folder")
@@ -66,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("--checkpoint-every", type=int, help="a new checkpoint interval")
     resume.add_argument("--preview-every", type=int, help="a new preview interval (0: only at the end)")
     resume.add_argument("--device", choices=DEVICES, help="train on another device from here on")
-    resume.add_argument("--threads", type=int, help="torch CPU threads")
+    resume.add_argument("--threads", type=int, help="torch CPU threads (default: adapted while training)")
 
     sample = sub.add_parser("sample", help="write a grid of samples from a run")
     sample.add_argument("run", help="run folder")
@@ -187,6 +188,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         except (ValueError, RunError) as exc:
             raise _bad_input(exc) from None
         _print_skipped(job)
+        job.threads = args.threads  # None: adapted while training (studio.engine.threads)
         return _finish(job, reporter)
 
 
@@ -213,6 +215,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
                 "device": args.device})
         except (ValueError, RunError) as exc:
             raise _bad_input(exc) from None
+        job.threads = args.threads
         return _finish(job, reporter)
 
 

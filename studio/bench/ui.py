@@ -5,9 +5,9 @@ window (offscreen when there is no display) with live curves and previews. Meanw
 10 ms QTimer in the UI thread measures how late the UI gets to run (p50 / p99 / max).
 Segments of training in the window alternate with segments of a bare loop (same model,
 batch, precision and torch thread count, with the window's job paused), so drifting machine
-load hits both alike. Each candidate torch thread count is measured; the one giving the most
-images/s in the window is reported (and is what ``studio.engine.devices.training_threads``
-should choose on such a machine).
+load hits both alike. Each candidate torch thread count is measured (fixed for the
+measurement; the window otherwise adapts it, ``studio.engine.threads``); the one giving the
+most images/s in the window is reported.
 
 Targets: lateness p99 ≤ 12 ms, max ≤ 33 ms; window / bare throughput ≥ 0.90.
 """

@@ -71,12 +71,3 @@ def usable_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # macOS, Windows
         return os.cpu_count() or 1
-
-
-def training_threads() -> int:
-    """Torch threads for a job training beside the window. Measured with ``studio bench ui``
-    on 2 cores (quiet machine, conv VAE): 2 threads gave 599 images/s in the window (0.95 of a
-    bare loop, UI timer p99 9.5 ms), 1 thread 464 images/s (p99 5.3 ms): use every core there.
-    With more cores, one is left to the UI (not measured yet)."""
-    cores = usable_cores()
-    return cores if cores <= 2 else cores - 1

@@ -26,6 +26,7 @@ from .devices import autocast_factory, resolve_device, resolve_precision
 from .jobs import Job, Outcome, describe_error
 from .reporting import Progress, Reporter
 from .resume import build_training, reseed_after_divergence, restore
+from .threads import FixedThreads, thread_policy
 
 PREVIEW_COLUMNS = 8
 RESUME_OVERRIDES = ("lr", "checkpoint_every", "preview_every", "device")  # safe to change mid-run
@@ -99,6 +100,9 @@ def load_training_data(spec: TrainSpec, split: str = "train"):
 class TrainJob:
     """Create with ``TrainJob.create`` (new run) or ``TrainJob.resume`` (existing run),
     then call ``run()``; it returns the final status."""
+
+    threads: int | None = None  # torch threads: None adapts them while training (engine.threads), N fixes them
+    tuner: FixedThreads | None = None  # the thread policy while running
 
     def __init__(self, run: Run, spec: TrainSpec, dataset, target_step: int,
                  reporter: Reporter | None = None, control: Control | None = None):
@@ -191,6 +195,8 @@ class TrainJob:
                 raise failure from None
             raise
         finally:
+            if self.tuner is not None:
+                self.tuner.close()
             run.close()
         return status
 
@@ -220,6 +226,7 @@ class TrainJob:
 
     def _train(self) -> str:
         spec, run, reporter, control = self.spec, self.run_folder, self.reporter, self.control
+        self.tuner = tuner = thread_policy(self.threads, resolve_device(spec.device).type)  # measures from now
         device, precision, model, optimizers, sampler, elapsed = self._setup()
         run.save_meta(status="running", target_step=self.target_step, device=str(device), precision=precision,
                       error=None, **self._resume_record())
@@ -236,6 +243,7 @@ class TrainJob:
             self._record_evaluation(model, device, elapsed)
         step_time = float("nan")
         status = "finished"
+        tuner.start()
 
         while self.step < self.target_step:
             if control.wait_while_paused(self._on_pause, self._on_resume):
@@ -256,6 +264,7 @@ class TrainJob:
                 return "diverged"
             now = time.perf_counter()
             dt = now - tick
+            tuner.observe(dt)
             step_time = dt if math.isnan(step_time) else 0.9 * step_time + 0.1 * dt
             run.append_metrics([{"step": self.step, "time": round(now - started, 4), "epoch": sampler.epoch,
                                  **values}])
@@ -408,14 +417,16 @@ class TrainJob:
         return test.images[:1000]
 
 
-def train_job(make: Callable[[Reporter, Control], "TrainJob"]) -> Job:
+def train_job(make: Callable[[Reporter, Control], "TrainJob"], threads: int | None = None) -> Job:
     """Training as a protocol job (``studio.engine.jobs``): ``make(reporter, control)`` creates
     or resumes the TrainJob in the job's thread (so a bad dataset fails there, not in the UI),
     then runs it. The outcome's status is the run's — "finished", "stopped" (a cancel too: the
-    run checkpointed and can be resumed) or "diverged" — and its result the run folder."""
+    run checkpointed and can be resumed) or "diverged" — and its result the run folder.
+    ``threads`` fixes torch's thread count; None adapts it (``studio.engine.threads``)."""
 
     def job(reporter: Reporter, control: Control) -> Outcome:
         train = make(reporter, control)
+        train.threads = threads
         try:
             status = train.run()
         except Exception as exc:

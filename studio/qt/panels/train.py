@@ -18,7 +18,6 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from ...engine import Progress, TrainJob, TrainSpec
-from ...engine.devices import training_threads
 from ...engine.jobs import Outcome
 from ...engine.trainer import train_job
 from ...runs import default_runs_root
@@ -52,7 +51,7 @@ class TrainPanel(QWidget):
         self.handle: JobHandle | None = None  # the running job
         self.run_path = ""  # its run folder
         self._resume_job = None  # a resume waits for its history to be read first
-        self.threads = training_threads()  # torch threads of the job (``studio bench ui`` measures the choice)
+        self.threads: int | None = None  # None: adapted while training (engine.threads); bench ui fixes it
         self._history_task = Latest(self, "run-history")
         self._history_task.succeeded.connect(self._on_history_task_succeeded)
         self._history_task.failed.connect(self._on_history_task_failed)
@@ -129,15 +128,15 @@ class TrainPanel(QWidget):
         self.plot.clear()
         self.previews.clear()
         self.previews.set_note(preview_note(spec.family))
-        self._launch(train_job(functools.partial(TrainJob.create, spec, path, command=["studio", "(window)"])),
-                     str(path))
+        self._launch(train_job(functools.partial(TrainJob.create, spec, path, command=["studio", "(window)"]),
+                               self.threads), str(path))
         return True
 
     def resume_run(self, path: str, extra_steps: int) -> bool:
         """Continue a run for ``extra_steps`` more steps, its history shown first."""
         if self.busy:
             return False
-        self._resume_job = (train_job(functools.partial(TrainJob.resume, path, extra_steps)), path)
+        self._resume_job = (train_job(functools.partial(TrainJob.resume, path, extra_steps), self.threads), path)
         self._set_state("opening")
         self.controls.set_message(f"Opening {Path(path).name}…")
         self._history_task.submit(functools.partial(read_run_history, path, up_to_checkpoint=True))
