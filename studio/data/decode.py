@@ -74,10 +74,11 @@ class _PixelBudget:
 _budget = _PixelBudget(DECODE_PIXEL_BUDGET)
 
 
-def decode_image(path: str | os.PathLike, resolution: int) -> np.ndarray:
+def decode_image(path: str | os.PathLike, resolution: int, fit: str = "crop") -> np.ndarray:
     """One file -> uint8 array (R, R, 3), R = ``resolution``: the shorter side scaled to R
     (Lanczos when shrinking, bicubic when enlarging), centre-cropped, shown upright (EXIF
-    orientation), transparency on white.
+    orientation), transparency on white. ``fit="contain"`` keeps the whole picture instead:
+    its longer side scaled to R, so (R, ≤R, 3) or (≤R, R, 3) (the caller pads it square).
 
     Raises :class:`UnreadableImage` (a :class:`DatasetError`) naming why the file is skipped:
     not a regular file, empty, unknown format, truncated or corrupt data, over Pillow's
@@ -96,7 +97,7 @@ def decode_image(path: str | os.PathLike, resolution: int) -> np.ndarray:
         raise UnreadableImage("empty file (0 bytes)")
     try:
         with Image.open(path) as im:
-            return _decode(im, resolution)
+            return _decode(im, resolution, fit)
     except UnreadableImage:
         raise
     except MemoryError:
@@ -119,7 +120,7 @@ def _reason(exc: Exception) -> str:
     return f"corrupt image data ({type(exc).__name__}: {text})"
 
 
-def _decode(im, resolution: int) -> np.ndarray:
+def _decode(im, resolution: int, fit: str = "crop") -> np.ndarray:
     from PIL import Image
 
     rawmode = _rawmode(im)
@@ -134,12 +135,17 @@ def _decode(im, resolution: int) -> np.ndarray:
         im = _straight(im, _transparency_key(im, rawmode))
         side = min(w, h)
         box = ((w - side) // 2, (h - side) // 2, (w - side) // 2 + side, (h - side) // 2 + side)
+        if fit == "contain":  # the whole picture, its longer side to R
+            side, box = max(w, h), (0, 0, w, h)
         factor = int(side / resolution / REDUCING_GAP)
         im = im.reduce(factor, box=box) if factor > 1 else im.crop(box)
     finally:
         _budget.release(weight)
-    method = Image.Resampling.LANCZOS if im.width > resolution else Image.Resampling.BICUBIC
-    im = im.resize((resolution, resolution), method)
+    size = (resolution, resolution)
+    if fit == "contain":
+        size = tuple(max(1, round(v * resolution / max(im.size))) for v in im.size)
+    method = Image.Resampling.LANCZOS if im.width > size[0] else Image.Resampling.BICUBIC
+    im = im.resize(size, method)
     if orientation in _TRANSPOSE:
         im = im.transpose(getattr(Image.Transpose, _TRANSPOSE[orientation]))
     return _on_white(im)

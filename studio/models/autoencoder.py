@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..rng import randn
 from .base import Autocast, Capabilities, no_autocast, param
 from .convnets import ConvDecoder, ConvEncoder, LatentAutoencoder, eval_mode, scalar
 
@@ -39,10 +40,10 @@ class AutoencoderConfig:
 def add_pixel_noise(x: Tensor, sigma: float, generator: torch.Generator | None = None) -> Tensor:
     """x̃ = clip(x + σε, −1, 1), ε ~ N(0, I): the corruption of a denoising autoencoder, with σ
     in the [−1, 1] pixel units of every model (σ = 0.3 is about 38 of 255 grey levels).
-    ``x`` (N, C, H, W); ``generator`` makes it reproducible (its device must be x's)."""
+    ``x`` (N, C, H, W); ``generator`` (any device, ``studio.rng``) makes it reproducible."""
     if sigma <= 0:
         return x
-    noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+    noise = randn(x.shape, generator, x.device, x.dtype)
     return (x + sigma * noise).clamp(-1, 1)
 
 
@@ -115,7 +116,7 @@ class Autoencoder(LatentAutoencoder):
         with eval_mode(self):
             out = {"mse": F.mse_loss(self.reconstruct(x), x).item()}
             if self.config.denoise > 0:
-                g = torch.Generator(device=x.device).manual_seed(0)
+                g = torch.Generator().manual_seed(0)
                 noisy = add_pixel_noise(x, self.config.denoise, g)
                 out["denoise_mse"] = F.mse_loss(self.reconstruct(noisy), x).item()
             return out
