@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 
 from tqdm import tqdm
@@ -21,7 +22,10 @@ class TqdmReporter(Reporter):
         self.bar.update(progress.step - self.bar.n)
         if self.bar.n == progress.total or self.bar.n % 10 == 0:
             shown = {k: f"{v:.4g}" for k, v in self.latest.items() if not k.startswith("test/")}
-            self.bar.set_postfix(epoch=progress.epoch, img_s=f"{progress.images_per_s:.0f}", **shown, refresh=False)
+            # epoch and images/s where the job measures them (training); edits and inversions don't
+            rate = {"epoch": progress.epoch, "img_s": f"{progress.images_per_s:.0f}"} \
+                if math.isfinite(progress.images_per_s) else {}
+            self.bar.set_postfix(**rate, **shown, refresh=False)
 
     def metrics(self, step: int, values: dict[str, float]) -> None:
         self.latest.update(values)
