@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..runs import Run
+from ..runs import Run, RunError
 
 SAMPLE_STEP = re.compile(r"step-(\d+)\.png$")
 
@@ -52,3 +52,46 @@ def preview_note(family: str) -> str:
         return ""
     return "Top half: new samples · bottom half: reconstructions of real images" if reconstructs else \
         "New samples from fixed noise: the same noise at every step"
+
+
+def live_step(run: Run) -> int:
+    """The run's step: for a run that is training, the last step it logged in metrics.jsonl
+    (run.json's step moves only at checkpoints), read from the file's tail."""
+    step = run.step
+    if run.status != "running":
+        return step
+    try:
+        with open(run.metrics_path, "rb") as f:
+            f.seek(0, 2)
+            f.seek(max(0, f.tell() - 4096))
+            lines = f.read().splitlines()
+    except OSError:
+        return step
+    import json
+
+    for line in reversed(lines[1:] if len(lines) > 1 else lines):  # the first may be cut
+        try:
+            record = json.loads(line)
+        except (ValueError, UnicodeDecodeError):
+            continue  # a torn last line
+        if isinstance(record, dict) and isinstance(record.get("step"), int):
+            return max(step, record["step"])
+    return step
+
+
+def rename_run(path: Path, name: str, training_run: str | None = None) -> Path:
+    """Rename a run folder (and the name in its run.json); refuses the run being trained."""
+    if training_run and Path(training_run) == Path(path):
+        raise ValueError("this run is training; stop it before renaming it")
+    if not name or name in (".", "..") or any(c in name for c in '/\\:*?"<>|'):
+        raise ValueError(f"{name!r} is not a usable folder name (avoid / \\ : * ? \" < > |)")
+    target = Path(path).with_name(name)
+    if target.exists():
+        raise ValueError(f"a run called {name!r} already exists")
+    try:
+        Run.open(path)
+    except RunError as exc:
+        raise ValueError(str(exc)) from None
+    Path(path).rename(target)
+    Run.open(target).save_meta(name=name)
+    return target

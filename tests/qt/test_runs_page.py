@@ -35,9 +35,9 @@ def test_a_cli_run_is_listed_and_opens_with_curves_and_samples(window, qtbot):
     path = _cli_run("from-the-cli")
     runs = _open(window, qtbot, path)
     row = runs.row_paths().index(str(path))
-    texts = [runs.model.item(row, c).text() for c in range(1, 6)]
+    texts = [runs.table.rows.item(row, c).text() for c in range(1, 6)]
     assert texts == ["from-the-cli", "autoencoder", "fashion-mnist-5k", "4", "finished"]
-    assert runs.model.item(row, 0).data(Qt.DecorationRole) is not None  # latest-sample thumbnail
+    assert runs.table.rows.item(row, 0).data(Qt.DecorationRole) is not None  # latest-sample thumbnail
     assert list(runs.plot.series["recon"].steps) == [1, 2, 3, 4]
     assert runs.previews.current()[0] == 4
     assert runs.resume_button.isEnabled()
@@ -105,7 +105,7 @@ def test_draw_samples_of_a_chosen_class_grow_pixel_by_pixel_and_stop(window, qtb
     assert runs.draw_class.count() == 11 and runs.draw_class.itemText(8) == "Sneaker"
     runs.draw_class.setCurrentIndex(8)
     partials = []
-    runs._draw_task.partial.connect(partials.append)
+    runs.drawer.task.partial.connect(partials.append)
     before = len(runs.previews.history)
     qtbot.mouseClick(runs.draw_button, Qt.LeftButton)
     assert runs.draw_button.text() == "Stop"
@@ -122,7 +122,7 @@ def test_draw_samples_of_a_chosen_class_grow_pixel_by_pixel_and_stop(window, qtb
     qtbot.mouseClick(runs.draw_button, Qt.LeftButton)
     assert runs.draw_button.text() == "Draw samples" and runs.previews.note.text() == "Stopped."
     qtbot.wait(300)
-    assert len(runs.previews.history) == before + 1 and not runs._draw_task.busy
+    assert len(runs.previews.history) == before + 1 and not runs.drawer.task.busy
 
 
 def test_bundled_demos_are_listed_read_only_and_can_draw(window, qtbot, trained_run, tmp_path, monkeypatch):
@@ -134,7 +134,7 @@ def test_bundled_demos_are_listed_read_only_and_can_draw(window, qtbot, trained_
     window.runs.refresh()
     runs = _open(window, qtbot, demos / "vae-fashion-mnist")
     row = runs.row_paths().index(str(demos / "vae-fashion-mnist"))
-    assert runs.model.item(row, 1).text() == f"Demo · {Run.open(demos / 'vae-fashion-mnist').name}"
+    assert runs.table.rows.item(row, 1).text() == f"Demo · {Run.open(demos / 'vae-fashion-mnist').name}"
     assert not any(b.isEnabled() for b in (runs.rename_button, runs.delete_button, runs.resume_button))
     assert "read-only" in runs.delete_button.toolTip()
     assert runs.draw_button.isEnabled()
@@ -147,7 +147,7 @@ def test_bundled_demos_are_listed_read_only_and_can_draw(window, qtbot, trained_
 def test_the_thumbnail_of_a_strip_of_samples_shows_the_first_whole(qapp, trained_run, tmp_path):
     import shutil
 
-    from studio.qt.panels.runs import list_run_rows
+    from studio.qt.widgets.run_table import list_run_rows
 
     shutil.copytree(trained_run("vae"), tmp_path / "strip")
     sample = Run.open(tmp_path / "strip").latest_sample()

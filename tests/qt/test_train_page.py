@@ -112,8 +112,9 @@ def test_closing_mid_training_leaves_a_resumable_run(window, tiny_run, qtbot):
     qtbot.waitUntil(lambda: panel.controls.last is not None and panel.controls.last.step >= 2, timeout=60_000)
     from studio.qt.runner import runner
 
-    window.close()  # the job is cancelled: it checkpoints at once, without the held-out evaluation
-    assert not window.isVisible() and not runner().active()
+    work = runner()
+    window.close()  # the job is cancelled: it checkpoints at once (no held-out evaluation), and the window waits
+    assert not window.isVisible() and work.closed and not work.active()
     run = Run.open(path)
     assert run.status == "stopped"
     checkpoint = run.latest_checkpoint()

@@ -7,63 +7,22 @@ Folder reads happen in the background; the table refreshes when the folder chang
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QFileSystemWatcher, QSize, QSortFilterProxyModel, Qt, QTimer, QUrl, Signal, Slot
-from PySide6.QtGui import QColor, QDesktopServices, QImage, QPixmap, QStandardItem, QStandardItemModel
-from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QInputDialog, QMessageBox,
-                               QPushButton, QSpinBox, QSplitter, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtCore import QFileSystemWatcher, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QMessageBox, QPushButton, QSpinBox, QSplitter, QVBoxLayout,
+                               QWidget)
 
-from ...engine.drawing import draw_classes, draw_samples
-from ...runs import Run, RunError, default_runs_root, demo_runs_root, list_runs
+from ...runs import default_runs_root, demo_runs_root
 from .. import theme
-from ..run_history import RunHistory, read_run_history
+from ..run_history import RunHistory, live_step, read_run_history, rename_run
 from ..runner import Latest
 from ..widgets.cards import card, label, set_role
 from ..widgets.image_view import PreviewStrip
 from ..widgets.metrics_plot import MetricsPlot
-
-COLUMNS = ["", "Name", "Family", "Dataset", "Steps", "Status", "Updated"]
-STATUS_COLORS = {"finished": theme.SUCCESS, "running": theme.ACCENT, "stopped": theme.MUTED,
-                 "failed": theme.DANGER, "diverged": theme.WARNING}
-THUMB = 44
-PATH_ROLE = Qt.UserRole + 1
-
-
-@dataclass
-class RunRow:
-    path: str
-    name: str
-    family: str
-    data: str
-    step: int
-    status: str
-    updated: str
-    thumbnail: QImage | None
-    demo: bool = False
-
-
-def list_run_rows(root: Path, demos: Path | None = None) -> list[RunRow]:
-    """The runs under ``root`` (then the bundled demos under ``demos``, read-only) with a
-    small image of their latest samples (off the UI thread)."""
-    rows = []
-    for run in list_runs(root) + (list_runs(demos) if demos is not None and demos != root else []):
-        demo = demos is not None and run.path.parent == demos
-        sample = run.latest_sample()
-        thumb = QImage(str(sample)) if sample else None
-        if thumb is not None and not thumb.isNull():
-            # the top-left corner: a few whole samples of a square grid, the first of a strip
-            side = min(thumb.width(), thumb.height())
-            corner = side if max(thumb.width(), thumb.height()) >= 2 * side else side // 2
-            thumb = thumb.copy(0, 0, corner, corner).scaled(THUMB, THUMB, Qt.KeepAspectRatio, Qt.SmoothTransformation)
-        data = run.meta.get("data", "")
-        if data.startswith("folder:"):
-            data = "folder " + Path(data[len("folder:"):]).name
-        rows.append(RunRow(str(run.path), f"Demo · {run.name}" if demo else run.name, run.family, data, run.step,
-                           run.status, run.meta.get("updated", "")[:16].replace("T", " "), thumb, demo))
-    return rows
+from ..widgets.run_draw import RunDrawer
+from ..widgets.run_table import RunTable, list_run_rows
 
 
 class RunsPanel(QWidget):
@@ -83,26 +42,8 @@ class RunsPanel(QWidget):
         self._debounce = QTimer(self, singleShot=True, interval=400)
         self._debounce.timeout.connect(self.refresh)
 
-        self.model = QStandardItemModel(0, len(COLUMNS), self)
-        self.model.setHorizontalHeaderLabels(COLUMNS)
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.model)
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(6, Qt.DescendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setIconSize(QSize(THUMB, THUMB))
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(THUMB + 8)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.Stretch)
-        self.table.selectionModel().currentRowChanged.connect(self._on_table_current_row_changed)
+        self.table = RunTable()
+        self.table.path_chosen.connect(self._on_table_path_chosen)
 
         self.root_label = label("", "muted")
         self.refresh_button = QPushButton("Refresh")
@@ -142,35 +83,14 @@ class RunsPanel(QWidget):
         actions.addStretch(1)
         for button in (self.rename_button, self.delete_button, self.reveal_button):
             actions.addWidget(button)
-        # "Draw": fresh samples from the run's latest weights (a PixelCNN shows them growing)
-        self.draw_class = QComboBox()
-        self.draw_class.setToolTip("The class to draw (class-conditional runs)")
-        self.draw_class.hide()
-        self.draw_button = QPushButton()
-        self._show_drawing(False)
-        self.draw_button.setMinimumWidth(self.draw_button.sizeHint().width())  # it reads "Stop" while drawing
-        self.draw_button.clicked.connect(self._on_draw_clicked)
-        QShortcut(QKeySequence("Ctrl+D"), self, context=Qt.WidgetWithChildrenShortcut).activated.connect(
-            self._on_draw_clicked)
-        self.draw_seed = 0
-        self.drawing = False
-        self._draw_task = Latest(self, "draw")
-        self._draw_task.partial.connect(self._on_draw_partial)
-        self._draw_task.progressed.connect(self._on_draw_progressed)
-        self._draw_task.succeeded.connect(self._on_draw_succeeded)
-        self._draw_task.failed.connect(self._on_draw_failed)
-        self._classes_task = Latest(self, "classes")
-        self._classes_task.succeeded.connect(self._on_classes_task_succeeded)
-        draw_row = QHBoxLayout()
-        draw_row.setContentsMargins(0, 0, 0, 0)
-        draw_row.addStretch(1)
-        draw_row.addWidget(self.draw_class)
-        draw_row.addWidget(self.draw_button)
+        self.drawer = RunDrawer(self.previews, self)  # "Draw": fresh samples from the latest weights
+        self.drawer.drawn.connect(self._on_drawer_drawn)
+        self.draw_button, self.draw_class = self.drawer.draw_button, self.drawer.draw_class
         samples = QWidget()
         samples_layout = QVBoxLayout(samples)
         samples_layout.setContentsMargins(0, 0, 0, 0)
         samples_layout.addWidget(self.previews, 1)
-        samples_layout.addLayout(draw_row)
+        samples_layout.addWidget(self.drawer)
         views = QSplitter(Qt.Horizontal)
         views.addWidget(self.plot)
         views.addWidget(samples)
@@ -212,43 +132,23 @@ class RunsPanel(QWidget):
         self._list_task.submit(list_run_rows, root, demo_runs_root())
 
     def row_paths(self) -> list[str]:
-        return [self.model.item(r, 1).data(PATH_ROLE) for r in range(self.model.rowCount())]
-
-    @Slot(object)
-    def _on_list_task_succeeded(self, rows: list[RunRow]) -> None:
-        selected = self.current.run.path if self.current else None
-        self.table.setSortingEnabled(False)
-        self.model.removeRows(0, self.model.rowCount())
-        for row in rows:
-            thumb = QStandardItem()
-            if row.thumbnail is not None:
-                thumb.setData(QPixmap.fromImage(row.thumbnail), Qt.DecorationRole)
-            steps = QStandardItem()
-            steps.setData(row.step, Qt.DisplayRole)
-            status = QStandardItem(row.status)
-            status.setForeground(QColor(STATUS_COLORS.get(row.status, theme.TEXT)))
-            items = [thumb, QStandardItem(row.name), QStandardItem(row.family), QStandardItem(row.data), steps,
-                     status, QStandardItem(row.updated)]
-            items[1].setData(row.path, PATH_ROLE)
-            items[1].setToolTip(row.path)
-            self.model.appendRow(items)
-        self.table.setSortingEnabled(True)
-        if selected is not None and self.select(str(selected)):
-            row = next(r for r in rows if r.path == str(selected))
-            if (row.step, row.status) != (self.current.run.step, self.current.run.status):
-                self.open_run(row.path)  # it moved on (trained here or elsewhere): show it as it is now
+        return self.table.row_paths()
 
     def select(self, path: str) -> bool:
-        for r in range(self.proxy.rowCount()):
-            if self.proxy.index(r, 1).data(PATH_ROLE) == path:
-                self.table.selectRow(r)
-                return True
-        return False
+        return self.table.select(path)
 
-    @Slot()
-    def _on_table_current_row_changed(self) -> None:
-        path = self.table.currentIndex().siblingAtColumn(1).data(PATH_ROLE)
-        if path and (self.current is None or str(self.current.run.path) != path):
+    @Slot(object)
+    def _on_list_task_succeeded(self, rows) -> None:
+        selected = str(self.current.run.path) if self.current else None
+        self.table.set_rows(rows)
+        if selected is not None and self.select(selected):
+            row = next(r for r in rows if r.path == selected)
+            if (row.step, row.status) != (live_step(self.current.run), self.current.run.status):
+                self.open_run(row.path)  # it moved on (trained here or elsewhere): show it as it is now
+
+    @Slot(str)
+    def _on_table_path_chosen(self, path: str) -> None:
+        if self.current is None or str(self.current.run.path) != path:
             self.open_run(path)
 
     @Slot(str)
@@ -257,20 +157,18 @@ class RunsPanel(QWidget):
 
     # --- the chosen run ----------------------------------------------------------------------
     def open_run(self, path: str) -> None:
-        self._stop_drawing()
+        self.drawer.set_run(path)
         self.title.setText(Path(path).name)
         self.info.setText("Reading…")
-        self.draw_class.clear()  # until the run's classes are known
-        self.draw_class.hide()
         self._detail_task.submit(read_run_history, path)
-        self._classes_task.submit(draw_classes, path)
 
     @Slot(object)
     def _on_detail_task_succeeded(self, history: RunHistory) -> None:
         self.current = history
         run, meta = history.run, history.run.meta
         self.title.setText(run.name)
-        lines = [f"{run.family} on {meta.get('data')} · step {run.step:,} of {meta.get('target_step', run.step):,} · "
+        step = live_step(run)
+        lines = [f"{run.family} on {meta.get('data')} · step {step:,} of {meta.get('target_step', step):,} · "
                  f"<b>{run.status}</b> · {meta.get('device', '?')} {meta.get('precision', '')} · "
                  f"created {meta.get('created', '')[:16].replace('T', ' ')}"]
         evaluation = meta.get("evaluation") or {}
@@ -293,66 +191,10 @@ class RunsPanel(QWidget):
         self.previews.clear()
         self._enable_actions()
 
-    # --- drawing samples ---------------------------------------------------------------------
     @Slot(object)
-    def _on_classes_task_succeeded(self, names: list[str]) -> None:
-        self.draw_class.clear()
-        if names:
-            self.draw_class.addItem("One of each class", None)
-            for i, name in enumerate(names):
-                self.draw_class.addItem(name, i)
-        self.draw_class.setVisible(bool(names))
-
-    @Slot()
-    def _on_draw_clicked(self) -> None:
-        if self.drawing:
-            self._stop_drawing()
-            self.previews.set_note("Stopped.")
-            return
-        if self.current is None:
-            return
-        label_value = self.draw_class.currentData() if self.draw_class.count() else None
-        self.draw_seed += 1
-        self._draw_task.submit(draw_samples, str(self.current.run.path), 8, label_value, self.draw_seed,
-                               with_progress=True)
-        self._show_drawing(True)
-        self.previews.set_note("Drawing…")
-
-    def _stop_drawing(self) -> None:
-        if self.drawing:
-            self._draw_task.cancel()
-            self._show_drawing(False)
-            self.previews.view.set_image(self.previews.current()[1] if self.previews.current() else None)
-
-    def _show_drawing(self, drawing: bool) -> None:
-        self.drawing = drawing
-        self.draw_button.setText("Stop" if drawing else "Draw samples")
-        self.draw_button.setToolTip("Stop drawing (Ctrl+D)" if drawing else
-                                    "Draw 8 new samples from the run's latest weights, a new seed each time "
-                                    "(Ctrl+D); a PixelCNN draws them pixel by pixel")
-
-    @Slot(object)
-    def _on_draw_partial(self, grid) -> None:
-        self.previews.view.set_image(grid)
-
-    @Slot(int, int)
-    def _on_draw_progressed(self, done: int, total: int) -> None:
-        if total > 1:
-            self.previews.set_note(f"Drawing pixel by pixel… {done:,} of {total:,} pixels")
-
-    @Slot(object)
-    def _on_draw_succeeded(self, grid) -> None:
-        self._show_drawing(False)
-        if self.current is None:
-            return
-        self.previews.add(self.current.run.step, grid)
-        what = self.draw_class.currentText() if self.draw_class.count() else "new samples"
-        self.previews.set_note(f"Drawn: {what.lower() if what.startswith('One') else what}, seed {self.draw_seed}")
-
-    @Slot(str)
-    def _on_draw_failed(self, message: str) -> None:
-        self._show_drawing(False)
-        self.previews.set_note(f"Could not draw: {message}")
+    def _on_drawer_drawn(self, grid) -> None:
+        if self.current is not None:
+            self.previews.add(self.current.run.step, grid)
 
     def _enable_actions(self) -> None:
         has = self.current is not None
@@ -366,7 +208,8 @@ class RunsPanel(QWidget):
         self.resume_button.setToolTip(read_only if demo else "Another run is training" if self.training_run else
                                       "Train this run further, watching it on the Train page")
         self.reveal_button.setEnabled(has)
-        self.draw_button.setEnabled(has and self.current.run.latest_checkpoint() is not None)
+        self.drawer.set_run(str(self.current.run.path) if has else None,
+                            has and self.current.run.latest_checkpoint() is not None)
 
     def set_training_run(self, path: str | None) -> None:
         self.training_run = path
@@ -449,22 +292,3 @@ class RunsPanel(QWidget):
 
     def show_error(self, title: str, message: str) -> None:
         QMessageBox.warning(self, title, message)
-
-
-def rename_run(path: Path, name: str, training_run: str | None = None) -> Path:
-    """Rename a run folder (and the name in its run.json); refuses the run being trained."""
-    if training_run and Path(training_run) == Path(path):
-        raise ValueError("this run is training; stop it before renaming it")
-    if not name or name in (".", "..") or any(c in name for c in '/\\:*?"<>|'):
-        raise ValueError(f"{name!r} is not a usable folder name (avoid / \\ : * ? \" < > |)")
-    target = Path(path).with_name(name)
-    if target.exists():
-        raise ValueError(f"a run called {name!r} already exists")
-    try:
-        Run.open(path)
-    except RunError as exc:
-        raise ValueError(str(exc)) from None
-    Path(path).rename(target)
-    Run.open(target).save_meta(name=name)
-    return target
-
