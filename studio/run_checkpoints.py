@@ -90,6 +90,8 @@ class CheckpointFiles:
             return None
         except OSError as exc:
             raise RunError(f"cannot read {pointer}: {exc.strerror or exc}") from None
+        except UnsafeFile as exc:  # not JSON, a FIFO, a link, too large
+            raise RunError(f"checkpoints/latest.json is damaged: {exc}") from None
         with refusing(f"{pointer} is damaged: "):
             check_fields(latest, LATEST_FIELDS, "latest.json")
             weights = plain_name(latest["weights"], "its 'weights'")
