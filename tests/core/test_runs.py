@@ -143,3 +143,29 @@ def test_a_weights_only_run_opens_but_does_not_resume(tmp_path, trained_run):
     assert load_model(Run.open(folder)).sample(2).shape == (2, 1, 28, 28)
     with pytest.raises(RunError, match="cannot be resumed"):
         TrainJob.resume(folder, 5).run()
+
+
+def test_atomic_write_never_writes_through_a_planted_link(tmp_path):
+    """Temp files are created exclusively under unpredictable names; a link at the old
+    predictable temp name or at the final name is never followed (issue 14 B)."""
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"precious")
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / ".f.json.tmp").symlink_to(victim)  # the name the old code wrote through
+    (folder / "f.json").symlink_to(victim)
+    atomic_write_bytes(folder / "f.json", b"new")
+    assert victim.read_bytes() == b"precious"
+    assert (folder / "f.json").read_bytes() == b"new" and not (folder / "f.json").is_symlink()
+    assert sorted(p.name for p in folder.iterdir()) == [".f.json.tmp", "f.json"]
+
+
+def test_a_run_locked_in_this_process_refuses_a_second_writer(tmp_path):
+    run = Run.create(tmp_path / "r", META)  # created locked
+    with pytest.raises(RunError, match=f"pid {os.getpid()}"):
+        Run.open(tmp_path / "r").lock_for_writing()
+    assert Run.open(tmp_path / "r").writer_pid() == os.getpid()
+    run.close()
+    assert Run.open(tmp_path / "r").writer_pid() is None
+    with Run.open(tmp_path / "r").lock_for_writing():
+        assert Run.open(tmp_path / "r").writer_pid() == os.getpid()
