@@ -51,6 +51,12 @@ def is_preview_step(step: int, every: int, start: int = 0) -> bool:
     return step % every == 0 or (step - start) in set(early_offsets(every))
 
 
+def is_early_preview(step: int, every: int, start: int = 0) -> bool:
+    """True for a preview step that comes before the regular cadence (an early one): the
+    trainer then draws a smaller grid (the family's ``early_preview_images``)."""
+    return is_preview_step(step, every, start) and step % every != 0
+
+
 def next_preview_step(step: int, every: int, start: int = 0, end: int | None = None) -> int | None:
     """The first step after ``step`` that shows a preview (what the window tells the user:
     "next preview at step N"); the run's last step ``end`` always does. ``None`` when no

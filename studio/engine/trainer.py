@@ -20,7 +20,7 @@ import torch
 from ..imaging import make_grid
 from ..errors import SpecError
 from ..runs import Run, RunError, RunWriteError, run_dataset
-from ..specs import default_preview_every, is_preview_step, next_preview_step
+from ..specs import default_preview_every, is_early_preview, is_preview_step, next_preview_step
 from .control import Control
 from .devices import autocast_factory, resolve_device, resolve_precision
 from .jobs import Job, Outcome, describe_error
@@ -274,7 +274,8 @@ class TrainJob:
                                        next_preview=next_preview_step(self.step, spec.preview_every, start_step,
                                                                       self.target_step)))
             if is_preview_step(self.step, spec.preview_every, start_step):
-                self._preview(model, preview_noise, preview_real)
+                self._preview(model, preview_noise, preview_real,
+                              early=is_early_preview(self.step, spec.preview_every, start_step))
             if self.step % spec.checkpoint_every == 0:
                 self._checkpoint(model, optimizers, sampler, device, time.perf_counter() - started)
 
@@ -303,9 +304,15 @@ class TrainJob:
             self._preview_labels = {"labels": self.dataset.labels[pick].to(device)}
         return noise, real
 
-    def _preview(self, model, noise, real) -> None:
+    def _preview(self, model, noise, real, early: bool = False) -> None:
+        """A grid of ``model.preview``; an early one (studio.specs) shows only the family's
+        ``early_preview_images`` samples (and as many reconstructions), so it comes in seconds."""
+        labels = self._preview_labels
+        if early:
+            n = model.early_preview_images
+            noise, real, labels = noise[:n], real[:n], {k: v[:n] for k, v in labels.items()}
         with torch.random.fork_rng(devices=[]), _eval_mode(model):
-            grid = make_grid(model.preview(noise, real, **self._preview_labels), ncol=PREVIEW_COLUMNS)
+            grid = make_grid(model.preview(noise, real, **labels), ncol=PREVIEW_COLUMNS)
         self.run_folder.write_sample(f"step-{self.step:07d}.png", grid)
         self.reporter.preview(self.step, grid)
 

@@ -117,6 +117,7 @@ class GenerativeModel(nn.Module):
     default_batch_size: ClassVar[int] = 128
     default_steps: ClassVar[int] = 2000
     preview_every: ClassVar[int] = 250  # steps between live preview grids
+    early_preview_images: ClassVar[int] = 8  # samples in an early preview (studio.specs): one row
     # quick / standard / quality: overrides of steps, batch_size and config fields
     presets: ClassVar[dict[str, dict[str, Any]]] = {}
 

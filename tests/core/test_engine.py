@@ -36,6 +36,8 @@ def test_train_writes_a_complete_run(tmp_path):
     assert reporter.progresses[-1].next_preview is None
     grid = reporter.previews[-1][1]
     assert grid.dtype.name == "uint8" and grid.ndim == 3
+    # an early grid is one row of 8 samples over 8 reconstructions; a regular one 4 + 4 rows of 8
+    assert reporter.previews[0][1].shape == (2 * 30 + 2, 8 * 30 + 2, 1) and grid.shape == (8 * 30 + 2, 8 * 30 + 2, 1)
 
 
 def test_same_seed_gives_same_losses(tmp_path):

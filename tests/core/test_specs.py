@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from studio.specs import (default_preview_every, early_offsets, is_preview_step, new_run_dir, next_preview_step,
-                          preview_steps, run_name)
+from studio.specs import (default_preview_every, early_offsets, is_early_preview, is_preview_step, new_run_dir,
+                          next_preview_step, preview_steps, run_name)
 
 WHEN = time.mktime((2025, 3, 4, 5, 6, 7, 0, 0, -1))
 
@@ -96,3 +96,9 @@ def test_cli_train_names_its_folder_by_the_shared_rule(tmp_path, monkeypatch, ti
     root = tmp_path / "runs"  # STUDIO_RUNS_DIR (tests/conftest.py)
     assert sorted(p.name for p in root.iterdir()) == ["autoencoder-shapes-20250304-050607",
                                                       "autoencoder-shapes-20250304-050607-2"]
+
+
+def test_early_previews_are_the_ones_before_the_regular_cadence():
+    early = [s for s in preview_steps(2000, 200) if is_early_preview(s, 200)]
+    assert early == [1, 2, 5, 10, 20, 50, 100]
+    assert not is_early_preview(400, 200) and not is_early_preview(3, 0)
