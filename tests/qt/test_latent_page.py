@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from studio.latent import DirectionStore
+from studio.latent.state import TOOLS
 
 
 @pytest.fixture
@@ -196,3 +197,186 @@ def test_first_launch_without_runs_opens_a_bundled_demo(make_window, qtbot, trai
     with qtbot.waitSignal(page.space_opened, timeout=60_000):
         window.show_page("latent")
     assert page.space.family == "vae" and page.picker.current_path.endswith("vae-fashion-mnist")
+
+
+# --- stale states ---------------------------------------------------------------------------------
+def test_the_picker_says_what_to_choose_once_your_runs_have_loaded(make_window, qtbot, trained_run, tmp_path,
+                                                                     monkeypatch):
+    from studio.qt.widgets.run_picker import LOOKING, NONE_YET
+
+    monkeypatch.setattr("studio.qt.widgets.run_picker.demo_runs_root", lambda: tmp_path / "no-demos")
+    monkeypatch.setattr("studio.runs.demo_runs_root", lambda: tmp_path / "no-demos")
+    shutil.copytree(trained_run("vae"), tmp_path / "runs" / "my-vae")  # the window's runs folder (conftest)
+    window = make_window()
+    picker = window.latent.picker
+    assert picker.combo.placeholderText() == LOOKING
+    with qtbot.waitSignal(picker.listed, timeout=30_000):
+        window.show_page("latent")
+    assert picker.combo.currentIndex() == -1 and window.latent.space is None  # your own runs: you choose
+    assert picker.combo.placeholderText() == "Choose one of your 1 trained model"
+    shutil.rmtree(tmp_path / "runs" / "my-vae")
+    with qtbot.waitSignal(picker.listed, timeout=30_000):
+        picker.refresh()
+    assert picker.combo.placeholderText() == NONE_YET
+
+
+def hover(qtbot, latent_map, xy):
+    qtbot.mouseMove(latent_map.plot.viewport(), latent_map.widget_pos(*xy))
+    qtbot.wait(30)  # delivered before the next move (two queued moves are merged into one)
+
+
+def test_the_hover_card_goes_when_the_pointer_leaves_a_point_or_the_map(window, qtbot, vae_folder):
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    page = open_page(window, qtbot, vae_folder)
+    latent_map, tip = page.map, page.map.tip
+    i = isolated_point(latent_map)
+    hover(qtbot, latent_map, latent_map.xy[i])
+    qtbot.waitUntil(tip.isVisible, timeout=5_000)
+    assert latent_map.hovered == i and tip_caption_names(latent_map, i)
+    corner = latent_map.view.viewRange()[0][0], latent_map.view.viewRange()[1][0]  # empty space, inside the map
+    hover(qtbot, latent_map, (corner[0] + 1e-3, corner[1] + 1e-3))
+    qtbot.waitUntil(lambda: not tip.isVisible(), timeout=5_000)
+    assert latent_map.hovered == -1
+    hover(qtbot, latent_map, latent_map.xy[i])
+    qtbot.waitUntil(tip.isVisible, timeout=5_000)
+    QApplication.sendEvent(latent_map.plot.viewport(), QEvent(QEvent.Leave))  # the pointer leaves the plot
+    assert not tip.isVisible() and latent_map.hovered == -1
+    hover(qtbot, latent_map, (corner[0] + 1e-3, corner[1] + 1e-3))  # back in, then onto the point
+    hover(qtbot, latent_map, latent_map.xy[i])
+    qtbot.waitUntil(tip.isVisible, timeout=5_000)
+    page.state.add_embedding("other", latent_map.xy[::-1].copy())
+    page.state.set_projection("other")  # the points move from under the pointer
+    assert not tip.isVisible() and latent_map.hovered == -1
+
+
+def tip_caption_names(latent_map, i) -> bool:
+    name = latent_map.names[int(latent_map.labels[i])]
+    return latent_map.tip_caption.text() == f"{name}  ·  #{i}"
+
+
+# --- closing the window while work runs ends it -----------------------------------------------------
+def close_now(window) -> float:
+    """Close the window; the seconds it took. Every job the runner had is over afterwards."""
+    import time
+
+    from studio.qt.runner import runner
+
+    work = runner()  # (closing retires it: runner() afterwards is a new, empty one)
+    assert work.active(), "the work under test was not running"
+    t0 = time.perf_counter()
+    window.close()
+    took = time.perf_counter() - t0
+    assert not work.active() and not window.isVisible()
+    print(f"\nwindow.close() took {took:.3f} s")
+    return took
+
+
+def test_closing_while_t_sne_runs_ends_it(window, qtbot, trained_run):
+    from studio.latent.projection import KNN_SHARE
+
+    page = open_page(window, qtbot, trained_run("dcgan"))
+    page.bar.projection_combo.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: page.bar.progress.value() > KNN_SHARE, timeout=60_000)  # past the neighbour search
+    assert close_now(window) < 1.5
+
+
+def test_closing_during_t_sne_s_neighbour_search_ends_it(window, qtbot, vae_folder):
+    page = open_page(window, qtbot, vae_folder)
+    page.bar.projection_combo.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: 0 < page.bar.progress.value(), timeout=60_000)
+    assert close_now(window) < 1.5
+
+
+def slowed(monkeypatch, where: str, seconds: float, batch: int = 100) -> None:
+    """Make each batch of ``where`` (a function of studio.latent.space) take ``seconds`` longer,
+    in batches of ``batch``, so the work is surely running when the window closes."""
+    import time
+
+    import studio.latent.space as space_module
+
+    fn = getattr(space_module, where) if "." not in where else getattr(space_module.LatentSpace, "decode")
+
+    def slow(*args, **kwargs):
+        time.sleep(seconds)
+        return fn(*args, **kwargs)
+
+    monkeypatch.setattr(space_module, "BATCH", batch)
+    if "." in where:
+        monkeypatch.setattr(space_module.LatentSpace, "decode", slow)
+    else:
+        monkeypatch.setattr(space_module, where, slow)
+
+
+def test_closing_while_a_run_opens_ends_the_encoding(window, qtbot, vae_folder, monkeypatch):
+    slowed(monkeypatch, "_with_labels", 0.05)  # 50 batches of 100 images, 0.05 s more each
+    window.show_page("latent")
+    page = window.latent
+    page.open_run(vae_folder)
+    qtbot.waitUntil(lambda: page.bar.progress.value() > 0, timeout=60_000)
+    assert page.opening.busy and page.space is None
+    assert close_now(window) < 1.5
+
+
+def test_closing_while_reconstructions_are_ranked_ends_it(window, qtbot, vae_folder, monkeypatch):
+    slowed(monkeypatch, "LatentSpace.decode", 0.05)
+    page = open_page(window, qtbot, vae_folder)
+    qtbot.wait(200)
+    assert page.measuring.busy and page.space.errors is None
+    assert close_now(window) < 1.5
+
+
+# --- layout at 1366×768 ----------------------------------------------------------------------------
+def test_choosing_a_tool_never_moves_the_tab_bar(window, qtbot, vae_folder):
+    from PySide6.QtCore import QPoint
+
+    window.resize(1366, 768)
+    page = open_page(window, qtbot, vae_folder)
+    tabs = page.tool_buttons
+
+    def tab_bar_y():
+        qtbot.wait(50)  # the layout settles
+        return tabs.button(0).mapTo(window, QPoint(0, 0)).y()
+
+    start = tab_bar_y()
+    # the page leaves the sidebar and the window frame room on a 1366-pixel screen, whatever tool is shown
+    assert page.minimumSizeHint().width() + window.sidebar.width() <= 1366 - 20
+    for k in (1, 2, 3, 0, 1):
+        tabs.button(k).click()
+        assert page.tools.currentIndex() == k and page.state.tool == TOOLS[k]
+        assert tab_bar_y() == start, f"the tab bar moved when {tabs.button(k).text()!r} was chosen"
+
+
+def strip_zoom(frames) -> float:
+    """Screen pixels per image pixel of the frames drawn in the strip."""
+    view, image = frames.strip_view, frames.strip_view.image()
+    return min((view.width() - 16) / image.width(), (view.height() - 16) / image.height())
+
+
+def test_interpolation_frames_are_at_least_twice_native_and_grow_with_the_window(window, qtbot, vae_folder):
+    window.resize(1366, 768)
+    page = open_page(window, qtbot, vae_folder)
+    tool = page.interpolation
+    tool.count.setValue(24)
+    with qtbot.waitSignal(tool.decoding.succeeded, timeout=10_000):
+        tool.set_ends(page.space.codes[0], page.space.codes[1])
+    qtbot.wait(50)
+    small = strip_zoom(tool.frames)
+    assert small >= 2 and 2 <= tool.frames.shown < 24  # fewer frames, none below 2× their pixels
+    assert "the strip shows" in tool.frames.info.text()
+    window.resize(1920, 1080)
+    qtbot.waitUntil(lambda: window.width() >= 1900, timeout=5_000)
+    qtbot.wait(50)
+    assert strip_zoom(tool.frames) >= small and tool.frames.shown >= 2
+
+
+def test_map_thumbnails_keep_their_aspect(window, qtbot, vae_folder):
+    page = open_page(window, qtbot, vae_folder)
+    page.bar.thumbs.setChecked(True)
+    for size in ((1366, 768), (1920, 700)):  # the map's x and y scales differ, and change
+        window.resize(*size)
+        qtbot.wait(50)
+        for _, image in page.map._thumbs[:20]:
+            rect = page.map.plot.mapFromScene(image.mapRectToScene(image.boundingRect())).boundingRect()
+            assert abs(rect.width() - rect.height()) <= 2, (size, rect)  # 28×28 images stay square on screen

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from ...latent import ExplorerState, open_space, tsne, warm_tsne
 from ...latent.state import TOOLS
@@ -25,7 +25,7 @@ from ..widgets.latent_directions import DirectionsTool
 from ..widgets.latent_image import DecodedPane
 from ..widgets.latent_map import MapCard
 from ..widgets.latent_recon import ReconstructionTool
-from ..widgets.latent_tools import InterpolationTool, WalkTool
+from ..widgets.latent_tools import InterpolationTool, ToolPages, WalkTool
 from ..widgets.run_picker import RunPicker
 
 
@@ -69,7 +69,7 @@ class LatentPanel(QWidget):
         self.sliders = self.pane.sliders
         self.interpolation, self.directions = InterpolationTool(state), DirectionsTool(state)
         self.walk, self.reconstruction = WalkTool(state), ReconstructionTool(state)
-        self.tools = QStackedWidget()
+        self.tools = ToolPages()
         for tool in (self.interpolation, self.directions, self.walk, self.reconstruction):
             self.tools.addWidget(tool)
         tabs = QHBoxLayout()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QMenu, QSizePolicy, QSpinBox, QToolButton,
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMenu, QSizePolicy, QSpinBox, QToolButton,
                                QVBoxLayout, QWidget)
 
 from ...export import mp4_available, save_animation, strip
@@ -62,10 +62,6 @@ class FrameStrip(QWidget):
         self.fps = QSpinBox(minimum=1, maximum=60, value=12, suffix=" fps")
         self.fps.setToolTip("Frames per second, for playing and for GIF / MP4 exports")
         self.fps.valueChanged.connect(self._on_fps_value_changed)
-        self.bounce = QCheckBox("There and back")
-        self.bounce.setChecked(True)
-        self.bounce.setToolTip("Exported GIF and MP4 loops go A → B → A, as the player does; off: A → B, then "
-                               "start again")
         self.info = QLabel("")
         self.info.setProperty("role", "muted")
         self.info.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
@@ -80,6 +76,12 @@ class FrameStrip(QWidget):
             self.export_actions[kind] = action
         if not mp4_available():
             self.export_actions["mp4"].setText("MP4 video (needs imageio-ffmpeg)")
+        menu.addSeparator()
+        self.bounce = menu.addAction("Loop there and back (A → B → A)")
+        self.bounce.setCheckable(True)
+        self.bounce.setChecked(True)
+        self.bounce.setToolTip("GIF and MP4 loops go A → B → A, as the player does; off: A → B, then start again")
+        menu.setToolTipsVisible(True)
         self.export_button.setMenu(menu)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._on_timer_timeout)
@@ -91,7 +93,6 @@ class FrameStrip(QWidget):
         controls.setContentsMargins(0, 0, 0, 0)
         controls.addWidget(self.play_button)
         controls.addWidget(self.fps)
-        controls.addWidget(self.bounce)
         controls.addWidget(self.info, 1)
         controls.addWidget(self.export_button)
         left = QVBoxLayout()

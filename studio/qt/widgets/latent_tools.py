@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QPushButton, QSpinBox, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QPushButton, QSpinBox, QStackedWidget,
+                               QToolButton, QVBoxLayout, QWidget)
 
 from ...latent import interpolate, walk
 from ..runner import Latest
@@ -234,3 +234,12 @@ class WalkTool(_FramesTool):
     def _on_clear_clicked(self) -> None:
         self.keys = []
         self._changed()
+
+
+class ToolPages(QStackedWidget):
+    """The tools' stack, as tall as its tallest page whichever is shown: a page with wrapped
+    text (height-for-width) must not resize the card when chosen (the tab bar above it
+    jumped 42 px when "Attribute directions" was chosen)."""
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt API)
+        return False
