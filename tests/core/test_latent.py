@@ -196,4 +196,4 @@ def test_slider_bases_move_one_coordinate_at_a_time():
         after = basis.values(moved)
         assert after[1] == pytest.approx(2.5, abs=1e-5)
         assert np.allclose(np.delete(after, 1), np.delete(before, 1), atol=1e-5)
-    assert SliderBasis.principal(PCA.fit(codes), 8).names == [f"PC{i}" for i in range(1, 6)]  # at most d
+    assert SliderBasis.principal(PCA.fit(codes), 8).names == [f"Variation {i}" for i in range(1, 6)]  # at most d

@@ -52,7 +52,8 @@ def test_opening_a_space_shows_the_mean_latent_on_the_pca_map():
     state.open(space)
     assert log.names() == ["space", "latent"]  # not "committed": opening records no keyframe
     assert np.allclose(state.z, space.pca.mean) and state.point == -1 and state.label is None
-    assert state.generation == 1 and state.projection == "pca" and state.basis.names[0] == "PC1"
+    assert state.generation == 1 and state.projection == "pca" and state.basis.names[0] == "Variation 1"
+    assert "principal component PC1" in state.basis.tips[0]  # plain words, the term in the tooltip
     assert np.allclose(state.positions, space.pca.transform(space.codes))
     assert np.allclose(state.slider_values(), 0, atol=1e-5)
     assert state.marker() == pytest.approx(tuple(space.pca.transform(space.pca.mean)), abs=1e-5)
@@ -165,7 +166,7 @@ def test_slider_bases_tools_selection_and_errors():
     state.open(small)
     log = Log(state)
     state.set_basis("raw")
-    assert state.basis.names == ["z1", "z2", "z3", "z4"] and log.names() == ["basis"]
+    assert state.basis.names == ["Number 1", "Number 2", "Number 3", "Number 4"] and log.names() == ["basis"]
     state.set_tool("reconstruction")
     state.set_selection([3, 4])
     state.set_box_select(True)
