@@ -164,11 +164,13 @@ def _write(images, out, scale) -> str:
 # --- commands -------------------------------------------------------------------------------------
 def cmd_edit(args: argparse.Namespace) -> int:
     from .editing import SDEditJob, class_swap_job, load_picture
+    from .editing.diffusion import check_diffusion
     from .editing.picture import check_output
 
     _check_common(args)
     run, model = _open(args)
     try:
+        check_diffusion(model)
         check_output(args.out)
         spec = _sampling_spec(model, args)
         picture = load_picture(args.image, model.image_shape, args.fit)
@@ -185,11 +187,13 @@ def cmd_edit(args: argparse.Namespace) -> int:
 
 def cmd_inpaint(args: argparse.Namespace) -> int:
     from .editing import InpaintJob, load_mask, load_picture
+    from .editing.diffusion import check_diffusion
     from .editing.picture import check_output
 
     _check_common(args)
     run, model = _open(args)
     try:
+        check_diffusion(model)
         check_output(args.out)
         spec = _sampling_spec(model, args)
         picture = load_picture(args.image, model.image_shape, args.fit)
