@@ -23,23 +23,47 @@ TEST_PREFIX = "test/"
 
 def debiased_ema(values: np.ndarray, weight: float) -> np.ndarray:
     """TensorBoard's smoothing: ema_t = w·ema_{t-1} + (1-w)·x_t from ema_0 = 0, shown as
-    ema_t / (1 - w^t) so the first points are not pulled towards zero."""
-    out = np.empty(len(values))
-    ema = 0.0
-    for t, x in enumerate(values.tolist(), 1):
-        ema = weight * ema + (1 - weight) * x
-        out[t - 1] = ema / (1 - weight ** t)
-    return out
+    ema_t / (1 - w^t) so the first points are not pulled towards zero.
+
+    Non-finite values (a NaN held-out loss, an infinite KL) are gaps: NaN in the output, and
+    skipped by the average (t counts finite values). Each output is kept within the range of
+    the values so far, as a weighted mean is: rounding then cannot turn a constant series into
+    a staircase of 5.000000000000016 / 4.999999999999983."""
+    return _Smoother(weight).extend(np.asarray(values, dtype=float))
+
+
+class _Smoother:
+    """The running state of ``debiased_ema``, so a series smooths its points as they arrive."""
+
+    def __init__(self, weight: float):
+        self.weight, self.ema, self.count, self.lo, self.hi = weight, 0.0, 0, math.inf, -math.inf
+
+    def extend(self, values) -> np.ndarray:
+        w, out = self.weight, np.empty(len(values))
+        for i, x in enumerate(values.tolist() if isinstance(values, np.ndarray) else values):
+            if not math.isfinite(x):
+                out[i] = math.nan
+                continue
+            self.count += 1
+            self.ema = w * self.ema + (1 - w) * x
+            self.lo, self.hi = min(self.lo, x), max(self.hi, x)
+            out[i] = min(max(self.ema / (1 - w ** self.count), self.lo), self.hi)
+        return out
 
 
 def roomy_range(lo: float, hi: float, current: tuple[float, float], below: float, above: float,
                 fill: float) -> tuple[float, float] | None:
     """A view range for data in [lo, hi], or None to keep ``current``: kept while the data
     stays inside it and spans at least ``fill`` of it, else the data's span widened by
-    ``below`` / ``above`` of it. Axes then change rarely, and their labels are costly to redo."""
-    if hi <= lo:  # a single value: give it a span of its own
-        half = max(abs(hi), 1e-12) * 0.05
-        lo, hi = lo - half, hi + half
+    ``below`` / ``above`` of it. Axes then change rarely, and their labels are costly to redo.
+    Data spanning less than a millionth of its size (a constant, up to rounding) gets ±5 % of
+    its value, so the axis shows a few labelled ticks; non-finite bounds keep ``current``."""
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return None
+    if hi - lo <= 1e-6 * max(abs(lo), abs(hi)):  # a single value: give it a span of its own
+        mid = (lo + hi) / 2
+        half = max(abs(mid), 1e-12) * 0.05
+        lo, hi = mid - half, mid + half
     span = hi - lo
     c0, c1 = current
     if c0 <= lo and hi <= c1 and span >= fill * (c1 - c0):
@@ -52,7 +76,7 @@ class Series:
 
     def __init__(self, weight: float):
         self.n, self.weight = 0, weight
-        self._ema, self._buffers = 0.0, np.zeros((4, 256))  # steps, times, values, smoothed
+        self._smoother, self._buffers = _Smoother(weight), np.zeros((4, 256))  # steps, times, values, smoothed
 
     steps = property(lambda self: self._buffers[0, :self.n])
     times = property(lambda self: self._buffers[1, :self.n])
@@ -64,18 +88,14 @@ class Series:
             grown = np.zeros((4, max(2 * self._buffers.shape[1], self.n + len(points))))
             grown[:, :self.n] = self._buffers[:, :self.n]
             self._buffers = grown
-        w, b = self.weight, self._buffers
-        for step, seconds, value in points:
-            self._ema = w * self._ema + (1 - w) * value
-            b[:3, self.n] = step, seconds, value
-            self.n += 1
-            b[3, self.n - 1] = self._ema / (1 - w ** self.n)
+        b, end = self._buffers, self.n + len(points)
+        b[:3, self.n:end] = np.asarray(points, dtype=float).reshape(-1, 3).T
+        b[3, self.n:end] = self._smoother.extend(b[2, self.n:end])
+        self.n = end
 
     def set_weight(self, weight: float) -> None:
-        self.weight = weight
-        if self.n:
-            self._buffers[3, :self.n] = debiased_ema(self.values, weight)
-            self._ema = self._buffers[3, self.n - 1] * (1 - weight ** self.n)
+        self.weight, self._smoother = weight, _Smoother(weight)
+        self._buffers[3, :self.n] = self._smoother.extend(self.values)
 
 
 class _Axis(pg.AxisItem):
@@ -265,19 +285,34 @@ class MetricsPlot(QWidget):
         self.canvas.show()
 
     def redraw(self, only: str | None = None) -> None:
-        """Push changed series to their curves: all plots, or ``only`` that one."""
+        """Push changed series to their curves: all plots, or ``only`` that one. Non-finite
+        points are gaps in a line and left out of the dots; with log y, points ≤ 0 too (the
+        plot's label says how many are hidden). Never raises for odd values."""
         names = [n for n in self._dirty if only is None or self._plot_of(n) == only]
         for name in names:
             s, (first, second) = self.series[name], self.curves[name]
             x = s.times if self._wall_time else s.steps
-            first.setData(x, s.values)
-            if second is not None:
-                second.setData(x, s.smoothed)
+            if second is None:  # held-out dots: only the points that can be drawn
+                keep = self._drawable(s.values)
+                first.setData(x[keep], s.values[keep])
+            else:
+                first.setData(x, self._gaps(s.values))
+                second.setData(x, self._gaps(s.smoothed))
         for key in {self._plot_of(n) for n in names}:
             self._show_values(key)
             self._follow(key)
             self.plots[key].vb.prepareForPaint()  # range and curves settle now: one paint, not two
         self._dirty.difference_update(names)
+
+    def _drawable(self, values: np.ndarray) -> np.ndarray:
+        """Which values can be drawn: finite, and positive with log y."""
+        keep = np.isfinite(values)
+        return keep & (values > 0) if self.log_y.isChecked() else keep
+
+    def _gaps(self, values: np.ndarray) -> np.ndarray:
+        """``values`` with the undrawable ones as NaN: pyqtgraph breaks the line there."""
+        keep = self._drawable(values)
+        return values if keep.all() else np.where(keep, values, np.nan)
 
     def _follow(self, key: str) -> None:
         """Keep the data in view with room to grow (unless the user has zoomed or panned)."""
@@ -292,12 +327,14 @@ class MetricsPlot(QWidget):
         names = [n for n in (key, TEST_PREFIX + key) if n in self.series and self.series[n].n]
         y = np.concatenate([self.series[n].smoothed if self.curves[n][1] is not None else self.series[n].values
                             for n in names])
-        if self.log_y.isChecked():
-            y = np.log10(y[y > 0]) if (y > 0).any() else np.zeros(1)
-        y0, y1 = vb.viewRange()[1]
-        y_range = roomy_range(float(y.min()), float(y.max()), (y0, y1), 0.12, 0.12, 0.4)
-        if y_range:
-            vb.setYRange(*y_range, padding=0)
+        y = y[self._drawable(y)]
+        if y.size:  # nothing drawable (only NaN, or only ≤ 0 with log y): keep the range
+            if self.log_y.isChecked():
+                y = np.log10(y)
+            y0, y1 = vb.viewRange()[1]
+            y_range = roomy_range(float(y.min()), float(y.max()), (y0, y1), 0.12, 0.12, 0.4)
+            if y_range:
+                vb.setYRange(*y_range, padding=0)
         self._follow_x()
 
     def _follow_x(self) -> None:
@@ -321,13 +358,20 @@ class MetricsPlot(QWidget):
             self.plots[key].getAxis("bottom").setStyle(showValues=True)  # its own x now
 
     def _show_values(self, key: str) -> None:
-        """The latest (smoothed) value and the latest held-out value of a plot's metric."""
+        """The latest (smoothed) value and the latest held-out value of a plot's metric, and how
+        many points log y hides (zero or negative)."""
         s = self.series[key]
         value = s.smoothed[-1] if self.curves[key][1] is not None else s.values[-1]
-        text = _number(value)
+        text = _number(value if math.isfinite(value) else s.values[-1])  # a gap: say what the value was
         test = self.series.get(TEST_PREFIX + key)
         if test is not None and test.n:
             text += f"&nbsp;&nbsp;<span style='color:{theme.MUTED}'>test {_number(test.values[-1])}</span>"
+        if self.log_y.isChecked():
+            hidden = sum(int(np.count_nonzero(self.series[n].values <= 0))
+                         for n in (key, TEST_PREFIX + key) if n in self.series)
+            if hidden:
+                text += (f"<br><span style='color:{theme.MUTED}'>{hidden:,} point{'s' if hidden > 1 else ''} "
+                         f"≤ 0 hidden (log y)</span>")
         self.value_labels[key].setText(text)
 
     @Slot()
