@@ -74,9 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--n", type=int, default=64, help="number of images (default 64)")
     sample.add_argument("--out", required=True, help="PNG file to write")
     sample.add_argument("--seed", type=int, default=0)
-    sample.add_argument("--sampler", help="diffusion only: ddpm or ddim (default ddim)")
-    sample.add_argument("--sample-steps", type=int, help="diffusion only: denoising steps")
-    sample.add_argument("--eta", type=float, help="diffusion only: DDIM η (0 = deterministic)")
+    sample.add_argument("--sampler", help="diffusion only: ddpm, ddim or dpmpp2m (default: the run's)")
+    sample.add_argument("--sample-steps", type=int, help="diffusion only: denoising steps, at least 2 (default: the run's)")
+    sample.add_argument("--eta", type=float, help="diffusion, ddim only: η (0 = deterministic, 1 = as much noise as DDPM)")
     sample.add_argument("--class", dest="class_label", type=int,
                         help="class-conditional models: draw only this class (label index; default: all cycling)")
     sample.add_argument("--guidance", type=float,
@@ -247,10 +247,15 @@ def _finish(job, reporter) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
+    """Samples in batches straight into a PNG written row by row: memory stays bounded for any
+    ``--n`` (``metrics.evaluate.generate_batches``, ``imaging.save_grid_png``)."""
     import torch
 
     from .engine.devices import resolve_device
-    from .imaging import make_grid, save_png
+    from .engine.sampling import check_options
+    from .errors import SpecError
+    from .imaging import save_grid_png
+    from .metrics.evaluate import generate_batches
     from .runs import Run, RunError, load_model
 
     if args.n < 1:
@@ -259,38 +264,26 @@ def cmd_sample(args: argparse.Namespace) -> int:
         run = Run.open(args.run)
         device = resolve_device(args.device)
         model = load_model(run, device)
+        # one rule for every sampling option, shared with the window (engine.sampling.check_options)
+        check_options(model, sampler=args.sampler, steps=args.sample_steps, eta=args.eta, guidance=args.guidance,
+                      label=args.class_label)
+    except SpecError as exc:
+        raise UsageError(f"error: {exc.worded(SAMPLE_FLAGS)}") from None
     except (ValueError, RunError) as exc:
         raise _bad_input(exc) from None
-    options = {k: v for k, v in {"sampler": args.sampler, "steps": args.sample_steps, "eta": args.eta}.items()
-               if v is not None}
-    samplers = model.capabilities.samplers
-    if options and not samplers:
-        raise UsageError(f"error: --sampler/--sample-steps/--eta apply to diffusion models; {run.family} has none")
-    if args.sampler and args.sampler not in samplers:
-        raise UsageError(f"error: unknown sampler {args.sampler!r}; choose one of {', '.join(samplers)}")
-    if args.sample_steps is not None and args.sample_steps < 1:
-        raise UsageError("error: --sample-steps must be at least 1")
-    conditional = model.capabilities.class_conditional
+    options = {k: v for k, v in {"sampler": args.sampler, "steps": args.sample_steps, "eta": args.eta,
+                                 "guidance_scale": args.guidance}.items() if v is not None}
     if args.class_label is not None:
-        if not conditional:
-            raise UsageError(f"error: --class applies to class-conditional models; this {run.family} run has none")
-        if not 0 <= args.class_label < model.num_classes:
-            raise UsageError(f"error: --class must lie in 0…{model.num_classes - 1} (got {args.class_label})")
-        options["labels"] = torch.full((args.n,), args.class_label, dtype=torch.long, device=device)
-    if args.guidance is not None:
-        if not (conditional and samplers):
-            raise UsageError("error: --guidance applies to class-conditional diffusion runs "
-                             "(ddpm with class_conditional=true)")
-        if args.guidance < 0:
-            raise UsageError(f"error: --guidance must be non-negative (got {args.guidance})")
-        options["guidance_scale"] = args.guidance
-    generator = torch.Generator().manual_seed(args.seed)
-    torch.manual_seed(args.seed)
-    noise = model.sample_noise(args.n, generator=generator).to(device)
-    images = model.sample(args.n, noise=noise, **options)
-    out = save_png(make_grid(images), args.out, scale=max(1, args.scale))
+        options["labels"] = torch.full((args.n,), args.class_label, dtype=torch.long)
+    batches = generate_batches(model, args.n, args.seed, **options)
+    out = save_grid_png(batches, args.n, args.out, scale=max(1, args.scale))
     print(f"wrote {args.n} samples from {run.path} (step {run.step}) to {out}")
     return 0
+
+
+# how ``studio sample`` names the fields of engine.sampling.check_options
+SAMPLE_FLAGS = {"sampler": "--sampler", "steps": "--sample-steps", "eta": "--eta", "guidance": "--guidance",
+                "label": "--class"}
 
 
 def cmd_runs(args: argparse.Namespace) -> int:

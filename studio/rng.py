@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 
 # stream numbers: never reorder (a seed must keep naming the same images)
-NOISE, STEPS = 0, 1
+NOISE, STEPS, GLOBAL = 0, 1, 2  # x_T, per-step z, torch's global generator (what a family draws without one)
 
 
 def derived_seed(seed: int, stream: int) -> int:

@@ -12,6 +12,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from .. import rng
 from ..imaging import make_grid
 from ..runs import Run, load_model
 
@@ -37,15 +38,16 @@ def draw_samples(run_path: str, n: int = 8, label: int | None = None, seed: int 
         if not 0 <= label < model.num_classes:
             raise ValueError(f"class {label} is not one of the run's 0…{model.num_classes - 1}")
         options["labels"] = torch.full((n,), label, dtype=torch.long)
-    generator = torch.Generator().manual_seed(seed)
+    # x_T and a sampler's per-step noise from separate streams of the seed (studio.rng)
+    noise_generator, step_generator = rng.streams(seed)
     ncol = min(n, 4 if n <= 16 else 8)  # 8 images as 2 rows of 4: big enough to watch them grow
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        noise = model.sample_noise(n, generator=generator)
+        torch.manual_seed(rng.derived_seed(seed, rng.GLOBAL))
+        noise = model.sample_noise(n, generator=noise_generator)
         if not hasattr(model, "sample_pixels"):
             if progress:
                 progress(0, 1, None)
-            grid = make_grid(model.sample(n, noise=noise, **options), ncol=ncol)
+            grid = make_grid(model.sample(n, noise=noise, generator=step_generator, **options), ncol=ncol)
             if progress:
                 progress(1, 1, grid)
             return grid

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import torch
 from torch import Tensor
 
+from .. import rng
 from ..data import load_dataset, to_uint8
 from .classifier import ClassifierError, classifier_for, load_classifier
 from .distances import FeatureStats, class_coverage, frechet_distance, kernel_inception_distance
@@ -56,20 +57,43 @@ def floor(dataset: str, device: str = "cpu") -> dict[str, Any]:
 
 
 def generate(model, n: int, seed: int = 0, progress: Progress = _no_progress, **options) -> Tensor:
-    """``n`` samples as uint8 (N, C, H, W) on the CPU, from noise fixed by ``seed``, drawn in
-    batches without touching the global random state."""
-    generator = torch.Generator().manual_seed(seed)
-    device = next(model.parameters()).device
-    noise = model.sample_noise(n, generator=generator)
+    """``n`` samples as uint8 (N, C, H, W) on the CPU: ``generate_batches`` collected."""
     out = torch.empty((n, *model.image_shape), dtype=torch.uint8)
-    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-        torch.manual_seed(seed)
-        done = 0
-        for chunk in noise.split(SAMPLE_BATCH):
-            out[done:done + len(chunk)] = to_uint8(model.sample(len(chunk), noise=chunk.to(device), **options)).cpu()
-            done += len(chunk)
-            progress("sampling", done, n)
+    done = 0
+    for batch in generate_batches(model, n, seed, progress, **options):
+        out[done:done + len(batch)] = batch
+        done += len(batch)
     return out
+
+
+def generate_batches(model, n: int, seed: int = 0, progress: Progress = _no_progress,
+                     labels: Tensor | None = None, batch: int = SAMPLE_BATCH, **options) -> Iterator[Tensor]:
+    """``n`` samples in batches of at most ``batch``, each uint8 (B, C, H, W) on the CPU, so memory
+    stays bounded whatever ``n`` is (``studio sample --n 40000``).
+
+    Random numbers (``studio.rng``): x_T from stream NOISE of ``seed`` and the per-step noise of
+    stochastic samplers from stream STEPS, on CPU generators (the same images on every device;
+    the tensors move to the model's device), and torch's global generator, for anything a family
+    draws without one, forked and seeded from stream GLOBAL. Batch i's images do not depend on
+    ``n``. Class-conditional models get ``labels`` (N,) sliced per batch; None cycles
+    0, 1, …, K−1 over the whole run, as one ``sample`` call would."""
+    from ..models.base import class_labels
+
+    noise_generator, step_generator = rng.streams(seed)
+    device = next(model.parameters()).device
+    if getattr(model.capabilities, "class_conditional", False):
+        labels = class_labels(labels, n, model.num_classes, "cpu")
+    elif labels is not None:
+        raise ValueError(f"this {model.family} model is unconditional: it takes no labels")
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(rng.derived_seed(seed, rng.GLOBAL))
+        for start in range(0, n, batch):
+            size = min(batch, n - start)
+            noise = model.sample_noise(size, generator=noise_generator)
+            extra = {"labels": labels[start:start + size].to(device)} if labels is not None else {}
+            images = model.sample(size, noise=noise.to(device), generator=step_generator, **extra, **options)
+            yield to_uint8(images).cpu()
+            progress("sampling", start + size, n)
 
 
 def sample_quality(model, dataset: str, n: int, seed: int = 0, progress: Progress = _no_progress,
@@ -174,7 +198,9 @@ class CheckpointMetrics:
         return cls(data, device, seed)
 
     def options(self, model) -> dict[str, Any]:
-        return {"steps": self.ITERATIVE_STEPS} if model.capabilities.samplers else {}
+        if not model.capabilities.samplers:
+            return {}
+        return {"steps": min(self.ITERATIVE_STEPS, model.num_train_timesteps)}
 
     def __call__(self, model, interval_seconds: float) -> dict[str, float]:
         """Metrics of ``model`` (put in eval mode by the caller); {} once the family turns out

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator
 import torch
 from torch import Tensor, nn
 
+from ..rng import randn
 from .base import GenerativeModel
 
 
@@ -155,8 +156,7 @@ class LatentAutoencoder(GenerativeModel):
         return noise
 
     def sample_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        device = next(self.parameters()).device
-        return torch.randn(n, self.latent_dim, generator=generator, device=device)
+        return randn((n, self.latent_dim), generator, next(self.parameters()).device)  # device-correct
 
     @torch.no_grad()
     def encode(self, x: Tensor) -> Tensor:

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..rng import randn
 from .base import Autocast, Capabilities, GenerativeModel, no_autocast, param
 from .convnets import ConvDecoder, ConvEncoder, eval_mode, init_dcgan_, scalar
 
@@ -104,8 +105,7 @@ class DCGAN(GenerativeModel):
                 "d_fake": scalar(torch.sigmoid(fake_logit).mean())}
 
     def sample_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        device = next(self.parameters()).device
-        return torch.randn(n, self.config.z_dim, generator=generator, device=device)
+        return randn((n, self.config.z_dim), generator, next(self.parameters()).device)  # device-correct
 
     @torch.no_grad()
     def decode(self, z: Tensor) -> Tensor:

@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..rng import rand
 from .base import Autocast, Capabilities, LikelihoodModel, class_labels, no_autocast, param, require_classes
 
 LEVELS = 256
@@ -216,8 +217,7 @@ class PixelCNN(LikelihoodModel):
     def sample_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """One uniform number per sub-pixel: sampling picks the level by inverse CDF, so the
         same noise gives the same image."""
-        device = next(self.parameters()).device
-        return torch.rand((n, *self.image_shape), generator=generator, device=device)
+        return rand((n, *self.image_shape), generator, next(self.parameters()).device)  # device-correct
 
     @torch.no_grad()
     def sample_pixels(self, n: int, noise: Tensor | None = None, generator: torch.Generator | None = None,

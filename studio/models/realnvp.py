@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..rng import randn
 from .base import Autocast, Capabilities, LikelihoodModel, no_autocast, param
 
 ALPHA = 0.05  # keeps the logit away from 0 and 1 (§4.1)
@@ -234,8 +235,7 @@ class RealNVP(LikelihoodModel):
 
     # --- encode / decode / sample -------------------------------------------------------------
     def sample_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        device = next(self.parameters()).device
-        return torch.randn(n, self.dims, generator=generator, device=device)
+        return randn((n, self.dims), generator, next(self.parameters()).device)  # device-correct
 
     @torch.no_grad()
     def encode(self, x: Tensor) -> Tensor:

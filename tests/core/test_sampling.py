@@ -3,12 +3,14 @@
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from studio import rng
 from studio.engine import Control
 from studio.engine.sampling import (CHECKPOINT_BUDGET, KINDS, Checkpoint, SamplingJob, SamplingSpec, Trajectory,
                                     animation_frames, export_step, export_trajectory, forward_process,
                                     schedule_curves, to_frames, trajectory_grid)
+from studio.resources import resource_path
 from studio.runs import Run, load_model
 
 
@@ -163,3 +165,144 @@ def test_conditional_model_labels_and_guidance():
     assert class_labels(model, guided.spec, "cpu").tolist() == [0, 1, 2]
     with pytest.raises(ValueError, match=r"label must be in -1\.\.9 \(or −1 for one of each\), got 10"):
         SamplingJob(model, SamplingSpec(label=10))
+
+
+# --- studio sample / metrics.evaluate.generate: options, noise streams, bounded memory ------------
+DEMO, DEMO_CFG, DEMO_VAE = (str(resource_path("models", name)) for name in
+                             ("ddpm-fashion-mnist", "ddpm-cfg-fashion-mnist", "vae-fashion-mnist"))
+
+
+@pytest.mark.parametrize("run, args, message", [
+    (DEMO, ["--eta", "5"], "error: --eta must be in 0..1"),
+    (DEMO, ["--eta", "nan"], "error: --eta must be in 0..1"),
+    (DEMO, ["--sampler", "dpmpp2m", "--eta", "0.5"], "error: --eta applies only to ddim sampling; dpmpp2m has no η"),
+    (DEMO, ["--sampler", "ddpm", "--eta", "0"], "ddpm has no η"),
+    (DEMO, ["--sample-steps", "5000"], "error: --sample-steps must be in 2..1000 for this model (T = 1000), got 5000"),
+    (DEMO, ["--sample-steps", "1"], "use at least 2"),
+    (DEMO, ["--sampler", "euler"], "error: --sampler must be one of ddpm, ddim, dpmpp2m"),
+    (DEMO, ["--guidance", "2"], "error: --guidance applies to class-conditional diffusion models"),
+    (DEMO_CFG, ["--guidance", "100"], "error: --guidance must be in 0..20"),
+    (DEMO_CFG, ["--guidance", "-1"], "error: --guidance must be in 0..20"),
+    (DEMO_CFG, ["--class", "10"], "error: --class must be in 0..9, got 10"),
+    (DEMO_VAE, ["--eta", "0.5"], "error: --eta applies to diffusion models; vae has no sampler"),
+    (DEMO_VAE, ["--class", "3"], "error: --class is not taken: this vae model is unconditional"),
+])
+def test_cli_sample_options_are_checked_by_the_one_rule(tmp_path, capsys, run, args, message):
+    from studio.cli import main
+
+    out = tmp_path / "grid.png"
+    assert main(["sample", run, "--n", "2", "--out", str(out), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error: --") and message in err, err
+    assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_option_ranges_come_from_the_config_metadata_and_the_schedulers():
+    from studio.engine.sampling import option_ranges
+
+    cfg = load_model(Run.open(DEMO_CFG))
+    assert option_ranges(cfg) == {"steps": (2, 1000), "eta": (0.0, 1.0), "guidance": (0.0, 20.0)}
+    assert option_ranges(load_model(Run.open(DEMO_VAE))) == {}
+
+
+class _NoiseSpy:
+    """Records x_T handed to DDPM.sample / SamplingJob and every per-step z a scheduler draws."""
+
+    def __init__(self, monkeypatch):
+        from studio.models.ddpm import DDPM
+        from studio.schedulers.schedule import Scheduler
+
+        self.x_T, self.z = [], []
+        noise_like, sample = Scheduler._noise_like, DDPM.sample
+
+        def spy_noise(sample_, generator, noise):
+            z = noise_like(sample_, generator, noise)
+            self.z.append(z.clone())
+            return z
+
+        def spy_sample(model, n, noise=None, *args, **kwargs):
+            self.x_T.append(noise.clone())
+            return sample(model, n, noise, *args, **kwargs)
+
+        monkeypatch.setattr(Scheduler, "_noise_like", staticmethod(spy_noise))
+        monkeypatch.setattr(DDPM, "sample", spy_sample)
+
+    def assert_apart(self):
+        assert self.x_T and self.z
+        x, z = self.x_T[0].flatten(), self.z[0].flatten()
+        assert x.shape == z.shape and not torch.allclose(x, z)
+        assert abs(torch.corrcoef(torch.stack([x, z]))[0, 1].item()) < 0.1  # independent streams
+
+
+def test_generate_keeps_x_T_and_the_step_noise_apart(model, monkeypatch):
+    from studio.metrics.evaluate import generate
+
+    spy = _NoiseSpy(monkeypatch)
+    images = generate(model, 6, seed=0, sampler="ddpm", steps=5)
+    assert images.dtype == torch.uint8 and images.shape == (6, 1, 28, 28)
+    spy.assert_apart()
+    # the same seed gives the same images
+    assert torch.equal(generate(model, 6, seed=0, sampler="ddpm", steps=5), images)
+
+
+def test_cli_sample_keeps_x_T_and_the_step_noise_apart(trained_run, tmp_path, monkeypatch):
+    from studio.cli import main
+
+    spy = _NoiseSpy(monkeypatch)
+    out = tmp_path / "g.png"
+    assert main(["sample", trained_run("ddpm"), "--n", "3", "--out", str(out), "--sampler", "ddim",
+                 "--eta", "1", "--sample-steps", "4", "--scale", "1"]) == 0
+    spy.assert_apart()
+    assert np.asarray(Image.open(out)).shape == (2 + 2 * 30, 2 + 2 * 30)
+
+
+def test_the_viewer_job_keeps_x_T_and_the_step_noise_apart(model, monkeypatch):
+    spy = _NoiseSpy(monkeypatch)
+    job = SamplingJob(model, SamplingSpec(sampler="ddpm", steps=4, seed=0, batch=2))
+    spy.x_T.append(job.x.clone())
+    job.run()
+    spy.assert_apart()
+
+
+def test_draw_button_keeps_x_T_and_the_step_noise_apart(trained_run, monkeypatch):
+    from studio.engine.drawing import draw_samples
+
+    spy = _NoiseSpy(monkeypatch)
+    draw_samples(trained_run("ddpm"), n=2, seed=0)
+    spy.assert_apart()
+
+
+def test_generate_batches_are_bounded_and_add_up_to_generate(model, monkeypatch):
+    from studio.metrics.evaluate import generate, generate_batches
+    from studio.models.ddpm import DDPM
+
+    sizes, sample = [], DDPM.sample
+    monkeypatch.setattr(DDPM, "sample", lambda m, n, *a, **k: sizes.append(n) or sample(m, n, *a, **k))
+    batches = list(generate_batches(model, 7, seed=1, batch=3, steps=2))
+    assert sizes == [3, 3, 1] and [len(b) for b in batches] == [3, 3, 1]
+    assert torch.equal(torch.cat(batches), generate(model, 7, seed=1, batch=3, steps=2))
+
+
+def test_grid_png_written_row_by_row_equals_the_whole_grid_and_stays_small(tmp_path):
+    import tracemalloc
+
+    from studio.imaging import make_grid, save_grid_png, save_png
+
+    g = torch.Generator().manual_seed(0)
+    for n, c, scale in [(1, 1, 1), (7, 3, 2), (10, 1, 3)]:
+        images = torch.randint(0, 256, (n, c, 5, 4), generator=g, dtype=torch.uint8)
+        batches = (images[i:i + 3].numpy() for i in range(0, n, 3))
+        save_grid_png(batches, n, tmp_path / "rows.png", scale=scale)
+        save_png(make_grid(images.float() / 127.5 - 1), tmp_path / "whole.png", scale=scale)
+        assert np.array_equal(np.asarray(Image.open(tmp_path / "rows.png")),
+                              np.asarray(Image.open(tmp_path / "whole.png"))), (n, c, scale)
+    # 10,000 images of 28×28 at scale 2: a 6,004² grid of 36 MB, written holding a band at a time
+    n, batch = 10_000, 250
+    tile = np.full((batch, 1, 28, 28), 200, np.uint8)
+    tracemalloc.start()
+    save_grid_png((tile for _ in range(n // batch)), n, tmp_path / "big.png", scale=2)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert Image.open(tmp_path / "big.png").size == (6004, 6004)
+    assert peak < 3e6, peak  # < a tenth of the grid
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left
