@@ -1,10 +1,14 @@
-"""``studio bench NAME``: benchmarks users can run; each prints a readable table and,
-with ``--json``, one JSON object on the last line. Later features add their names here."""
+"""``studio bench NAME``: benchmarks users can run; each prints a readable table and then
+one JSON object on the last line (with ``meets_targets`` where the benchmark has targets;
+``--json`` is accepted for old scripts). Later features add their names here."""
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
+import os
+import platform
 
 BENCHMARKS = {"engine": "studio.bench.engine", "ui": "studio.bench.ui", "latent": "studio.bench.latent",
               "diffusion": "studio.bench.diffusion", "metrics": "studio.bench.metrics"}
@@ -13,10 +17,28 @@ BENCHMARKS = {"engine": "studio.bench.engine", "ui": "studio.bench.ui", "latent"
 def run_benchmark(name: str, json_output: bool = False, **options) -> int:
     if name not in BENCHMARKS:
         raise ValueError(f"unknown benchmark {name!r}; choose one of {', '.join(BENCHMARKS)}")
-    result = importlib.import_module(BENCHMARKS[name]).run(**options)
-    if json_output:
-        print(json.dumps(result))
+    run = importlib.import_module(BENCHMARKS[name]).run
+    for option in options:
+        if option not in inspect.signature(run).parameters:
+            raise ValueError(f"--{option} does not apply to 'studio bench {name}'")
+    result = run(**options)
+    print(json.dumps(result))
     return 0
+
+
+def machine_info() -> dict:
+    """What a timing needs next to it: the CPU model, usable cores and the 1-minute load
+    average when the benchmark ended (None where the system has none)."""
+    from ..engine.devices import usable_cores
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    return {"cpu": cpu, "cores": usable_cores(), "load_average": load}
 
 
 def print_table(rows: list[dict], columns: list[tuple[str, str]]) -> None:
