@@ -28,3 +28,38 @@ def test_the_window_fits_a_1366_by_768_laptop_screen_on_every_page(window, qtbot
         qtbot.wait(20)
         need = window.minimumSizeHint().expandedTo(window.minimumSize())
         assert need.width() <= 1340 and need.height() <= 730, (page, need.toTuple())
+
+
+def _fits(window, qtbot, state: str) -> None:
+    qtbot.wait(20)
+    need = window.minimumSizeHint().expandedTo(window.minimumSize())
+    assert need.width() <= 1340 and need.height() <= 730, (state, need.toTuple())
+
+
+def test_the_train_page_fits_1366_by_768_in_every_state(window, tiny_run, qtbot):
+    """Idle, running, paused, stopped, finished and failed, with Settings shown again after a run
+    and long messages: the window never asks for more than a 1366×768 laptop gives it."""
+    panel = window.train
+    window.resize(1340, 730)
+    _fits(window, qtbot, "idle")
+    tiny_run(panel, steps=100_000)
+    with qtbot.waitSignal(panel.run_started, timeout=60_000):
+        panel.start()
+    qtbot.waitUntil(lambda: panel.controls.last is not None and panel.controls.last.step >= 2, timeout=60_000)
+    _fits(window, qtbot, "running")
+    panel.toggle_pause()
+    qtbot.waitUntil(lambda: panel.controls.headline.text().startswith("Paused"), timeout=10_000)
+    _fits(window, qtbot, "paused")
+    with qtbot.waitSignal(panel.run_ended, timeout=30_000):
+        panel.stop()
+    _fits(window, qtbot, "stopped")
+    assert panel.setup_area.isVisible()
+    tiny_run(panel, steps=30)
+    with qtbot.waitSignal(panel.run_ended, timeout=120_000):
+        panel.start()
+    assert panel.controls.headline.text() == "Finished · 30 steps"
+    _fits(window, qtbot, "finished")
+    panel.controls.show_outcome("failed")
+    panel.controls.set_message("training failed at step 1,234,567: " + "a very long reason " * 30, "error")
+    _fits(window, qtbot, "failed")
+    assert window.width() <= 1340

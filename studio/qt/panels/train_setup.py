@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QVBoxLayout, QWidget
 
 from ...engine import TrainSpec
 from ...errors import SpecError
+from ...models import family_names
 from ..widgets.cards import card, label
 from ..widgets.dataset_picker import DatasetPicker
 from ..widgets.param_form import LABEL_WIDTH, FieldSpec, ParamForm, fields_of
@@ -31,25 +32,6 @@ FIELD_LABELS = {f.name: f.label for f in TRAINING_FIELDS} | {"resolution": "The 
                                                             "preview_every": "The preview interval"}
 
 
-def available_families() -> list[str]:
-    """Family names whose module imports here (a family still being written is skipped)."""
-    from ...models import family_names, get_family
-
-    names = []
-    for name in family_names():
-        try:
-            get_family(name)
-            names.append(name)
-        except Exception:
-            continue
-    return names
-
-
-def preview_every(family_cls, steps: int) -> int:
-    """About ten previews per run, and at least one every ``family_cls.preview_every`` steps."""
-    return max(1, min(family_cls.preview_every, steps // 10))
-
-
 class TrainSetup(QWidget):
     changed = Signal()  # any choice changed; ``reason`` is up to date
 
@@ -58,11 +40,11 @@ class TrainSetup(QWidget):
         from ...engine.devices import available_devices, default_precision, resolve_device
 
         self.reason: str | None = "Loading the dataset…"
-        self.preview_interval: int | None = None  # steps between previews; None: about ten per run
+        self.preview_interval: int | None = None  # steps between previews; None: the family's default
         self._saved_forms: dict[str, dict] = {}
         self.dataset = DatasetPicker()
         self.family = QComboBox()
-        self.family.addItems(available_families())
+        self.family.addItems(family_names())
         self.family.setToolTip("The kind of generative model to train")
         self.preset = QComboBox()
         self.preset.addItems([*PRESETS, CUSTOM])
@@ -193,12 +175,11 @@ class TrainSetup(QWidget):
     def spec(self) -> TrainSpec:
         t = self.training_form.values()
         preset = self.preset.currentText()
-        previews = self.preview_interval or preview_every(self.family_class(), max(1, t["steps"]))
         return TrainSpec(family=self.family_name, data=self.dataset.spec, steps=t["steps"], batch_size=t["batch_size"],
                          lr=t["lr"], seed=t["seed"], device=self.device.currentData(),
                          precision=self.precision.currentData(), preset=None if preset == CUSTOM else preset,
                          options=self.model_form.values(), data_options=self.dataset.data_options(),
-                         preview_every=previews)
+                         preview_every=self.preview_interval)  # None: the core's cadence (studio.specs)
 
     def validate(self) -> str | None:
         """Mark invalid fields with their reason; return the first reason Start is blocked, or None."""

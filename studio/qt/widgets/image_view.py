@@ -82,6 +82,8 @@ class PreviewStrip(QWidget):
         self.note = QLabel("", wordWrap=True, alignment=Qt.AlignCenter)
         self.note.setProperty("role", "muted")
         self.note.hide()
+        for text in (self.caption, self.note):  # long words elide or wrap: never widen the window
+            text.setSizePolicy(QSizePolicy.Ignored, text.sizePolicy().verticalPolicy())
         self.back, self.forward = QToolButton(text="◀"), QToolButton(text="▶")
         self.back.setToolTip("Earlier preview")
         self.forward.setToolTip("Later preview")

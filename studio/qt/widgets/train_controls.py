@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QProgressBar, QPushButton, QToolButton, QWidget
+from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QProgressBar, QPushButton, QSizePolicy, QToolButton,
+                               QWidget)
 
 from ...engine import Progress
 from .cards import label, make_opaque, set_role
@@ -31,6 +32,9 @@ class TrainControls(QWidget):
         self.detail = label("", "muted")
         self.message = label("", "muted", wrap=True)
         self.message.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        for text in (self.headline, self.detail, self.message):  # long words elide or wrap: never widen the window
+            text.setSizePolicy(QSizePolicy.Ignored, text.sizePolicy().verticalPolicy())
+        self.headline.setMinimumWidth(40)
 
         buttons = QHBoxLayout()
         buttons.setSpacing(8)
