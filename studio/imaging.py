@@ -57,7 +57,7 @@ def save_grid_png(batches: Iterable[np.ndarray], n: int, path: str | os.PathLike
 
     import png  # pypng: writes rows as they come
 
-    from .fsio import TEMP_SUFFIX
+    from .fsio import _FILE_MODE, TEMP_SUFFIX
 
     batches = iter(batches)
     pending = np.empty((0,), np.uint8)
@@ -89,6 +89,8 @@ def save_grid_png(batches: Iterable[np.ndarray], n: int, path: str | os.PathLike
     writer = png.Writer(width * scale, height * scale, greyscale=c == 1, bitdepth=8)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, _FILE_MODE)  # what open() would give (mkstemp makes 0600)
         with os.fdopen(fd, "wb") as f:
             writer.write_packed(f, rows())
             f.flush()

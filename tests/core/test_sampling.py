@@ -306,3 +306,4 @@ def test_grid_png_written_row_by_row_equals_the_whole_grid_and_stays_small(tmp_p
     assert Image.open(tmp_path / "big.png").size == (6004, 6004)
     assert peak < 3e6, peak  # < a tenth of the grid
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left
+    assert (tmp_path / "big.png").stat().st_mode & 0o777 == (tmp_path / "whole.png").stat().st_mode & 0o777
