@@ -82,21 +82,23 @@ def save_gif(frames: Sequence[np.ndarray], path: str | os.PathLike, fps: float =
 
 
 def mp4_available() -> bool:
-    """MP4 needs imageio with its ffmpeg binary (the ``video`` extra); GIF and PNG always work."""
+    """MP4 needs imageio with the ffmpeg binary that imageio-ffmpeg's wheels ship (both are
+    dependencies, and the app bundle collects the binary); GIF and PNG always work."""
     try:
         import imageio.v2  # noqa: F401
-        import imageio_ffmpeg  # noqa: F401
-    except ImportError:
+        import imageio_ffmpeg
+
+        return Path(imageio_ffmpeg.get_ffmpeg_exe()).is_file()
+    except (ImportError, RuntimeError, OSError):  # no binary for this platform
         return False
-    return True
 
 
 def save_mp4(frames: Sequence[np.ndarray], path: str | os.PathLike, fps: float = 24, scale: int = 4) -> Path:
     """H.264 MP4; sizes are padded to even numbers as yuv420p requires."""
     _check(frames)
     if not mp4_available():
-        raise ValueError("MP4 export needs imageio-ffmpeg: pip install 'generative-studio[video]' "
-                         "(GIF export works without it)")
+        raise ValueError("MP4 export needs the ffmpeg of imageio-ffmpeg, which is missing from this "
+                         "installation: reinstall Generative Studio, or export a GIF")
     import imageio.v2 as imageio
 
     def write(tmp: Path) -> None:

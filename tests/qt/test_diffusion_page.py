@@ -97,7 +97,8 @@ def test_run_scrub_branch_and_forward(qtbot, page, tmp_path):
     assert not same_picture(page.forward.noisy, image)
 
     # exports
-    for what, name in (("step", "s.png"), ("grid", "g.png"), ("gif", "a.gif")):
+    assert [a.data() for a in page.export_button.menu().actions()] == ["step", "grid", "gif", "mp4"]
+    for what, name in (("step", "s.png"), ("grid", "g.png"), ("gif", "a.gif"), ("mp4", "a.mp4")):
         with qtbot.waitSignal(page._tasks["export"].succeeded, timeout=30_000):
             page.export(what, str(tmp_path / name))
         assert (tmp_path / name).stat().st_size > 0
@@ -117,3 +118,26 @@ def test_cancel_keeps_the_steps_so_far(qtbot, page):
     page.timeline.play_button.click()
     qtbot.waitUntil(lambda: not page.timeline.play_button.isChecked(), timeout=10_000)
     assert page.slider.value() == traj.done - 1
+
+
+def test_save_dialogs_start_in_pictures_then_the_last_folder(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import QStandardPaths
+    from PySide6.QtWidgets import QFileDialog, QWidget
+
+    from studio.qt.widgets import save_dialog
+
+    starts = []
+
+    def fake_dialog(parent, title, start, kinds):
+        starts.append(start)
+        return str(tmp_path / "chosen" / "out.gif"), kinds
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(fake_dialog))
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    assert save_dialog.ask_save_path(parent, "Export", "a.gif", "GIF (*.gif)") == str(tmp_path / "chosen" / "out.gif")
+    pictures = QStandardPaths.writableLocation(QStandardPaths.PicturesLocation)
+    assert starts[0].startswith(pictures or str(tmp_path)) and starts[0].endswith("a.gif")
+    (tmp_path / "chosen").mkdir()
+    save_dialog.ask_save_path(parent, "Export", "b.png", "PNG (*.png)")
+    assert starts[1] == str(tmp_path / "chosen" / "b.png")  # the folder last saved to

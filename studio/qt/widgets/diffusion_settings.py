@@ -3,12 +3,13 @@ seed, images, class, guidance scale), Run / Cancel, a progress bar and one messa
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout, QMenu, QProgressBar, QPushButton, QSizePolicy,
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QMenu, QProgressBar, QPushButton, QSizePolicy,
                                QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from ...engine.sampling import SamplingSpec
 from .cards import label, set_role
 from .run_picker import RunPicker
+from .save_dialog import ask_save_path
 
 EXPORTS = (("This step as PNG…", "step"), ("Whole trajectory as a grid (PNG)…", "grid"),
            ("Denoising animation (GIF)…", "gif"), ("Denoising animation (MP4)…", "mp4"))
@@ -138,8 +139,11 @@ def export_button(parent: QWidget, slot) -> QToolButton:
     button = QToolButton(parent, text="Export")
     button.setPopupMode(QToolButton.InstantPopup)
     menu = QMenu(button)
+    from ...export import mp4_available
+
     for text, what in EXPORTS:
-        menu.addAction(text).setData(what)
+        if what != "mp4" or mp4_available():  # never offer what would fail
+            menu.addAction(text).setData(what)
     menu.triggered.connect(slot)
     button.setMenu(menu)
     return button
@@ -153,8 +157,7 @@ EXPORT_NAMES = {"step": ("diffusion-step-{step}.png", "PNG image (*.png)"),
 def ask_export_path(parent: QWidget, what: str, step: int) -> str:
     """A save dialog for export ``what`` of the trajectory at ``step``; "" when cancelled."""
     name, kinds = EXPORT_NAMES[what]
-    path, _ = QFileDialog.getSaveFileName(parent, "Export", name.format(step=step + 1), kinds)
-    return path
+    return ask_save_path(parent, "Export", name.format(step=step + 1), kinds)
 
 
 def fill_images(combo: QComboBox, batch: int) -> None:

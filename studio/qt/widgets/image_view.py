@@ -7,10 +7,11 @@ from collections import deque
 import numpy as np
 from PySide6.QtCore import QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from .. import theme
 from .cards import make_opaque
+from .save_dialog import ask_save_path
 
 
 def to_qimage(array: np.ndarray) -> QImage:
@@ -161,7 +162,7 @@ class PreviewStrip(QWidget):
         current = self.current()
         if current is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Save image", f"samples-step-{current[0]}.png", "PNG image (*.png)")
+        path = ask_save_path(self, "Save image", f"samples-step-{current[0]}.png", "PNG image (*.png)")
         if path:
             self.save(path)
 
