@@ -46,6 +46,15 @@ def _replace_into(path: Path, write) -> Path:
     return path
 
 
+EXPORT_PX = 256  # exported pictures are at least this tall: big enough to show on a projector
+
+
+def export_scale(frame: np.ndarray, at_least: int = EXPORT_PX) -> int:
+    """The whole-pixel enlargement that makes ``frame`` (H, W[, C]) at least ``at_least`` px tall
+    (pixel-exact: nearest-neighbour, no blur)."""
+    return max(1, -(-at_least // frame.shape[0]))
+
+
 def strip(frames: Sequence[np.ndarray], padding: int = 2, fill: int = 96) -> np.ndarray:
     """Frames side by side in one uint8 array, with mid-gray gaps."""
     _check(frames)

@@ -426,21 +426,25 @@ def animation_frames(traj: Trajectory, kind: str = "x_t", image: int | None = No
     return frames
 
 
-def export_trajectory(traj: Trajectory, path, kind: str = "x_t", image: int | None = None, scale: int = 4,
-                      fps: float = 12):
-    """``.png``: the trajectory grid; ``.gif`` / ``.mp4``: the denoising animation."""
+def export_trajectory(traj: Trajectory, path, kind: str = "x_t", image: int | None = None,
+                      scale: int | None = None, fps: float = 12):
+    """``.png``: the trajectory grid; ``.gif`` / ``.mp4``: the denoising animation. ``scale``:
+    whole-pixel enlargement (default: at least ``export.EXPORT_PX`` tall)."""
     from pathlib import Path
 
-    from ..export import save_animation
+    from ..export import export_scale, save_animation
     from ..imaging import save_png
 
     if Path(path).suffix.lower() == ".png":
-        return save_png(trajectory_grid(traj, kind), path, scale=scale)
-    return save_animation(animation_frames(traj, kind, image), path, fps=fps, scale=scale)
+        grid = trajectory_grid(traj, kind)
+        return save_png(grid, path, scale=scale or export_scale(grid))
+    frames = animation_frames(traj, kind, image)
+    return save_animation(frames, path, fps=fps, scale=scale or export_scale(frames[0]))
 
 
-def export_step(traj: Trajectory, step: int, path, image: int | None = None, scale: int = 4):
-    """x_t | x̂_0 | ε of one step side by side, as a PNG."""
-    from ..export import save_png_strip
+def export_step(traj: Trajectory, step: int, path, image: int | None = None, scale: int | None = None):
+    """x_t | x̂_0 | ε of one step side by side, as a PNG (at least ``export.EXPORT_PX`` tall)."""
+    from ..export import export_scale, save_png_strip
 
-    return save_png_strip([traj.frame(step, k, image) for k in KINDS], path, scale=scale)
+    frames = [traj.frame(step, k, image) for k in KINDS]
+    return save_png_strip(frames, path, scale=scale or export_scale(frames[0]))

@@ -145,6 +145,13 @@ def test_exports(model, tmp_path):
     for name in ("t.png", "t.gif"):
         assert export_trajectory(traj, tmp_path / name).stat().st_size > 0
     assert export_step(traj, 2, tmp_path / "s.png", image=1).is_file()
+    from PIL import Image
+
+    # big enough to show: one 28 px image is enlarged 10× (280 px), pixel-exact
+    export_trajectory(traj, tmp_path / "one.gif", image=0)
+    for name, size in (("one.gif", (280, 280)), ("s.png", None)):
+        with Image.open(tmp_path / name) as im:
+            assert im.height >= 256 and (size is None or im.size == size)
 
 
 def test_conditional_model_labels_and_guidance():
