@@ -270,8 +270,7 @@ class Run(CheckpointFiles):
 def spec_from_meta(meta: dict[str, Any], where: str = "run.json"):
     """The TrainSpec stored in a run's metadata, checked by the schema and ``TrainSpec.resolved``
     (the one place a run's spec is rebuilt). RunError naming the field otherwise."""
-    from .engine.devices import DEVICES, PRECISIONS
-    from .engine.trainer import TrainSpec
+    from .specs import DEVICES, PRECISIONS, TrainSpec
 
     if "spec" not in meta:
         raise RunError(f"{where} has no training spec")
@@ -296,7 +295,7 @@ def run_dataset(spec, split: str = "train"):
     """The one rule for a run's images. "train": what it trains on (DatasetError / ValueError if
     that can't be loaded); "test": the held-out split, or None where there is none (a folder's
     "test" split would overlap its training images; some datasets have no test split)."""
-    from .engine.trainer import load_training_data
+    from .specs import load_training_data
 
     if split != "test":
         return load_training_data(spec, split)

@@ -1,8 +1,9 @@
-"""Rules about a run that the CLI and the window share, each written once: the name of a new
-run's folder and the steps at which training shows a preview grid.
+"""What a run is asked to be, and the rules about it that the CLI and the window share, each
+written once: ``TrainSpec`` (stored in run.json) and its validation, the name of a new run's
+folder, and the steps at which training shows a preview grid.
 
-Qt-free and free of torch; depends on nothing in ``studio`` (the bottom of the dependency
-order data ← specs ← models ← runs ← metrics ← engine ← … ← qt ← cli, with ``data``).
+Qt-free and torch-free at import. Below ``runs``, ``metrics`` and ``engine`` (they import it);
+``TrainSpec.resolved`` asks ``models`` and ``data`` for the family's and dataset's rules.
 
 Preview cadence
 ---------------
@@ -15,12 +16,92 @@ one. ``preview_every = 0`` turns previews off (only the last step's).
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import os
 import re
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
+from .errors import SpecError
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+# --- the spec of a run --------------------------------------------------------------------
+@dataclass
+class TrainSpec:
+    """Everything needed to start a run; stored in run.json. ``None`` means the family's
+    default (or its preset's)."""
+
+    family: str
+    data: str = "fashion-mnist-5k"
+    steps: int | None = None
+    batch_size: int | None = None
+    lr: float | None = None
+    seed: int = 0
+    device: str = "auto"
+    precision: str = "auto"
+    preset: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)  # family config fields
+    data_options: dict[str, Any] = field(default_factory=dict)  # resolution, channels, root, size
+    checkpoint_every: int = 500
+    preview_every: int | None = None
+
+    def resolved(self) -> "TrainSpec":
+        """Fill in family / preset defaults and validate; SpecError (a ValueError) naming the
+        field. Whether the device and precision are available *here* is the engine's check
+        (``engine.devices``), made where the run trains."""
+        from .data import canonical_spec
+        from .models import config_from_dict, get_family
+
+        family = get_family(self.family)
+        preset = {}
+        if self.preset is not None:
+            if self.preset not in family.presets:
+                raise ValueError(f"unknown preset {self.preset!r} for {self.family}; "
+                                 f"choose one of {', '.join(family.presets)}")
+            preset = dict(family.presets[self.preset])
+        steps = self.steps if self.steps is not None else preset.pop("steps", family.default_steps)
+        batch = self.batch_size if self.batch_size is not None else preset.pop("batch_size", family.default_batch_size)
+        preset.pop("steps", None), preset.pop("batch_size", None)
+        lr = self.lr if self.lr is not None else preset.pop("lr", family.default_lr)
+        preset.pop("lr", None)
+        options = {**preset, **self.options}
+        _check(isinstance(steps, int) and steps >= 1, "steps", f"must be a positive integer (got {steps})")
+        _check(isinstance(batch, int) and batch >= 1, "batch_size", f"must be at least 1 (got {batch})")
+        _check(isinstance(lr, (int, float)) and math.isfinite(lr) and 0 < lr <= 1,
+               "lr", f"must be a number in (0, 1] (got {lr})")
+        _check(self.seed >= 0, "seed", f"must be non-negative (got {self.seed})")
+        _check(self.checkpoint_every >= 1, "checkpoint_every", "must be at least 1 step")
+        preview_every = (self.preview_every if self.preview_every is not None
+                         else default_preview_every(family.preview_every, steps))
+        _check(preview_every >= 0, "preview_every", "must be non-negative (0 turns previews off)")
+        config_from_dict(family.Config, options)  # raises ValueError naming the bad option
+        _check(self.device in DEVICES, "device", f"must be one of {', '.join(DEVICES)} (got {self.device!r})")
+        _check(self.precision in PRECISIONS, "precision",
+               f"must be one of {', '.join(PRECISIONS)} (got {self.precision!r})")
+        return dataclasses.replace(self, data=canonical_spec(self.data), steps=steps, batch_size=batch,
+                                   lr=float(lr), options=options, preview_every=preview_every)
+
+
+def _check(ok: bool, field: str, problem: str) -> None:
+    if not ok:
+        raise SpecError(problem, field)
+
+
+def load_training_data(spec: TrainSpec, split: str = "train"):
+    """The ``split`` of the spec's dataset (``Run.dataset`` holds the one rule for which split a
+    run evaluates on)."""
+    from .data import load_dataset
+
+    return load_dataset(spec.data, split=split, seed=spec.seed, **spec.data_options)
+
+
+# --- preview cadence ---------------------------------------------------------------------
 PREVIEWS_PER_RUN = 10  # the default interval gives about this many regular previews
 
 

@@ -8,8 +8,7 @@ from typing import Any, Callable, ContextManager
 
 import torch
 
-DEVICES = ("auto", "cpu", "cuda", "mps")
-PRECISIONS = ("auto", "fp32", "bf16")
+from ..specs import DEVICES, PRECISIONS  # the names a spec may use
 
 
 def available_devices() -> list[str]:

@@ -11,7 +11,6 @@ import math
 import platform
 import time
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -20,7 +19,7 @@ import torch
 from ..imaging import make_grid
 from ..errors import SpecError
 from ..runs import Run, RunError, RunWriteError, run_dataset
-from ..specs import default_preview_every, is_early_preview, is_preview_step, next_preview_step
+from ..specs import TrainSpec, is_early_preview, is_preview_step, load_training_data, next_preview_step
 from .control import Control
 from .devices import autocast_factory, resolve_device, resolve_precision
 from .jobs import Job, Outcome, describe_error
@@ -31,70 +30,6 @@ from .threads import FixedThreads, thread_policy
 PREVIEW_COLUMNS = 8
 RESUME_OVERRIDES = ("lr", "checkpoint_every", "preview_every", "device")  # safe to change mid-run
 SUPPORTED_RESOLUTIONS = (28, 32, 64)
-
-
-@dataclass
-class TrainSpec:
-    """Everything needed to start a run; stored in run.json. ``None`` means the family's
-    default (or its preset's)."""
-
-    family: str
-    data: str = "fashion-mnist-5k"
-    steps: int | None = None
-    batch_size: int | None = None
-    lr: float | None = None
-    seed: int = 0
-    device: str = "auto"
-    precision: str = "auto"
-    preset: str | None = None
-    options: dict[str, Any] = field(default_factory=dict)  # family config fields
-    data_options: dict[str, Any] = field(default_factory=dict)  # resolution, channels, root, size
-    checkpoint_every: int = 500
-    preview_every: int | None = None
-
-    def resolved(self) -> "TrainSpec":
-        """Fill in family / preset defaults and validate; raises ValueError naming the problem."""
-        from ..models import config_from_dict, get_family
-
-        family = get_family(self.family)
-        preset = {}
-        if self.preset is not None:
-            if self.preset not in family.presets:
-                raise ValueError(f"unknown preset {self.preset!r} for {self.family}; "
-                                 f"choose one of {', '.join(family.presets)}")
-            preset = dict(family.presets[self.preset])
-        steps = self.steps if self.steps is not None else preset.pop("steps", family.default_steps)
-        batch = self.batch_size if self.batch_size is not None else preset.pop("batch_size", family.default_batch_size)
-        preset.pop("steps", None), preset.pop("batch_size", None)
-        lr = self.lr if self.lr is not None else preset.pop("lr", family.default_lr)
-        preset.pop("lr", None)
-        options = {**preset, **self.options}
-        _check(isinstance(steps, int) and steps >= 1, "steps", f"must be a positive integer (got {steps})")
-        _check(isinstance(batch, int) and batch >= 1, "batch_size", f"must be at least 1 (got {batch})")
-        _check(isinstance(lr, (int, float)) and math.isfinite(lr) and 0 < lr <= 1,
-               "lr", f"must be a number in (0, 1] (got {lr})")
-        _check(self.seed >= 0, "seed", f"must be non-negative (got {self.seed})")
-        _check(self.checkpoint_every >= 1, "checkpoint_every", "must be at least 1 step")
-        preview_every = (self.preview_every if self.preview_every is not None
-                         else default_preview_every(family.preview_every, steps))
-        _check(preview_every >= 0, "preview_every", "must be non-negative (0 turns previews off)")
-        config_from_dict(family.Config, options)  # raises ValueError naming the bad option
-        resolve_precision(self.precision, resolve_device(self.device))
-        from ..data import canonical_spec
-
-        return dataclasses.replace(self, data=canonical_spec(self.data), steps=steps, batch_size=batch,
-                                   lr=float(lr), options=options, preview_every=preview_every)
-
-
-def _check(ok: bool, field: str, problem: str) -> None:
-    if not ok:
-        raise SpecError(problem, field)
-
-
-def load_training_data(spec: TrainSpec, split: str = "train"):
-    from ..data import load_dataset
-
-    return load_dataset(spec.data, split=split, seed=spec.seed, **spec.data_options)
 
 
 class TrainJob:
@@ -120,6 +55,7 @@ class TrainJob:
     def create(cls, spec: TrainSpec, run_dir: str | Path, reporter: Reporter | None = None,
                control: Control | None = None, command: list[str] | None = None) -> "TrainJob":
         spec = spec.resolved()
+        resolve_precision(spec.precision, resolve_device(spec.device))  # available here
         dataset = load_training_data(spec)  # a bad dataset fails before anything is written
         if dataset.image_shape[1] not in SUPPORTED_RESOLUTIONS:
             raise SpecError(f"is {dataset.image_shape[1]}×{dataset.image_shape[2]} px in {spec.data}; the models "
