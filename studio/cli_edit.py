@@ -93,7 +93,7 @@ FLAGS = {"strength": "--strength", "image": "--image", "mask": "--mask", "out": 
 
 def _usage(exc: Exception, sample_steps: bool = True):
     """A bad input as the CLI's one line, naming a spec field by its flag."""
-    from .cli import UsageError
+    from .errors import UsageError
     from .errors import SpecError
 
     if isinstance(exc, SpecError):
@@ -115,7 +115,7 @@ def _open(args):
 
 
 def _check_common(args) -> None:
-    from .cli import UsageError
+    from .errors import UsageError
 
     if getattr(args, "scale", 1) < 1 or getattr(args, "scale", 1) > 64:
         raise UsageError(f"error: --scale must be in 1..64, got {args.scale}")
@@ -143,11 +143,14 @@ def _sampling_spec(model, args):
 
 def _run(job) -> object:
     """Run a job with a progress bar; a failure (not bad input: that was checked) exits 1."""
-    from .cli import _reporter
     from .engine.jobs import run_job
+    from .engine.tqdm_reporter import TqdmReporter
 
-    with _reporter() as reporter:
+    reporter = TqdmReporter()
+    try:
         outcome = run_job(job, reporter)
+    finally:
+        reporter.close()
     if not outcome.ok:
         print(f"error: {outcome.error or outcome.status}", file=sys.stderr)
         raise SystemExit(1)
@@ -162,48 +165,50 @@ def _write(images, out, scale) -> str:
 
 
 # --- commands -------------------------------------------------------------------------------------
-def cmd_edit(args: argparse.Namespace) -> int:
-    from .editing import SDEditJob, class_swap_job, load_picture
+def _diffusion_edit(args: argparse.Namespace, make_job):
+    """Check the inputs every diffusion edit shares (run, output, sampling options, picture),
+    build the job with ``make_job(model, picture, spec)`` and run it: (job, result)."""
+    from .editing import load_picture
     from .editing.diffusion import check_diffusion
     from .editing.picture import check_output
 
     _check_common(args)
-    run, model = _open(args)
+    _, model = _open(args)
     try:
         check_diffusion(model)
         check_output(args.out)
         spec = _sampling_spec(model, args)
         picture = load_picture(args.image, model.image_shape, args.fit)
-        if args.class_label is not None:
-            job = class_swap_job(model, picture, args.class_label, args.strength, spec.guidance, spec)
-        else:
-            job = SDEditJob(model, picture, spec, args.strength)
+        job = make_job(model, picture, spec)
     except ValueError as exc:
         raise _usage(exc) from None
-    result = _run(job)
+    return job, _run(job)
+
+
+def cmd_edit(args: argparse.Namespace) -> int:
+    from .editing import SDEditJob, class_swap_job
+
+    def make_job(model, picture, spec):
+        if args.class_label is not None:
+            return class_swap_job(model, picture, args.class_label, args.strength, spec.guidance, spec)
+        return SDEditJob(model, picture, spec, args.strength)
+
+    job, result = _diffusion_edit(args, make_job)
     print(f"{job.describe()}\nwrote {_write(result.images, args.out, args.scale)}")
     return 0
 
 
 def cmd_inpaint(args: argparse.Namespace) -> int:
-    from .editing import InpaintJob, load_mask, load_picture
-    from .editing.diffusion import check_diffusion
-    from .editing.picture import check_output
+    from .editing import InpaintJob, load_mask
 
-    _check_common(args)
-    run, model = _open(args)
-    try:
-        check_diffusion(model)
-        check_output(args.out)
-        spec = _sampling_spec(model, args)
-        picture = load_picture(args.image, model.image_shape, args.fit)
+    def make_job(model, picture, spec):
         mask = load_mask(args.mask, model.image_shape, args.fit, invert=args.invert_mask)
-        job = InpaintJob(model, picture, mask, spec, args.jump_length, args.resample)
-    except ValueError as exc:
-        raise _usage(exc) from None
-    result = _run(job)
-    share = 100 * float(mask.mean())
-    print(f"{job.describe()}\nregenerated {share:.0f}% of the picture; wrote {_write(result.images, args.out, args.scale)}")
+        return InpaintJob(model, picture, mask, spec, args.jump_length, args.resample)
+
+    job, result = _diffusion_edit(args, make_job)
+    share = 100 * float(job.mask.mean())
+    print(f"{job.describe()}\nregenerated {share:.0f}% of the picture; wrote "
+          f"{_write(result.images, args.out, args.scale)}")
     return 0
 
 
