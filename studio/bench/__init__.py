@@ -11,7 +11,8 @@ import os
 import platform
 
 BENCHMARKS = {"engine": "studio.bench.engine", "ui": "studio.bench.ui", "latent": "studio.bench.latent",
-              "diffusion": "studio.bench.diffusion", "metrics": "studio.bench.metrics"}
+              "diffusion": "studio.bench.diffusion", "metrics": "studio.bench.metrics",
+              "contention": "studio.bench.contention"}
 
 
 def run_benchmark(name: str, json_output: bool = False, **options) -> int:

@@ -61,3 +61,39 @@ def test_bench_options_that_do_not_fit_are_one_line_and_exit_2(args, message, ca
     assert main(args) == 2
     out = capsys.readouterr()
     assert message in out.err and out.err.count("\n") == 1 and out.out == ""
+
+
+def test_contention_thread_counts():
+    from studio.bench.contention import thread_counts
+
+    assert thread_counts(1) == [1] and thread_counts(2) == [1, 2] and thread_counts(4) == [1, 2, 3, 4]
+    assert thread_counts(16) == [1, 2, 8, 15, 16]
+
+
+def test_spinners_are_started_and_ended():
+    import psutil
+
+    from studio.bench.contention import Spinners
+
+    with Spinners(2) as spinners:
+        pids = [p.pid for p in spinners.processes]
+        assert len(pids) == 2 and all(p.poll() is None for p in spinners.processes)
+        assert psutil.Process(pids[0]).cpu_times().user > 0.1  # spinning since 0.5 s
+    assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE for pid in pids)
+
+
+def test_contention_benchmark_end_to_end_on_a_tiny_model(monkeypatch, tiny_options, capsys):
+    from studio.bench import contention
+
+    monkeypatch.setattr(contention, "LENGTHS", {**contention.LENGTHS, "quick": (1, 0.3)})
+    monkeypatch.setattr("studio.engine.devices.usable_cores", lambda: 2)
+    result = contention.run(quick=True, families=["vae"], options=tiny_options["vae"], batch_size=8)
+    assert result["thread_counts"] == [1, 2] and result["busy_processes"] == 1
+    for condition in ("quiet", "busy"):
+        entry = result["families"]["vae"][condition]
+        assert set(entry["images_per_s"]) == {"adaptive", "1", "2"} and min(entry["images_per_s"].values()) > 0
+        best = max(entry["images_per_s"]["1"], entry["images_per_s"]["2"])
+        assert entry["adaptive_vs_best_fixed"] == pytest.approx(entry["images_per_s"]["adaptive"] / best)
+        assert entry["adaptive_final_threads"][0] in (1, 2)
+    assert isinstance(result["meets_targets"], bool) and result["cpu"]
+    assert "adaptive/best" in capsys.readouterr().out
