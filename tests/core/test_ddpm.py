@@ -246,8 +246,9 @@ def test_cli_sample_class_and_guidance(trained_run, tmp_path, capsys):
                  "--sample-steps", "2", "--device", "cpu"]) == 0
     assert out.exists()
     assert main(["sample", run, "--n", "2", "--out", str(out), "--class", "10", "--device", "cpu"]) == 2
-    assert "--class must lie in 0…9" in capsys.readouterr().err
+    assert "--class must be in 0..9, got 10" in capsys.readouterr().err
     plain = trained_run("ddpm", steps=3)
     assert main(["sample", plain, "--n", "2", "--out", str(out), "--guidance", "2", "--device", "cpu"]) == 2
     assert "--guidance applies to class-conditional diffusion" in capsys.readouterr().err
     assert main(["sample", plain, "--n", "2", "--out", str(out), "--class", "1", "--device", "cpu"]) == 2
+    assert "--class is not taken: this ddpm model is unconditional" in capsys.readouterr().err
