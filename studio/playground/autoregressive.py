@@ -38,7 +38,7 @@ class Autoregressive2D(Model2D):
     default_lr = 5e-3
     loss_label = "−log p(x) (nats)"
     slider = Slider("x₁ of the conditional p(x₂ | x₁)", -fr.VIEW, fr.VIEW, 0.0)
-    side_title = "above: p(x₁); below: p(x₂ | x₁ = slider)   (bars: model, outlines: data)"
+    side_title = "p(x₁) above, p(x₂ | x₁) below"
     side_axes = ("value", "density")
     side_equal = False
 
@@ -94,7 +94,7 @@ class Autoregressive2D(Model2D):
         return View(main=[fr.heatmap("p(x) = p(x₁) p(x₂ | x₁)", "heat", joint, levels=(0.0, float(joint.max()))),
                           fr.curve("x₁ of the conditional", "outline", line)],
                     side=[fr.bars("p(x₁)", "model", self.edges, p1 / self.width),
-                          fr.bars("data x₁", "outline", self.edges, data1),
+                          fr.bars("data (outlines)", "outline", self.edges, data1),
                           fr.bars(f"p(x₂ | x₁ ≈ {float(self.centres[b]):.2f})", "aux", self.edges, -p2[b] / self.width),
-                          fr.bars("data x₂ in that column", "outline", self.edges, -data2)],
+                          fr.bars("data in that column", "outline", self.edges, -data2)],
                     stats={"−log p(x) (nats/point)": float(self.nll(data).mean())})

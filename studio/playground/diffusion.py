@@ -40,9 +40,9 @@ class DDPM2D(Model2D):
     label = "Diffusion (DDPM)"
     paper = "Ho et al. 2020; DDIM: Song et al. 2021; DPM-Solver++: Lu et al. 2022"
     Config = DDPMConfig
-    default_lr = 2e-3
+    default_lr = 1e-3
     loss_label = "‖ε − ε_θ‖²"
-    side_title = "x₁ along each path, from noise (τ = 0) to data (τ = 1)"
+    side_title = "paths: noise (τ = 0) → data (τ = 1)"
     side_axes = ("τ", "x₁")
     side_equal = False
     live_options = ("sampler", "sample_steps")  # the view may change these without retraining

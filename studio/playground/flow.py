@@ -73,7 +73,7 @@ class CouplingFlow2D(Model2D):
     Config = FlowConfig
     default_lr = 2e-3
     loss_label = "−log p(x) (nats)"
-    side_title = "the data carried to z = f(x), and N(0, I) (1σ, 2σ, 3σ)"
+    side_title = "the data carried to z = f(x)"
     side_axes = ("z₁", "z₂")
 
     def build(self, config: FlowConfig) -> None:
@@ -129,6 +129,6 @@ class CouplingFlow2D(Model2D):
         return View(main=[fr.heatmap("p(x)", "heat", p, levels=(0.0, float(p.max()))),
                           fr.lines(f"z grid after {k} of {len(self.couplings)} couplings⁻¹", "grid", warped)],
                     side=[fr.points("f(x)", "data", z),
-                          fr.curve("N(0, I)", "outline", torch.cat([ring, gap, 2 * ring, gap, 3 * ring]))],
+                          fr.curve("N(0, I): 1σ, 2σ, 3σ", "outline", torch.cat([ring, gap, 2 * ring, gap, 3 * ring]))],
                     stats={"log-likelihood (nats/point)": float(self.log_prob(data).mean()),
                            "∫ p(x) dx over the view": float(p.sum() * cell_area)})

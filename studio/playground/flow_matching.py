@@ -41,7 +41,7 @@ class FlowMatching2D(Model2D):
     default_lr = 2e-3
     loss_label = "‖(x₁ − x₀) − v_θ‖²"
     slider = Slider("t (0 = noise, 1 = data)", 0.0, 1.0, 0.5)
-    side_title = "x₁ along each path, from noise (τ = 0) to data (τ = 1)"
+    side_title = "paths: noise (τ = 0) → data (τ = 1)"
     side_axes = ("τ", "x₁")
     side_equal = False
     live_options = ("sample_steps",)

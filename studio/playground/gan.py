@@ -45,7 +45,7 @@ class GAN2D(Model2D):
     loss_label = "D loss"
     loss_falls = False  # an adversarial game: neither loss has to fall while G improves
     slider: Slider | None = None
-    side_title = "what D says: real (grey) vs generated (orange)"
+    side_title = "D's scores: real vs generated"
     side_axes = ("D(x)", "share of points")
     side_equal = False
 

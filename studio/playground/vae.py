@@ -42,7 +42,7 @@ class VAE2D(Model2D):
     Config = VAEConfig
     default_lr = 2e-3
     loss_label = "loss (−ELBO at β = 1)"
-    side_title = "latent plane: posteriors q(z|x) (2σ) and the prior N(0, I)"
+    side_title = "latent plane: posteriors and prior"
     side_axes = ("z₁", "z₂")
 
     def build(self, config: VAEConfig) -> None:

@@ -13,13 +13,14 @@ from . import theme
 from .runner import runner
 from .panels.diffusion import DiffusionPanel
 from .panels.latent import LatentPanel
+from .panels.playground import PlaygroundPanel
 from .panels.runs import RunsPanel
 from .panels.train import TrainPanel
 
 CLOSE_WAIT_S = 1.5  # closing: how long cancelled jobs may take to end
 TRAINING_WAIT_S = 30.0  # …except a training run writing its checkpoint
 PAGES = [("train", "✦   Train"), ("latent", "◎   Latent explorer"), ("diffusion", "≋   Diffusion viewer"),
-         ("runs", "▤   Runs")]
+         ("runs", "▤   Runs"), ("playground", "✧   Playground")]
 
 
 class MainWindow(QMainWindow):
@@ -34,11 +35,13 @@ class MainWindow(QMainWindow):
         self.runs = RunsPanel()
         self.latent = LatentPanel()
         self.diffusion = DiffusionPanel()
+        self.playground = PlaygroundPanel()
         self.pages = {
             "train": self.train,
             "latent": self.latent,
             "diffusion": self.diffusion,
             "runs": self.runs,
+            "playground": self.playground,
         }
         self.stack = QStackedWidget()
         for page in self.pages.values():

@@ -1,0 +1,173 @@
+"""The Playground page's left column: lesson, data (preset, points, noise, brush / eraser) and
+the family with its generated options form. It receives the Qt-free ``PlaygroundState``, writes
+user choices into it and follows its events (blocking its own echo), napari's QtDims way."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout,
+                               QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from ...playground import LESSONS, PRESETS, family_names, get_family
+from ...playground.datasets import MAX_NOISE, MAX_POINTS, MIN_POINTS
+from ...playground.state import PlaygroundState
+from .param_form import ParamForm, fields_of
+
+
+class PlaygroundControls(QWidget):
+    tool_changed = Signal(str)  # "brush", "erase" or "" (none)
+    options_edited = Signal(str, object)  # one option's name and new value
+
+    def __init__(self, state: PlaygroundState, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.state = state
+        self.lesson = QComboBox(objectName="lesson")
+        for lesson in LESSONS:
+            self.lesson.addItem(lesson.title, lesson.key)
+        self.lesson_text = QLabel(wordWrap=True, objectName="muted")
+        self.lesson_text.setTextInteractionFlags(Qt.TextSelectableByMouse)
+
+        self.preset = QComboBox()
+        for key, (label, _) in PRESETS.items():
+            self.preset.addItem(label, key)
+        self.preset.addItem("Drawn by hand", "drawn")
+        self.points = QSpinBox(minimum=MIN_POINTS, maximum=MAX_POINTS, singleStep=100, value=state.points_count)
+        self.noise = QDoubleSpinBox(minimum=-0.01, maximum=MAX_NOISE, singleStep=0.01, decimals=2)
+        self.noise.setSpecialValueText("preset's own")
+        self.noise.setValue(-0.01)
+        self.tools = QButtonGroup(self)
+        self.tools.setExclusive(False)
+        tool_row = QHBoxLayout()
+        for name, text, tip in (("brush", "✎ Brush", "draw points: drag on the plot (right button erases)"),
+                                ("erase", "⌫ Erase", "remove points: drag on the plot")):
+            button = QPushButton(text, checkable=True, objectName=f"tool_{name}", toolTip=tip)
+            button.setProperty("tool", name)
+            self.tools.addButton(button)
+            tool_row.addWidget(button)
+        self.clear = QPushButton("Clear", toolTip="remove every point, to draw from nothing")
+        tool_row.addWidget(self.clear)
+        data = QGroupBox("Data")
+        form = QFormLayout(data)
+        form.addRow("Preset", self.preset)
+        form.addRow("Points", self.points)
+        form.addRow("Noise", self.noise)
+        form.addRow(tool_row)
+        self.point_count = QLabel(objectName="muted")
+        form.addRow(self.point_count)
+
+        self.family = QComboBox(objectName="family")
+        for name in family_names():
+            self.family.addItem(get_family(name).label, name)
+        self.paper = QLabel(objectName="muted", wordWrap=True)
+        self.form_box = QVBoxLayout()
+        self.form: ParamForm | None = None
+        model = QGroupBox("Model")
+        model_layout = QVBoxLayout(model)
+        model_layout.addWidget(self.family)
+        model_layout.addWidget(self.paper)
+        model_layout.addLayout(self.form_box)
+
+        for combo in (self.lesson, self.preset, self.family):  # long names must not widen the column
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 10, 0)
+        layout.addWidget(QLabel("Lesson"))
+        layout.addWidget(self.lesson)
+        layout.addWidget(self.lesson_text)
+        layout.addWidget(data)
+        layout.addWidget(model)
+        layout.addStretch(1)
+
+        self.lesson.currentIndexChanged.connect(self._on_lesson_current_index_changed)
+        self.preset.currentIndexChanged.connect(self._on_preset_current_index_changed)
+        self.points.editingFinished.connect(self._on_points_editing_finished)
+        self.noise.editingFinished.connect(self._on_points_editing_finished)
+        self.tools.buttonToggled.connect(self._on_tools_button_toggled)
+        self.clear.clicked.connect(self._on_clear_clicked)
+        self.family.currentIndexChanged.connect(self._on_family_current_index_changed)
+        state.events.connect("lesson", self._show_lesson)
+        state.events.connect("family", self._show_family)
+        state.events.connect("data", self._show_data)
+        self._show_lesson(state.lesson)
+        self._show_family(state.family)
+        self._show_data(state.points)
+
+    # --- state → widgets --------------------------------------------------------------------
+    def _show_lesson(self, lesson) -> None:
+        with QSignalBlocker(self.lesson):
+            self.lesson.setCurrentIndex(self.lesson.findData(lesson.key))
+        self.lesson_text.setText(f"<b>What to look for.</b> {lesson.text}")
+
+    def _show_family(self, family: str) -> None:
+        model = get_family(family)
+        with QSignalBlocker(self.family):
+            self.family.setCurrentIndex(self.family.findData(family))
+        self.paper.setText(model.paper)
+        if self.form is not None:
+            self.form_box.removeWidget(self.form)
+            self.form.hide()
+            self.form.deleteLater()
+        self.form = ParamForm(fields_of(model.Config))
+        self.form.set_values(self.state.options)
+        self.form.changed.connect(self._on_form_changed)
+        self.form_box.addWidget(self.form)
+
+    def _show_data(self, points) -> None:
+        with QSignalBlocker(self.preset):
+            self.preset.setCurrentIndex(self.preset.findData(self.state.dataset))
+        self.point_count.setText(f"{len(points)} points" + ("" if self.state.trainable else
+                                                             " — draw at least 16 to train"))
+
+    # --- widgets → state -------------------------------------------------------------------
+    @Slot(int)
+    def _on_lesson_current_index_changed(self, _index: int) -> None:
+        self.state.apply_lesson(self.lesson.currentData())
+
+    @Slot(int)
+    def _on_preset_current_index_changed(self, _index: int) -> None:
+        key = self.preset.currentData()
+        if key != "drawn":
+            self.state.set_preset(key)
+
+    @Slot()
+    def _on_points_editing_finished(self) -> None:
+        noise = None if self.noise.value() < 0 else self.noise.value()
+        if self.state.dataset != "drawn" and (self.points.value(), noise) != (self.state.points_count, self.state.noise):
+            self.state.set_preset(self.state.dataset, self.points.value(), noise)
+
+    @Slot(object, bool)
+    def _on_tools_button_toggled(self, button, checked: bool) -> None:
+        if checked:
+            for other in self.tools.buttons():
+                if other is not button:
+                    with QSignalBlocker(other):
+                        other.setChecked(False)
+        self.tool_changed.emit(button.property("tool") if checked else "")
+
+    @Slot()
+    def _on_clear_clicked(self) -> None:
+        self.state.clear()
+
+    @Slot(int)
+    def _on_family_current_index_changed(self, _index: int) -> None:
+        self.state.set_family(self.family.currentData(), {})
+
+    @Slot()
+    def _on_form_changed(self) -> None:
+        values = self.form.values()
+        changed = [k for k, v in values.items() if self.state.options.get(k, _default(self.state.family, k)) != v]
+        live = getattr(get_family(self.state.family), "live_options", ())
+        if changed and all(k in live for k in changed):
+            self.state.options.update({k: values[k] for k in changed})
+            for k in changed:
+                self.options_edited.emit(k, values[k])
+        elif changed:
+            self.state.set_family(self.state.family, {**self.state.options, **{k: values[k] for k in changed}},
+                                  self.state.lr)
+
+
+def _default(family: str, name: str):
+    import dataclasses
+
+    return next(f.default for f in dataclasses.fields(get_family(family).Config) if f.name == name)
