@@ -34,6 +34,13 @@ def create_app(argv: list[str] | None = None):
     app = _application(argv)
     app.setWindowIcon(app_icon())
     apply_theme(app)
+    if not hasattr(app, "_studio_gc"):
+        # Python's cyclic garbage collector runs in whichever thread allocates; when it frees a Qt
+        # object in a job's thread, Qt warns ("Timers cannot be started from another thread") or
+        # crashes. Collect on a timer in the GUI thread instead (pyqtgraph's GarbageCollector).
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+
+        app._studio_gc = GarbageCollector(interval=1.0)
     # the UI thread competes with the training thread for the GIL: ask for it back sooner
     sys.setswitchinterval(0.002)
     return app

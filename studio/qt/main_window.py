@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QListWidget, Q
 
 from . import theme
 from .runner import runner
+from .widgets.help_menu import help_button
 from .panels.diffusion import DiffusionPanel
 from .panels.latent import LatentPanel
 from .panels.playground import PlaygroundPanel
@@ -65,7 +66,12 @@ class MainWindow(QMainWindow):
         side_layout.setSpacing(0)
         side_layout.addLayout(brand)
         side_layout.addWidget(self.sidebar, 1)
-        side_layout.addWidget(_about_line())
+        self.help_button = help_button(self)
+        foot = QHBoxLayout()
+        foot.setContentsMargins(0, 0, 8, 0)
+        foot.addWidget(_about_line(), 1)
+        foot.addWidget(self.help_button)
+        side_layout.addLayout(foot)
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -192,7 +198,8 @@ def _about_line() -> QLabel:
     from .. import __version__
     from ..engine.devices import resolve_device
 
-    line = QLabel(f"v{__version__}  ·  trains on {resolve_device('auto').type.upper()}")
+    line = QLabel(f"v{__version__} · {resolve_device('auto').type.upper()}")
+    line.setToolTip(f"Generative Studio {__version__}; trains on the {resolve_device('auto').type.upper()}")
     line.setProperty("role", "muted")
     line.setContentsMargins(18, 8, 8, 12)
     return line

@@ -63,3 +63,13 @@ def test_the_train_page_fits_1366_by_768_in_every_state(window, tiny_run, qtbot)
     panel.controls.set_message("training failed at step 1,234,567: " + "a very long reason " * 30, "error")
     _fits(window, qtbot, "failed")
     assert window.width() <= 1340
+
+
+def test_help_menu_opens_the_glossary(window, qtbot):
+    actions = [a.text() for a in window.help_button.menu().actions()]
+    assert actions[0].startswith("Glossary") and "F1" in actions[0]
+    window.help_button.glossary()
+    dialog = window.help_button.dialogs["glossary"]
+    qtbot.waitUntil(dialog.isVisible, timeout=5_000)
+    assert "Latent cost" in dialog.text.toPlainText() and "KL divergence" in dialog.text.toPlainText()
+    dialog.close()
