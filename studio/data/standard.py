@@ -72,8 +72,8 @@ def load_mnist_like(name: str, root: Path, split: str) -> ImageDataset:
     raw = root / sub / "raw"
     paths = [_find(raw, f"{prefix}-images-idx3-ubyte"), _find(raw, f"{prefix}-labels-idx1-ubyte")]
     if None in paths:
-        raise DatasetError(f"{sub} not found under {root}; download it (needs internet) or choose a data root "
-                           f"holding {sub}/raw/{prefix}-images-idx3-ubyte[.gz] and "
+        raise DatasetError(f"{sub} not found under {root}; download it (needs internet: studio train --download) "
+                           f"or choose a data root (--data-root) holding {sub}/raw/{prefix}-images-idx3-ubyte[.gz] and "
                            f"{prefix}-labels-idx1-ubyte[.gz]")
     images, labels = read_idx(paths[0]), read_idx(paths[1])
     if images.ndim != 3 or images.shape[1] != images.shape[2] or labels.shape != images.shape[:1]:
@@ -137,7 +137,8 @@ def load_cifar10(root: Path, split: str) -> ImageDataset:
     missing = [n for n in names + ["batches.meta"] if not (folder / n).is_file()]
     if missing:
         raise DatasetError(f"CIFAR-10 not found under {root} (missing {CIFAR_DIR}/{missing[0]}); download it "
-                           f"(needs internet) or choose a data root holding {CIFAR_DIR}/")
+                           f"(needs internet: studio train --download) or choose a data root (--data-root) holding "
+                           f"{CIFAR_DIR}/")
     images, labels = [], []
     for n in names:
         batch = read_cifar_batch(folder / n)
