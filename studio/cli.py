@@ -93,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("families", help="list model families, their capabilities and options")
 
     bench = sub.add_parser("bench", help="run a benchmark: a table, then one JSON object on the last line")
-    bench.add_argument("name", help="benchmark name: engine, ui, latent, diffusion, metrics or contention")
+    bench.add_argument("name", help="benchmark name: engine, ui, latent, diffusion, metrics, contention or playground")
     bench.add_argument("--json", action="store_true", help="(kept for old scripts: the JSON line is always printed)")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
     bench.add_argument("--long", action="store_true",

@@ -12,7 +12,7 @@ import platform
 
 BENCHMARKS = {"engine": "studio.bench.engine", "ui": "studio.bench.ui", "latent": "studio.bench.latent",
               "diffusion": "studio.bench.diffusion", "metrics": "studio.bench.metrics",
-              "contention": "studio.bench.contention"}
+              "contention": "studio.bench.contention", "playground": "studio.bench.playground"}
 
 
 def run_benchmark(name: str, json_output: bool = False, **options) -> int:
