@@ -11,7 +11,7 @@ The policy (``ThreadTuner``), a hill climb on the measured step time:
 - **start** at the number of cores no other process is using (``CpuSampler``, measured
   while the job sets up), at least 1;
 - **measure** the median step time over windows of ≥ ``window_s`` seconds (and ≥
-  ``min_steps`` steps; the first step after any change is not counted);
+  ``min_steps`` steps; the first step, and the first after adding threads, is not counted);
 - **probe** now and then: switch to n−1 (or n+1) threads for one window and keep whichever
   count gave the shorter median step (by ``margin``); a probe is abandoned after a single
   step slower than ``abort`` × the current median. After a failed probe the next waits twice
@@ -169,9 +169,12 @@ class ThreadTuner(FixedThreads):
         self._change(before, "back")
 
     def _change(self, threads: int, reason: str) -> None:
+        # the first step is not counted at the start and with more threads (their pool wakes up:
+        # measured up to 1.8x a normal step); with fewer it is as fast as the next ones
+        self._skip = 1 if reason == "start" or threads > self.threads else 0
         self.threads = threads
         self._set(threads)
-        self._skip, self._window = 1, []
+        self._window = []
         self.history.append((self.clock, threads, reason))
 
 

@@ -54,6 +54,8 @@ def test_quiet_machine_keeps_all_cores_and_probes_rarely():
     # it does look: after the first window, then at doubling intervals (~0.5, 10, 30, 70, 150, 270 s)
     assert 3 <= len(probes) <= 7
     assert all(h[1] == 1 for h in probes)
+    # a probe of fewer threads counts its first step (no pool to wake): one window, 3 steps of 0.15 s
+    assert spent[1] == pytest.approx(len(probes) * 3 * 0.15)
 
 
 def test_busy_core_starts_at_one_and_never_waits_at_two():
