@@ -22,7 +22,7 @@ from .jobs import Job
 from .reporting import Progress, Reporter
 from .sampling import SamplingJob, Trajectory
 
-MODES = ("run", "branch", "compare")  # what a sampling job makes
+MODES = ("run", "branch", "compare", "edit")  # what a sampling job makes (an edit: like run, from a picture)
 
 
 def sampling_job(make_jobs: Callable[[], list[SamplingJob]]) -> Job:
@@ -96,7 +96,7 @@ class ViewerState:
 
     def stored(self, index: int, traj: Trajectory) -> None:
         """The job reports trajectory ``index`` (of this job) has ``traj.done`` steps stored."""
-        if self.mode == "run":
+        if self.mode in ("run", "edit"):  # the main trajectory
             if traj is not self.trajectory:
                 self.trajectory, self.follow, self.step, self.announced = traj, True, 0, 0
                 self._changed("trajectory")
@@ -133,7 +133,17 @@ class ViewerState:
     @property
     def can_branch(self) -> bool:
         traj = self.trajectory
-        return self.model is not None and not self.busy and traj is not None and traj.done > 0
+        return self.model is not None and not self.busy and traj is not None and traj.done > 0 and not self.branch_note
+
+    @property
+    def branch_note(self) -> str:
+        """Why the main trajectory can never be branched ("" when it can): branching restarts
+        from a stored checkpoint, and RePaint inpainting keeps none."""
+        traj = self.trajectory
+        if traj is not None and traj.done > 0 and not traj.checkpoints:
+            return ("Inpainting cannot be branched: RePaint jumps back up the chain again and again, "
+                    "so no step holds a state to continue from")
+        return ""
 
     def step_caption(self) -> str:
         traj = self.trajectory
