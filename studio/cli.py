@@ -14,13 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from . import cli_edit
-from .errors import SpecError
+from .errors import SpecError, UsageError
 
 EXIT_BAD_INPUT = 2
-
-
-class UsageError(Exception):
-    """Bad input from the user: printed as one line, exit code 2."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -137,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             return open_window()
         args = build_parser().parse_args(argv)
         if args.selftest:
-            from .selftest import run_selftest
+            from .qt.selftest import run_selftest
 
             return run_selftest(args.report, args.demo_root)
         if args.report or args.demo_root:

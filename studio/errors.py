@@ -4,6 +4,7 @@
   in the spec's own spelling (``"lr"``, ``"batch_size"``, ``"options.latent_dim"``, ``"data"``),
   so the window can mark that field and the CLI can name its flag; the message is a sentence
   a user can act on.
+- ``UsageError``: bad command-line input; the CLI prints it as one line and exits 2.
 - ``Cancelled``: a job noticed that its ``Control`` was cancelled and stopped early. It is an
   outcome, never a failure, and is told apart by type, never by matching words.
 """
@@ -28,6 +29,11 @@ class SpecError(ValueError):
             return self.problem
         name = (name_of or {}).get(self.field, self.field)
         return f"{name} {self.problem}"
+
+
+class UsageError(Exception):
+    """Bad command-line input (``studio.cli``, ``studio.cli_edit``): printed as one line on
+    stderr, exit code 2, nothing written."""
 
 
 class Cancelled(Exception):

@@ -10,7 +10,8 @@ import json
 import os
 import platform
 
-BENCHMARKS = {"engine": "studio.bench.engine", "ui": "studio.bench.ui", "latent": "studio.bench.latent",
+# the Qt-driving ones (ui, latent) live in the Qt layer and are imported only when run
+BENCHMARKS = {"engine": "studio.bench.engine", "ui": "studio.qt.bench_ui", "latent": "studio.qt.bench_latent",
               "diffusion": "studio.bench.diffusion", "metrics": "studio.bench.metrics",
               "contention": "studio.bench.contention", "playground": "studio.bench.playground"}
 

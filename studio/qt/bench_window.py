@@ -1,4 +1,4 @@
-"""The window side of ``studio bench ui`` (see studio/bench/ui.py): drive a real window,
+"""The window side of ``studio bench ui`` (see studio/qt/bench_ui.py): drive a real window,
 time a UI timer, and alternate window training with a bare loop."""
 
 from __future__ import annotations

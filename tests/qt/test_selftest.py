@@ -7,7 +7,7 @@ import json
 import shutil
 
 from studio.cli import main
-from studio.selftest import run_selftest
+from studio.qt.selftest import run_selftest
 
 
 def test_selftest_passes_and_writes_its_report(trained_run, tmp_path, capsys):

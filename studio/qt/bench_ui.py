@@ -18,7 +18,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from . import print_table
+from ..bench import print_table
 
 
 def run(quick: bool = False, families: list[str] | None = None) -> dict:
@@ -32,7 +32,7 @@ def run(quick: bool = False, families: list[str] | None = None) -> dict:
         previous = os.environ.get("STUDIO_RUNS_DIR")
         os.environ["STUDIO_RUNS_DIR"] = str(Path(scratch) / "runs")
         try:
-            from ..qt.bench_window import WindowBench
+            from .bench_window import WindowBench
 
             bench = WindowBench(family, Path(scratch))
             rows = [bench.measure(threads, rounds, seconds) for threads in candidates]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import print_table
+from ..bench import print_table
 
 SLIDER_HZ = 60
 
@@ -47,8 +47,8 @@ def run(quick: bool = False, families: list[str] | None = None, **_) -> dict:
     family = (families or ["vae"])[0]
     openings, drag_s, tsne_watch_s = (2, 3.0, 6.0) if quick else (3, 8.0, None)
     with tempfile.TemporaryDirectory() as scratch:
-        from ..qt.bench_window import WindowBench
-        from ..qt.panels.latent import LatentPanel
+        from .bench_window import WindowBench
+        from .panels.latent import LatentPanel
         from ..engine.devices import usable_cores
 
         path = _train(Path(scratch) / "run", family, steps=5 if quick else 20)
@@ -116,7 +116,7 @@ def run(quick: bool = False, families: list[str] | None = None, **_) -> dict:
         bench.timer.stop()
         tsne_s = done[0] - t0 if done else None
         tsne_lateness = bench.lateness[1:]
-        from ..qt.runner import runner
+        from .runner import runner
 
         runner().shutdown(2.0)  # the cancelled t-SNE and anything else still running end here
         panel.deleteLater()

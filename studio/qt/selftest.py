@@ -8,7 +8,7 @@ bundled demo run, and writes a report (``selftest.json``, ``selftest.txt`` and t
 into a folder. Exit code 0 when every check passed; otherwise 1, and the failed checks are
 named on stderr. Nothing of the user's (runs, settings) is read or written.
 
-Qt is imported only inside the checks, so importing this module keeps the core Qt-free.
+It drives the window, so it lives in the Qt layer; ``studio --selftest`` imports it only when asked.
 """
 
 from __future__ import annotations
@@ -126,8 +126,8 @@ class SelfTest:
         import numpy
         import torch
 
-        from . import __version__
-        from .engine.devices import resolve_device
+        from .. import __version__
+        from ..engine.devices import resolve_device
 
         device = resolve_device("auto")
         cuda = f"CUDA {torch.version.cuda}" if torch.version.cuda else "CPU build"
@@ -135,8 +135,8 @@ class SelfTest:
                 f"numpy {numpy.__version__}; trains on {device.type}")
 
     def check_resources(self, check: Check) -> str:
-        from .data import load_dataset
-        from .resources import resource_root
+        from ..data import load_dataset
+        from ..resources import resource_root
 
         root = resource_root()
         needed = [root / "styles" / "dark.qss", root / "icons" / "studio-256.png", root / "icons" / "check.png"]
@@ -164,8 +164,8 @@ class SelfTest:
     def check_window(self, check: Check) -> str:
         from PySide6.QtCore import QSettings, qInstallMessageHandler
 
-        from .qt.app import create_app
-        from .qt.main_window import MainWindow
+        from .app import create_app
+        from .main_window import MainWindow
 
         self._previous_qt_handler = qInstallMessageHandler(self._on_qt_message)
         self.app = create_app()
@@ -194,7 +194,7 @@ class SelfTest:
         return f"{len(pages)} pages rendered ({', '.join(pages)}) on the {self.app.platformName()} platform"
 
     def check_train(self, check: Check) -> str:
-        from .runs import Run, load_model
+        from ..runs import Run, load_model
 
         if self.window is None:
             raise CheckFailed("skipped: the window did not open")
@@ -226,7 +226,7 @@ class SelfTest:
                f"reloaded from safetensors, sampled {grid}"
 
     def check_demo_models(self, check: Check) -> str:
-        from .runs import demo_runs_root, list_runs, load_model
+        from ..runs import demo_runs_root, list_runs, load_model
 
         root = self.demo_root if self.demo_root is not None else demo_runs_root()
         runs = [r for r in list_runs(root) if r.latest_checkpoint() is not None]
@@ -245,7 +245,7 @@ class SelfTest:
     def _sample(self, model, filename: str, check: Check, **options) -> str:
         import torch
 
-        from .imaging import make_grid, save_png
+        from ..imaging import make_grid, save_png
 
         generator = torch.Generator().manual_seed(0)
         with torch.no_grad():
@@ -303,7 +303,7 @@ class SelfTest:
         qInstallMessageHandler(self._previous_qt_handler)
 
     def _write_report(self, total: float) -> None:
-        from . import __version__
+        from .. import __version__
 
         report = {"version": __version__, "bundle": is_bundle(), "platform": platform.platform(),
                   "passed": all(c.ok for c in self.checks), "seconds": round(total, 2),
