@@ -25,6 +25,7 @@ def plot(qtbot):
     widget = MetricsPlot()
     qtbot.addWidget(widget)
     widget.resize(700, 500)
+    widget.show_combo.setCurrentIndex(widget.show_combo.findData("*"))  # every plot drawn
     widget.show()
     qtbot.waitExposed(widget)
     return widget
@@ -123,3 +124,33 @@ def test_roomy_range_ignores_non_finite_bounds_and_widens_a_constant():
     assert roomy_range(-math.inf, math.inf, (0.0, 1.0), 0.1, 0.1, 0.4) is None
     lo, hi = roomy_range(5.0 - 1e-15, 5.0 + 1e-15, (0.0, 1.0), 0.0, 0.0, 0.4)
     assert lo == pytest.approx(4.75) and hi == pytest.approx(5.25)
+
+
+def test_plots_stay_readable_pick_one_and_fit_the_data(qtbot):
+    """A Runs-page-sized plot (≈ 330 px tall at 1366×768) with seven metrics: 'as many as fit'
+    draws only plots at least MIN_PLOT_PX tall and says how many more there are; picking one
+    draws it large; the x axis ends at the data, not 1.8× past it; titles are plain words."""
+    from studio.qt.widgets.metrics_plot import MIN_PLOT_PX
+
+    widget = MetricsPlot()
+    qtbot.addWidget(widget)
+    widget.resize(760, 330)
+    widget.show()
+    qtbot.waitExposed(widget)
+    records = [{"step": s, "time": s / 10, "loss": 1 / s, "recon": 2 / s, "kl": 5.0} for s in range(1, 121)]
+    records.append({"step": 120, "test/neg_elbo_nats": 275.3, "test/fcd": 17.4, "test/kid": 0.84,
+                    "test/coverage": 6})
+    widget.set_history(records)
+    _settle(widget, qtbot)
+    shown = widget.visible_plots()
+    assert 1 <= len(shown) < len(widget.plots) == 7
+    for key in shown:
+        assert widget.plots[key].boundingRect().height() >= MIN_PLOT_PX - 20  # title and axis inside
+    assert widget.more.text() == f"+{7 - len(shown)} more"
+    assert widget.show_combo.itemText(widget.show_combo.findData("kl")) == "Latent cost"
+    assert widget.plots["kl"].titleLabel.toolTip().startswith("KL divergence")
+    widget.show_combo.setCurrentIndex(widget.show_combo.findData("test/fcd"))
+    _settle(widget, qtbot)
+    assert widget.visible_plots() == ["test/fcd"] and widget.more.text() == ""
+    x0, x1 = widget.plots["loss"].vb.viewRange()[0]
+    assert x1 <= 120 * 1.03  # the run ended at step 120: no empty 1.8× tail

@@ -15,6 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
+from ... import glossary
 from .. import theme
 
 REDRAW_HZ = 10  # plot updates per second, one plot each: every plot refreshes at REDRAW_HZ / plots
@@ -114,6 +115,10 @@ def _clock(seconds: float) -> str:
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
+AUTO, ALL = "", "*"  # the picker's first two choices
+MIN_PLOT_PX = 150  # a plot shorter than this is unreadable (issue: 40 px plots on a 1366×768 screen)
+
+
 class MetricsPlot(QWidget):
     smoothing_changed = Signal(float)
 
@@ -142,6 +147,20 @@ class MetricsPlot(QWidget):
         self.x_axis = QComboBox()
         self.x_axis.addItems(["Step", "Wall time"])
         self.x_axis.setToolTip("Horizontal axis: optimizer steps or training time")
+        self.show_combo = QComboBox()
+        self.show_combo.addItem("As many as fit", AUTO)
+        self.show_combo.addItem("All curves", ALL)
+        self.show_combo.setToolTip("Which curves to draw: as many as fit at a readable height "
+                                   f"({MIN_PLOT_PX} px each), all of them, or one large")
+        self.show_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.show_combo.setMinimumContentsLength(3)
+        self.x_axis.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.x_axis.setMinimumContentsLength(3)
+        self.show_combo.currentIndexChanged.connect(self._on_show_combo_current_index_changed)
+        self.more = QLabel("")
+        self.more.setProperty("role", "muted")
+
+        self._shown: list[str] = []  # the plots on the canvas now
         self.smoothing.valueChanged.connect(self._on_smoothing_value_changed)
         self.log_y.toggled.connect(self._on_log_y_toggled)
         self.x_axis.currentIndexChanged.connect(self._on_x_axis_changed)
@@ -161,9 +180,17 @@ class MetricsPlot(QWidget):
         bar.addStretch(1)
         bar.addWidget(QLabel("x:"))
         bar.addWidget(self.x_axis)
+        self.pick_row = QWidget()  # which curves: shown once there are curves
+        pick = QHBoxLayout(self.pick_row)
+        pick.setContentsMargins(0, 0, 0, 0)
+        for w in (QLabel("Show"), self.show_combo, self.more):
+            pick.addWidget(w)
+        pick.addStretch(1)
+        self.pick_row.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
+        layout.addWidget(self.pick_row)
         layout.addWidget(self.empty, 1)
         layout.addWidget(self.canvas, 1)
         self.canvas.hide()
@@ -181,6 +208,11 @@ class MetricsPlot(QWidget):
         self._following.clear()
         self._x_range = (0.0, 1.0)
         self.canvas.ci.clear()
+        self._shown = []
+        self.more.setText("")
+        self.pick_row.hide()
+        while self.show_combo.count() > 2:
+            self.show_combo.removeItem(2)
         self.canvas.hide()
         self.empty.show()
         self._dirty.clear()
@@ -207,6 +239,8 @@ class MetricsPlot(QWidget):
                     points.setdefault(name, []).append((record["step"], seconds, value))
         self._extend(points)
         self.time_offset = seconds
+        steps = [r["step"] for r in records if isinstance(r.get("step"), int)]
+        self.last_step = max(steps) if steps else None  # a live run moves it on with its progress
 
     def _extend(self, points: dict[str, list]) -> None:
         for name, pts in points.items():
@@ -249,7 +283,9 @@ class MetricsPlot(QWidget):
     def _add_plot(self, key: str) -> pg.PlotItem:
         color = theme.curve_color(len(self.plots))
         plot = pg.PlotItem(axisItems={"bottom": _Axis("bottom")})
-        plot.setTitle(f"<span style='color:{color}'>{key}</span>", size="9.5pt")
+        plot.setTitle(f"<span style='color:{color}'>{glossary.plain_name(key)}</span>", size="9.5pt")
+        plot.titleLabel.setToolTip(glossary.definition(key))
+        self.show_combo.addItem(glossary.plain_name(key), key)
         plot.setLogMode(y=self.log_y.isChecked())
         plot.getAxis("bottom").wall_time = self._wall_time
         for side in ("left", "bottom"):
@@ -271,18 +307,59 @@ class MetricsPlot(QWidget):
         self._layout_plots()
         return plot
 
+    def visible_plots(self) -> list[str]:
+        """The plots to draw: the one picked, all, or (Auto) as many as fit at ``MIN_PLOT_PX``
+        tall in the canvas's height (two columns from four plots on), in order of appearance."""
+        choice, keys = self.show_combo.currentData(), list(self.plots)
+        if choice == ALL:
+            return keys
+        if choice in self.plots:
+            return [choice]
+        room = self.height() - 2 * self.show_combo.sizeHint().height() - 12  # the canvas under the two bars
+        fits = [n for n in range(1, len(keys) + 1) if -(-n // _columns(n, self.width())) * MIN_PLOT_PX <= room]
+        return keys[:max(fits, default=1)]
+
     def _layout_plots(self) -> None:
+        shown = self.visible_plots()
+        hidden = len(self.plots) - len(shown)
+        self.more.setText(f"+{hidden} more" if hidden and self.show_combo.currentData() == AUTO else "")
+        self.more.setToolTip("Curves that don't fit at a readable height: pick one under Show, or enlarge "
+                             "the window" if hidden else "")
+        if shown == self._shown and self.canvas.isVisible():
+            return
+        self._shown = shown
         ci = self.canvas.ci
         for plot in list(ci.items):
             ci.removeItem(plot)
-        columns = 1 if len(self.plots) <= 3 else 2  # wide curves read best
-        rows = (len(self.plots) + columns - 1) // columns
-        for i, plot in enumerate(self.plots.values()):
-            ci.addItem(plot, row=i // columns, col=i % columns)
+        for key, plot in self.plots.items():
+            plot.setVisible(key in shown)
+        columns = _columns(len(shown), self.width())
+        rows = (len(shown) + columns - 1) // columns
+        grid = ci.layout  # a Qt grid keeps rows once made: rows no longer used get no height
+        for r in range(grid.rowCount()):
+            grid.setRowMaximumHeight(r, 1e6 if r < rows else 0)
+        for c in range(grid.columnCount()):
+            grid.setColumnMaximumWidth(c, 1e6 if c < columns else 0)
+        for i, key in enumerate(shown):
+            ci.addItem(self.plots[key], row=i // columns, col=i % columns)
+            grid.setRowMaximumHeight(i // columns, 1e6)
+            grid.setColumnMaximumWidth(i % columns, 1e6)
             # step numbers under the bottom row only: fewer labels to lay out and paint
-            plot.getAxis("bottom").setStyle(showValues=i // columns == rows - 1 or len(self.plots) - i <= columns)
+            self.plots[key].getAxis("bottom").setStyle(showValues=i // columns == rows - 1 or len(shown) - i <= columns)
         self.empty.hide()
+        self.pick_row.setVisible(len(self.plots) > 1)
         self.canvas.show()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        if self.plots:
+            self._layout_plots()
+
+    @Slot(int)
+    def _on_show_combo_current_index_changed(self, index: int) -> None:
+        if self.plots:
+            self._layout_plots()
+            self._dirty.update(self.series)
 
     def redraw(self, only: str | None = None) -> None:
         """Push changed series to their curves: all plots, or ``only`` that one. Non-finite
@@ -379,7 +456,9 @@ class MetricsPlot(QWidget):
         """One plot per tick, in turn: each UI event stays small (the paint covers one plot)."""
         if not self._dirty or not self.isVisible():
             return
-        waiting = {self._plot_of(n) for n in self._dirty}
+        waiting = {self._plot_of(n) for n in self._dirty} & set(self._shown)  # hidden plots wait
+        if not waiting:
+            return
         keys = list(self.plots)
         start = (keys.index(self._last_drawn) + 1) if self._last_drawn in keys else 0
         self._last_drawn = next(k for k in keys[start:] + keys[:start] if k in waiting)
@@ -418,6 +497,12 @@ class MetricsPlot(QWidget):
             plot.getAxis("bottom").wall_time = self._wall_time
             plot.enableAutoRange()
         self._dirty.update(self.series)
+
+
+def _columns(plots: int, width: int) -> int:
+    """Wide curves read best: one column, two from four plots on, or from two when the widget is
+    wide enough for two plots of ``MIN_PLOT_PX`` × 2 side by side."""
+    return 1 if plots == 1 or (plots <= 3 and width < 4 * MIN_PLOT_PX) else 2
 
 
 def _number(value: float) -> str:
