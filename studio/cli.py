@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -36,22 +37,26 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
     train = sub.add_parser("train", help="train a model into a new run folder")
-    train.add_argument("--family", required=True, help="model family (see 'studio families')")
-    train.add_argument("--data", default="fashion-mnist-5k",
+    train.add_argument("--family", help="model family (see 'studio families'); required unless --config gives it")
+    train.add_argument("--config", metavar="FILE", help="train the run a config file describes (from --print-config, "
+                       "the Train page's Export run config…, or a run's run.json); flags given too override it")
+    train.add_argument("--print-config", action="store_true",
+                       help="print the run's resolved config (JSON) and exit: nothing is trained or written")
+    train.add_argument("--data",
                        help="dataset name (see 'studio datasets') or folder:PATH (default: fashion-mnist-5k)")
     train.add_argument("--steps", type=int, help="optimizer steps (default: the family's)")
     train.add_argument("--batch-size", type=int, help="images per step (default: the family's)")
     train.add_argument("--lr", type=float, help="learning rate (default: the family's)")
-    train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    train.add_argument("--device", choices=DEVICES, default="auto", help="default auto: cuda > mps > cpu")
-    train.add_argument("--precision", choices=PRECISIONS, default="auto",
+    train.add_argument("--seed", type=int, help="random seed (default 0)")
+    train.add_argument("--device", choices=DEVICES, help="default auto: cuda > mps > cpu")
+    train.add_argument("--precision", choices=PRECISIONS,
                        help="auto: bf16 on CUDA and on CPUs with AMX tiles, else fp32")
     train.add_argument("--run-dir", help="run folder to create (default: RUNS_ROOT/<family>-<data>-<time>)")
     train.add_argument("--preset", choices=("quick", "standard", "quality"), help="a family preset")
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="a family option, e.g. --set latent_dim=32 (repeatable; see 'studio families')")
     _add_data_options(train)
-    train.add_argument("--checkpoint-every", type=int, default=500, help="steps between checkpoints")
+    train.add_argument("--checkpoint-every", type=int, help="steps between checkpoints (default 500)")
     train.add_argument("--preview-every", type=int, help="steps between sample grids (0: only at the end)")
     train.add_argument("--threads", type=int, help="torch CPU threads (default: chosen and adapted while "
                        "training, fewer when other programs keep cores busy)")
@@ -142,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError("studio: choose a command (see 'studio --help'), or run 'studio' alone for the window")
         return COMMANDS[args.command](args)
     except UsageError as exc:
-        print(str(exc), file=sys.stderr)
+        if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 alone says it
+            print(str(exc), file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -168,29 +174,68 @@ def _bad_input(exc: Exception) -> UsageError:
 
 # --- commands -----------------------------------------------------------------------
 def cmd_train(args: argparse.Namespace) -> int:
-    from .engine import TrainJob, TrainSpec
+    """Under torchrun every rank runs this (``engine.distributed``): rank 0 creates the run folder."""
+    from .engine import TrainJob
     from .runs import RunError, default_runs_root
-    from .specs import new_run_dir
+    from .specs import config_of, new_run_dir
+
+    try:
+        spec = _train_spec(args)
+        if args.print_config:
+            print(json.dumps(config_of(spec), indent=2))
+            return 0
+        dist = _distributed()
+    except ValueError as exc:
+        raise _bad_input(exc) from None
+    run_dir = Path(args.run_dir) if args.run_dir else new_run_dir(default_runs_root(), spec.family, spec.data)
+    _set_threads(args.threads)
+    with _reporter(quiet=not dist.is_main) as reporter:
+        try:
+            job = TrainJob.create(spec, run_dir, reporter=reporter, command=["studio", "train", *sys.argv[2:]],
+                                  dist=dist)
+        except (ValueError, RunError) as exc:
+            dist.close(barrier=False)
+            raise _bad_input(exc) from None
+        _print_skipped(job)
+        job.threads = args.threads  # None: adapted while training (studio.engine.threads)
+        return _finish(job, reporter)
+
+
+def _train_spec(args: argparse.Namespace):
+    """The TrainSpec of ``studio train``: the flags, or ``--config FILE`` with the flags given too
+    overriding it (options and data options merged key by key)."""
+    import dataclasses
+
+    from .engine import TrainSpec
+    from .specs import read_config
 
     options = dict(_parse_assignment(item) for item in args.set)
     data_options = {k: v for k, v in {"resolution": args.resolution, "channels": args.channels,
                                       "root": args.data_root, "size": args.size}.items() if v is not None}
     if args.download:
         data_options["download"] = True
-    spec = TrainSpec(family=args.family, data=args.data, steps=args.steps, batch_size=args.batch_size,
-                     lr=args.lr, seed=args.seed, device=args.device, precision=args.precision,
-                     preset=args.preset, options=options, data_options=data_options,
-                     checkpoint_every=args.checkpoint_every, preview_every=args.preview_every)
-    run_dir = Path(args.run_dir) if args.run_dir else new_run_dir(default_runs_root(), args.family, args.data)
-    _set_threads(args.threads)
-    with _reporter() as reporter:
-        try:
-            job = TrainJob.create(spec, run_dir, reporter=reporter, command=["studio", "train", *sys.argv[2:]])
-        except (ValueError, RunError) as exc:
-            raise _bad_input(exc) from None
-        _print_skipped(job)
-        job.threads = args.threads  # None: adapted while training (studio.engine.threads)
-        return _finish(job, reporter)
+    given = {k: v for k, v in {"data": args.data, "steps": args.steps, "batch_size": args.batch_size,
+                                "lr": args.lr, "seed": args.seed, "device": args.device,
+                                "precision": args.precision, "preset": args.preset,
+                                "checkpoint_every": args.checkpoint_every,
+                                "preview_every": args.preview_every}.items() if v is not None}
+    if args.config:
+        base = read_config(args.config)
+        if args.family and args.family != base.family:
+            raise UsageError(f"error: --family {args.family} differs from {args.config}'s {base.family}; "
+                             f"leave --family out")
+        return dataclasses.replace(base, **given, options={**base.options, **options},
+                                   data_options={**base.data_options, **data_options})
+    if not args.family:
+        raise UsageError("error: --family is required (or --config FILE)")
+    return TrainSpec(family=args.family, options=options, data_options=data_options, **given)
+
+
+def _distributed():
+    """This process's place under torchrun (``engine.distributed``); a plain run without it."""
+    from .engine.distributed import Distributed
+
+    return Distributed.from_env()
 
 
 def _print_skipped(job) -> None:
@@ -209,12 +254,17 @@ def cmd_resume(args: argparse.Namespace) -> int:
     from .runs import RunError
 
     _set_threads(args.threads)
-    with _reporter() as reporter:
+    try:
+        dist = _distributed()
+    except ValueError as exc:
+        raise _bad_input(exc) from None
+    with _reporter(quiet=not dist.is_main) as reporter:
         try:
             job = TrainJob.resume(args.run, args.steps, reporter=reporter, overrides={
                 "lr": args.lr, "checkpoint_every": args.checkpoint_every, "preview_every": args.preview_every,
-                "device": args.device})
+                "device": args.device}, dist=dist)
         except (ValueError, RunError) as exc:
+            dist.close(barrier=False)
             raise _bad_input(exc) from None
         job.threads = args.threads
         return _finish(job, reporter)
@@ -235,11 +285,15 @@ def _finish(job, reporter) -> int:
     try:
         status = job.run()
     except RunError as exc:  # the run folder failed under it (a full disk): one line, what is intact
+        job.dist.close(barrier=False)
         raise _bad_input(exc) from None
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     reporter.close()
+    job.dist.close()  # torchrun: every rank ends together, after rank 0's last checkpoint
+    if not job.dist.is_main:
+        return 0 if status in ("finished", "stopped") else 1
     sample = job.run_folder.latest_sample()
     print(f"{status}: {job.run_folder.path} (step {job.step})")
     if sample:
@@ -366,8 +420,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.sample_steps is not None:
         if not samplers:
             raise UsageError(f"error: --sample-steps applies to diffusion models; {run.family} has none")
-        if args.sample_steps < 1:
-            raise UsageError("error: --sample-steps must be at least 1")
+        from .engine.sampling import check_options
+        from .runs import load_model
+
+        try:  # the one rule for sampling options (as studio sample and the window)
+            check_options(load_model(run), steps=args.sample_steps)
+        except SpecError as exc:
+            raise UsageError(f"error: {exc.worded(SAMPLE_FLAGS)}") from None
+        except (ValueError, RunError) as exc:
+            raise _bad_input(exc) from None
         options["steps"] = args.sample_steps
     _set_threads(args.threads)
     bars = StageBars(enabled=sys.stderr.isatty() or not args.json)
@@ -432,12 +493,18 @@ def _print_table(rows: list[dict], columns: list[str]) -> None:
 
 
 class _reporter:
-    """Context manager giving a tqdm-backed reporter that is closed on exit."""
+    """Context manager giving a tqdm-backed reporter that is closed on exit (``quiet``: one that
+    shows nothing, for torchrun's ranks other than 0)."""
+
+    def __init__(self, quiet: bool = False):
+        self.quiet = quiet
 
     def __enter__(self):
         from .engine.tqdm_reporter import TqdmReporter
 
         self.reporter = TqdmReporter()
+        if self.quiet:  # no bar, no messages
+            self.reporter.progress = self.reporter.status = lambda *_: None
         return self.reporter
 
     def __exit__(self, *exc):

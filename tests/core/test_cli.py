@@ -120,3 +120,15 @@ def test_ctrl_c_stops_with_a_checkpoint(tmp_path):
     meta = json.loads((run / "run.json").read_text())
     assert meta["status"] == "stopped" and 0 < meta["step"] < 100000
     assert json.loads((run / "checkpoints" / "latest.json").read_text())["step"] == meta["step"]
+
+
+def test_eval_checks_sample_steps_with_the_sampling_rule(trained_run, capsys):
+    """studio eval takes --sample-steps under the same rule as studio sample and the window
+    (it used to crash with a traceback on 1 or on more than T)."""
+    from studio import cli
+
+    run = trained_run("ddpm")
+    for steps in ("1", "51"):
+        assert cli.main(["eval", run, "--sample-steps", steps, "--n", "10"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "--sample-steps must be in 2..50" in err

@@ -163,8 +163,10 @@ class PairView(QWidget):
     def set_model(self, model, meta: dict) -> None:
         from .diffusion_settings import fill_samplers
 
+        from ...engine.sampling import option_ranges
+
         fill_samplers(self.sampler_b, model.capabilities.samplers, "dpmpp2m")
-        self.steps_b.setMaximum(model.num_train_timesteps)
+        self.steps_b.setRange(*(int(v) for v in option_ranges(model)["steps"]))
         self.steps_b.setValue(min(20, model.num_train_timesteps))
     def set_pair(self, a, b, title_a: str, title_b: str) -> None:
         """Show ``a`` and ``b``; a column whose trajectory is unchanged keeps its wall time."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QMenu, QProgressBar, QPushButton, QSizePolicy,
                                QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
-from ...engine.sampling import SamplingSpec
+from ...engine.sampling import SamplingSpec, option_ranges
 from .cards import label, set_role
 from .run_picker import RunPicker
 from .save_dialog import ask_save_path
@@ -102,8 +102,12 @@ class SamplingSettings(QWidget):
                                 f" steps  ·  T = {T}, {cfg.schedule} β")
         self.model_info.setToolTip(self.model_info.text())
         fill_samplers(self.sampler, model.capabilities.samplers, cfg.sampler)
-        self.steps.setMaximum(T)
+        ranges = option_ranges(model)  # the core's one rule: the boxes offer only what it accepts
+        self.steps.setRange(*(int(v) for v in ranges.get("steps", (2, T))))
         self.steps.setValue(min(cfg.sample_steps, T))
+        for option, spin in (("eta", self.eta), ("guidance", self.guidance)):
+            if option in ranges:
+                spin.setRange(*ranges[option])
         self.eta.setValue(cfg.eta)
         self.label_combo.clear()
         conditional = bool(getattr(model.capabilities, "class_conditional", False))
