@@ -56,6 +56,7 @@ def test_pause_really_pauses_then_resume_and_stop(window, tiny_run, qtbot):
     _click(qtbot, panel.controls.start_button)
     qtbot.waitUntil(lambda: panel.controls.last is not None and panel.controls.last.step >= 3, timeout=60_000)
     handle = panel.handle
+    assert "next samples at step" in panel.controls.detail.text()  # when the next preview comes
     clicked = time.perf_counter()
     _click(qtbot, panel.controls.pause_button)
     qtbot.waitUntil(lambda: panel.controls.message.text().startswith("Paused at step"), timeout=5_000)

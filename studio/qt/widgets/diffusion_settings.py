@@ -98,9 +98,10 @@ class SamplingSettings(QWidget):
 
     def set_model(self, model, meta: dict) -> None:
         cfg, T = model.config, model.num_train_timesteps
-        self.model_info.setText(f"{model.family} on {meta.get('data', '?')}  ·  trained {meta.get('step', 0):,}"
-                                f" steps  ·  T = {T}, {cfg.schedule} β")
-        self.model_info.setToolTip(self.model_info.text())
+        # the picker names the run, family, data and step: the line adds the noise schedule only
+        self.model_info.setText(f"T = {T} · {cfg.schedule} β")
+        self.model_info.setToolTip(f"{model.family} on {meta.get('data', '?')}, trained {meta.get('step', 0):,} "
+                                   f"steps; {T} noise levels on a {cfg.schedule} β schedule")
         fill_samplers(self.sampler, model.capabilities.samplers, cfg.sampler)
         ranges = option_ranges(model)  # the core's one rule: the boxes offer only what it accepts
         self.steps.setRange(*(int(v) for v in ranges.get("steps", (2, T))))

@@ -77,7 +77,13 @@ class TrainControls(QWidget):
         parts = [f"epoch {p.epoch + 1}", f"{p.images_per_s:,.0f} images/s"]
         if math.isfinite(p.eta_s):
             parts.append(f"{_duration(p.eta_s)} left")
+        if p.next_preview is not None and p.next_preview > p.step:
+            soon = ""
+            if math.isfinite(p.eta_s) and p.total > p.step:
+                soon = f" (in {_duration(p.eta_s * (p.next_preview - p.step) / (p.total - p.step))})"
+            parts.append(f"next samples at step {p.next_preview:,}{soon}")
         self.detail.setText("  ·  ".join(parts))
+        self.detail.setToolTip(self.detail.text())
 
     def show_outcome(self, status: str) -> None:
         """The headline once a job has ended."""
