@@ -91,7 +91,8 @@ def test_a_folder_dropped_on_the_window_becomes_the_dataset(window, qtbot, tmp_p
     assert picker.spec == f"folder:{folder.resolve()}"
     qtbot.waitUntil(lambda: not picker.loading, timeout=20_000)
     assert picker.summary.info["size"] == 6
-    assert "1 files skipped: notes.txt" in picker.info.text()
+    assert "1 file skipped: notes.txt" in picker.info.text()
+    assert picker.resolution.itemText(0) == "Default (32 px)"  # a folder is resized: not "native"
     assert window.train.controls.start_button.isEnabled()
 
 

@@ -240,6 +240,9 @@ class DatasetPicker(QWidget):
     @Slot(object)
     def _on_task_succeeded(self, summary: DatasetSummary) -> None:
         self.summary = summary
+        if self.resolution.currentIndex() == 0:  # say what "no resizing" gives for this dataset
+            folder = self.spec.startswith("folder:")
+            self.resolution.setItemText(0, f"{'Default' if folder else 'Native'} ({summary.info['resolution']} px)")
         self.thumbnails.set_image(summary.grid)
         self._set_info(describe_summary(summary), "muted")
         skipped = "\n".join(f"{Path(p).name}: {why}" for p, why in summary.skipped[:50])
@@ -274,6 +277,7 @@ def describe_summary(summary: DatasetSummary) -> str:
     if summary.skipped:
         names = ", ".join(Path(p).name for p, _ in summary.skipped[:4])
         more = f" and {len(summary.skipped) - 4} more" if len(summary.skipped) > 4 else ""
-        lines.append(f"<span style='color:#f2b75e'>{len(summary.skipped)} files skipped: {names}{more}</span>"
+        count = len(summary.skipped)
+        lines.append(f"<span style='color:#f2b75e'>{count} file{'s' if count != 1 else ''} skipped: {names}{more}</span>"
                      " (hover for reasons)")
     return "<br>".join(lines)
