@@ -178,3 +178,69 @@ def new_run_dir(root: str | os.PathLike, family: str, data: str, when: float | N
     while path.exists():
         path, n = base.with_name(f"{base.name}-{n}"), n + 1
     return path
+
+
+# --- run configs -------------------------------------------------------------------------
+CONFIG_FORMAT = "generative-studio-train-config"
+CONFIG_VERSION = 1
+CONFIG_LIMIT = 1 << 20  # bytes
+
+
+def config_of(spec: TrainSpec) -> dict[str, Any]:
+    """The run config of ``spec``: the resolved spec (every default written out, so it trains the
+    same wherever the defaults change) under a format marker. What ``studio train
+    --print-config`` prints and the window's "Export run config…" saves; ``read_config`` reads
+    it back (``studio train --config FILE``). SpecError if ``spec`` is not valid."""
+    from .models import config_from_dict, get_family
+
+    spec = spec.resolved()
+    options = dataclasses.asdict(config_from_dict(get_family(spec.family).Config, spec.options))  # all written out
+    return {"format": CONFIG_FORMAT, "version": CONFIG_VERSION,
+            "spec": dataclasses.asdict(dataclasses.replace(spec, options=options))}
+
+
+def write_config(spec: TrainSpec, path: str | os.PathLike) -> Path:
+    """``config_of(spec)`` as a JSON file at ``path`` (written atomically); returns the path."""
+    from .fsio import atomic_write_json
+
+    atomic_write_json(path, config_of(spec))
+    return Path(path)
+
+
+def read_config(path: str | os.PathLike) -> TrainSpec:
+    """The spec of a run config file (or of a run folder's run.json: the same run again),
+    checked like a run's stored spec (``run_schema.SPEC_FIELDS``: types; unknown fields refused)
+    and by ``TrainSpec.resolved`` (ranges, options). Missing fields take their defaults (only
+    ``family`` is required). SpecError (field ``config``) naming the file and the bad field."""
+    from .fsio import UnsafeFile, read_json
+    from .run_schema import RUN_FORMAT, SPEC_FIELDS, SchemaError, check_fields
+
+    def bad(problem: str) -> SpecError:
+        return SpecError(f"{path}: {problem}", "config")
+
+    try:
+        data = read_json(path, CONFIG_LIMIT)
+    except FileNotFoundError:
+        raise bad("no such file") from None
+    except (UnsafeFile, OSError) as exc:
+        raise bad(str(getattr(exc, "strerror", None) or exc)) from None
+    if isinstance(data, dict) and data.get("format") == RUN_FORMAT and isinstance(data.get("spec"), dict):
+        data = {"format": CONFIG_FORMAT, "version": 1, "spec": data["spec"]}  # a run's run.json
+    if not isinstance(data, dict) or data.get("format") != CONFIG_FORMAT:
+        raise bad(f"is not a run config (no \"format\": \"{CONFIG_FORMAT}\"); write one with "
+                  f"'studio train … --print-config' or the Train page's Export run config…")
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= CONFIG_VERSION:
+        raise bad(f"has config version {version!r}; this Generative Studio reads version {CONFIG_VERSION}"
+                  + (" (update the app)" if isinstance(version, int) and version > CONFIG_VERSION else ""))
+    if unknown := sorted(set(data) - {"format", "version", "spec"}):
+        raise bad(f"has unknown field {unknown[0]!r}")
+    fields = {name: (check, name == "family") for name, (check, _) in SPEC_FIELDS.items()}
+    try:
+        raw = check_fields(data.get("spec"), fields, "spec", known_only=True)
+    except SchemaError as exc:
+        raise bad(str(exc)) from None
+    try:
+        return TrainSpec(**raw).resolved()
+    except (ValueError, TypeError) as exc:
+        raise bad(f"spec: {exc}") from None

@@ -22,6 +22,7 @@ from ..runs import Run, RunError, RunWriteError, run_dataset
 from ..specs import TrainSpec, is_early_preview, is_preview_step, load_training_data, next_preview_step
 from .control import Control
 from .devices import autocast_factory, resolve_device, resolve_precision
+from .distributed import Distributed, FollowerRun, on_main
 from .jobs import Job, Outcome, describe_error
 from .reporting import Progress, Reporter
 from .resume import build_training, reseed_after_divergence, restore
@@ -40,8 +41,9 @@ class TrainJob:
     tuner: FixedThreads | None = None  # the thread policy while running
 
     def __init__(self, run: Run, spec: TrainSpec, dataset, target_step: int,
-                 reporter: Reporter | None = None, control: Control | None = None):
+                 reporter: Reporter | None = None, control: Control | None = None, dist: Distributed | None = None):
         self.run_folder, self.spec, self.dataset = run, spec, dataset
+        self.dist = dist or Distributed()  # this process's place in a torchrun run (engine.distributed)
         self.target_step = target_step
         self.reporter = reporter or Reporter()
         self.control = control or Control()
@@ -53,9 +55,15 @@ class TrainJob:
     # --- construction ---------------------------------------------------------------
     @classmethod
     def create(cls, spec: TrainSpec, run_dir: str | Path, reporter: Reporter | None = None,
-               control: Control | None = None, command: list[str] | None = None) -> "TrainJob":
+               control: Control | None = None, command: list[str] | None = None,
+               dist: Distributed | None = None) -> "TrainJob":
+        """``dist`` (``Distributed.from_env()`` under torchrun): this rank joins the process group,
+        rank 0 creates the folder (its path is the one every rank uses), the others follow it."""
+        dist = dist or Distributed()
         spec = spec.resolved()
-        resolve_precision(spec.precision, resolve_device(spec.device))  # available here
+        dist.check_batch(spec.batch_size)
+        resolve_precision(spec.precision, dist.start(resolve_device(spec.device)))  # available here
+        run_dir = dist.broadcast(Path(run_dir))
         dataset = load_training_data(spec)  # a bad dataset fails before anything is written
         if dataset.image_shape[1] not in SUPPORTED_RESOLUTIONS:
             raise SpecError(f"is {dataset.image_shape[1]}×{dataset.image_shape[2]} px in {spec.data}; the models "
@@ -72,34 +80,38 @@ class TrainJob:
                 "num_classes": dataset.num_classes, "label_names": dataset.label_names,
                 "dataset": dataset.info(), "spec": dataclasses.asdict(spec), "options": spec.options,
                 "target_step": spec.steps, "versions": _versions(), "command": command}
-        run = Run.create(run_dir, meta)
-        if dataset.skipped:  # the full list of files a folder dataset skipped, with reasons
+        run = on_main(dist, lambda: Run.create(run_dir, meta), lambda: FollowerRun.following(run_dir, meta))
+        if dataset.skipped and dist.is_main:  # the full list of files a folder dataset skipped, with reasons
             from ..data.folder import SKIPPED_FILE, skipped_report
             from ..runs import atomic_write_bytes
 
             atomic_write_bytes(run.path / SKIPPED_FILE, skipped_report(dataset.skipped))
-        return cls(run, spec, dataset, spec.steps, reporter, control)
+        return cls(run, spec, dataset, spec.steps, reporter, control, dist)
 
     @classmethod
     def resume(cls, run_dir: str | Path, extra_steps: int, reporter: Reporter | None = None,
-               control: Control | None = None, overrides: dict[str, Any] | None = None) -> "TrainJob":
+               control: Control | None = None, overrides: dict[str, Any] | None = None,
+               dist: Distributed | None = None) -> "TrainJob":
         """Continue a run for ``extra_steps`` from its newest intact, good checkpoint (see
         ``engine.resume``), locking the folder. ``overrides`` (``RESUME_OVERRIDES``; None values
         ignored) change the spec from here on and are recorded in run.json. Everything is read
         and checked before anything is written: a refusal (RunError / SpecError, one line)
-        leaves the folder as it was."""
+        leaves the folder as it was. Under torchrun (``dist``) every rank reads; rank 0 alone locks
+        and writes, after every rank has read (``Distributed.agree``)."""
+        dist = dist or Distributed()
         if extra_steps < 1:
             raise SpecError(f"must be a positive integer (got {extra_steps})", "steps")
         overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
         if unknown := sorted(set(overrides) - set(RESUME_OVERRIDES)):
             raise SpecError(f"cannot change on a resume (only {', '.join(RESUME_OVERRIDES)} can)", unknown[0])
-        run = Run.open(run_dir)
+        run = (Run if dist.is_main else FollowerRun).open(run_dir)
         run.lock_for_writing()
         try:
             run.check_folders()
             stored = run.spec()
             spec = dataclasses.replace(stored, **overrides).resolved() if overrides else stored
-            device = resolve_device(spec.device)
+            dist.check_batch(spec.batch_size)
+            device = dist.start(resolve_device(spec.device))
             resolve_precision(spec.precision, device)
             dataset = run.dataset("train")
             if list(dataset.image_shape) != list(run.meta["image_shape"]):
@@ -108,10 +120,16 @@ class TrainJob:
             restored = restore(run, spec, dataset, device, new_lr=spec.lr != stored.lr)
             if run.meta.get("status") == "diverged":
                 reseed_after_divergence(restored, spec.seed, int(run.meta.get("divergences", 1)))
+        except BaseException as exc:
+            run.close()
+            dist.agree(exc)  # every rank raises (a collective once started)
+            raise
+        try:
+            dist.agree(None)  # every rank has read the folder: rank 0 may now write it
         except BaseException:
             run.close()
             raise
-        job = cls(run, spec, dataset, restored.step + extra_steps, reporter, control)
+        job = cls(run, spec, dataset, restored.step + extra_steps, reporter, control, dist)
         job._restored = restored
         job._changes = {k: [getattr(stored, k), getattr(spec, k)] for k in overrides
                         if getattr(stored, k) != getattr(spec, k)}
@@ -146,7 +164,7 @@ class TrainJob:
         """(device, precision, model, optimizers, sampler, elapsed): fresh for a new run; for a
         resume, what ``restore`` checked, after the run folder is cut back to its step."""
         spec, run = self.spec, self.run_folder
-        device = resolve_device(spec.device)
+        device = self.dist.place(resolve_device(spec.device))
         precision = resolve_precision(spec.precision, device)
         restored = self._restored
         if restored is None:
@@ -162,8 +180,11 @@ class TrainJob:
 
     def _train(self) -> str:
         spec, run, reporter, control = self.spec, self.run_folder, self.reporter, self.control
-        self.tuner = tuner = thread_policy(self.threads, resolve_device(spec.device).type)  # measures from now
+        device_type = resolve_device(spec.device).type
+        self.tuner = tuner = thread_policy(self.dist.threads(self.threads, device_type), device_type)  # from now
         device, precision, model, optimizers, sampler, elapsed = self._setup()
+        self.dist.seed(spec.seed, self.step)  # ranks > 0 draw their own noise
+        replicas = self.dist.replicate(model, device)  # DDP for the step (engine.distributed)
         run.save_meta(status="running", target_step=self.target_step, device=str(device), precision=precision,
                       error=None, **self._resume_record())
         reporter.status(f"training {spec.family} on {spec.data}: {device.type}, {precision}, "
@@ -174,7 +195,7 @@ class TrainJob:
         preview_noise, preview_real = self._preview_inputs(model, images, device)
         start_step = self.step
         started = time.perf_counter() - elapsed
-        if self._restored is not None and self._restored.needs_evaluation and self.step:
+        if self._restored is not None and self._restored.needs_evaluation and self.step and self.dist.is_main:
             reporter.status(f"the held-out evaluation of step {self.step} is missing (stopped during it): running it")
             self._record_evaluation(model, device, elapsed)
         step_time = float("nan")
@@ -182,14 +203,15 @@ class TrainJob:
         tuner.start()
 
         while self.step < self.target_step:
-            if control.wait_while_paused(self._on_pause, self._on_resume):
+            if self.dist.any(control.wait_while_paused(self._on_pause, self._on_resume)):
                 status = "stopped"
                 break
             tick = time.perf_counter()
-            index = sampler.next()
+            index = self.dist.shard(sampler.next())  # this rank's part of the global batch
             x = images[index].float().mul_(2 / 255).sub_(1)
             y = labels[index] if labels is not None else None
-            values = {k: float(v) for k, v in model.train_step(x, y, optimizers, autocast).items()}
+            with replicas:
+                values = self.dist.average(model.train_step(x, y, optimizers, autocast))  # over the ranks
             self.step += 1
             if not all(math.isfinite(v) for v in values.values()):
                 bad = next(k for k, v in values.items() if not math.isfinite(v))
@@ -243,6 +265,8 @@ class TrainJob:
     def _preview(self, model, noise, real, early: bool = False) -> None:
         """A grid of ``model.preview``; an early one (studio.specs) shows only the family's
         ``early_preview_images`` samples (and as many reconstructions), so it comes in seconds."""
+        if not self.dist.is_main:
+            return
         labels = self._preview_labels
         if early:
             n = model.early_preview_images
@@ -261,6 +285,9 @@ class TrainJob:
 
     def _checkpoint(self, model, optimizers, sampler, device, elapsed: float, evaluate: bool = True) -> None:
         run = self.run_folder
+        if not self.dist.is_main:  # rank 0 writes (and evaluates) for every rank
+            self.last_checkpoint = self.step
+            return
         rng = {"torch": torch.get_rng_state()}
         if device.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state()
