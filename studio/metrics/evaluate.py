@@ -20,7 +20,6 @@ from .. import rng
 from ..data import load_dataset, to_uint8
 from .classifier import ClassifierError, classifier_for, load_classifier
 from .distances import FeatureStats, class_coverage, frechet_distance, kernel_inception_distance
-from .likelihood import supports_vae_bounds, vae_bounds
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 SAMPLE_BATCH = 250
@@ -121,7 +120,7 @@ def likelihoods(model, images: Tensor, labels: Tensor | None = None, k: int = 10
     device = next(model.parameters()).device
     conditional = model.capabilities.class_conditional and labels is not None
     totals: dict[str, float] = {}
-    vae = supports_vae_bounds(model)
+    vae = _has_vae_bounds(model)
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(seed)
         done = 0
@@ -130,12 +129,20 @@ def likelihoods(model, images: Tensor, labels: Tensor | None = None, k: int = 10
             extra = {"labels": labels[i * batch:(i + 1) * batch].to(device)} if conditional else {}
             values = {key: float(v) for key, v in model.evaluate(x, **extra).items()}
             if vae:
-                values.update({f"{key}_nats": float(v.mean()) for key, v in vae_bounds(model, x, k).items()})
+                bounds = model.likelihood_bounds(x, k)
+                values.update({f"{key}_nats": float(v.mean()) for key, v in bounds.items()})
             for key, v in values.items():
                 totals[key] = totals.get(key, 0.0) + v * len(chunk)
             done += len(chunk)
             progress("likelihood", done, len(images))
     return {key: v / len(images) for key, v in totals.items()}
+
+
+def _has_vae_bounds(model) -> bool:
+    """An unconditional VAE: ``likelihood_bounds`` (ELBO and IWAE) apply."""
+    from ..models.vae import VAE
+
+    return isinstance(model, VAE) and not model.capabilities.class_conditional
 
 
 def evaluate_run(run, n: int = 5000, seed: int = 0, device: str | torch.device = "cpu", k: int = 100,

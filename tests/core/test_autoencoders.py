@@ -1,10 +1,11 @@
-"""The autoencoder and VAE families: shapes, training, saving, config, capabilities."""
+"""The autoencoder and VAE families: what is theirs alone (preview layout, metric names, the
+latent Gaussian, the ELBO terms, config, traversals); the shared contract is in
+test_family_contract.py."""
 
 import math
 
 import pytest
 import torch
-from safetensors.torch import load_file, save_file
 
 from studio.models import build_model, config_from_dict, get_family
 from studio.models.vae import bernoulli_nll, gaussian_kl
@@ -12,7 +13,6 @@ from studio.models.vae import bernoulli_nll, gaussian_kl
 torch.set_num_threads(1)
 
 FAMILIES = ["autoencoder", "vae"]
-SHAPES = [(1, 28, 28), (3, 32, 32), (1, 64, 64)]
 SMALL = {"latent_dim": 8, "width": 8}
 METRICS = {"autoencoder": ["recon"], "vae": ["loss", "recon", "kl"]}
 
@@ -37,35 +37,23 @@ def make(family, shape=(1, 28, 28), **options):
     return build_model(family, {**SMALL, **options}, shape)
 
 
-@pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("family", FAMILIES)
-def test_shapes(family, shape):
-    model = make(family, shape)
-    x = patterns(5, shape)
-    z = model.encode(x)
-    assert z.shape == (5, 8)
-    assert model.decode(z).shape == (5, *shape)
-    assert model.reconstruct(x).shape == (5, *shape)
+def test_preview_is_samples_then_reconstructions(family):
+    """(Shapes, ranges, modes and round trips of every family: test_family_contract.py.)"""
+    model = make(family)
+    x = patterns(5, (1, 28, 28))
+    assert model.encode(x).shape == (5, 8)
     noise = model.sample_noise(3, torch.Generator().manual_seed(0))
-    assert noise.shape == (3, 8)
-    samples = model.sample(3, noise=noise)
-    assert samples.shape == (3, *shape) and samples.abs().max() <= 1
-    assert model.sample(2).shape == (2, *shape)
-    preview = model.preview(noise, x[:2])  # samples, then reconstructions
-    assert preview.shape == (5, *shape)
-    assert_close(preview[:3], samples)
+    preview = model.preview(noise, x[:2])
+    assert preview.shape == (5, 1, 28, 28)
+    assert_close(preview[:3], model.sample(3, noise=noise))
     assert_close(preview[3:], model.reconstruct(x[:2]))
 
 
-@pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("family", FAMILIES)
-def test_train_step_returns_named_finite_metrics(family, shape):
-    model = make(family, shape)
-    metrics = model.train_step(patterns(4, shape), None, model.configure_optimizers(model.default_lr))
-    assert list(metrics) == METRICS[family]
-    for v in metrics.values():
-        assert v.shape == () and v.dtype == torch.float32 and not v.requires_grad and math.isfinite(v)
-    assert model.training  # train_step leaves the mode alone
+def test_train_step_metric_names(family):
+    model = make(family)
+    assert list(model.train_step(patterns(4, (1, 28, 28)), None, model.configure_optimizers(1e-3))) == METRICS[family]
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -74,14 +62,6 @@ def test_group_norm_variant_trains(family):
     metrics = model.train_step(patterns(4, (3, 32, 32)), None, model.configure_optimizers(1e-3))
     assert all(math.isfinite(v) for v in metrics.values())
     assert model.sample(2).shape == (2, 3, 32, 32)
-
-
-@pytest.mark.parametrize("family", FAMILIES)
-def test_bf16_autocast_step_is_finite(family):
-    model = make(family)
-    metrics = model.train_step(patterns(4, (1, 28, 28)), None, model.configure_optimizers(1e-3),
-                               lambda: torch.autocast("cpu", dtype=torch.bfloat16))
-    assert all(math.isfinite(v) for v in metrics.values())
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -95,34 +75,6 @@ def test_loss_falls_on_a_tiny_dataset(family):
     assert sum(curve[-5:]) / 5 < (0.7 if family == "autoencoder" else 0.8) * sum(curve[:3]) / 3
     before = model.evaluate(data)
     assert set(before) == ({"mse"} if family == "autoencoder" else {"neg_elbo_nats", "recon", "kl"})
-
-
-@pytest.mark.parametrize("shape", SHAPES)
-@pytest.mark.parametrize("family", FAMILIES)
-def test_state_dict_round_trips_through_safetensors(family, shape, tmp_path):
-    model = make(family, shape)
-    optimizers = model.configure_optimizers(1e-3)
-    for _ in range(2):
-        model.train_step(patterns(8, shape), None, optimizers)
-    save_file(model.state_dict(), tmp_path / "w.safetensors")
-    fresh = make(family, shape)
-    fresh.load_state_dict(load_file(tmp_path / "w.safetensors"))
-    noise = model.sample_noise(4, torch.Generator().manual_seed(1))
-    assert torch.equal(model.sample(4, noise=noise), fresh.sample(4, noise=noise))
-    x = patterns(3, shape, seed=5)
-    assert torch.equal(model.encode(x), fresh.encode(x))
-
-
-@pytest.mark.parametrize("family", FAMILIES)
-def test_sampling_restores_train_mode(family):
-    model = make(family)
-    model.train()
-    model.sample(2)
-    model.preview(model.sample_noise(2), patterns(2, (1, 28, 28)))
-    assert model.training and model.encoder.training
-    model.eval()
-    model.sample(2)
-    assert not model.training and not model.decoder.training
 
 
 @pytest.mark.parametrize("bad", [{"latent_dim": 1}, {"latent_dim": 10_000}, {"width": 0},

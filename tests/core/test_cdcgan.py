@@ -25,7 +25,7 @@ def labelled(n=32, shape=(1, 28, 28), classes=10, seed=0):
     return x + 0.05 * torch.randn(x.shape, generator=torch.Generator().manual_seed(seed)), y
 
 
-@pytest.mark.parametrize("shape,classes", [((1, 28, 28), 10), ((3, 32, 32), 4), ((1, 64, 64), 3)])
+@pytest.mark.parametrize("shape,classes", [((3, 32, 32), 4)])  # every shape: test_family_contract.py
 def test_shapes_and_labels(shape, classes):
     m = make(shape, classes)
     noise = m.sample_noise(6, torch.Generator().manual_seed(0))

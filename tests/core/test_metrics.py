@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from studio.metrics import (ClassifierError, FeatureStats, class_coverage, frechet_distance,
-                            kernel_inception_distance, load_classifier, polynomial_mmd2, vae_bounds)
+                            kernel_inception_distance, load_classifier, polynomial_mmd2)
 from studio.metrics.classifier import classifier_dir, classifier_for
 
 
@@ -88,14 +88,16 @@ def test_iwae_bound_is_tighter_than_the_elbo(trained_run):
     model = load_model(Run.open(trained_run("vae")))
     x = load_dataset("fashion-mnist-5k", split="test").images[:32].float() / 127.5 - 1
     torch.manual_seed(0)
-    bounds = vae_bounds(model, x, k=100)
+    bounds = model.likelihood_bounds(x, k=100)
     assert bounds["iwae"].shape == (32,)
     assert (bounds["iwae"] <= bounds["neg_elbo"] + 1e-3).all()
     assert bounds["iwae"].mean() < bounds["neg_elbo"].mean() - 0.1
     # with k = 1 the bound is a one-sample ELBO: equal to the ELBO in expectation
     torch.manual_seed(0)
-    one = vae_bounds(model, x, k=1)
+    one = model.likelihood_bounds(x, k=1)
     assert abs(one["iwae"].mean() - one["neg_elbo"].mean()) < 0.1 * one["neg_elbo"].mean()
+    with pytest.raises(ValueError, match="k must be at least 1"):
+        model.likelihood_bounds(x, k=0)
 
 
 def test_classifier_files_are_checked_before_loading(tmp_path):

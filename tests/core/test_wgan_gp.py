@@ -17,13 +17,12 @@ def make(shape=(1, 28, 28), seed=0, **over):
     return build_model("wgan-gp", {**SMALL, **over}, shape)
 
 
-@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32), (1, 64, 64)])
-def test_shapes_and_sampling(shape):
-    m = make(shape)
+def test_sample_is_the_generator_and_the_critic_has_no_batch_norm():
+    """(Shapes, ranges, bf16, modes and round trips of every family: test_family_contract.py.)"""
+    m = make()
     noise = m.sample_noise(3, torch.Generator().manual_seed(0))
-    out = m.sample(3, noise=noise)
-    assert out.shape == (3, *shape) and out.abs().max() <= 1 and torch.equal(m.decode(noise), out)
-    assert not any(isinstance(x, nn.BatchNorm2d) for x in m.discriminator.modules())
+    assert torch.equal(m.decode(noise), m.sample(3, noise=noise))
+    assert not any(isinstance(x, nn.BatchNorm2d) for x in m.discriminator.modules())  # per-sample penalty
 
 
 def test_capabilities_config_optimizers():
@@ -67,10 +66,3 @@ def test_steps_cadence_and_critic_learns():
     assert last["wasserstein"] > out[0]["wasserstein"] + 0.1
     assert all(p.requires_grad for p in m.discriminator.parameters())
     assert set(m.evaluate(x)) == {"wasserstein"}
-
-
-def test_bf16_step_is_finite():
-    m = make()
-    bf16 = lambda: torch.autocast("cpu", dtype=torch.bfloat16)  # noqa: E731
-    out = m.train_step(torch.rand(4, 1, 28, 28) * 2 - 1, None, m.configure_optimizers(2e-4), bf16)
-    assert all(math.isfinite(v) for v in out.values())
