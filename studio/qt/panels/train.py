@@ -8,8 +8,6 @@ updates.
 from __future__ import annotations
 
 import functools
-import re
-import time
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +19,7 @@ from ...engine import Progress, TrainJob, TrainSpec
 from ...engine.jobs import Outcome
 from ...engine.trainer import train_job
 from ...runs import default_runs_root
+from ...specs import new_run_dir as shared_run_dir
 from ..run_history import RunHistory, preview_note, read_run_history
 from ..runner import JobHandle, Latest, runner
 from ..widgets.cards import card
@@ -31,14 +30,8 @@ from .train_setup import TrainSetup
 
 
 def new_run_dir(spec: TrainSpec) -> Path:
-    """RUNS_ROOT/<family>-<data>-<date-time>, never an existing folder."""
-    data = Path(spec.data[len("folder:"):]).name if spec.data.startswith("folder:") else spec.data
-    data = re.sub(r"[^A-Za-z0-9_-]+", "-", data).strip("-") or "data"
-    base = default_runs_root() / f"{spec.family}-{data}-{time.strftime('%Y%m%d-%H%M%S')}"
-    path, n = base, 2
-    while path.exists():
-        path, n = base.with_name(f"{base.name}-{n}"), n + 1
-    return path
+    """RUNS_ROOT/<family>-<data>-<date-time>, never an existing folder: the CLI's rule."""
+    return shared_run_dir(default_runs_root(), spec.family, spec.data)
 
 
 class TrainPanel(QWidget):
