@@ -6,7 +6,7 @@ training job trains for a fixed time, once per *arm* (adaptive, then each fixed 
 count), in two *conditions*: quiet, and busy — one spinning process (``while True: pass``, a
 separate Python process at this process's priority) per core to take, started before and
 ended after the condition's arms. The arms and conditions are alternated within the run (the
-arm order rotates each round) so drifting machine load hits them alike. Throughput is images
+arm order rotates from block to block) so drifting machine load hits them alike. Throughput is images
 trained per second from the job's start (its setup and the adaptive count's probing
 included) to its last step. Each family first trains briefly, untimed (one-off costs).
 
@@ -105,12 +105,13 @@ def run(quick: bool = False, families: list[str] | None = None, long: bool = Fal
     with tempfile.TemporaryDirectory() as scratch:
         for family in families:  # the first training of a process pays one-off costs (oneDNN, allocator)
             train_for(family, min(seconds, 2.0), 1, Path(scratch) / f"warm-{family}", options, batch_size)
-        k = 0
+        k = block = 0
         for r in range(rounds):
             for family in families:
                 for condition in (("quiet", "busy") if r % 2 == 0 else ("busy", "quiet")):
                     with Spinners(taken if condition == "busy" else 0):
-                        order = arms[r % len(arms):] + arms[:r % len(arms)]
+                        order = arms[block % len(arms):] + arms[:block % len(arms)]  # no arm always first
+                        block += 1
                         for arm in order:
                             k += 1
                             result = train_for(family, seconds, None if arm == "adaptive" else int(arm),
