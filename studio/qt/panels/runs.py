@@ -14,6 +14,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QMessageBox, QPushButton, QSpinBox, QSplitter, QVBoxLayout,
                                QWidget)
 
+from ... import glossary
 from ...runs import default_runs_root, demo_runs_root
 from .. import theme
 from ..run_history import RunHistory, live_step, read_run_history, rename_run
@@ -173,7 +174,8 @@ class RunsPanel(QWidget):
                  f"created {meta.get('created', '')[:16].replace('T', ' ')}"]
         evaluation = meta.get("evaluation") or {}
         if evaluation:
-            lines.append("held-out: " + ", ".join(f"{k} {v:.4g}" for k, v in evaluation.items()))
+            lines.append("on held-out images: " + ", ".join(f"{glossary.plain_name(k)} {v:.4g}"
+                                                           for k, v in evaluation.items() if _number(v)))
         if meta.get("error"):
             lines.append(f"<span style='color:{theme.DANGER}'>{meta['error']}</span>")
         self.info.setText("<br>".join(lines))
@@ -292,3 +294,7 @@ class RunsPanel(QWidget):
 
     def show_error(self, title: str, message: str) -> None:
         QMessageBox.warning(self, title, message)
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -116,6 +116,7 @@ def _clock(seconds: float) -> str:
 
 
 AUTO, ALL = "", "*"  # the picker's first two choices
+MIN_X_SPAN = 10  # steps or seconds: the narrowest x range drawn
 MIN_PLOT_PX = 150  # a plot shorter than this is unreadable (issue: 40 px plots on a 1366×768 screen)
 
 
@@ -153,7 +154,7 @@ class MetricsPlot(QWidget):
         self.show_combo.setToolTip("Which curves to draw: as many as fit at a readable height "
                                    f"({MIN_PLOT_PX} px each), all of them, or one large")
         self.show_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.show_combo.setMinimumContentsLength(3)
+        self.show_combo.setMinimumContentsLength(14)
         self.x_axis.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.x_axis.setMinimumContentsLength(3)
         self.show_combo.currentIndexChanged.connect(self._on_show_combo_current_index_changed)
@@ -421,6 +422,8 @@ class MetricsPlot(QWidget):
         x_range = roomy_range(min(v[0] for v in xs), max(v[-1] for v in xs), self._x_range, 0.02, 1.0, 0.35)
         if x_range is None:
             return
+        if x_range[1] - x_range[0] < MIN_X_SPAN:  # one point: a readable axis, not "1 1 1 1"
+            x_range = (x_range[0], x_range[0] + MIN_X_SPAN)
         if self.last_step and not self._wall_time:  # never past the end of the run
             x_range = (x_range[0], min(x_range[1], self.last_step * 1.02))
         self._x_range = x_range
@@ -500,9 +503,9 @@ class MetricsPlot(QWidget):
 
 
 def _columns(plots: int, width: int) -> int:
-    """Wide curves read best: one column, two from four plots on, or from two when the widget is
-    wide enough for two plots of ``MIN_PLOT_PX`` × 2 side by side."""
-    return 1 if plots == 1 or (plots <= 3 and width < 4 * MIN_PLOT_PX) else 2
+    """Wide curves read best: two columns only when the widget is wide enough for two plots of
+    ``2 × MIN_PLOT_PX`` side by side."""
+    return 1 if plots == 1 or width < 4 * MIN_PLOT_PX else 2
 
 
 def _number(value: float) -> str:
