@@ -3,28 +3,23 @@ to play, and exports to PNG strip, animated GIF and MP4 (written through the run
 
 The strip shows as many frames (evenly picked) as fit at least twice their native size, as
 large as the strip's height allows, so frames grow with the window instead of shrinking below
-their pixels; exports are enlarged by whole pixels to at least ``EXPORT_PX``."""
+their pixels; exports are enlarged by whole pixels to at least ``export.EXPORT_PX``."""
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMenu, QSizePolicy, QSpinBox, QToolButton,
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMenu, QSizePolicy, QSpinBox, QToolButton,
                                QVBoxLayout, QWidget)
 
-from ...export import mp4_available, save_animation, strip
+from ...export import export_scale, mp4_available, save_animation, strip
 from ..runner import Latest
 from .image_view import ImageView
+from .save_dialog import ask_save_path
 
 MIN_ZOOM = 2  # strip frames are drawn at least this many screen pixels per image pixel
 PADDING = 2  # pixels between frames in the strip
 MARGIN = 16  # ImageView's frame around its picture
-EXPORT_PX = 256  # exported frames are enlarged (whole pixels) to at least this size
-
-
-def export_scale(frame: np.ndarray) -> int:
-    """The whole-pixel enlargement that makes a frame at least ``EXPORT_PX`` tall."""
-    return max(1, -(-EXPORT_PX // frame.shape[0]))
 
 
 def strip_count(width: int, height: int, frame_shape: tuple[int, ...], n: int) -> int:
@@ -185,7 +180,7 @@ class FrameStrip(QWidget):
         kind = self.sender().data()
         filters = {"png": "PNG image (*.png)", "gif": "GIF animation (*.gif)", "mp4": "MP4 video (*.mp4)"}
         stem = self.name + ("-strip" if kind == "png" else "")
-        path, _ = QFileDialog.getSaveFileName(self, "Export frames", f"{stem}.{kind}", filters[kind])
+        path = ask_save_path(self, "Export frames", f"{stem}.{kind}", filters[kind])
         if path:
             self.export(path if path.lower().endswith(f".{kind}") else f"{path}.{kind}")
 
