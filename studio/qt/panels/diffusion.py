@@ -1,12 +1,11 @@
 """The Diffusion viewer page: step through a diffusion model's sampling.
 
-Run streams every step (x_t, x̂₀ and ε, large, plus a filmstrip); the timeline scrubs the
-stored frames (never recomputed); Branch continues from the step on screen with another
-sampler / seed / η and shows the branch beside the original; Compare samples one seed with
-two samplers and times both; Forward process shows q(x_t | x_0) for a dataset image.
-What is shown lives in a Qt-free ``ViewerState`` (studio.engine.viewer); every piece of
-background work (sampling, loading, exports) runs through the window's runner. This page lays
-out, draws the state and forwards user actions.
+Run streams every step (x_t, x̂₀, ε and a filmstrip); the timeline scrubs the stored frames (never recomputed);
+Branch continues from the step on screen with another sampler / seed / η, beside the original; Compare samples one
+seed with two samplers and times both; Forward process shows q(x_t | x_0) for a dataset image; Edit a picture runs
+img2img, inpainting or a class swap on your picture (widgets/edit_page.py). What is shown lives in a Qt-free
+``ViewerState`` (studio.engine.viewer); all background work (sampling, editing, loading, exports) runs through the
+window's runner. This page lays out, draws the state and forwards user actions.
 """
 
 from __future__ import annotations
@@ -26,9 +25,10 @@ from ..runner import JobHandle, Latest, runner
 from ..widgets.cards import card, label, tab_buttons
 from ..widgets.diffusion_pages import ForwardView, PairView, StepView
 from ..widgets.diffusion_settings import SamplingSettings, ask_export_path, export_button, fill_images, has_eta
+from ..widgets.edit_page import EditPage
 
 PLAY_SECONDS = 6  # a whole trajectory plays in about this long, whatever its step count
-STARTING = {"run": "Sampling…", "branch": "Branching…", "compare": "Sampling A, then B…"}
+STARTING = {"run": "Sampling…", "branch": "Branching…", "compare": "Sampling A, then B…", "edit": "Editing…"}
 
 
 class DiffusionPanel(QWidget):
@@ -48,23 +48,22 @@ class DiffusionPanel(QWidget):
             self._tasks[name] = task = Latest(self, name)
             task.succeeded.connect(slot)
             task.failed.connect(self._on_task_failed)
-
         modes = QHBoxLayout()
-        self.mode_buttons = tab_buttons(self, ("Step through", "Side by side", "Forward process"), modes, 130)
+        self.mode_buttons = tab_buttons(self, ("Step through", "Side by side", "Forward process", "Edit a picture"),
+                                        modes, 130)
         self.mode_buttons.idClicked.connect(self._on_mode_buttons_id_clicked)
         modes.addStretch(1)
-        self.show_combo = QComboBox(minimumWidth=130)
-        self.show_combo.setToolTip("Show every image as a grid, or one image large")
+        self.show_combo = QComboBox(minimumWidth=130, toolTip="Show every image as a grid, or one image large")
         self.show_combo.currentIndexChanged.connect(self._on_show_combo_current_index_changed)
         self.show_label = label("Show", "muted")
         self.export_button = export_button(self, self._on_export_menu_triggered)
         for widget in (self.show_label, self.show_combo, self.export_button):
             modes.addWidget(widget)
-
         self.step_page = step_page = StepView(PLAY_SECONDS)
         self.timeline, self.slider = step_page.timeline, step_page.timeline.slider
         self.pair, self.forward, self.stack = PairView(), ForwardView(), QStackedWidget()
-        for page in (step_page, self.pair, self.forward):
+        self.edit = EditPage(self.state, top, step_page.branch_button, PLAY_SECONDS)
+        for page in (step_page, self.pair, self.forward, self.edit):
             self.stack.addWidget(page)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 14, 16, 10)
@@ -72,7 +71,6 @@ class DiffusionPanel(QWidget):
         layout.addWidget(card("", top, margins=12))
         layout.addLayout(modes)
         layout.addWidget(self.stack, 1)
-
         top.run_button.clicked.connect(self.run)
         top.cancel_button.clicked.connect(self.cancel)
         step_page.branch_sampler.currentIndexChanged.connect(self._on_sampler_current_index_changed)
@@ -121,7 +119,7 @@ class DiffusionPanel(QWidget):
     @Slot(object)
     def _on_load_task_succeeded(self, result) -> None:
         model, meta = result
-        for widget in (self.top, self.step_page, self.pair):
+        for widget in (self.top, self.step_page, self.pair, self.edit):
             widget.set_model(model, meta)
         self._images = None
         self.state.set_model(model, meta)
@@ -132,6 +130,7 @@ class DiffusionPanel(QWidget):
     def _on_data_task_succeeded(self, images) -> None:
         self._images = images
         self.forward.set_dataset_size(len(images))
+        self.edit.set_dataset(images)
         self._on_forward_image_requested(self.forward.index.value())
 
     @Slot(int)
@@ -146,10 +145,12 @@ class DiffusionPanel(QWidget):
     # --- running ------------------------------------------------------------------------------
     @Slot()
     def run(self) -> None:
-        """Sample with the settings on screen (Run)."""
+        """Sample with the settings on screen (Run); on the Edit page, edit the picture."""
         if self.model is not None and not self.busy:
-            model, spec = self.model, self.top.spec()
-            self._start("run", lambda: [SamplingJob(model, spec)])
+            model, spec, editing = self.model, self.top.spec(), self.stack.currentWidget() is self.edit
+            jobs = self.edit.jobs(model, spec) if editing else None  # made here: a bad setting is said at once
+            if jobs or not editing:
+                self._start("edit" if editing else "run", lambda: jobs or [SamplingJob(model, spec)])
 
     @Slot()
     def branch(self, step: int | None = None) -> None:
@@ -161,7 +162,7 @@ class DiffusionPanel(QWidget):
         spec = SamplingSpec(sampler=self.step_page.branch_sampler.currentData(), steps=traj.n, eta=self.step_page.branch_eta.value(),
                             seed=self.step_page.branch_seed.value(), batch=traj.spec.batch, label=traj.spec.label,
                             guidance=traj.spec.guidance)
-        self._start("branch", lambda: [SamplingJob(model, spec, parent=traj, branch_step=k)])
+        self._start("branch", lambda: [self.edit.branch_job(model, spec, traj, k)])
 
     @Slot()
     def compare(self) -> None:
@@ -192,7 +193,7 @@ class DiffusionPanel(QWidget):
         self.handle.finished.connect(self._on_handle_finished)
         self.progress.setValue(0)
         self.top.say(STARTING[mode])
-        if mode != "run":
+        if mode in ("branch", "compare"):
             self.mode_buttons.button(1).click()
         self._sync()
 
@@ -211,7 +212,7 @@ class DiffusionPanel(QWidget):
             self.state.stored(index, traj)  # a job quicker than the report rate is seen whole here
         state = self.state
         state.end()
-        if state.mode != "run":
+        if state.mode in ("branch", "compare"):
             for index, traj in enumerate(outcome.result or []):
                 self.pair.set_time(index if state.mode == "compare" else 1, traj.seconds)
             self.pair.refresh()
@@ -220,8 +221,9 @@ class DiffusionPanel(QWidget):
         else:
             word = "Cancelled" if outcome.status == "cancelled" else "Done"
             traj = state.trajectory
-            extra = f" in {traj.seconds:.1f} s" if state.mode == "run" and word == "Done" and traj else ""
-            self.top.say(f"{word}{extra}. Scrub the timeline (← →), play it (Space), branch from any step, or export.")
+            extra = f" in {traj.seconds:.1f} s" if state.mode in ("run", "edit") and word == "Done" and traj else ""
+            branch = ", branch from any step" if state.can_branch else ""
+            self.top.say(f"{word}{extra}. Scrub the timeline (← →), play it (Space){branch}, or export.")
         self.step_page.show_state(state, "shown")
         self._sync()
 
