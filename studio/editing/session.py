@@ -227,6 +227,8 @@ class EditSession:
             raise SpecError(NO_PICTURE, field="image")
         image = self.picture
         if self.method == "inpaint":
+            if not self.mask.any():
+                raise SpecError("is empty: paint the region to regenerate on your picture, or pick a half", field="mask")
             mask = torch.from_numpy(self.mask.astype(np.float32))[None, None]
             job = InpaintJob(model, image, mask, spec, self.jump_length, self.resample)
         elif self.method == "swap":

@@ -282,13 +282,40 @@ def test_closing_the_window_mid_edit_ends_the_job(window, trained_run, qtbot):
     assert page.trajectory.status == "cancelled" and page.trajectory.done < page.trajectory.n
 
 
-def test_the_edit_page_fits_1366_by_768_with_every_method_and_a_long_message(window, qtbot):
+def _fits(window, qtbot, what) -> None:
+    qtbot.wait(20)
+    need = window.minimumSizeHint().expandedTo(window.minimumSize())
+    assert need.width() <= 1340 and need.height() <= 730, (what, need.toTuple())
+
+
+def test_the_edit_page_fits_1366_by_768_with_every_method_and_an_error(window, trained_run, qtbot, tmp_path):
     page = window.diffusion
     window.show_page("diffusion")
     page.mode_buttons.button(3).click()
-    page.top.say("Cannot read " + "/a/very/long/path" * 30 + ".png: not a readable image", "error")
-    for method in range(3):
+    _fits(window, qtbot, "no model")
+    page.open_run(trained_run("ddpm"))
+    qtbot.waitUntil(lambda: page.model is not None and page.edit._images is not None, timeout=30_000)
+    bring_dataset_image(qtbot, page)
+    deep = tmp_path.joinpath(*["a folder with a long name, " * 4] * 6)
+    deep.mkdir(parents=True)
+    (deep / "notes.png").write_text("not a picture")
+    page.edit.bring(file_source(deep / "notes.png"))  # an error naming the file, not its 700-character path
+    qtbot.waitUntil(lambda: page.message.text() == "notes.png: not a readable image (unknown format or corrupt "
+                                                   "header)", timeout=20_000)
+    for method in range(2):  # class swap needs a conditional model: below
         page.edit.method_buttons.button(method).click()
-        qtbot.wait(20)
-        need = window.minimumSizeHint().expandedTo(window.minimumSize())
-        assert need.width() <= 1340 and need.height() <= 730, (method, need.toTuple())
+        _fits(window, qtbot, method)
+
+
+@pytest.mark.xfail(strict=True, reason="not the Edit page: the viewer's top card with Class and Guidance "
+                                       "(diffusion_settings.py) makes every viewer page 1519 px wide")
+def test_the_edit_page_fits_1366_by_768_with_a_class_conditional_model(window, qtbot):
+    from studio.resources import resource_path
+
+    page = window.diffusion
+    window.show_page("diffusion")
+    page.open_run(str(resource_path("models", "ddpm-cfg-fashion-mnist")))
+    qtbot.waitUntil(lambda: page.edit.session.num_classes == 10, timeout=30_000)
+    page.mode_buttons.button(3).click()
+    page.edit.method_buttons.button(2).click()
+    _fits(window, qtbot, "class swap")

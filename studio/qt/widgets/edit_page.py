@@ -34,8 +34,13 @@ PLACEHOLDER = "Drop a picture here, paste one (Ctrl+V), open a file or pick a da
 
 
 def fitted(source: PictureSource, image_shape, fit: str):
-    """(source, its fitted picture): the picture channel's work, run off the UI thread."""
-    return source, fit_source(source, image_shape, fit)
+    """(source, its fitted picture): the picture channel's work, run off the UI thread. Its
+    errors name the file, not its whole path (one line the window can hold)."""
+    try:
+        return source, fit_source(source, image_shape, fit)
+    except SpecError as exc:
+        problem = exc.problem.replace(str(source.value), source.name) if source.kind == "file" else exc.problem
+        raise SpecError(problem) from None
 
 
 def _row(*items) -> QWidget:
@@ -157,8 +162,8 @@ class EditPage(QWidget):
         views = QHBoxLayout()
         views.setSpacing(10)
         views.addWidget(scroll)
-        for view in (self.picture, self.xt_view, self.x0_view):
-            views.addWidget(view, 1)
+        for view, stretch in ((self.picture, 2), (self.xt_view, 1), (self.x0_view, 2)):  # before / after large
+            views.addWidget(view, stretch)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(views, 1)
