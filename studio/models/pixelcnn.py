@@ -116,7 +116,7 @@ class PixelCNN(LikelihoodModel):
     default_batch_size = 16
     default_steps = 2400
     preview_every = 800
-    early_preview_images = 2  # drawing costs H·W passes: ~5 s for two on 2 busy CPU cores
+    early_preview_images = 1  # drawing costs H·W passes: one image takes 4-5 s on a busy 2-core CPU
     presets = {
         "quick": {"steps": 800},
         "standard": {},
