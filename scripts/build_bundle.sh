@@ -2,10 +2,19 @@
 # Build the one-folder app bundle from a clean virtual environment, run the bundle's
 # self-test, check its size against the budget, and clean up.
 #
-#   bash scripts/build_bundle.sh [--dist DIR] [--keep] [--out DIR] [--startup] [--screenshot FILE]
+#   bash scripts/build_bundle.sh [--cuda] [--dist DIR] [--archive DIR] [--keep] [--out DIR] [--startup]
+#                                [--screenshot FILE]
 #
+# By default it builds the CPU bundle: on Linux PyPI's torch is a CUDA build, and build.spec
+# (STUDIO_BUNDLE_CPU=1) leaves its NVIDIA libraries out and puts stubs in their place
+# (packaging/cuda_stubs.py; needs a C compiler); on Windows and macOS PyPI's torch has no
+# NVIDIA libraries and the flag changes nothing.
+#
+#   --cuda             keep the NVIDIA libraries (Linux): the bundle that trains on NVIDIA GPUs
 #   --dist DIR         move the finished bundle (GenerativeStudio/ or GenerativeStudio.app) into DIR
 #                      when it passed; without it the bundle is deleted with the work folder
+#   --archive DIR      also pack the passed bundle into DIR as the download (.tar.gz on Linux,
+#                      .zip on Windows and macOS; the name from packaging/platforms.py)
 #   --keep             keep the work folder (venv, build, dist) and print where it is
 #   --out DIR          copy the finished bundle's self-test report (and the other outputs) to DIR
 #   --startup          also time cold and warm start-up of the bundle and from source
@@ -18,18 +27,21 @@
 # STUDIO_BUNDLE_WORK is the work folder (default: a new one in $TMPDIR);
 # STUDIO_BUNDLE_BUDGET_MB overrides the size budget.
 #
-# Size budget (the bundle folder, or the .app): 5,000 MB with a CUDA torch (measured 4,220 MB
-# with torch 2.14.1+cu130: NVIDIA libraries 2.9 GB, torch 1.0 GB), 1,200 MB with a CPU torch.
-# A bundle over budget fails: something big (triton, test data, a second Qt) slipped in.
+# Size budget (the bundle folder, or the .app; packaging/platforms.py BUDGET_MB): 5,000 MB for
+# the CUDA bundle (measured 4,220 MB with torch 2.14.1+cu130: NVIDIA libraries 2.9 GB, torch
+# 1.0 GB), 1,700 MB for the CPU bundle made from a CUDA torch (it keeps libtorch_cuda.so),
+# 1,200 MB with a CPU build of torch. A bundle over budget fails: something big slipped in.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 PYTHON=${PYTHON:-python3}
 NICE="nice -n 5"
 command -v nice >/dev/null 2>&1 || NICE=""
-KEEP=0 OUT="" STARTUP=0 SHOT="" DIST=""
+KEEP=0 OUT="" STARTUP=0 SHOT="" DIST="" ARCHIVE="" CUDA=0
 while [ $# -gt 0 ]; do
   case "$1" in
+    --cuda) CUDA=1 ;;
+    --archive) ARCHIVE=$(mkdir -p "$2" && cd "$2" && pwd); shift ;;
     --keep) KEEP=1 ;;
     --dist) DIST=$(mkdir -p "$2" && cd "$2" && pwd); shift ;;
     --out) OUT=$(mkdir -p "$2" && cd "$2" && pwd); shift ;;
@@ -48,12 +60,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# a CUDA build needs ~11 GB while it builds (venv 6 GB + bundle 4 GB + work files)
+# a CUDA build needs ~11 GB while it builds (venv 6 GB + bundle 4 GB + work files); the CPU
+# one ~8 GB on Linux (the venv still holds the CUDA torch it is made from)
+need_mb=$([ "$CUDA" = 1 ] && echo 12000 || echo 8000)
 free_mb=$(df -Pm "$WORK" | awk 'NR==2 {print $4}')
-if [ "${free_mb:-0}" -lt 12000 ]; then
-  echo "build_bundle.sh: only ${free_mb} MB free in $WORK; a bundle build needs about 12,000 MB (set STUDIO_BUNDLE_WORK to a roomier disk)" >&2
+if [ "${free_mb:-0}" -lt "$need_mb" ]; then
+  echo "build_bundle.sh: only ${free_mb} MB free in $WORK; this bundle build needs about $need_mb MB (set STUDIO_BUNDLE_WORK to a roomier disk)" >&2
   exit 1
 fi
+if [ "$CUDA" = 1 ]; then export STUDIO_BUNDLE_CPU=0; else export STUDIO_BUNDLE_CPU=1; fi
 
 seconds() { date +%s; }
 t0=$(seconds)
@@ -65,6 +80,10 @@ VPY="$WORK/venv/bin/python"
 $NICE "$VPY" -m pip install --disable-pip-version-check -q ${STUDIO_BUNDLE_PIP_ARGS:-} -e "$ROOT[bundle]" \
   2> >(grep -v "^WARNING: Location" >&2)
 TORCH=$("$VPY" -c "import torch; print(f'torch {torch.__version__}', 'CUDA' if torch.version.cuda else 'CPU')")
+TORCH_CUDA=$("$VPY" -c "import torch; print(torch.version.cuda or '')")
+CPU_ONLY=$("$VPY" packaging/platforms.py cpu-only "$TORCH_CUDA")
+budget=$("$VPY" packaging/platforms.py budget "$TORCH_CUDA" "$CPU_ONLY")
+KIND=$([ "$CPU_ONLY" = 1 ] && echo "CPU bundle from $TORCH (NVIDIA libraries left out)" || echo "$TORCH")
 t1=$(seconds)
 echo "   $TORCH ($((t1 - t0)) s)"
 
@@ -72,11 +91,11 @@ echo "== pyinstaller build.spec"
 $NICE "$VPY" -m PyInstaller --noconfirm --clean --log-level WARN --distpath "$WORK/dist" --workpath "$WORK/build" \
   build.spec > "$WORK/pyinstaller.log" 2>&1 || { tail -40 "$WORK/pyinstaller.log" >&2; exit 1; }
 rm -rf "$WORK/build"
-case "$(uname -s)" in
-  Darwin) BUNDLE="$WORK/dist/GenerativeStudio.app"; APP="$BUNDLE/Contents/MacOS/GenerativeStudio" ;;
-  MINGW*|MSYS*|CYGWIN*) BUNDLE="$WORK/dist/GenerativeStudio"; APP="$BUNDLE/GenerativeStudio.exe" ;;
-  *) BUNDLE="$WORK/dist/GenerativeStudio"; APP="$BUNDLE/GenerativeStudio" ;;
-esac
+# the layout per system (GenerativeStudio/GenerativeStudio[.exe], GenerativeStudio.app/...)
+CUDA_FLAG=$([ -n "$TORCH_CUDA" ] && [ "$CPU_ONLY" = 0 ] && echo --cuda || true)
+BUNDLE="$WORK/dist/$("$VPY" packaging/platforms.py bundle)"
+APP="$WORK/dist/$("$VPY" packaging/platforms.py executable)"
+ARCHIVE_NAME=$("$VPY" packaging/platforms.py archive $CUDA_FLAG)
 [ -x "$APP" ] || { echo "build_bundle.sh: PyInstaller made no $APP" >&2; exit 1; }
 t2=$(seconds)
 size_mb=$(du -sm "$BUNDLE" | cut -f1)
@@ -127,10 +146,7 @@ if [ "$STARTUP" = 1 ] || [ -n "$SHOT" ]; then
 fi
 
 [ -n "$OUT" ] && cp -r "$WORK/report/." "$OUT/" && cp "$WORK/pyinstaller.log" "$OUT/"
-if [ -n "${STUDIO_BUNDLE_BUDGET_MB:-}" ]; then budget=$STUDIO_BUNDLE_BUDGET_MB
-elif [[ "$TORCH" == *CUDA ]]; then budget=5000
-else budget=1200; fi
-echo "== summary: $TORCH; venv $((t1 - t0)) s, build $((t2 - t1)) s, self-test $((t3 - t2)) s; bundle ${size_mb} MB (budget ${budget} MB)"
+echo "== summary: $KIND; venv $((t1 - t0)) s, build $((t2 - t1)) s, self-test $((t3 - t2)) s; bundle ${size_mb} MB (budget ${budget} MB)"
 if [ "$status" != 0 ]; then
   echo "build_bundle.sh: the bundle's self-test failed (exit $status); see the lines above" >&2
   exit 1
@@ -138,6 +154,14 @@ fi
 if [ "$size_mb" -gt "$budget" ]; then
   echo "build_bundle.sh: the bundle is ${size_mb} MB, over its ${budget} MB budget; look for what slipped in with 'du -sm $BUNDLE/_internal/*' (--keep)" >&2
   exit 1
+fi
+if [ -n "$ARCHIVE" ]; then
+  case "$ARCHIVE_NAME" in
+    *.tar.gz) tar -C "$(dirname "$BUNDLE")" -czf "$ARCHIVE/$ARCHIVE_NAME" "$(basename "$BUNDLE")" ;;
+    *) "$VPY" -c "import shutil, sys; shutil.make_archive(sys.argv[1], 'zip', sys.argv[2], sys.argv[3])" \
+         "$ARCHIVE/${ARCHIVE_NAME%.zip}" "$(dirname "$BUNDLE")" "$(basename "$BUNDLE")" ;;
+  esac
+  echo "the download: $ARCHIVE/$ARCHIVE_NAME ($(du -sm "$ARCHIVE/$ARCHIVE_NAME" | cut -f1) MB)"
 fi
 if [ -n "$DIST" ]; then
   rm -rf "${DIST:?}/$(basename "$BUNDLE")"

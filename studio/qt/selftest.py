@@ -2,9 +2,10 @@
 app bundle (which is where it matters: a missing library or data file shows up here, not on
 a user's machine).
 
-It opens the main window offscreen and renders each page, trains a few steps of a tiny
-model through the Train page into a temporary folder and samples from it, samples from every
-bundled demo run, and writes a report (``selftest.json``, ``selftest.txt`` and the pictures)
+It opens the main window offscreen and renders each page (and times the first window from the
+process's start), opens the glossary, trains a few steps of a tiny model through the Train page
+into a temporary folder and samples from it, exports its samples as PNG, GIF and MP4 (each read
+back), samples from every bundled demo run, and writes a report (``selftest.json``, ``selftest.txt`` and the pictures)
 into a folder. Exit code 0 when every check passed; otherwise 1, and the failed checks are
 named on stderr. Nothing of the user's (runs, settings) is read or written.
 
@@ -31,7 +32,8 @@ TINY_MODEL = {"width": 8, "latent_dim": 4}  # the smallest VAE that has every pa
 DEMO_SAMPLES = 16
 DEMO_SAMPLE_STEPS = 20  # diffusion demos: DDIM steps, enough to see that sampling works
 # Qt messages that say nothing about the installation
-HARMLESS_QT_MESSAGES = ("propagateSizeHints", "QStandardPaths: XDG_RUNTIME_DIR")
+HARMLESS_QT_MESSAGES = ("propagateSizeHints", "QStandardPaths: XDG_RUNTIME_DIR",
+                        "This plugin does not support raise()")  # offscreen: a dialog's raise_() is a no-op
 
 
 @dataclass
@@ -59,6 +61,8 @@ class SelfTest:
         self.scratch = Path(tempfile.mkdtemp(prefix="studio-selftest-scratch-"))
         self.app = None
         self.window = None
+        self.first_window_s: float | None = None  # process start → the window's first paint
+        self.samples = None  # the tiny run's samples, (N, C, H, W) in [-1, 1], for the export check
         self._previous_qt_handler = None
 
     # --- running ------------------------------------------------------------------------------
@@ -72,7 +76,9 @@ class SelfTest:
                                    ("resources", self.check_resources),
                                    ("torchvision", self.check_torchvision),
                                    ("window", self.check_window),
+                                   ("glossary", self.check_glossary),
                                    ("train", self.check_train),
+                                   ("export", self.check_export),
                                    ("demo-models", self.check_demo_models)):
                     self._run_check(name, step)
             finally:
@@ -131,8 +137,14 @@ class SelfTest:
 
         device = resolve_device("auto")
         cuda = f"CUDA {torch.version.cuda}" if torch.version.cuda else "CPU build"
+        kind = ""
+        if os.environ.get("STUDIO_BUNDLE_CPU") == "1" and is_bundle():
+            # the CPU bundle made from a CUDA torch: its NVIDIA libraries are stubs, so no CUDA device may show
+            if torch.cuda.is_available() or device.type == "cuda":
+                raise CheckFailed("the CPU bundle sees a CUDA device; its CUDA libraries are stubs and must stay unused")
+            kind = "; CPU bundle (NVIDIA libraries left out, CUDA hidden)"
         return (f"studio {__version__}, Python {platform.python_version()}, torch {torch.__version__} ({cuda}), "
-                f"numpy {numpy.__version__}; trains on {device.type}")
+                f"numpy {numpy.__version__}; trains on {device.type}{kind}")
 
     def check_resources(self, check: Check) -> str:
         from ..data import load_dataset
@@ -174,6 +186,8 @@ class SelfTest:
         self.window = MainWindow(QSettings())
         self.window.resize(1380, 860)
         self.window.show()
+        self.window.grab()  # the first paint
+        self.first_window_s = first_window_seconds()
         train = self.window.train
         self._wait_until(lambda: not train.setup.dataset.loading, 60, "the Train page to load its dataset")
         pages = []
@@ -191,7 +205,32 @@ class SelfTest:
         self.window.show_page("train")
         self._settle(0.1)
         self._raise_on_qt_messages()
-        return f"{len(pages)} pages rendered ({', '.join(pages)}) on the {self.app.platformName()} platform"
+        first = f"; first window {self.first_window_s:.1f} s after the process started" \
+            if self.first_window_s is not None else ""
+        return f"{len(pages)} pages rendered ({', '.join(pages)}) on the {self.app.platformName()} platform{first}"
+
+    def check_glossary(self, check: Check) -> str:
+        """Help › Glossary (F1) opens and explains the numbers the pages show."""
+        from ..glossary import TERMS
+
+        if self.window is None:
+            raise CheckFailed("skipped: the window did not open")
+        button = self.window.help_button
+        button.glossary()
+        self._settle(0.2)
+        dialog = button.dialogs.get("glossary")
+        if dialog is None or not dialog.isVisible():
+            raise CheckFailed("Help › Glossary did not open its window")
+        text = dialog.text.toPlainText()
+        missing = [t.plain for t in TERMS.values() if t.plain not in text]
+        if missing:
+            raise CheckFailed(f"the glossary lacks {len(missing)} terms, e.g. {missing[0]!r}")
+        path = self.report_dir / "glossary.png"
+        dialog.grab().save(str(path))
+        check.files.append(path.name)
+        dialog.close()
+        self._raise_on_qt_messages()
+        return f"Help › Glossary shows all {len(TERMS)} terms"
 
     def check_train(self, check: Check) -> str:
         from ..runs import Run, load_model
@@ -220,10 +259,44 @@ class SelfTest:
         steps = [r["step"] for r in run.read_metrics() if "step" in r]
         if run.step != TINY_STEPS or not steps or max(steps) != TINY_STEPS:
             raise CheckFailed(f"the run stopped at step {run.step}, expected {TINY_STEPS}")
-        grid = self._sample(load_model(run), "train-samples.png", check)
+        grid = self._sample(load_model(run), "train-samples.png", check, keep=True)
         self._raise_on_qt_messages()
         return f"VAE trained {TINY_STEPS} steps on {run.meta.get('device', 'the default device')}, " \
                f"reloaded from safetensors, sampled {grid}"
+
+    def check_export(self, check: Check) -> str:
+        """The tiny run's samples as a PNG strip, a GIF and an MP4, each read back."""
+        import numpy as np
+        from PIL import Image
+
+        from ..export import mp4_available, save_gif, save_mp4, save_png_strip
+        from ..engine.sampling import to_frames
+
+        if self.samples is None:
+            raise CheckFailed("skipped: the training check made no samples")
+        frames = list(to_frames(self.samples[:8]))
+        png = save_png_strip(frames, self.report_dir / "export.png", scale=2)
+        gif = save_gif(frames, self.report_dir / "export.gif", fps=4, scale=2)
+        with Image.open(png) as image:
+            if image.width < 8 * frames[0].shape[1]:
+                raise CheckFailed(f"export.png is {image.width} px wide, too narrow for 8 frames")
+        with Image.open(gif) as image:
+            if getattr(image, "n_frames", 1) < 2:
+                raise CheckFailed("export.gif has a single frame")
+            gif_frames = image.n_frames
+        check.files += [png.name, gif.name]
+        if not mp4_available():
+            raise CheckFailed("MP4 export is unavailable: imageio-ffmpeg's ffmpeg is missing from this installation")
+        mp4 = save_mp4(frames, self.report_dir / "export.mp4", fps=4, scale=4)
+        import imageio.v2 as imageio
+
+        with imageio.get_reader(mp4, format="FFMPEG") as reader:
+            decoded = sum(1 for _ in reader)
+            first = reader.get_data(0)
+        if decoded < len(frames) or float(np.asarray(first).std()) < 1:
+            raise CheckFailed(f"export.mp4 decodes to {decoded} frames (wrote {len(frames)}) or a blank picture")
+        check.files.append(mp4.name)
+        return f"PNG strip, GIF ({gif_frames} frames) and MP4 ({decoded} frames, {mp4.stat().st_size} bytes) read back"
 
     def check_demo_models(self, check: Check) -> str:
         from ..runs import demo_runs_root, list_runs, load_model
@@ -242,7 +315,7 @@ class SelfTest:
         return f"sampled {DEMO_SAMPLES} images from each of {len(done)} demo runs: {', '.join(done)}"
 
     # --- helpers ---------------------------------------------------------------------------------
-    def _sample(self, model, filename: str, check: Check, **options) -> str:
+    def _sample(self, model, filename: str, check: Check, keep: bool = False, **options) -> str:
         import torch
 
         from ..imaging import make_grid, save_png
@@ -257,6 +330,8 @@ class SelfTest:
         if float(images.std()) < 1e-3:
             raise CheckFailed(f"{filename}: the samples are all one value")
         save_png(make_grid(images), self.report_dir / filename, scale=2)
+        if keep:
+            self.samples = images
         check.files.append(filename)
         return f"{DEMO_SAMPLES} images {tuple(images.shape[1:])}"
 
@@ -306,6 +381,8 @@ class SelfTest:
         from .. import __version__
 
         report = {"version": __version__, "bundle": is_bundle(), "platform": platform.platform(),
+                  "cpu_bundle": os.environ.get("STUDIO_BUNDLE_CPU") == "1" and is_bundle(),
+                  "first_window_s": None if self.first_window_s is None else round(self.first_window_s, 2),
                   "passed": all(c.ok for c in self.checks), "seconds": round(total, 2),
                   "checks": [asdict(c) | {"seconds": round(c.seconds, 2)} for c in self.checks]}
         (self.report_dir / "selftest.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
@@ -319,6 +396,16 @@ def _distinct_colours(image) -> int:
 
     small = image.scaled(64, 40, Qt.IgnoreAspectRatio, Qt.FastTransformation)
     return len({small.pixel(x, y) for x in range(small.width()) for y in range(small.height())})
+
+
+def first_window_seconds() -> float | None:
+    """Seconds from this process's start (the OS's record of it) to now; None if unknown."""
+    try:
+        import psutil
+
+        return time.time() - psutil.Process().create_time()
+    except Exception:  # psutil missing or the process table unreadable: the report says nothing
+        return None
 
 
 def is_bundle() -> bool:

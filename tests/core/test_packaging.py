@@ -24,7 +24,7 @@ def test_build_spec_is_python_and_its_inputs_exist():
     spec = (ROOT / "build.spec").read_text(encoding="utf-8")
     tree = ast.parse(spec)
     strings = {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)}
-    assert {"studio.icns", "studio.ico", "studio_main.py", "triton"} <= strings
+    assert {"studio_main.py", "triton"} <= strings  # icons and layout: packaging/platforms.py (test_build_spec)
     for path in ("resources/icons/studio.icns", "resources/icons/studio.ico", "packaging/studio_main.py"):
         assert (ROOT / path).is_file(), path
     entitlements = plistlib.loads((ROOT / "packaging" / "entitlements.plist").read_bytes())

@@ -17,11 +17,12 @@ def test_selftest_passes_and_writes_its_report(trained_run, tmp_path, capsys):
     report = tmp_path / "report"
     assert run_selftest(report, demo_root=demos) == 0
     out = capsys.readouterr().out
-    assert "self-test passed: 6 checks" in out
+    assert "self-test passed: 8 checks" in out
     result = json.loads((report / "selftest.json").read_text())
     assert result["passed"] and not result["bundle"]
     checks = {c["name"]: c for c in result["checks"]}
-    assert list(checks) == ["environment", "resources", "torchvision", "window", "train", "demo-models"]
+    assert list(checks) == ["environment", "resources", "torchvision", "window", "glossary", "train", "export",
+                            "demo-models"]
     assert all(c["ok"] for c in checks.values())
     pages = checks["window"]["files"]
     assert {"page-train.png", "page-runs.png"} <= set(pages)
@@ -29,7 +30,20 @@ def test_selftest_passes_and_writes_its_report(trained_run, tmp_path, capsys):
     for name in [*pages, "train-samples.png", "demo-ddpm-tiny.png"]:
         assert (report / name).stat().st_size > 500
     assert "2 demo runs" in checks["demo-models"]["detail"]
-    assert (report / "selftest.txt").read_text().count("ok  ") == 6
+    assert (report / "selftest.txt").read_text().count("ok  ") == 8
+    # every page of the window, the Playground included
+    assert {f"page-{key}.png" for key in ("train", "latent", "diffusion", "runs", "playground")} <= set(pages)
+    # the first window is timed from the process's start (pytest started long before: only its sign is known)
+    assert result["first_window_s"] > 0 and "first window" in checks["window"]["detail"]
+    assert checks["glossary"]["files"] == ["glossary.png"] and "all" in checks["glossary"]["detail"]
+    # exports: a PNG strip 8 frames wide, a GIF of several frames, an MP4 that decodes to 8 frames
+    assert checks["export"]["files"] == ["export.png", "export.gif", "export.mp4"]
+    from PIL import Image
+
+    with Image.open(report / "export.png") as strip, Image.open(report / "export.gif") as gif:
+        assert strip.width >= 8 * 28 * 2 and gif.n_frames >= 2
+    assert "MP4 (8 frames" in checks["export"]["detail"]
+    assert result["cpu_bundle"] is False
 
 
 def test_selftest_without_demo_models_fails_naming_the_check(tmp_path, capsys):
