@@ -1,4 +1,5 @@
-"""Image grids and PNG files: the only place that turns tensors into pictures."""
+"""Pixels, image grids and PNG files: the one place that converts between the models' float
+images in [-1, 1] and uint8 pixels, and tiles pictures into grids."""
 
 from __future__ import annotations
 
@@ -12,21 +13,44 @@ import numpy as np
 import torch
 
 
-def make_grid(images: torch.Tensor, ncol: int | None = None, padding: int = 2) -> np.ndarray:
-    """Tile float images in [-1, 1], shape (N, C, H, W), into one uint8 (H', W', C) array.
+def to_unit_range(images_uint8: torch.Tensor) -> torch.Tensor:
+    """uint8 pixels [0, 255] -> float32 in [-1, 1] (x · 2/255 − 1: what every model trains on)."""
+    return images_uint8.to(torch.float32).mul_(2 / 255).sub_(1)
 
-    The padding is mid-gray so dark and light datasets both read well."""
-    images = images.detach().float().cpu().clamp(-1, 1)
-    n, c, h, w = images.shape
+
+def to_uint8(images: torch.Tensor) -> torch.Tensor:
+    """float [-1, 1] -> uint8 pixels, clamped and rounded half to even (NaN -> 0); same shape."""
+    x = torch.nan_to_num(images.detach().to(torch.float32), nan=-1.0)
+    return x.add(1.0).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8)
+
+
+def to_frames(x: torch.Tensor, scale: float = 1.0) -> np.ndarray:
+    """Float images (N, C, H, W) in [−scale, scale] → uint8 (N, H, W, C) numpy frames, clipped
+    and rounded like ``to_uint8`` (NaN → 0)."""
+    # numpy, single-threaded: on small batches torch's intra-op threads only add contention
+    a = np.clip(np.nan_to_num(x.detach().float().cpu().numpy() / scale, nan=-1.0), -1, 1)
+    return np.ascontiguousarray(np.rint((a + 1) * 127.5).astype(np.uint8).transpose(0, 2, 3, 1))
+
+
+def tile(frames: np.ndarray, ncol: int | None = None, padding: int = 2, fill: int = 96) -> np.ndarray:
+    """uint8 (N, H, W, C) → one uint8 grid (H', W', C), row-major, ``ncol`` columns (default
+    ⌈√N⌉), ``padding`` pixels of ``fill`` between and around the tiles (mid-gray: dark and
+    light datasets both read well)."""
+    n, h, w, c = frames.shape
     ncol = ncol or max(1, math.ceil(math.sqrt(n)))
     nrow = math.ceil(n / ncol)
-    pixels = ((images + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
-    grid = np.full((nrow * (h + padding) + padding, ncol * (w + padding) + padding, c), 96, np.uint8)
+    grid = np.full((nrow * (h + padding) + padding, ncol * (w + padding) + padding, c), fill, np.uint8)
     for i in range(n):
         r, col = divmod(i, ncol)
         y, x = padding + r * (h + padding), padding + col * (w + padding)
-        grid[y:y + h, x:x + w] = pixels[i]
+        grid[y:y + h, x:x + w] = frames[i]
     return grid
+
+
+def make_grid(images: torch.Tensor, ncol: int | None = None, padding: int = 2) -> np.ndarray:
+    """Tile float images in [-1, 1], shape (N, C, H, W), into one uint8 (H', W', C) array
+    (``to_frames`` then ``tile``)."""
+    return tile(to_frames(images), ncol, padding)
 
 
 def save_png(array: np.ndarray, path: str | os.PathLike, scale: int = 1) -> Path:
@@ -44,6 +68,21 @@ def save_png(array: np.ndarray, path: str | os.PathLike, scale: int = 1) -> Path
     image.save(tmp, format="PNG")
     os.replace(tmp, path)
     return path
+
+
+def read_grid_png(path: str | os.PathLike, limit: int = 64 << 20) -> np.ndarray:
+    """A sample grid PNG as the uint8 (H, W, C) array ``save_png`` wrote (C = 1 gray, 3 colour).
+    Read as a regular file of at most ``limit`` bytes (``fsio.read_regular``: a run folder is a
+    trust boundary); OSError / UnsafeFile, or PIL's error for a file that is not a picture."""
+    import io
+
+    from PIL import Image
+
+    from .fsio import read_regular
+
+    with Image.open(io.BytesIO(read_regular(path, limit))) as im:
+        array = np.asarray(im.convert("L" if im.mode in ("L", "LA", "I", "I;16") else "RGB"))
+    return array[:, :, None] if array.ndim == 2 else array
 
 
 def save_grid_png(batches: Iterable[np.ndarray], n: int, path: str | os.PathLike, scale: int = 1,

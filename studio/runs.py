@@ -63,6 +63,18 @@ def _loads(text: str) -> Any:
     return json.loads(text, parse_constant=lambda _: None, parse_float=lambda s: _finite(float(s)))
 
 
+def metrics_record(line: bytes) -> dict[str, Any] | None:
+    """One line of metrics.jsonl as a record (an object with a whole-number ``step``; non-finite
+    numbers read as None), or None for a torn, undecodable or foreign line."""
+    try:
+        record = _loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if isinstance(record, dict) and isinstance(record.get("step"), int) and not isinstance(record["step"], bool):
+        return record
+    return None
+
+
 class Run(CheckpointFiles):
     def __init__(self, path: str | os.PathLike, meta: dict[str, Any]):
         self.path = Path(path)
@@ -216,16 +228,7 @@ class Run(CheckpointFiles):
             raise RunError(str(exc)) from None
         except OSError as exc:
             raise RunError(f"cannot read {self.metrics_path}: {exc.strerror or exc}") from None
-        records = []
-        for line in data.split(b"\n"):
-            try:
-                record = _loads(line.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError, RecursionError):
-                continue
-            if isinstance(record, dict) and isinstance(record.get("step"), int) and not isinstance(
-                    record["step"], bool):
-                records.append(record)
-        return records
+        return [record for line in data.split(b"\n") if (record := metrics_record(line)) is not None]
 
     def truncate_metrics(self, step: int) -> None:
         """Keep only the records up to ``step`` (the checkpoint a resume starts from; 0: none), so

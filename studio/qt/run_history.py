@@ -24,7 +24,7 @@ def read_run_history(path: str | Path, keep: int = 10, up_to_checkpoint: bool = 
     """The run's metrics and its last ``keep`` sample grids (runs off the UI thread).
 
     ``up_to_checkpoint``: drop records after the last checkpoint, as a resume will."""
-    from PIL import Image
+    from ..imaging import read_grid_png
 
     run = Run.open(path)
     records = run.read_metrics()
@@ -34,11 +34,7 @@ def read_run_history(path: str | Path, keep: int = 10, up_to_checkpoint: bool = 
         records = [r for r in records if r.get("step", 0) <= last]
     samples = sorted((int(m.group(1)), p) for p in run.samples_dir.glob("step-*.png")
                      if (m := SAMPLE_STEP.search(p.name)))
-    previews = []
-    for step, png in samples[-keep:]:
-        with Image.open(png) as im:
-            array = np.asarray(im.convert("L" if im.mode in ("L", "LA", "I", "I;16") else "RGB"))
-        previews.append((step, array[:, :, None] if array.ndim == 2 else array))
+    previews = [(step, read_grid_png(png)) for step, png in samples[-keep:]]
     return RunHistory(run, records, previews)
 
 
