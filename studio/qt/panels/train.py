@@ -23,6 +23,7 @@ from ...specs import new_run_dir as shared_run_dir
 from ..run_history import RunHistory, preview_note, read_run_history
 from ..runner import JobHandle, Latest, runner
 from ..widgets.cards import card
+from ..widgets.export_config import add_export_button
 from ..widgets.image_view import PreviewStrip
 from ..widgets.metrics_plot import MetricsPlot
 from ..widgets.train_controls import TrainControls
@@ -51,6 +52,7 @@ class TrainPanel(QWidget):
         self._failed = False
 
         self.setup = TrainSetup()
+        self.export_button = add_export_button(self.setup, self.status_posted)  # Export run config…
         self.controls = TrainControls()
         self.plot = MetricsPlot()
         self.previews = PreviewStrip("Samples from the model appear here while it learns.")
