@@ -91,7 +91,7 @@ class Autoregressive2D(Model2D):
         data1 = torch.histc(data[:, 0], self.bins, -fr.VIEW, fr.VIEW) / (len(data) * self.width)
         data2 = torch.histc(near[:, 1], self.bins, -fr.VIEW, fr.VIEW) / (max(len(near), 1) * self.width)
         line = torch.tensor([[self.centres[b], -fr.VIEW], [self.centres[b], fr.VIEW]])
-        return View(main=[fr.heatmap("p(x) = p(x₁) p(x₂ | x₁)", "heat", joint, levels=(0.0, float(joint.max()))),
+        return View(main=[fr.heatmap("p(x) = p(x₁) p(x₂ | x₁)", "heat", joint, levels=(0.0, fr.bright(joint))),
                           fr.curve("x₁ of the conditional", "outline", line)],
                     side=[fr.bars("p(x₁)", "model", self.edges, p1 / self.width),
                           fr.bars("data (outlines)", "outline", self.edges, data1),

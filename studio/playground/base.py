@@ -131,6 +131,15 @@ def time_features(t: Tensor, dims: int = 16) -> Tensor:
     return torch.cat([angle.sin(), angle.cos()], 1)
 
 
+def ema_of(net: nn.Module, decay: float = 0.99) -> torch.optim.swa_utils.AveragedModel:
+    """An exponential moving average of ``net``'s weights (``update_parameters(net)`` after each
+    step): what diffusion models sample with (Ho et al. 2020 §4, "EMA"); decay 0.99 follows the
+    learning within about a hundred steps while smoothing the step-to-step jitter."""
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    return AveragedModel(net, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+
+
 def family_names() -> list[str]:
     return list(FAMILIES)
 

@@ -23,7 +23,7 @@ from torch import Tensor
 
 from ..models.base import param
 from . import frame as fr
-from .base import SAMPLES, VIEW_SEED, Model2D, Slider, View, mlp, time_features
+from .base import SAMPLES, VIEW_SEED, Model2D, Slider, View, ema_of, mlp, time_features
 from .diffusion import PARTICLES, PATHS
 
 
@@ -48,20 +48,23 @@ class FlowMatching2D(Model2D):
 
     def build(self, config: FlowMatchingConfig) -> None:
         self.v_net = mlp(2 + 16, 2, config.hidden, 3)
+        self.ema = ema_of(self.v_net)  # what sampling and the view use
 
-    def velocity(self, x: Tensor, t: Tensor | float) -> Tensor:
-        """v_θ(x, t), (B, 2), t ∈ [0, 1] shared or per point."""
-        return self.v_net(torch.cat([x, time_features(torch.as_tensor(t).float().expand(len(x)))], 1))
+    def velocity(self, x: Tensor, t: Tensor | float, training: bool = False) -> Tensor:
+        """v_θ(x, t), (B, 2), t ∈ [0, 1] shared or per point; the EMA weights unless ``training``."""
+        net = self.v_net if training else self.ema
+        return net(torch.cat([x, time_features(torch.as_tensor(t).float().expand(len(x)))], 1))
 
     def train_step(self, batches: Tensor, optimizers: list[torch.optim.Optimizer]) -> dict[str, float]:
         x1 = batches[0]
         x0 = self.randn(*x1.shape)
         t = self.rand(len(x1), 1)
         xt = (1 - t) * x0 + t * x1  # the straight path
-        loss = ((x1 - x0) - self.velocity(xt, t.squeeze(1))).square().sum(1).mean()
+        loss = ((x1 - x0) - self.velocity(xt, t.squeeze(1), training=True)).square().sum(1).mean()
         optimizers[0].zero_grad(set_to_none=True)
         loss.backward()
         optimizers[0].step()
+        self.ema.update_parameters(self.v_net)
         return {"‖(x₁ − x₀) − v_θ‖²": float(loss.detach())}
 
     @torch.no_grad()
@@ -91,6 +94,6 @@ class FlowMatching2D(Model2D):
         path_main, side = fr.path_layers(paths, marker=t)
         return View(main=[path_main,
                           fr.points(f"x_t at t = {t:.2f}", "noised", xt),
-                          fr.points("x̂₁ = x_t + (1 − t) v_θ", "aux", x1_hat),
+                          fr.points("predicted x₁ = x_t + (1 − t) v_θ", "aux", x1_hat),
                           fr.arrows("v_θ(x, t)", "field", tails, self.velocity(tails, t), 0.3)],
                     side=side, stats={}, samples=samples)

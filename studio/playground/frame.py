@@ -72,6 +72,14 @@ def bars(name: str, role: str, edges: Tensor | np.ndarray, heights: Tensor | np.
     return Layer("bars", name, role, {"edges": _np(edges), "heights": _np(heights)})
 
 
+def bright(values: Tensor) -> float:
+    """The top of a density heatmap's colour scale: the 99th percentile of the cells that hold
+    mass, so a few sharp peaks do not leave the rest of the density black."""
+    v = values.flatten()
+    v = v[v > 1e-3 * float(v.max())] if float(v.max()) > 0 else v
+    return float(torch.quantile(v.float(), 0.99)) if v.numel() else 1.0
+
+
 @dataclass(frozen=True)
 class Frame:
     """One picture of a family learning, at optimizer step ``step``. ``main`` is drawn in data

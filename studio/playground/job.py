@@ -152,11 +152,15 @@ class PlaygroundJob:
         pick = torch.randperm(len(points), generator=torch.Generator().manual_seed(0))[:DISTANCE_POINTS]
         self._reference = self.data[pick]
 
-    def train(self, steps: int) -> dict[str, float]:
-        """``steps`` optimizer steps on random batches; the losses averaged over them."""
+    def train(self, steps: int, share_gil: bool = False) -> dict[str, float]:
+        """``steps`` optimizer steps on random batches; the losses averaged over them.
+        ``share_gil``: hand the GIL over after each step (a tiny model's step is mostly Python,
+        and a UI thread waiting for the GIL would otherwise wait for the switch interval)."""
         totals: dict[str, float] = {}
         self.model.train()
         for _ in range(steps):
+            if share_gil:
+                time.sleep(0)
             idx = torch.randint(0, len(self.data), (self.model.batches_per_step, self.batch_size),
                                 generator=self._batch_gen)
             for k, v in self.model.train_step(self.data[idx], self.optimizers).items():
@@ -164,7 +168,7 @@ class PlaygroundJob:
             self.step += 1
         return {k: v / steps for k, v in totals.items()} if steps else {}
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def frame(self) -> fr.Frame:
         """The current picture: the family's view at the slider's setting, the data and samples."""
         self.model.eval()
@@ -200,7 +204,8 @@ class PlaygroundJob:
                 self._wake.wait(0.05)
                 self._wake.clear()
                 continue
-            losses = self.train(n)
+            losses = self.train(n, share_gil=True)
+            time.sleep(0)
             last = self.frame()
             reporter.progress(Progress(self.step, self.spec.max_steps or self.step, paused=self._paused))
             reporter.preview(self.step, last)

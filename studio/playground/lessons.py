@@ -54,10 +54,13 @@ LESSONS = [
            "moons. Samples are blurrier than the data, because the decoder adds Gaussian noise and the sheet "
            "also covers the gap between the moons.", {"beta": 1.0}),
     Lesson("vae-posterior-collapse", "VAE: a large β collapses the posterior", "vae", "two-moons",
-           "With β = 8 the KL term dominates. Watch the ellipses on the right swell and slide onto the "
-           "prior: the codes stop carrying information about the points (posterior collapse, KL → 0). On "
-           "the left the decoder's sheet shrinks towards the middle of the data and the samples become one "
-           "shapeless blob: everything the model knows is the mean and the spread.", {"beta": 8.0}),
+           "With β = 8 every nat of information in the code costs eight times more. Watch the ellipses on the "
+           "right: along one direction they stretch to the prior's full height. That latent dimension is "
+           "switched off: it no longer says anything about the point (posterior collapse, in one dimension), "
+           "while the other still places each point along the moons, since the moons are really a curve. "
+           "On the left the decoder's grid folds into little more than that curve, and the KL beside the view "
+           "drops to about 2 nats. Raise β to 30 and the last dimension starts to go too: the samples blur "
+           "off the moons.", {"beta": 8.0}),
     Lesson("flow-exact", "Coupling flow: an exact density", "flow", "rings",
            "The heatmap is the flow's density p(x), exact and normalised: it integrates to 1 (the number "
            "beside the view). Move the slider to see the grid of the Gaussian base carried into data space "
@@ -68,7 +71,7 @@ LESSONS = [
     Lesson("ddpm-reverse", "Diffusion: the reverse process", "ddpm", "spiral",
            "Move the t slider: blue points are the data with noise added up to time t; at large t it is a "
            "round cloud. The arrows are the network's answer to \"which way is the data?\" (−ε) at that noise "
-           "level: long and smooth at large t, short and detailed at small t. Purple points are each noisy "
+           "level: long and smooth at large t, short and detailed at small t. Pink points are each noisy "
            "point's guess of its clean original, x̂₀: blurry at large t, sharp at small t. The lines are "
            "samples travelling from noise to data; change the sampler or its steps to see speed against "
            "quality."),
@@ -76,7 +79,7 @@ LESSONS = [
            "Flow matching learns a velocity that carries noise (t = 0) to data (t = 1) along straight lines. "
            "The arrows are that velocity at the slider's t. The paths are curved where paths from different "
            "noise points cross and the model averages their directions, but much straighter than "
-           "diffusion's, so even 5 Euler steps already give a recognisable board. Purple points show where "
+           "diffusion's, so even 5 Euler steps already give a recognisable board. Pink points show where "
            "each particle is heading, x̂₁.", {"sample_steps": 20}),
     Lesson("autoregressive-bins", "Autoregressive: one coordinate at a time", "autoregressive", "smiley",
            "This model never sees the plane at once: it learns the distribution of x₁ (the top histogram), "

@@ -65,7 +65,9 @@ def measure_ui(families: list[str], seconds: float = 4.0) -> dict:
             meter.timer.stop()
             fps[family] = (page.frames_drawn - drawn) / (time.perf_counter() - meter_start)
             late += meter.samples
+            handle = page.handle
             page.stop()
+            handle.wait(5)
     finally:
         handle = page.handle
         page.shutdown()

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton, QS
                                QWidget)
 
 from ...errors import SpecError
-from ...playground import PlaygroundJob, get_family
+from ...playground import PlaygroundJob, build_family, get_family
 from ...playground.frame import Layer
 from ...playground.job import MAX_STEPS_PER_FRAME
 from ...playground.state import PlaygroundState
@@ -231,14 +231,14 @@ class PlaygroundPanel(QWidget):
     def _on_state_family(self, family: str) -> None:
         self.stop()
         model = get_family(family)
-        try:  # the slider's range may depend on the options (T of DDPM, the number of couplings)
-            from ...playground import build_family
-            slider = build_family(family, self.state.options).slider
+        built = None
+        try:  # the slider's range and the loss's name may depend on the options (T, couplings, the GAN loss)
+            built = build_family(family, self.state.options)
         except SpecError as exc:
             self.message.setText(str(exc))
-            slider = model.slider
+        slider = built.slider if built is not None else model.slider
         self.side.set_titles(model.side_title, model.side_axes)
-        self.loss.setTitle(model.loss_label, size="9pt", color=theme.MUTED)
+        self.loss.setTitle((built or model).loss_label, size="9pt", color=theme.MUTED)
         self.setting.setVisible(slider is not None)
         self.setting_label.setVisible(slider is not None)
         if slider is not None:
