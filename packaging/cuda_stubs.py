@@ -1,24 +1,29 @@
-"""A CPU-only bundle from a CUDA build of PyTorch on Linux: leave out the CUDA libraries and put
+"""A CPU-only bundle from a CUDA build of PyTorch on Linux: leave out the NVIDIA libraries and put
 tiny *stub* libraries in their place.
 
-Why stubs: in PyPI's Linux wheel of torch (2.14.1+cu130 measured) the CPU libraries themselves
-name CUDA ones as load-time dependencies (``DT_NEEDED``): ``libtorch.so`` needs
-``libtorch_cuda.so`` (480 MB), which needs cuBLAS, cuFFT, cuSPARSE, cuRAND, cuDNN, NCCL, NVRTC,
-NVSHMEM (1.9 GB in all); ``libtorch_cpu.so`` needs ``libcudart`` and ``libcupti``;
-``libtorch_python.so`` needs cuDNN, cuFile and NCCL; torchvision's operators need
-``libc10_cuda``/``libtorch_cuda``. Removed outright, ``import torch`` fails with "cannot open
-shared object file". The smallest set of *real* files that lets torch import is every library
-in that chain (measured: ~3.1 GB with torch); that misses the 1.2 GB budget. A stub has the same
-``SONAME`` and exports every symbol that the kept libraries import from the real one (functions
-return 0, data is zero-filled storage of the real size, symbol versions as in the real file), so
-the dynamic loader is satisfied and none of it is ever called on the CPU path: without the real
-``libtorch_cuda.so`` no CUDA backend registers itself (torch behaves as its CPU build), and the
-stub ``c10::cuda::device_count()`` answers 0, so ``torch.cuda.is_available()`` is False even on a
-machine with an NVIDIA GPU. The bundle's self-test proves the CPU path (training, sampling every
-demo) and asserts CUDA is reported absent.
+Measured with torch 2.14.1+cu130 (the wheel PyPI gives Linux):
 
-Build-time only: needs a C compiler (``cc``) and pyelftools. Used by build.spec when
-``STUDIO_BUNDLE_CPU=1`` on Linux with a CUDA torch (see packaging/platforms.py)::
+- Removed outright, ``import torch`` fails ("cannot open shared object file"): the CPU
+  libraries name CUDA ones as load-time dependencies (``DT_NEEDED``). ``libtorch.so`` needs
+  ``libtorch_cuda.so``, which needs cuBLAS(Lt), cuFFT, cuSPARSE(Lt), cuRAND, cuDNN, NCCL, NVRTC,
+  cuFile and NVSHMEM; ``libtorch_cpu.so`` needs ``libcudart`` and ``libcupti``;
+  ``libtorch_python.so`` needs cuDNN, cuFile and NCCL; torchvision's operators need
+  ``libc10_cuda``/``libtorch_cuda``. The smallest set of *real* files that imports is that
+  whole chain (~1.9 GB of NVIDIA libraries besides torch).
+- Stubbing ``libtorch_cuda.so`` too (it is 480 MB) does not work: ``torch._C``'s initialisation
+  builds C++ objects of it (the NCCL process-group bindings in ``c10d_init``) and crashes.
+- What works: keep ``libtorch_cuda.so``, the real CUDA runtime (``libcudart``, 1 MB, so that
+  "is there a GPU?" gets a true answer) and cuDNN's 0.1 MB loader, and stub the rest. A stub has
+  the real file's ``SONAME`` and symbol versions and exports exactly the symbols the kept
+  libraries use (functions return the address of a zeroed scratch area whose low 16 bits are 0,
+  data is zero-filled storage of the real size, C++ ``type_info`` objects are real ones), so the
+  loader is satisfied; none of it runs on the CPU path. The bundle's runtime hook
+  (packaging/rthook_cpu_only.py) hides every CUDA device, so even with an NVIDIA GPU and driver
+  ``torch.cuda.is_available()`` is False and no stub is ever called; the bundle's self-test
+  checks that and trains and samples on the CPU.
+
+Build-time only: needs a C compiler (``cc``; or ``CC``) and pyelftools. build.spec uses it when
+``STUDIO_BUNDLE_CPU=1`` on Linux with a CUDA torch (packaging/platforms.py). By hand::
 
     python packaging/cuda_stubs.py SITE_PACKAGES OUT_DIR   # prints the plan, builds the stubs
 """
