@@ -130,20 +130,40 @@ def windows_path_room(relative_paths, bundle: str = NAME) -> int:
     return WINDOWS_MAX_PATH - 1 - 1 - longest
 
 
+WINDOWS_MIN_ROOM = 20  # a parent such as C:\Users\name\Apps (20) must fit, or the build fails
+
+
+def bundle_files(bundle_dir) -> list[str]:
+    """The bundle's files relative to its folder (``/`` separated)."""
+    from pathlib import Path
+
+    root = Path(bundle_dir)
+    return [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()]
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python packaging/platforms.py FIELD [--cuda]``: print one field of this system's target
     (executable, bundle, archive) for scripts/build_bundle.sh; ``budget TORCH_CUDA CPU_ONLY``
-    prints the size budget; ``cpu-only TORCH_CUDA`` prints 1 or 0."""
+    prints the size budget; ``cpu-only TORCH_CUDA`` prints 1 or 0; ``room BUNDLE_DIR`` prints how
+    long a Windows parent folder may be (exit 1 under WINDOWS_MIN_ROOM)."""
     args = sys.argv[1:] if argv is None else argv
     try:
         if args[:1] == ["budget"]:
             print(budget_mb(args[1] or None, args[2] == "1"))
+        elif args[:1] == ["room"]:  # room BUNDLE_DIR: Windows parent-folder room, exit 1 when too little
+            from pathlib import Path
+
+            room = windows_path_room(bundle_files(args[1]), Path(args[1]).name)
+            _, longest = longest_path(Path(args[1]).name, bundle_files(args[1]))
+            print(f"{room} characters of parent folder fit before MAX_PATH (longest: {longest})")
+            return 0 if room >= WINDOWS_MIN_ROOM else 1
         elif args[:1] == ["cpu-only"]:
             print(int(cpu_only(torch_cuda=args[1] or None)))
         else:
             print(getattr(target(cuda="--cuda" in args), args[0]))
     except (IndexError, AttributeError):
-        print("usage: platforms.py executable|bundle|archive [--cuda] | budget CUDA CPU_ONLY | cpu-only CUDA",
+        print("usage: platforms.py executable|bundle|archive [--cuda] | budget CUDA CPU_ONLY | cpu-only CUDA"
+              " | room BUNDLE_DIR",
               file=sys.stderr)
         return 2
     except ValueError as exc:

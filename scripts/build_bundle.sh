@@ -100,6 +100,11 @@ ARCHIVE_NAME=$("$VPY" packaging/platforms.py archive $CUDA_FLAG)
 t2=$(seconds)
 size_mb=$(du -sm "$BUNDLE" | cut -f1)
 echo "   $BUNDLE: ${size_mb} MB ($((t2 - t1)) s)"
+# Windows: the deepest file must stay under MAX_PATH once unpacked under a user's folder
+room_status=0
+room=$("$VPY" packaging/platforms.py room "$BUNDLE") || room_status=$?
+echo "   Windows paths: $room"
+case "$(uname -s)" in MINGW*|MSYS*|CYGWIN*) ;; *) room_status=0 ;; esac
 
 echo "== the bundle's self-test"
 status=0
@@ -149,6 +154,10 @@ fi
 echo "== summary: $KIND; venv $((t1 - t0)) s, build $((t2 - t1)) s, self-test $((t3 - t2)) s; bundle ${size_mb} MB (budget ${budget} MB)"
 if [ "$status" != 0 ]; then
   echo "build_bundle.sh: the bundle's self-test failed (exit $status); see the lines above" >&2
+  exit 1
+fi
+if [ "$room_status" != 0 ]; then
+  echo "build_bundle.sh: a file of the bundle is too deep for Windows' 260-character paths under an ordinary folder ($room)" >&2
   exit 1
 fi
 if [ "$size_mb" -gt "$budget" ]; then

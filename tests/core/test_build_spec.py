@@ -160,3 +160,17 @@ def test_stubs_replace_a_cuda_chain_and_the_kept_library_still_loads(tmp_path):
     # the stubs answer without crashing: functions give an address whose low 16 bits are 0
     # (so a bool, char or short result reads 0), data is zero-filled
     assert loaded.app_calls() & 0xFFFF == 0
+
+
+def test_room_fails_a_bundle_too_deep_for_windows(tmp_path, capsys):
+    bundle = tmp_path / "GenerativeStudio"
+    shallow = bundle / "_internal" / "torch" / "lib"
+    shallow.mkdir(parents=True)
+    (shallow / "torch_cpu.dll").write_bytes(b"x")
+    assert platforms.main(["room", str(bundle)]) == 0
+    assert capsys.readouterr().out.startswith(f"{258 - len('GenerativeStudio/_internal/torch/lib/torch_cpu.dll')} ")
+    deep = bundle / "_internal" / ("d" * 120) / ("e" * 110)
+    deep.mkdir(parents=True)
+    (deep / "x.pyd").write_bytes(b"x")
+    assert platforms.main(["room", str(bundle)]) == 1  # under WINDOWS_MIN_ROOM characters left
+    assert "x.pyd" in capsys.readouterr().out
