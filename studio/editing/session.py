@@ -18,7 +18,9 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from ..engine.sampling import SamplingJob, SamplingSpec, Trajectory, tile
+from ..engine.sampling import SamplingJob, SamplingSpec, Trajectory
+from ..engine.viewer import ChangeEvents
+from ..imaging import tile
 from ..errors import SpecError
 from .diffusion import DEFAULT_JUMP_LENGTH, DEFAULT_RESAMPLE, InpaintJob, SDEditJob, class_swap_job, edit_steps, \
     repaint_path
@@ -75,7 +77,7 @@ def tint(frame: np.ndarray, mask: np.ndarray, batch: int, color=(155, 135, 255),
 
 
 @dataclass
-class EditSession:
+class EditSession(ChangeEvents):
     """The Edit page's state. ``mask`` is bool (H, W) at the model's resolution, True =
     regenerate. ``trajectory`` is the newest edit's (``edit_mask``/``edit_method`` say how it
     was made), so the page knows which of the viewer's trajectories are edits."""
@@ -100,14 +102,6 @@ class EditSession:
     _edit_strength: float = 0.0
     _last_point: tuple[float, float] | None = field(default=None, repr=False)
     _listeners: list[Callable[[str], None]] = field(default_factory=list, repr=False)
-
-    # --- events ----------------------------------------------------------------------------
-    def connect(self, listener: Callable[[str], None]) -> None:
-        self._listeners.append(listener)
-
-    def _changed(self, what: str) -> None:
-        for listener in list(self._listeners):
-            listener(what)
 
     # --- the model and the picture -----------------------------------------------------------
     def set_model(self, model) -> None:

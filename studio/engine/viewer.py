@@ -50,8 +50,23 @@ def sampling_job(make_jobs: Callable[[], list[SamplingJob]]) -> Job:
     return job
 
 
+class ChangeEvents:
+    """Change events of a page state: ``connect(listener)``; ``_changed(what)`` calls every
+    listener with the name of what changed, in the order connected. The dataclass using it
+    declares ``_listeners: list = field(default_factory=list)``."""
+
+    _listeners: list[Callable[[str], None]]
+
+    def connect(self, listener: Callable[[str], None]) -> None:
+        self._listeners.append(listener)
+
+    def _changed(self, what: str) -> None:
+        for listener in list(self._listeners):
+            listener(what)
+
+
 @dataclass
-class ViewerState:
+class ViewerState(ChangeEvents):
     """What the Diffusion viewer shows. Change events name one of: "model", "trajectory" (a new
     main trajectory), "stored" (it has more steps), "pair", "step", "image", "busy"."""
 
@@ -67,14 +82,6 @@ class ViewerState:
     image: int | None = None  # one image of the batch, or None for all
     busy: bool = False
     _listeners: list[Callable[[str], None]] = field(default_factory=list, repr=False)
-
-    # --- events ----------------------------------------------------------------------------
-    def connect(self, listener: Callable[[str], None]) -> None:
-        self._listeners.append(listener)
-
-    def _changed(self, what: str) -> None:
-        for listener in list(self._listeners):
-            listener(what)
 
     # --- actions ---------------------------------------------------------------------------
     def set_model(self, model, meta: dict) -> None:

@@ -11,9 +11,10 @@ from studio.editing.picture import named_mask, to_pixels
 from studio.editing.session import FIELD_NAMES, EditSession, PictureSource, fit_source, tint
 from studio.engine import Control, RecordingReporter
 from studio.engine.jobs import run_job
-from studio.engine.sampling import SamplingJob, SamplingSpec, tile
+from studio.engine.sampling import SamplingJob, SamplingSpec
 from studio.engine.viewer import ViewerState, sampling_job
 from studio.errors import SpecError
+from studio.imaging import tile
 from studio.models import build_model
 from tests.conftest import TINY_OPTIONS
 

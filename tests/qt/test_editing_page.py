@@ -14,31 +14,22 @@ from studio.editing import fit_array, load_picture, repaint_path
 from studio.editing.picture import named_mask, to_pixels
 from studio.editing.session import file_source, tint
 from studio.qt.widgets.image_view import to_qimage
+from tests.qt.test_diffusion_page import page as viewer  # noqa: F401 (a fixture: the viewer on a tiny DDPM)
+from tests.qt.test_diffusion_page import same_picture
 
 GRAY = (1, 28, 28)
 
 
 @pytest.fixture
-def page(qtbot, trained_run):
-    from studio.qt.panels.diffusion import DiffusionPanel
-
-    panel = DiffusionPanel()
-    qtbot.addWidget(panel)
-    panel.resize(1100, 700)
-    panel.show()
-    panel.open_run(trained_run("ddpm"))
-    qtbot.waitUntil(lambda: panel.model is not None and panel.edit._images is not None, timeout=30_000)
-    panel.mode_buttons.button(3).click()
-    panel.top.sampler.setCurrentIndex(panel.top.sampler.findData("ddim"))
-    panel.top.steps.setValue(10)
-    panel.top.eta.setValue(1.0)
-    panel.top.batch.setValue(2)
-    yield panel
-    panel.shutdown()
-
-
-def same_picture(view, array) -> bool:
-    return view.view.image() == to_qimage(array)
+def page(viewer, qtbot):
+    """The viewer on a tiny trained DDPM, on its Edit page: DDIM, 10 steps, η 1, 2 images."""
+    qtbot.waitUntil(lambda: viewer.edit._images is not None, timeout=30_000)
+    viewer.mode_buttons.button(3).click()
+    viewer.top.sampler.setCurrentIndex(viewer.top.sampler.findData("ddim"))
+    viewer.top.steps.setValue(10)
+    viewer.top.eta.setValue(1.0)
+    viewer.top.batch.setValue(2)
+    return viewer
 
 
 def wide_picture(path):
