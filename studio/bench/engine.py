@@ -26,6 +26,7 @@ from pathlib import Path
 
 import torch
 
+from ..imaging import to_unit_range
 from . import machine_info, print_table
 
 DATA = "fashion-mnist-5k"
@@ -147,7 +148,7 @@ def bare_step_time(family: str, dataset, precision: str, batch: int, steps: int,
     for i in range(steps + 2):
         start = time.perf_counter()
         index = torch.randint(len(images), (batch,), generator=generator)
-        x = images[index].float() / 127.5 - 1
+        x = to_unit_range(images[index])
         y = labels[index] if labels is not None else None
         loss = model.train_step(x, y, optimizers, autocast)
         float(next(iter(loss.values())))
@@ -181,7 +182,7 @@ def step_flops(family: str, dataset, precision: str, batch: int, options: dict |
     torch.manual_seed(0)
     model = build_model(family, dict(options or {}), dataset.image_shape, dataset.num_classes)
     optimizers = model.configure_optimizers(1e-4)
-    x = dataset.images[:batch].float() / 127.5 - 1
+    x = to_unit_range(dataset.images[:batch])
     y = dataset.labels[:batch] if dataset.labels is not None else None
     return count_flops(lambda: model.train_step(x, y, optimizers, autocast_factory(torch.device("cpu"), precision)))
 

@@ -18,6 +18,7 @@ import time
 import numpy as np
 import torch
 
+from ..imaging import to_uint8, to_unit_range
 from . import print_table
 
 DATA = "fashion-mnist-5k"
@@ -63,7 +64,7 @@ def bare_path(model, n: int) -> tuple[float, float, dict]:
 
     def metrics():
         classifier = load_classifier(DATA)
-        x = ((images.clamp(-1, 1) + 1) * 127.5).round() / 127.5 - 1
+        x = to_unit_range(to_uint8(images))  # quantised like the data
         f = torch.cat([classifier.body(c) for c in x.split(500)]).double().numpy()
         r = reference_features(DATA)[0].double().numpy()
         mu_f, mu_r, cov_f, cov_r = f.mean(0), r.mean(0), np.cov(f, rowvar=False), np.cov(r, rowvar=False)

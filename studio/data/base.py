@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
+from ..imaging import to_uint8, to_unit_range  # noqa: F401 (the pixel conversions: studio.data exports them)
+
 
 class DatasetError(ValueError):
     """A user-facing dataset problem; the message names the bad input and the fix."""
@@ -63,17 +65,6 @@ class ImageDataset:
             "skipped": len(self.skipped),
             "license": self.license,
         }
-
-
-def to_unit_range(images_uint8: torch.Tensor) -> torch.Tensor:
-    """uint8 [0, 255] -> float32 [-1, 1]."""
-    return images_uint8.to(torch.float32).div_(127.5).sub_(1.0)
-
-
-def to_uint8(images: torch.Tensor) -> torch.Tensor:
-    """float [-1, 1] -> uint8, clamped and rounded (NaN -> 0)."""
-    x = torch.nan_to_num(images.detach().to(torch.float32), nan=-1.0)
-    return x.add(1.0).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8)
 
 
 _LUMA = (0.299, 0.587, 0.114)  # ITU-R 601, as PIL's "L" conversion

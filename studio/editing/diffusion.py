@@ -34,9 +34,9 @@ from torch import Tensor
 
 from .. import rng
 from ..engine.jobs import Cancelled, Control, Progress, Reporter
-from ..engine.sampling import (KINDS, SamplingJob, SamplingSpec, Trajectory, check_spec, class_labels, predict,
-                               to_frames)
+from ..engine.sampling import KINDS, SamplingJob, SamplingSpec, Trajectory, check_spec, class_labels, predict
 from ..errors import SpecError
+from ..imaging import to_frames
 
 MAX_FRAME_BYTES = 160 * 2 ** 20  # the viewer's bound: 1000 steps × 16 × 32×32×3 × 3 kinds ≈ 147 MB
 DEFAULT_JUMP_LENGTH = 5

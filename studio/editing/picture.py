@@ -183,9 +183,9 @@ def load_mask(spec: str | os.PathLike, image_shape, fit: str = "crop", invert: b
 
 def to_pixels(images: Tensor) -> np.ndarray:
     """float (N, C, H, W) in [−1, 1] → uint8 (N, H, W, C)."""
-    from ..data import to_uint8
+    from ..imaging import to_frames
 
-    return to_uint8(images.detach().cpu()).permute(0, 2, 3, 1).contiguous().numpy()
+    return to_frames(images)
 
 
 def upscaled_path(out: str | os.PathLike, scale: int) -> Path:
@@ -210,8 +210,7 @@ def save_pictures(images: Tensor, out: str | os.PathLike, scale: int = 8) -> tup
     """Write float (N, C, H, W) pictures in [−1, 1] at the model's resolution (one picture as
     it is, several as a grid with 2-pixel gaps) and, for ``scale`` > 1, a copy magnified by
     ``scale`` with nearest-neighbour pixels. Returns both paths."""
-    from ..engine.sampling import tile
-    from ..imaging import save_png
+    from ..imaging import save_png, tile
 
     frames = to_pixels(images)
     array = frames[0] if len(frames) == 1 else tile(frames)

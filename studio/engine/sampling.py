@@ -27,6 +27,7 @@ import torch
 from torch import Tensor
 
 from .. import rng
+from ..imaging import tile, to_frames, to_unit_range
 from .control import Control
 
 KINDS = ("x_t", "x0", "eps")
@@ -37,26 +38,6 @@ MAX_BATCH = 16
 
 
 # --- pictures --------------------------------------------------------------------------------
-def to_frames(x: Tensor, scale: float = 1.0) -> np.ndarray:
-    """Float images (N, C, H, W), [−scale, scale] → uint8 (N, H, W, C)."""
-    # numpy, single-threaded: on small batches torch's intra-op threads only add contention
-    a = np.clip(x.detach().float().cpu().numpy() / scale, -1, 1)
-    return np.ascontiguousarray(np.rint((a + 1) * 127.5).astype(np.uint8).transpose(0, 2, 3, 1))
-
-
-def tile(frames: np.ndarray, ncol: int | None = None, padding: int = 2, fill: int = 96) -> np.ndarray:
-    """uint8 (N, H, W, C) → one uint8 grid (H', W', C), row-major, mid-gray gaps."""
-    n, h, w, c = frames.shape
-    ncol = ncol or max(1, math.ceil(math.sqrt(n)))
-    nrow = math.ceil(n / ncol)
-    grid = np.full((nrow * (h + padding) + padding, ncol * (w + padding) + padding, c), fill, np.uint8)
-    for i in range(n):
-        r, col = divmod(i, ncol)
-        y, x = padding + r * (h + padding), padding + col * (w + padding)
-        grid[y:y + h, x:x + w] = frames[i]
-    return grid
-
-
 # --- what to sample ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SamplingSpec:
@@ -370,7 +351,7 @@ def forward_process(model, image: Tensor, seed: int = 0) -> ForwardProcess:
 def forward_for_image(model, images: Tensor, index: int) -> tuple[ForwardProcess, dict[str, np.ndarray]]:
     """The forward process of uint8 dataset image ``index`` (noise seeded by the index) and the
     schedule curves, for the viewer."""
-    image = images[index].float().mul(2 / 255).sub(1)
+    image = to_unit_range(images[index])
     return forward_process(model, image, seed=index), schedule_curves(model.noise_schedule)
 
 

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import torch
 
-from ..imaging import make_grid
+from ..imaging import make_grid, to_unit_range
 from ..errors import SpecError
 from ..runs import Run, RunError, RunWriteError, run_dataset
 from ..specs import TrainSpec, is_early_preview, is_preview_step, load_training_data, next_preview_step
@@ -208,7 +208,7 @@ class TrainJob:
                 break
             tick = time.perf_counter()
             index = self.dist.shard(sampler.next())  # this rank's part of the global batch
-            x = images[index].float().mul_(2 / 255).sub_(1)
+            x = to_unit_range(images[index])
             y = labels[index] if labels is not None else None
             with replicas:
                 values = self.dist.average(model.train_step(x, y, optimizers, autocast))  # over the ranks
@@ -256,7 +256,7 @@ class TrainJob:
         n = 32 if reconstructs else 64
         noise = model.sample_noise(n, generator=generator).to(device)
         pick = torch.randperm(len(images), generator=generator)[:32 if reconstructs else 0]
-        real = images[pick.to(device)].float().mul_(2 / 255).sub_(1)
+        real = to_unit_range(images[pick.to(device)])
         self._preview_labels = {}
         if model.capabilities.class_conditional and self.dataset.labels is not None:
             self._preview_labels = {"labels": self.dataset.labels[pick].to(device)}
@@ -352,7 +352,7 @@ class TrainJob:
         with torch.random.fork_rng(devices=[]), _eval_mode(model):
             torch.manual_seed(self.spec.seed)
             for i, chunk in enumerate(self._test_images.split(250)):
-                x = chunk.to(device).float().mul_(2 / 255).sub_(1)
+                x = to_unit_range(chunk.to(device))
                 extra = {} if labels is None else {"labels": labels[250 * i:250 * (i + 1)].to(device)}
                 for k, v in model.evaluate(x, **extra).items():
                     totals[k] = totals.get(k, 0.0) + float(v) * len(chunk)

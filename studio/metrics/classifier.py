@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from ..imaging import to_unit_range
 from ..resources import resource_path
 
 FORMAT = "generative-studio-classifier"
@@ -64,7 +65,7 @@ class FeatureClassifier(nn.Module):
         feats, labels = [], []
         for chunk in images.split(batch):
             x = chunk.to(device)
-            x = x.float().mul(2 / 255).sub(1) if x.dtype == torch.uint8 else x.float()
+            x = to_unit_range(x) if x.dtype == torch.uint8 else x.float()
             f = self.body(x)
             feats.append(f.float().cpu())
             labels.append(self.head(f).argmax(1).cpu())

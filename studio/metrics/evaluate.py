@@ -17,7 +17,8 @@ import torch
 from torch import Tensor
 
 from .. import rng
-from ..data import load_dataset, to_uint8
+from ..data import load_dataset
+from ..imaging import to_uint8, to_unit_range
 from .classifier import ClassifierError, classifier_for, load_classifier
 from .distances import FeatureStats, class_coverage, frechet_distance, kernel_inception_distance
 
@@ -125,7 +126,7 @@ def likelihoods(model, images: Tensor, labels: Tensor | None = None, k: int = 10
         torch.manual_seed(seed)
         done = 0
         for i, chunk in enumerate(images.split(batch)):
-            x = chunk.to(device).float().mul_(2 / 255).sub_(1)
+            x = to_unit_range(chunk.to(device))
             extra = {"labels": labels[i * batch:(i + 1) * batch].to(device)} if conditional else {}
             values = {key: float(v) for key, v in model.evaluate(x, **extra).items()}
             if vae:

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..imaging import make_grid
+from ..imaging import make_grid, to_unit_range
 
 
 def _check(model: Any) -> None:
@@ -49,7 +49,7 @@ def encode_dataset(model: Any, images_uint8: Tensor, labels: Tensor | None = Non
     device = next(model.parameters()).device
     codes = []
     for i in range(0, len(images_uint8), batch):
-        x = images_uint8[i:i + batch].to(device).float().div(127.5).sub(1)
+        x = to_unit_range(images_uint8[i:i + batch].to(device))
         lab = None if labels is None else labels[i:i + batch].to(device)
         codes.append(model.encode(x, **_label_kw(lab)).float().cpu())
     return torch.cat(codes)
