@@ -41,9 +41,13 @@ def test_train_writes_a_complete_run(tmp_path):
 
 
 def test_same_seed_gives_same_losses(tmp_path):
+    """Bit-identical at a fixed thread count (--threads): an adapting count changes the order of
+    float sums, so only a fixed one promises the same bits."""
     for name in ("a", "b"):
-        TrainJob.create(TrainSpec(steps=100, **{**SMALL, "checkpoint_every": 1000, "preview_every": 0}),
-                        tmp_path / name).run()
+        job = TrainJob.create(TrainSpec(steps=100, **{**SMALL, "checkpoint_every": 1000, "preview_every": 0}),
+                              tmp_path / name)
+        job.threads = 1
+        job.run()
     assert losses(tmp_path / "a") == losses(tmp_path / "b")
     other = TrainSpec(steps=5, **{**SMALL, "seed": 4, "preview_every": 0})
     TrainJob.create(other, tmp_path / "c").run()
@@ -160,16 +164,19 @@ def test_full_disk_fails_cleanly_and_keeps_the_previous_checkpoint(tmp_path, mon
     assert TrainJob.resume(tmp_path / "run", 5).run() == "finished"
 
 
-@pytest.mark.parametrize("change, message", [
-    (dict(family="nope"), "unknown family"),
-    (dict(lr=-1.0), "--lr"),
-    (dict(batch_size=0), "--batch-size"),
-    (dict(steps=0), "--steps"),
-    (dict(options={"no_such_option": 1}), "unknown option"),
+@pytest.mark.parametrize("change, message, field", [
+    (dict(family="nope"), "unknown family", None),
+    (dict(lr=-1.0), "lr must be a number in", "lr"),
+    (dict(batch_size=0), "batch_size must be at least 1", "batch_size"),
+    (dict(steps=0), "steps must be a positive integer", "steps"),
+    (dict(options={"no_such_option": 1}), "unknown option", None),
 ])
-def test_bad_specs_are_rejected_before_anything_is_written(tmp_path, change, message):
-    with pytest.raises(ValueError, match=message):
+def test_bad_specs_are_rejected_before_anything_is_written(tmp_path, change, message, field):
+    """A bad setting is a SpecError naming its field (the CLI says --batch-size, the window
+    marks Batch size), before anything is written."""
+    with pytest.raises(ValueError, match=message) as error:
         TrainJob.create(TrainSpec(**{**SMALL, "steps": 5, **change}), tmp_path / "run")
+    assert getattr(error.value, "field", None) == field
     assert not (tmp_path / "run").exists()
 
 
