@@ -10,10 +10,11 @@ import json
 import os
 import platform
 
-# the Qt-driving ones (ui, latent) live in the Qt layer and are imported only when run
+# the Qt-driving ones (ui, latent, playground's page) live in the Qt layer and are imported only
+# when run (the Qt layer imports the core's benchmarks, never the other way round)
 BENCHMARKS = {"engine": "studio.bench.engine", "ui": "studio.qt.bench_ui", "latent": "studio.qt.bench_latent",
               "diffusion": "studio.bench.diffusion", "metrics": "studio.bench.metrics",
-              "contention": "studio.bench.contention", "playground": "studio.bench.playground"}
+              "contention": "studio.bench.contention", "playground": "studio.qt.bench_playground"}
 
 
 def run_benchmark(name: str, json_output: bool = False, **options) -> int:

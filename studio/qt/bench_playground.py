@@ -77,3 +77,20 @@ def measure_ui(families: list[str], seconds: float = 4.0) -> dict:
     q = statistics.quantiles(late, n=100) if len(late) > 1 else [0.0] * 99
     return {"p50_ms": q[49], "p99_ms": q[98], "max_ms": max(late, default=0.0), "page_fps": fps,
             "min_page_fps": min(fps.values()), "max_page_fps": max(fps.values()), "seconds_per_family": seconds}
+
+
+def run(quick: bool = False, families: list[str] | None = None) -> dict:
+    """``studio bench playground``: the core's frames/s (studio.bench.playground), then, unless
+    ``quick``, the UI lateness while the page draws each family."""
+    from ..bench import playground
+
+    result = playground.run(quick=quick, families=families)
+    if not quick:
+        names = list(result["families"])
+        ui = measure_ui(names, seconds=4.0)
+        result["ui"] = ui
+        print(f"UI lateness while the page draws: p50 {ui['p50_ms']:.2f} ms, p99 {ui['p99_ms']:.2f} ms, "
+              f"max {ui['max_ms']:.1f} ms; the page drew {ui['min_page_fps']:.1f}–{ui['max_page_fps']:.1f} "
+              f"frames/s (targets: p99 ≤ 16 ms, ≥ 20 frames/s)")
+        result["meets_targets"] = result["meets_targets"] and ui["p99_ms"] <= 16 and ui["min_page_fps"] >= 20
+    return result
