@@ -179,8 +179,8 @@ class RunFollower:
 def follow_job(path: str | os.PathLike, interval_s: float = 1.0, keep: int = 10) -> Job:
     """Follow the run at ``path`` until cancelled (``Control.cancel``/``stop``: the outcome is
     "cancelled"): every ``interval_s`` seconds, report the new records (``metrics``), the new
-    grids (``preview``; of the grids already there at the start only the last ``keep``), the
-    step (``progress``) and the ``FollowState`` (``partial``) when anything changed."""
+    grids (``preview``; of the grids already there at the start only the last ``keep``), and at
+    every poll the step (``progress``) and the ``FollowState`` (``partial``)."""
     from PIL.Image import DecompressionBombError
 
     from ..imaging import read_grid_png
@@ -200,10 +200,11 @@ def follow_job(path: str | os.PathLike, interval_s: float = 1.0, keep: int = 10)
                     reporter.preview(step, read_grid_png(png))
                 except (OSError, UnsafeFile, ValueError, DecompressionBombError):  # gone, or not a picture
                     continue
-            if update or first:
-                state = follower.state()
-                reporter.progress(Progress(state.step, max(state.target_step, state.step)))
-                reporter.partial(state)
+            # every poll, changed or not: a rate-limited reporter (the window's runner) delivers
+            # what it held back from the last burst at the next call
+            state = follower.state()
+            reporter.progress(Progress(state.step, max(state.target_step, state.step)))
+            reporter.partial(state)
             first = False
             _sleep(control, interval_s)
 

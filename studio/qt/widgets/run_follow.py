@@ -1,0 +1,69 @@
+"""The Runs page's live view: while another process trains the chosen run (a terminal, rank 0 of
+a torchrun on a server, a synced folder), its curves and samples grow as its files do
+(``studio.engine.follow`` on the window's runner), and the page marks it "live"."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from ...engine.follow import FollowState, follow_job
+from ..runner import JobHandle, runner
+
+
+class RunFollow(QObject):
+    """Feeds a ``MetricsPlot`` and a ``PreviewStrip`` from the run folder being followed."""
+
+    live_changed = Signal(bool)
+
+    def __init__(self, plot, previews, parent: QObject | None = None, interval_s: float = 1.0):
+        super().__init__(parent)
+        self.plot, self.previews, self.interval_s = plot, previews, interval_s
+        self.handle: JobHandle | None = None
+        self.path: str | None = None
+        self.live = False
+        self._resets = 0
+
+    def follow(self, path: str | None) -> None:
+        """Follow the run at ``path`` (its whole curve and last grids come first; the view is
+        cleared for them); None stops following."""
+        if path is not None and path == self.path and self.handle is not None:
+            return
+        self.stop()
+        if path is None:
+            return
+        self.path, self._resets = path, 0
+        self.plot.clear()
+        self.previews.clear()
+        self.handle = handle = runner().start(follow_job(path, self.interval_s), "follow", parent=self)
+        handle.metrics_reported.connect(self._on_handle_metrics_reported)
+        handle.preview_ready.connect(self._on_handle_preview_ready)
+        handle.partial_ready.connect(self._on_handle_partial_ready)
+
+    def stop(self) -> None:
+        handle, self.handle, self.path = self.handle, None, None
+        if handle is not None:
+            handle.muted = True  # deletes itself when its thread ends
+            handle.cancel()
+        self._set_live(False)
+
+    def _set_live(self, live: bool) -> None:
+        if live != self.live:
+            self.live = live
+            self.live_changed.emit(live)
+
+    @Slot(list)
+    def _on_handle_metrics_reported(self, records: list) -> None:
+        self.plot.add_records(records)
+
+    @Slot(int, object)
+    def _on_handle_preview_ready(self, step: int, grid) -> None:
+        self.previews.add(step, grid)
+
+    @Slot(object)
+    def _on_handle_partial_ready(self, state: FollowState) -> None:
+        if state.resets > self._resets:  # cut back by a resume: draw its curve afresh
+            path, self.path = self.path, None
+            self.follow(path)
+            return
+        self.plot.last_step = max(state.target_step, state.step)
+        self._set_live(state.live)
