@@ -64,8 +64,7 @@ class RunsPanel(QWidget):
         self.info.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.plot = MetricsPlot()
         self.previews = PreviewStrip("The run's latest samples appear here.")
-        self.follow = RunFollow(self.plot, self.previews, self)  # a run training elsewhere grows live
-        self.follow.live_changed.connect(self._on_follow_live_changed)
+        self.follow = RunFollow(self.plot, self.previews, self.title, self)  # a run training elsewhere grows live
         self.extra_steps = QSpinBox(minimum=1, maximum=10_000_000, value=1000, singleStep=500)
         self.extra_steps.setGroupSeparatorShown(True)
         self.extra_steps.setToolTip("How many more steps to train")
@@ -183,26 +182,15 @@ class RunsPanel(QWidget):
             lines.append(f"<span style='color:{theme.DANGER}'>{meta['error']}</span>")
         self.info.setText("<br>".join(lines))
         set_role(self.info, "muted")
-        following = meta.get("status") == "running"  # here, in a terminal, on a server, in a synced folder
-        if not (following and self.follow.path == str(run.path)):  # a followed run's view grows by itself
-            self.plot.set_history(history.records)
-            self.previews.set_history(history.previews)
-        self.follow.follow(str(run.path) if following else None)
+        self.follow.show(history)  # and follows it while it trains (here or elsewhere): "· live"
         self._enable_actions()
-
-    @Slot(bool)
-    def _on_follow_live_changed(self, live: bool) -> None:
-        if self.current is not None:
-            self.title.setText(self.current.run.name + (" · live" if live else ""))
 
     @Slot(str)
     def _on_detail_task_failed(self, message: str) -> None:
         self.current = None
-        self.follow.follow(None)
         self.info.setText(message)
         set_role(self.info, "error")
-        self.plot.clear()
-        self.previews.clear()
+        self.follow.clear()
         self._enable_actions()
 
     @Slot(object)

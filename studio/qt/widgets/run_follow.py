@@ -11,17 +11,37 @@ from ..runner import JobHandle, runner
 
 
 class RunFollow(QObject):
-    """Feeds a ``MetricsPlot`` and a ``PreviewStrip`` from the run folder being followed."""
+    """Shows a run's history in a ``MetricsPlot`` and a ``PreviewStrip`` and, while run.json says it
+    is training, feeds them from its folder; ``title`` (a label) gets " · live" meanwhile."""
 
     live_changed = Signal(bool)
 
-    def __init__(self, plot, previews, parent: QObject | None = None, interval_s: float = 1.0):
+    def __init__(self, plot, previews, title, parent: QObject | None = None, interval_s: float = 1.0):
         super().__init__(parent)
-        self.plot, self.previews, self.interval_s = plot, previews, interval_s
+        self.plot, self.previews, self.title, self.interval_s = plot, previews, title, interval_s
         self.handle: JobHandle | None = None
         self.path: str | None = None
+        self.name = ""
         self.live = False
         self._resets = 0
+
+    def show(self, history) -> None:
+        """Show ``history`` (``run_history.read_run_history``) and follow its run if run.json says
+        it is training (here, in a terminal, on a server, in a synced folder)."""
+        run = history.run
+        following = run.meta.get("status") == "running"
+        if not (following and self.path == str(run.path)):  # a followed run's view grows by itself
+            self.plot.set_history(history.records)
+            self.previews.set_history(history.previews)
+        self.name = run.name
+        self.follow(str(run.path) if following else None)
+        self.title.setText(self.name + (" · live" if self.live else ""))
+
+    def clear(self) -> None:
+        """Stop following; empty the views."""
+        self.follow(None)
+        self.plot.clear()
+        self.previews.clear()
 
     def follow(self, path: str | None) -> None:
         """Follow the run at ``path`` (its whole curve and last grids come first; the view is
@@ -49,6 +69,8 @@ class RunFollow(QObject):
     def _set_live(self, live: bool) -> None:
         if live != self.live:
             self.live = live
+            if self.name:
+                self.title.setText(self.name + (" · live" if live else ""))
             self.live_changed.emit(live)
 
     @Slot(list)
