@@ -21,7 +21,7 @@ from torch import Tensor, nn
 
 from ..models.base import param
 from . import frame as fr
-from .base import Model2D, Slider, View, mlp, time_features
+from .base import Model2D, Slider, View, descend, mlp, time_features
 
 
 @dataclass
@@ -67,9 +67,7 @@ class Autoregressive2D(Model2D):
 
     def train_step(self, batches: Tensor, optimizers: list[torch.optim.Optimizer]) -> dict[str, float]:
         loss = self.nll(batches[0]).mean()
-        optimizers[0].zero_grad(set_to_none=True)
-        loss.backward()
-        optimizers[0].step()
+        descend(loss, optimizers[0])
         return {"−log p(x)": float(loss.detach())}
 
     @torch.no_grad()

@@ -111,6 +111,14 @@ class Model2D(nn.Module):
         return torch.rand(*shape, generator=generator or self.generator)
 
 
+def descend(loss: Tensor, optimizer: torch.optim.Optimizer) -> Tensor:
+    """One gradient step on ``loss``; returns the loss, detached (for reporting)."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss.detach()
+
+
 def mlp(n_in: int, n_out: int, hidden: int = 64, depth: int = 2, act: type[nn.Module] = nn.SiLU) -> nn.Sequential:
     """``depth`` hidden layers of ``hidden`` units."""
     layers: list[nn.Module] = []

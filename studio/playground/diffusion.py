@@ -25,7 +25,7 @@ from ..errors import SpecError
 from ..models.base import param
 from ..schedulers import SCHEDULERS, Scheduler, make_scheduler
 from . import frame as fr
-from .base import SAMPLES, VIEW_SEED, Model2D, Slider, View, ema_of, mlp, time_features
+from .base import SAMPLES, VIEW_SEED, Model2D, Slider, View, descend, ema_of, mlp, time_features
 
 PARTICLES = 400  # the noised cloud and its x̂₀
 PATHS = 24
@@ -73,9 +73,7 @@ class DDPM2D(Model2D):
         t = torch.randint(0, self.config.timesteps, (len(x0),), generator=self.generator)
         eps = self.randn(*x0.shape)
         loss = (eps - self.epsilon(self.schedule.add_noise(x0, eps, t), t, training=True)).square().mean()
-        optimizers[0].zero_grad(set_to_none=True)
-        loss.backward()
-        optimizers[0].step()
+        descend(loss, optimizers[0])
         self.ema.update_parameters(self.eps_net)
         return {"‖ε − ε_θ‖²": float(loss.detach())}
 

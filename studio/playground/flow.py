@@ -23,7 +23,7 @@ from torch import Tensor, nn
 
 from ..models.base import param
 from . import frame as fr
-from .base import Model2D, Slider, View, mlp
+from .base import Model2D, Slider, View, descend, mlp
 
 HEAT = 64  # the density heatmap's cells per side
 
@@ -102,9 +102,7 @@ class CouplingFlow2D(Model2D):
 
     def train_step(self, batches: Tensor, optimizers: list[torch.optim.Optimizer]) -> dict[str, float]:
         loss = -self.log_prob(batches[0]).mean()  # maximum likelihood
-        optimizers[0].zero_grad(set_to_none=True)
-        loss.backward()
-        optimizers[0].step()
+        descend(loss, optimizers[0])
         return {"−log p(x)": float(loss.detach())}
 
     @torch.no_grad()

@@ -23,7 +23,7 @@ from torch import Tensor
 
 from ..models.base import param
 from . import frame as fr
-from .base import SAMPLES, VIEW_SEED, Model2D, Slider, View, ema_of, mlp, time_features
+from .base import SAMPLES, VIEW_SEED, Model2D, Slider, View, descend, ema_of, mlp, time_features
 from .diffusion import PARTICLES, PATHS
 
 
@@ -61,9 +61,7 @@ class FlowMatching2D(Model2D):
         t = self.rand(len(x1), 1)
         xt = (1 - t) * x0 + t * x1  # the straight path
         loss = ((x1 - x0) - self.velocity(xt, t.squeeze(1), training=True)).square().sum(1).mean()
-        optimizers[0].zero_grad(set_to_none=True)
-        loss.backward()
-        optimizers[0].step()
+        descend(loss, optimizers[0])
         self.ema.update_parameters(self.v_net)
         return {"‖(x₁ − x₀) − v_θ‖²": float(loss.detach())}
 

@@ -21,7 +21,7 @@ from torch import Tensor
 
 from ..models.base import param
 from . import frame as fr
-from .base import SAMPLES, VIEW_SEED, Model2D, Slider, View, mlp
+from .base import SAMPLES, VIEW_SEED, Model2D, Slider, View, descend, mlp
 
 Z_LIM = 1.0  # z is uniform on [−1, 1]²
 
@@ -85,15 +85,11 @@ class GAN2D(Model2D):
             else:
                 # eq. 1, D's side: maximise log D(x) + log(1 − D(G(z)))  (as a cross-entropy)
                 d_loss = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
-            opt_d.zero_grad(set_to_none=True)
-            d_loss.backward()
-            opt_d.step()
+            descend(d_loss, opt_d)
         d_fake = self.discriminator(self.generator_net(self.z(batches.shape[1])))
         # G's side. vanilla, §3: maximise log D(G(z)) = minimise softplus(−D); WGAN: minimise −D(G(z))
         g_loss = -d_fake.mean() if self.wgan else F.softplus(-d_fake).mean()
-        opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
-        opt_g.step()
+        descend(g_loss, opt_g)
         if self.wgan:
             return {"critic loss": float(d_loss.detach()), "G loss": float(g_loss.detach()),
                     "W estimate": float(gap.detach())}

@@ -21,7 +21,7 @@ from torch import Tensor
 
 from ..models.base import param
 from . import frame as fr
-from .base import VIEW_SEED, Model2D, View, mlp
+from .base import VIEW_SEED, Model2D, View, descend, mlp
 
 Z_VIEW = 3.0  # the latent plane's half-width in the side view
 ELLIPSES = 120  # posteriors drawn
@@ -71,9 +71,7 @@ class VAE2D(Model2D):
     def train_step(self, batches: Tensor, optimizers: list[torch.optim.Optimizer]) -> dict[str, float]:
         parts = self.losses(batches[0])
         loss = parts["recon"] + self.config.beta * parts["KL"]
-        optimizers[0].zero_grad(set_to_none=True)
-        loss.backward()
-        optimizers[0].step()
+        descend(loss, optimizers[0])
         recon, kl = float(parts["recon"].detach()), float(parts["KL"].detach())
         return {"loss": float(loss.detach()), "recon": recon, "KL": kl, "−ELBO": recon + kl}
 
