@@ -11,7 +11,7 @@ at most 1.5× the seed-to-seed one, plus 2 % of the loss)."""
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
 import json
 import os
 import socket
@@ -177,11 +177,13 @@ def curve(run: Run, key: str) -> list[float]:
 
 def test_two_processes_train_like_one(tmp_path):
     """The deterministic autoencoder: the same losses and weights at the same global batch, one
-    writer, and a 2-process checkpoint resumed by 1 process continues the same curve."""
-    both, half = tmp_path / "two", tmp_path / "two-then-one"
-    torchrun_cli(tmp_path, [train_argv(both, AE["family"], AE["options"], 10, checkpoint_every=5, preview_every=5),
-                            train_argv(half, AE["family"], AE["options"], 6, checkpoint_every=3, preview_every=0)])
+    writer, and a checkpoint of either world size resumed by the other continues the same curve."""
+    both, half, grown = tmp_path / "two", tmp_path / "two-then-one", tmp_path / "one-then-two"
     one = one_process(tmp_path / "one", AE["family"], AE["options"], 10)
+    one_process(grown, AE["family"], AE["options"], 6, checkpoint_every=3)
+    torchrun_cli(tmp_path, [train_argv(both, AE["family"], AE["options"], 10, checkpoint_every=5, preview_every=5),
+                            train_argv(half, AE["family"], AE["options"], 6, checkpoint_every=3, preview_every=0),
+                            ["resume", str(grown), "--steps", "4", "--threads", "1"]])
     two = Run.open(both)
     assert curve(two, "recon") == pytest.approx(curve(one, "recon"), rel=1e-4)
     w1, w2 = (run.load_weights(run.latest_checkpoint()) for run in (one, two))
@@ -194,7 +196,10 @@ def test_two_processes_train_like_one(tmp_path):
     assert sorted(c["step"] for c in two.checkpoints()) == [5, 10] and two.status == "finished"
     assert sorted(p.name for p in two.sample_files()) == [f"step-{s:07d}.png" for s in (1, 2, 5, 10)]
     assert not list(tmp_path.glob("two*/**/*.tmp")) and sorted(p.name for p in tmp_path.iterdir()) == [
-        "one", "ranks", "two", "two-then-one"]
+        "one", "one-then-two", "ranks", "two", "two-then-one"]
+    resumed = Run.open(grown)  # a 1-process checkpoint continued by 2 processes
+    assert curve(resumed, "recon") == pytest.approx(curve(one, "recon"), rel=1e-4)
+    assert [r["step"] for r in resumed.read_metrics() if "recon" in r] == list(range(1, 11))
     # resume the 2-process run's step-6 checkpoint in this one process: the same curve on
     job = TrainJob.resume(half, 4)
     job.threads = 1
@@ -241,3 +246,33 @@ def test_noisy_families_match_within_seed_noise(family, tmp_path):
           f"mean {scale:.4g}")
     assert len(two) == steps
     assert gap(two, one) <= 1.5 * gap(other, one) + 0.02 * scale
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("family", ["vae", "dcgan", "ddpm", "realnvp"])
+def test_ddp_on_cuda_in_bf16(family, tmp_path):
+    """The CUDA path: an NCCL group of one, SyncBatchNorm, DDP with device_ids, bf16 autocast; a
+    step through the replicas equals the plain step (to bf16 rounding)."""
+    import torch.distributed as dist
+
+    from studio.engine.devices import autocast_factory
+    from studio.models import build_model
+
+    dist.init_process_group("nccl", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    try:
+        losses = []
+        for wrapped in (False, True):
+            torch.manual_seed(0)
+            model = build_model(family, TINY_OPTIONS[family], (1, 28, 28), 0).cuda().train()
+            optimizers = model.configure_optimizers(1e-3)
+            x = torch.rand(8, 1, 28, 28, device="cuda") * 2 - 1
+            replicas = Replicas(model, torch.device("cuda", 0)) if wrapped else contextlib.nullcontext()
+            with replicas:
+                values = model.train_step(x, None, optimizers, autocast_factory(torch.device("cuda"), "bf16"))
+            losses.append([float(v) for v in values.values()])
+        assert losses[1] == pytest.approx(losses[0], rel=2e-2)
+        assert not any(isinstance(m, torch.nn.BatchNorm2d) and not isinstance(m, torch.nn.SyncBatchNorm)
+                       for m in model.modules())
+    finally:
+        dist.destroy_process_group()
