@@ -170,6 +170,8 @@ def test_inpainting_with_a_painted_mask_keeps_the_rest_and_cannot_be_branched(qt
     edit, session = page.edit, page.edit.session
     bring_dataset_image(qtbot, page, 1)
     assert not edit.mask_card.isVisible() and not edit.canvas.painting
+    _drag(qtbot, edit.canvas, [(3, 5), (3, 20)])  # img2img: the mouse paints nothing
+    assert not session.mask.any()
     edit.method_buttons.button(1).click()
     assert edit.mask_card.isVisible() and edit.canvas.painting and not edit.rows["strength"].isVisible()
     page.top.run_button.click()
@@ -220,9 +222,13 @@ def test_class_swap_on_the_conditional_demo(qtbot, page):
 
     swap = page.edit.method_buttons.button(2)
     assert not swap.isEnabled() and "class-conditional" in swap.toolTip()  # the tiny ddpm is unconditional
+    bring_dataset_image(qtbot, page, 4)
+    mine = page.edit.session.picture
     page.open_run(str(resource_path("models", "ddpm-cfg-fashion-mnist")))
     qtbot.waitUntil(lambda: page.edit.session.num_classes == 10 and page.edit._images is not None, timeout=30_000)
     edit = page.edit
+    qtbot.waitUntil(lambda: edit.session.picture is not None, timeout=20_000)  # your picture, fitted again
+    assert edit.session.source.name == "dataset image 4" and np.array_equal(edit.session.picture, mine)
     assert swap.isEnabled() and edit.target.count() == 10 and edit.target.itemText(3) == "Dress"
     bring_dataset_image(qtbot, page, 0)
     swap.click()
