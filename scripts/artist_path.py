@@ -18,7 +18,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,35 +30,14 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     real_screen = bool(os.environ.get("DISPLAY")) and shutil.which("import") is not None
-    if not os.environ.get("DISPLAY"):
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    scratch = Path(tempfile.mkdtemp(prefix="studio-artist-"))
-    os.environ["STUDIO_RUNS_DIR"] = str(scratch / "runs")
-
     from PySide6.QtCore import QSettings
 
-    from studio.qt.app import create_app
+    from studio.qt.driver import Driver
     from studio.qt.main_window import MainWindow
 
-    app = create_app()
-    QSettings.setDefaultFormat(QSettings.IniFormat)
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(scratch / "settings"))
+    drive = Driver("studio-artist-")
+    scratch, settle, wait_until = drive.scratch, drive.settle, drive.wait_until
     times: dict[str, float] = {}
-
-    def settle(seconds: float = 0.4) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            app.processEvents()
-            time.sleep(0.01)
-
-    def wait_until(condition, timeout: float = 600.0) -> float:
-        start = time.monotonic()
-        while not condition():
-            if time.monotonic() - start > timeout:
-                raise TimeoutError("the window did not get there in time")
-            app.processEvents()
-            time.sleep(0.01)
-        return time.monotonic() - start
 
     def shot(name: str) -> None:
         settle()

@@ -9,10 +9,7 @@ and temporary settings, so your own runs and preferences are untouched.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 
@@ -28,33 +25,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    scratch = Path(tempfile.mkdtemp(prefix="studio-shots-"))
-    os.environ["STUDIO_RUNS_DIR"] = str(scratch / "runs")
-
     from PySide6.QtCore import QSettings
 
-    from studio.qt.app import create_app
+    from studio.qt.driver import Driver
     from studio.qt.main_window import MainWindow
 
-    app = create_app()
-    QSettings.setDefaultFormat(QSettings.IniFormat)
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(scratch / "settings"))
-
-    def wait_until(condition, timeout: float = 600.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            if time.monotonic() > deadline:
-                raise TimeoutError("the window did not get there in time")
-            app.processEvents()
-            time.sleep(0.02)
-
-    def settle(seconds: float = 0.5) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            app.processEvents()
-            time.sleep(0.02)
+    drive = Driver("studio-shots-")
+    scratch, settle, wait_until = drive.scratch, drive.settle, drive.wait_until
 
     def grab(name: str) -> None:
         settle()
