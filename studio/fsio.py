@@ -62,9 +62,10 @@ def check_link(path: Path) -> None:
         raise UnsafeFile(f"{path} is a symbolic link; the files of a run folder must be its own")
 
 
-def read_regular(path: str | os.PathLike, limit: int) -> bytes:
-    """The bytes of ``path`` if it is a regular file (not a link, FIFO, device or folder) of at
-    most ``limit`` bytes. Raises FileNotFoundError, or UnsafeFile / OSError with one line."""
+def open_regular(path: str | os.PathLike) -> tuple[int, os.stat_result]:
+    """(a descriptor open for reading, its stat) of ``path`` if it is a regular file (not a link,
+    FIFO, device or folder); the caller closes it. Raises FileNotFoundError, or UnsafeFile /
+    OSError with one line."""
     path = Path(path)
     check_link(path)
     try:
@@ -77,6 +78,17 @@ def read_regular(path: str | os.PathLike, limit: int) -> bytes:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise UnsafeFile(f"{path} is not a regular file")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, info
+
+
+def read_regular(path: str | os.PathLike, limit: int) -> bytes:
+    """The bytes of ``path`` if it is a regular file (not a link, FIFO, device or folder) of at
+    most ``limit`` bytes. Raises FileNotFoundError, or UnsafeFile / OSError with one line."""
+    fd, info = open_regular(path)
+    try:
         if info.st_size > limit:
             raise UnsafeFile(f"{path} holds {info.st_size:,} bytes, more than the {limit:,} such a file may have")
         chunks, total = [], 0

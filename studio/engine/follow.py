@@ -17,16 +17,14 @@ and a poll reads at most ``READ_CHUNK`` bytes of metrics (a huge file is caught 
 
 from __future__ import annotations
 
-import errno
 import os
 import re
-import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..fsio import BINARY, NOFOLLOW, NONBLOCK, UnsafeFile, lock_holder, real_subdir, regular_files
+from ..fsio import UnsafeFile, lock_holder, open_regular, real_subdir, regular_files
 from ..runs import Run, RunError, metrics_record
 from .control import Control
 from .jobs import Job
@@ -54,19 +52,12 @@ class MetricsTail:
         since the last read, so the records start again from its beginning. UnsafeFile for a
         link or anything but a regular file."""
         try:
-            fd = os.open(self.path, os.O_RDONLY | NOFOLLOW | NONBLOCK | BINARY)
+            fd, info = open_regular(self.path)
         except FileNotFoundError:
             reset = self.identity is not None  # removed: whatever comes next starts afresh
             self.identity, self.offset, self.tail = None, 0, b""
             return [], reset
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise UnsafeFile(f"{self.path} is a symbolic link; the files of a run folder must be its own") from None
-            raise
         try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                raise UnsafeFile(f"{self.path} is not a regular file")
             identity, reset = (info.st_dev, info.st_ino), False
             if identity != self.identity or info.st_size < self.offset:
                 reset = self.identity is not None
