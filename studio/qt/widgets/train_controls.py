@@ -51,6 +51,7 @@ class TrainControls(QWidget):
         grid.addWidget(self.bar, 1, 1, 1, 2)
         grid.addWidget(self.message, 2, 0, 1, 3)
         grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(2, 2)  # the detail line (rate, time left, next samples) gets its share
         self.last: Progress | None = None
         self.set_state("idle")
         make_opaque(self)
