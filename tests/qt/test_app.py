@@ -23,6 +23,7 @@ def test_the_window_fits_a_1366_by_768_laptop_screen_on_every_page(window, qtbot
     demand more, or the window spills off a common laptop screen (not even with a long
     run folder in the status bar)."""
     window.train.status_posted.emit("finished at step 120; run folder: " + "/a/long/path" * 40)
+    window.diffusion.top.say("Saved diffusion.gif in " + "/a/long/folder" * 60)  # a page's own message line
     for page in window.pages:
         window.show_page(page)
         qtbot.wait(20)

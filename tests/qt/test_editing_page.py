@@ -304,8 +304,6 @@ def test_the_edit_page_fits_1366_by_768_with_every_method_and_an_error(window, t
         _fits(window, qtbot, method)
 
 
-@pytest.mark.xfail(strict=True, reason="not the Edit page: the viewer's top card with Class and Guidance "
-                                       "(diffusion_settings.py) makes every viewer page 1519 px wide")
 def test_the_edit_page_fits_1366_by_768_with_a_class_conditional_model(window, qtbot):
     from studio.resources import resource_path
 

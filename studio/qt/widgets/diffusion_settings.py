@@ -62,25 +62,31 @@ class SamplingSettings(QWidget):
         self.progress.setFixedWidth(160)
         self.progress.setFixedHeight(10)
         self.message = label("Choose a trained diffusion model.", "muted")
+        self.message.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # a long path never widens the window
+        self.message.setMinimumWidth(40)
         self._class_widgets = []
         settings = QHBoxLayout()
         settings.setSpacing(8)
-        for text, widget in (("Sampler", self.sampler), ("Steps", self.steps), ("η", self.eta), ("Seed", self.seed),
-                             ("Images", self.batch), ("Class", self.label_combo), ("Guidance", self.guidance)):
-            caption = label(text, "muted")
-            settings.addWidget(caption)
-            settings.addWidget(widget)
-            if widget in (self.label_combo, self.guidance):  # shown for class-conditional models only
-                self._class_widgets += [caption, widget]
-                caption.hide()
-                widget.hide()
-        settings.addStretch(1)
-        settings.addWidget(self.run_button)
-        settings.addWidget(self.cancel_button)
         top = QHBoxLayout()
         top.addWidget(label("Model", "muted"))
         top.addWidget(self.picker, 2)
         top.addWidget(self.model_info, 1)
+        for row, pairs in ((settings, (("Sampler", self.sampler), ("Steps", self.steps), ("η", self.eta),
+                                       ("Seed", self.seed), ("Images", self.batch))),
+                           (top, (("Class", self.label_combo), ("Guidance", self.guidance)))):
+            for text, widget in pairs:
+                caption = label(text, "muted")
+                row.addWidget(caption)
+                row.addWidget(widget)
+                if row is top:  # beside the model (a class-conditional one): the settings row stays short
+                    self._class_widgets += [caption, widget]
+                    caption.hide()
+                    widget.hide()
+        self.label_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.label_combo.setMinimumContentsLength(8)
+        settings.addStretch(1)
+        settings.addWidget(self.run_button)
+        settings.addWidget(self.cancel_button)
         top.addWidget(self.progress)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
