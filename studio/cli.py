@@ -174,8 +174,8 @@ def _bad_input(exc: Exception) -> UsageError:
 
 # --- commands -----------------------------------------------------------------------
 def cmd_train(args: argparse.Namespace) -> int:
-    """Under torchrun every rank runs this (``engine.distributed``): rank 0 creates the run folder."""
     from .engine import TrainJob
+    from .engine.distributed import Distributed
     from .runs import RunError, default_runs_root
     from .specs import config_of, new_run_dir
 
@@ -184,15 +184,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.print_config:
             print(json.dumps(config_of(spec), indent=2))
             return 0
-        dist = _distributed()
+        dist = Distributed.from_env()  # torchrun's RANK, WORLD_SIZE, …; a plain run without them
     except ValueError as exc:
         raise _bad_input(exc) from None
     run_dir = Path(args.run_dir) if args.run_dir else new_run_dir(default_runs_root(), spec.family, spec.data)
     _set_threads(args.threads)
-    with _reporter(quiet=not dist.is_main) as reporter:
+    with _reporter() as reporter:  # shown by torchrun's rank 0 alone
         try:
-            job = TrainJob.create(spec, run_dir, reporter=reporter, command=["studio", "train", *sys.argv[2:]],
-                                  dist=dist)
+            job = TrainJob.create(spec, run_dir, reporter=reporter if dist.is_main else None, dist=dist,
+                                  command=["studio", "train", *sys.argv[2:]])
         except (ValueError, RunError) as exc:
             dist.close(barrier=False)
             raise _bad_input(exc) from None
@@ -206,19 +206,16 @@ def _train_spec(args: argparse.Namespace):
     overriding it (options and data options merged key by key)."""
     import dataclasses
 
-    from .engine import TrainSpec
-    from .specs import read_config
+    from .specs import TrainSpec, read_config
 
     options = dict(_parse_assignment(item) for item in args.set)
     data_options = {k: v for k, v in {"resolution": args.resolution, "channels": args.channels,
                                       "root": args.data_root, "size": args.size}.items() if v is not None}
     if args.download:
         data_options["download"] = True
-    given = {k: v for k, v in {"data": args.data, "steps": args.steps, "batch_size": args.batch_size,
-                                "lr": args.lr, "seed": args.seed, "device": args.device,
-                                "precision": args.precision, "preset": args.preset,
-                                "checkpoint_every": args.checkpoint_every,
-                                "preview_every": args.preview_every}.items() if v is not None}
+    names = ("data", "steps", "batch_size", "lr", "seed", "device", "precision", "preset", "checkpoint_every",
+             "preview_every")
+    given = {k: getattr(args, k) for k in names if getattr(args, k) is not None}
     if args.config:
         base = read_config(args.config)
         if args.family and args.family != base.family:
@@ -229,13 +226,6 @@ def _train_spec(args: argparse.Namespace):
     if not args.family:
         raise UsageError("error: --family is required (or --config FILE)")
     return TrainSpec(family=args.family, options=options, data_options=data_options, **given)
-
-
-def _distributed():
-    """This process's place under torchrun (``engine.distributed``); a plain run without it."""
-    from .engine.distributed import Distributed
-
-    return Distributed.from_env()
 
 
 def _print_skipped(job) -> None:
@@ -251,16 +241,17 @@ def _print_skipped(job) -> None:
 
 def cmd_resume(args: argparse.Namespace) -> int:
     from .engine import TrainJob
+    from .engine.distributed import Distributed
     from .runs import RunError
 
     _set_threads(args.threads)
     try:
-        dist = _distributed()
+        dist = Distributed.from_env()
     except ValueError as exc:
         raise _bad_input(exc) from None
-    with _reporter(quiet=not dist.is_main) as reporter:
+    with _reporter() as reporter:  # shown by torchrun's rank 0 alone
         try:
-            job = TrainJob.resume(args.run, args.steps, reporter=reporter, overrides={
+            job = TrainJob.resume(args.run, args.steps, reporter=reporter if dist.is_main else None, overrides={
                 "lr": args.lr, "checkpoint_every": args.checkpoint_every, "preview_every": args.preview_every,
                 "device": args.device}, dist=dist)
         except (ValueError, RunError) as exc:
@@ -279,7 +270,7 @@ def _finish(job, reporter) -> int:
         if job.control.stopped:
             raise KeyboardInterrupt
         job.control.stop()
-        reporter.status("stopping after this step and writing a checkpoint (Ctrl-C again to abort)")
+        job.reporter.status("stopping after this step and writing a checkpoint (Ctrl-C again to abort)")
 
     previous = {sig: signal.signal(sig, stop_gently) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -493,18 +484,12 @@ def _print_table(rows: list[dict], columns: list[str]) -> None:
 
 
 class _reporter:
-    """Context manager giving a tqdm-backed reporter that is closed on exit (``quiet``: one that
-    shows nothing, for torchrun's ranks other than 0)."""
-
-    def __init__(self, quiet: bool = False):
-        self.quiet = quiet
+    """Context manager giving a tqdm-backed reporter that is closed on exit."""
 
     def __enter__(self):
         from .engine.tqdm_reporter import TqdmReporter
 
         self.reporter = TqdmReporter()
-        if self.quiet:  # no bar, no messages
-            self.reporter.progress = self.reporter.status = lambda *_: None
         return self.reporter
 
     def __exit__(self, *exc):

@@ -309,13 +309,17 @@ class FollowerRun(Run):
     (``save_meta`` updates the copy in memory). ``WRITES`` lists them; a test checks that every
     method of ``Run`` is either one of these or a read."""
 
-    WRITES = ("save_meta", "lock_for_writing", "close", "append_metrics", "truncate_metrics", "write_sample",
-              "save_checkpoint", "start_from")
+    WRITES = ("create", "save_meta", "lock_for_writing", "close", "append_metrics", "truncate_metrics",
+              "write_sample", "save_checkpoint", "start_from")
 
     @classmethod
     def following(cls, path, meta: dict[str, Any]) -> "FollowerRun":
         """The follower of the run rank 0 is creating at ``path`` with ``meta``."""
         return cls(path, dict(meta))
+
+    @classmethod
+    def create(cls, path, meta: dict[str, Any]) -> "FollowerRun":  # type: ignore[override]
+        return cls.following(path, meta)
 
     def save_meta(self, **updates: Any) -> None:
         self.meta.update(updates)

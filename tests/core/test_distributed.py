@@ -56,16 +56,25 @@ def test_shards_split_the_global_batch():
     assert Distributed(world_size=2).threads(3, "cpu") == 3 and Distributed().threads(None, "cpu") is None
 
 
-def test_a_follower_writes_nothing():
+def test_a_follower_writes_nothing(tmp_path):
     """Every method of Run is a read or one the follower turns into a no-op: a new writing method
     of Run must be added to FollowerRun.WRITES (and overridden) or this fails."""
-    reads = {"open", "create", "spec", "dataset", "status", "writer_pid", "check_folders", "metrics_path",
+    reads = {"open", "spec", "dataset", "status", "writer_pid", "check_folders", "metrics_path",
              "read_metrics", "samples_dir", "sample_files", "latest_sample", "checkpoint_dir", "checkpoints",
              "latest_checkpoint", "load_weights", "load_state", "name", "family", "step"}
     methods = {n for n in dir(Run) if not n.startswith("_")}
     assert methods - reads == set(FollowerRun.WRITES), "classify the new methods of Run"
     for name in FollowerRun.WRITES:
         assert getattr(FollowerRun, name) is not getattr(Run, name), name
+    follower = FollowerRun.create(tmp_path / "run", {"family": "vae"})
+    follower.lock_for_writing()
+    follower.save_meta(status="running")
+    follower.append_metrics([{"step": 1, "loss": 1.0}])
+    follower.write_sample("step-0000001.png", None)
+    follower.save_checkpoint(1, {}, {})
+    assert follower.start_from(0) == [] and follower.meta["status"] == "running"
+    follower.close()
+    assert not (tmp_path / "run").exists()  # nothing at all was written
 
 
 @pytest.fixture
