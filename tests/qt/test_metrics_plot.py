@@ -9,7 +9,8 @@ import math
 import numpy as np
 import pytest
 
-from studio.qt.widgets.metrics_plot import MetricsPlot, debiased_ema, roomy_range
+from studio.qt.widgets.curve_data import debiased_ema, roomy_range
+from studio.qt.widgets.metrics_plot import MetricsPlot
 
 # metrics.jsonl of `studio train --family vae --lr 1 --steps 60 --batch-size 32 --checkpoint-every 1
 # --preview-every 0 --precision fp32` (diverged at step 2; its held-out metrics are not finite)

@@ -7,7 +7,8 @@ from PIL import Image
 
 from studio.models import get_family
 from studio.qt.widgets.image_view import PreviewStrip
-from studio.qt.widgets.metrics_plot import MetricsPlot, Series, debiased_ema
+from studio.qt.widgets.curve_data import Series, debiased_ema
+from studio.qt.widgets.metrics_plot import MetricsPlot
 from studio.qt.widgets.param_form import ParamForm, fields_of
 
 
