@@ -26,8 +26,9 @@ def draw_samples(run_path: str, n: int = 8, label: int | None = None, seed: int 
                  progress: Progress | None = None) -> np.ndarray:
     """``n`` samples of ``run_path``'s latest weights as one grid (uint8, H×W×C).
 
-    A class-conditional model draws class ``label``, or one of each class in turn when it is
-    None; an unconditional model refuses a label. The same seed gives the same grid."""
+    A class-conditional model draws class ``label``, or, when it is None, every class in turn
+    (at least ``num_classes`` images, so none is left out); an unconditional model refuses a
+    label. The same seed gives the same grid."""
     run = Run.open(run_path)
     model = load_model(run)
     conditional = bool(model.capabilities.class_conditional)
@@ -38,9 +39,13 @@ def draw_samples(run_path: str, n: int = 8, label: int | None = None, seed: int 
         if not 0 <= label < model.num_classes:
             raise ValueError(f"class {label} is not one of the run's 0…{model.num_classes - 1}")
         options["labels"] = torch.full((n,), label, dtype=torch.long)
+    elif conditional:  # one of each class: every class, once (8 images left the last classes out)
+        n = max(n, model.num_classes)
+        options["labels"] = torch.arange(n) % model.num_classes
     # x_T and a sampler's per-step noise from separate streams of the seed (studio.rng)
     noise_generator, step_generator = rng.streams(seed)
-    ncol = min(n, 4 if n <= 16 else 8)  # 8 images as 2 rows of 4: big enough to watch them grow
+    # 8 images as 2 rows of 4: big enough to watch them grow; 10 classes as 2 rows of 5
+    ncol = min(n, 8) if n > 16 else -(-n // 2) if n > 8 else min(n, 4)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(rng.derived_seed(seed, rng.GLOBAL))
         noise = model.sample_noise(n, generator=noise_generator)

@@ -45,3 +45,22 @@ def test_an_unconditional_run_draws_in_one_go_and_refuses_a_class(trained_run):
     assert grid.shape[:2] == (2 + 2 * 30, 2 + 4 * 30) and frames == [(0, 1), (1, 1)]
     with pytest.raises(ValueError, match="unconditional"):
         draw_samples(path, n=2, label=1)
+
+
+def test_one_of_each_class_draws_every_class(trained_run, monkeypatch):
+    """'One of each class' on a 10-class model draws all 10 (8 images used to leave Bag and
+    Ankle boot out): 2 rows of 5."""
+    from studio.models.cdcgan import CDCGAN
+
+    run = trained_run("cdcgan")  # trained before the recording starts
+    seen = []
+    real = CDCGAN.sample
+
+    def recording(self, n, *args, labels=None, **kwargs):
+        seen.append(None if labels is None else labels.tolist())
+        return real(self, n, *args, labels=labels, **kwargs)
+
+    monkeypatch.setattr(CDCGAN, "sample", recording)
+    grid = draw_samples(run, n=8, label=None, seed=1)
+    assert seen == [list(range(10))]
+    assert grid.shape[:2] == (2 + 2 * 30, 2 + 5 * 30)
