@@ -1,26 +1,28 @@
-"""A CPU-only bundle from a CUDA build of PyTorch on Linux: leave out the NVIDIA libraries and put
-tiny *stub* libraries in their place.
+"""A CPU-only bundle from a CUDA build of PyTorch on Linux: leave out the NVIDIA libraries and
+torch's own CUDA libraries, and put tiny *stub* libraries in their place.
 
 Measured with torch 2.14.1+cu130 (the wheel PyPI gives Linux):
 
 - Removed outright, ``import torch`` fails ("cannot open shared object file"): the CPU
   libraries name CUDA ones as load-time dependencies (``DT_NEEDED``). ``libtorch.so`` needs
-  ``libtorch_cuda.so``, which needs cuBLAS(Lt), cuFFT, cuSPARSE(Lt), cuRAND, cuDNN, NCCL, NVRTC,
-  cuFile and NVSHMEM; ``libtorch_cpu.so`` needs ``libcudart`` and ``libcupti``;
-  ``libtorch_python.so`` needs cuDNN, cuFile and NCCL; torchvision's operators need
-  ``libc10_cuda``/``libtorch_cuda``. The smallest set of *real* files that imports is that
-  whole chain (~1.9 GB of NVIDIA libraries besides torch).
-- Stubbing ``libtorch_cuda.so`` too (it is 480 MB) does not work: ``torch._C``'s initialisation
-  builds C++ objects of it (the NCCL process-group bindings in ``c10d_init``) and crashes.
-- What works: keep ``libtorch_cuda.so``, the real CUDA runtime (``libcudart``, 1 MB, so that
-  "is there a GPU?" gets a true answer) and cuDNN's 0.1 MB loader, and stub the rest. A stub has
-  the real file's ``SONAME`` and symbol versions and exports exactly the symbols the kept
-  libraries use (functions return the address of a zeroed scratch area whose low 16 bits are 0,
-  data is zero-filled storage of the real size, C++ ``type_info`` objects are real ones), so the
-  loader is satisfied; none of it runs on the CPU path. The bundle's runtime hook
-  (packaging/rthook_cpu_only.py) hides every CUDA device, so even with an NVIDIA GPU and driver
-  ``torch.cuda.is_available()`` is False and no stub is ever called; the bundle's self-test
-  checks that and trains and samples on the CPU.
+  ``libtorch_cuda.so`` (480 MB), which needs cuBLAS(Lt), cuFFT, cuSPARSE(Lt), cuRAND, cuDNN,
+  NCCL, NVRTC, cuFile and NVSHMEM; ``libtorch_cpu.so`` needs ``libcudart`` and ``libcupti``;
+  ``libtorch_python.so`` needs ``libtorch_cuda``, ``libc10_cuda``, cuDNN, cuFile and NCCL;
+  torchvision's operators need ``libc10_cuda``/``libtorch_cuda``. The smallest set of *real*
+  files that imports is that whole chain: ~1.9 GB of NVIDIA libraries besides torch's 1.0 GB.
+- A stub has the real file's ``SONAME`` and symbol versions and exports exactly the symbols the
+  kept libraries use (and names its fellow stubs as ``DT_NEEDED`` where the real file did).
+  Functions return the address of a zeroed scratch area whose low 16 bits are 0 (so
+  ``c10::cuda::device_count()`` says 0 and a returned reference is writable); constructors give
+  the object a vtable with a real ``type_info`` (``torch._C``'s initialisation builds NCCL
+  option objects and pybind11 reads their dynamic type); data is zero-filled storage of the
+  real size; ``type_info`` objects are real ones. No CUDA backend registers itself, so torch
+  behaves as its CPU build ("Cannot initialize CUDA without ATen_cuda library" on a CUDA tensor).
+- Kept real: the CUDA runtime (``libcudart``, 1 MB) and cuDNN's 0.1 MB loader.
+- The bundle's runtime hook (packaging/rthook_cpu_only.py) hides every CUDA device and drops the
+  Python-level CUDA kernels that ``torch._native`` registers at import over CUDA kernels that
+  are not there. The bundle's self-test checks that CUDA is absent and trains, samples and
+  exports on the CPU.
 
 Build-time only: needs a C compiler (``cc``; or ``CC``) and pyelftools. build.spec uses it when
 ``STUDIO_BUNDLE_CPU=1`` on Linux with a CUDA torch (packaging/platforms.py). By hand::
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -40,8 +43,9 @@ from pathlib import Path
 
 # the files left out of a CPU bundle, as paths relative to site-packages (fnmatch patterns):
 # every NVIDIA library and torch's own CUDA libraries
-CUDA_FILES = ("nvidia/*", "torch/lib/libtorch_cuda_linalg.so", "torch/lib/libcaffe2_nvrtc.so")
-# ...except the CUDA runtime pieces that torch's kept libraries call while they load
+CUDA_FILES = ("nvidia/*", "torch/lib/libtorch_cuda.so", "torch/lib/libtorch_cuda_linalg.so", "torch/lib/libc10_cuda.so",
+              "torch/lib/libtorch_nvshmem.so", "torch/lib/libcaffe2_nvrtc.so")
+# ...except the CUDA runtime (1 MB) and cuDNN's loader (0.1 MB): real, they answer "no device"
 CUDA_KEPT = ("nvidia/cu13/lib/libcudart.so.*", "nvidia/cu12/lib/libcudart.so.*", "nvidia/cuda_runtime/lib/*",
              "nvidia/cudnn/lib/libcudnn.so.*")
 STUB_PREFIX = "studio_cuda_stub"
@@ -193,24 +197,36 @@ def plan(libraries: dict[str, Path]) -> list[Stub]:
     return ordered
 
 
+def is_constructor(name: str) -> bool:
+    """Whether a mangled C++ name is a complete/base object constructor (``...C1E...``/``C2E``)."""
+    return name.startswith("_ZN") and re.search(r"[0-9A-Za-z_]C[12]E", name) is not None
+
+
 def stub_source(stub: Stub) -> tuple[str, str]:
     """The C source and the linker version script of one stub."""
+    p = STUB_PREFIX
     lines = ["/* generated by packaging/cuda_stubs.py: a stand-in for " + stub.soname + " */",
              "#include <stdint.h>",
-             f"static char {STUB_PREFIX}_scratch[1 << 17];",
-             f"void *{STUB_PREFIX}_zero(void *first) {{",
-             "    /* a C++ object returned by value (x86-64: its slot's address in the first argument,",
-             "       on the caller's stack) comes back as a null pointer */",
-             "    uintptr_t frame = (uintptr_t)__builtin_frame_address(0), slot = (uintptr_t)first;",
-             "    if (slot > frame && slot - frame < (1u << 20) && slot % sizeof(void *) == 0)",
-             "        *(void **)first = 0;",
-             f"    return (void *)(((uintptr_t){STUB_PREFIX}_scratch + 0xFFFF) & ~(uintptr_t)0xFFFF);",
-             "}"]
+             f"static char {p}_scratch[1 << 17];",
+             "/* every function: the address of a zeroed scratch area whose low 16 bits are 0 (a bool, char",
+             "   or short result reads 0: c10::cuda::device_count() says no device; a pointer is usable) */",
+             f"void *{p}_zero(void) {{ return (void *)(((uintptr_t){p}_scratch + 0xFFFF) & ~(uintptr_t)0xFFFF); }}",
+             "/* constructors (C1/C2): give the object a vtable whose type_info is real and whose slots all",
+             "   call the function above, so code that inspects the object's dynamic type (pybind11) works */",
+             "/* libstdc++'s (torch loads it before any stub; weak, so a stub alone loads too) */",
+             'extern char class_type_info_vtable[] __asm__("_ZTVN10__cxxabiv117__class_type_infoE")'
+             ' __attribute__((weak));',
+             f'static const void *{p}_typeinfo[2] = {{class_type_info_vtable + 2 * sizeof(void *), "{p}"}};',
+             f"static const void *{p}_vtable[2 + 1024];",
+             f"__attribute__((constructor)) static void {p}_init(void) {{",
+             f"    {p}_vtable[1] = {p}_typeinfo;",
+             f"    for (int i = 2; i < 2 + 1024; i++) {p}_vtable[i] = (const void *){p}_zero;",
+             "}",
+             f"void *{p}_ctor(void *self) {{ *(const void **)self = {p}_vtable + 2; return self; }}"]
     for index, (name, _) in enumerate(stub.functions):
-        lines.append(f'extern void *f{index}(void *) __asm__("{name}") __attribute__((alias("{STUB_PREFIX}_zero")));')
+        target = f"{p}_ctor" if is_constructor(name) else f"{p}_zero"
+        lines.append(f'extern void *f{index}(void) __asm__("{name}") __attribute__((alias("{target}")));')
     type_infos = [name for name, _, size, tls in stub.objects if name.startswith("_ZTI") and size >= 16 and not tls]
-    if type_infos:  # C++ type_info objects: pybind11 hashes their names when torch registers its classes
-        lines.append('extern char class_type_info_vtable[] __asm__("_ZTVN10__cxxabiv117__class_type_infoE");')
     for index, (name, _, size, tls) in enumerate(stub.objects):
         if name in type_infos:  # a std::type_info: its vtable pointer (two slots in) and its name
             lines.append(f'static const char n{index}[] = "{name[4:]}";')

@@ -21,7 +21,7 @@ BUNDLE_ID = "io.github.generative-studio"
 # unpacked under a deeper parent than this leaves the deepest file of the bundle past it
 WINDOWS_MAX_PATH = 260
 # size budgets of the bundle folder (or .app) in MB; a bundle over its budget fails the build
-BUDGET_MB = {"cuda": 5000, "cpu": 1200, "cpu-from-cuda": 1700}
+BUDGET_MB = {"cuda": 5000, "cpu": 1200, "cpu-from-cuda": 1200}
 
 
 @dataclass(frozen=True)

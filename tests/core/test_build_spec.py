@@ -79,7 +79,7 @@ def test_bad_flag_and_budget_values_name_the_variable():
 
 def test_budgets_by_kind_and_override():
     assert platforms.budget_mb("13.0", False, {}) == 5000
-    assert platforms.budget_mb("13.0", True, {}) == 1700
+    assert platforms.budget_mb("13.0", True, {}) == 1200
     assert platforms.budget_mb(None, False, {}) == 1200
     assert platforms.budget_mb("13.0", True, {"STUDIO_BUNDLE_BUDGET_MB": "900"}) == 900
 
@@ -94,7 +94,7 @@ def test_windows_long_paths_leave_room_for_the_parent_folder():
 
 
 def test_the_scripts_read_the_decisions_from_platforms_py(capsys):
-    assert platforms.main(["budget", "13.0", "1"]) == 0 and capsys.readouterr().out.strip() == "1700"
+    assert platforms.main(["budget", "13.0", "0"]) == 0 and capsys.readouterr().out.strip() == "5000"
     assert platforms.main(["nonsense"]) == 2
     spec = (ROOT / "build.spec").read_text(encoding="utf-8")
     names = {node.attr for node in ast.walk(ast.parse(spec)) if isinstance(node, ast.Attribute)}
@@ -106,12 +106,20 @@ def test_the_scripts_read_the_decisions_from_platforms_py(capsys):
         assert f"packaging/platforms.py {field}" in script, field
 
 
-def test_cuda_files_are_the_nvidia_libraries_but_the_runtime_torch_loads():
-    assert cuda_stubs.is_cuda_file("nvidia/cu13/lib/libcublasLt.so.13")
-    assert cuda_stubs.is_cuda_file("torch/lib/libtorch_cuda_linalg.so")
+def test_cuda_files_are_the_nvidia_and_torch_cuda_libraries_but_the_runtime():
+    for name in ("nvidia/cu13/lib/libcublasLt.so.13", "torch/lib/libtorch_cuda.so", "torch/lib/libc10_cuda.so",
+                 "torch/lib/libtorch_cuda_linalg.so", "nvidia/cudnn/lib/libcudnn_engines_precompiled.so.9"):
+        assert cuda_stubs.is_cuda_file(name), name
     assert not cuda_stubs.is_cuda_file("nvidia/cu13/lib/libcudart.so.13")  # real: answers "no device"
-    assert not cuda_stubs.is_cuda_file("torch/lib/libtorch_cuda.so")  # torch cannot import without it
+    assert not cuda_stubs.is_cuda_file("nvidia/cudnn/lib/libcudnn.so.9")  # cuDNN's 0.1 MB loader
     assert not cuda_stubs.is_cuda_file("torch/lib/libtorch_cpu.so")
+
+
+def test_constructors_are_told_apart_by_their_mangled_names():
+    assert cuda_stubs.is_constructor("_ZN4c10d16ProcessGroupNCCL7OptionsC1Eb")
+    assert cuda_stubs.is_constructor("_ZN5torch4cuda22CUDAPluggableAllocator22CUDAPluggableAllocatorC2ERKS1_")
+    assert not cuda_stubs.is_constructor("_ZN3c104cuda12device_countEv")
+    assert not cuda_stubs.is_constructor("cudaGetDeviceCount")
 
 
 CC = shutil.which("cc") or shutil.which("gcc")
@@ -138,16 +146,21 @@ def test_stubs_replace_a_cuda_chain_and_the_kept_library_still_loads(tmp_path):
     (site / "app").mkdir()
     deep = _library(lib / "libdeep.so", "int deep_fn(void) { return 7; }")
     big = _library(lib / "libbig.so", "int big_fn(void) { return 5; } int big_unused(void) { return 1; }\n"
-                                      "long big_table[4] = {1, 2, 3, 4};", str(deep))
+                                      "long big_table[4] = {1, 2, 3, 4};\n"
+                                      'void big_ctor(void *self) __asm__("_ZN3BigC1Ev");\n'
+                                      "void big_ctor(void *self) { *(long *)self = 1; }", str(deep))
     app = _library(site / "app" / "libapp.so",
                    "extern int big_fn(void); extern int deep_fn(void); extern long big_table[4];\n"
                    "int app_fn(void) { return 100 + (int)sizeof big_table; }\n"
-                   "int app_calls(void) { return big_fn() + deep_fn() + (int)big_table[3]; }",
+                   "int app_calls(void) { return big_fn() + deep_fn() + (int)big_table[3]; }\n"
+                   'void big_ctor(void *self) __asm__("_ZN3BigC1Ev");\n'
+                   "const char *app_new(void) { void *object[2] = {0, 0}; big_ctor(object);\n"
+                   "  void **vtable = object[0]; void **type_info = vtable[-1]; return type_info[1]; }",
                    str(big), f"-Wl,-rpath-link,{lib}", "-Wl,-rpath,$ORIGIN")
     libraries = {p.relative_to(site).as_posix(): p for p in (deep, big, app)}
     stubs = {s.soname: s for s in cuda_stubs.plan(libraries)}
     assert set(stubs) == {"libbig.so", "libdeep.so"}
-    assert [n for n, _ in stubs["libbig.so"].functions] == ["big_fn"]
+    assert sorted(n for n, _ in stubs["libbig.so"].functions) == ["_ZN3BigC1Ev", "big_fn"]
     assert [(n, size) for n, _, size, _ in stubs["libbig.so"].objects] == [("big_table", 32)]
     assert [n for n, _ in stubs["libdeep.so"].functions] == ["deep_fn"]
     assert stubs["libbig.so"].needed == ["libdeep.so"]
@@ -160,6 +173,9 @@ def test_stubs_replace_a_cuda_chain_and_the_kept_library_still_loads(tmp_path):
     # the stubs answer without crashing: functions give an address whose low 16 bits are 0
     # (so a bool, char or short result reads 0), data is zero-filled
     assert loaded.app_calls() & 0xFFFF == 0
+    # a stub constructor gives the object a vtable with a real type_info (pybind11 reads its name)
+    loaded.app_new.restype = ctypes.c_char_p
+    assert loaded.app_new() == cuda_stubs.STUB_PREFIX.encode()
 
 
 def test_room_fails_a_bundle_too_deep_for_windows(tmp_path, capsys):
