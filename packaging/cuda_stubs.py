@@ -123,6 +123,35 @@ def _symbols(elf) -> tuple[dict[str, tuple[str | None, str, int]], dict[str, str
     return defined, undefined
 
 
+def system_symbols(sonames) -> set[str]:
+    """The symbols the system's libraries of these names define (libc, libstdc++, libgcc_s...),
+    found where the dynamic loader finds them: each is loaded into this process (harmless for
+    system runtime libraries) and its file read from /proc/self/maps."""
+    import ctypes
+
+    for soname in sonames:
+        try:
+            ctypes.CDLL(soname)
+        except OSError:  # not on this system (then nothing can interpose on it either)
+            continue
+    wanted, paths = set(sonames), set()
+    try:
+        maps = Path("/proc/self/maps").read_text().splitlines()
+    except OSError:
+        return set()
+    for line in maps:
+        path = line.split(maxsplit=5)[-1] if len(line.split()) >= 6 else ""
+        # the file may carry a longer name than its SONAME (libstdc++.so.6 -> libstdc++.so.6.0.30)
+        if path.startswith("/") and any(Path(path).name.startswith(name) for name in wanted):
+            paths.add(path)
+    symbols: set[str] = set()
+    for path in sorted(paths):
+        handle, elf = _elf(Path(path))
+        with handle:
+            symbols |= set(_symbols(elf)[0])
+    return symbols
+
+
 def plan(libraries: dict[str, Path]) -> list[Stub]:
     """The stubs a set of libraries needs once the CUDA files are gone, dependencies first.
 
@@ -144,9 +173,12 @@ def plan(libraries: dict[str, Path]) -> list[Stub]:
             else:
                 kept.append((path, _needed(elf), *_symbols(elf)))
     kept_names = {path.name for path, *_ in kept}
-    # what the kept libraries use and do not provide themselves; a symbol versioned by a file that
-    # is not a CUDA one (libc, libstdc++) is left alone, so that no stub can ever interpose on it
+    # what the kept libraries use and neither they nor the system's libraries provide: a stub
+    # must never interpose on a symbol the real owner defines (a stub ``operator delete``, which
+    # libtorch_cuda exports too, once turned every free into a no-op: a leak and 25% slower steps)
     provided = set().union(*(defined for _, _, defined, _ in kept))
+    system = {name for _, needed, _, _ in kept for name in needed} - set(by_soname) - kept_names
+    provided |= system_symbols(system)
     undefined: set[str] = set()
     roots = []
     for _, needed, _, symbols in kept:

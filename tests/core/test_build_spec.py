@@ -148,11 +148,16 @@ def test_stubs_replace_a_cuda_chain_and_the_kept_library_still_loads(tmp_path):
     big = _library(lib / "libbig.so", "int big_fn(void) { return 5; } int big_unused(void) { return 1; }\n"
                                       "long big_table[4] = {1, 2, 3, 4};\n"
                                       'void big_ctor(void *self) __asm__("_ZN3BigC1Ev");\n'
-                                      "void big_ctor(void *self) { *(long *)self = 1; }", str(deep))
+                                      "void big_ctor(void *self) { *(long *)self = 1; }\n"
+                                      # like CUDA libraries that link a C/C++ runtime in statically
+                                      'unsigned long big_strlen(const char *s) __asm__("strlen");\n'
+                                      "unsigned long big_strlen(const char *s) { return 99; }", str(deep))
     app = _library(site / "app" / "libapp.so",
                    "extern int big_fn(void); extern int deep_fn(void); extern long big_table[4];\n"
                    "int app_fn(void) { return 100 + (int)sizeof big_table; }\n"
                    "int app_calls(void) { return big_fn() + deep_fn() + (int)big_table[3]; }\n"
+                   'unsigned long app_strlen(const char *s) __asm__("strlen");\n'
+                   'int app_len(void) { return (int)app_strlen("abc"); }\n'
                    'void big_ctor(void *self) __asm__("_ZN3BigC1Ev");\n'
                    "const char *app_new(void) { void *object[2] = {0, 0}; big_ctor(object);\n"
                    "  void **vtable = object[0]; void **type_info = vtable[-1]; return type_info[1]; }",
@@ -176,6 +181,10 @@ def test_stubs_replace_a_cuda_chain_and_the_kept_library_still_loads(tmp_path):
     # a stub constructor gives the object a vtable with a real type_info (pybind11 reads its name)
     loaded.app_new.restype = ctypes.c_char_p
     assert loaded.app_new() == cuda_stubs.STUB_PREFIX.encode()
+    # a symbol the system's libraries define (here libc's strlen, which libbig also exports) is
+    # never stubbed: the stub would interpose on it (a stub operator delete once leaked every free)
+    assert all("strlen" not in n for stub in stubs.values() for n, _ in stub.functions)
+    assert loaded.app_len() == 3
 
 
 def test_room_fails_a_bundle_too_deep_for_windows(tmp_path, capsys):
