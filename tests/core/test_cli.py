@@ -22,7 +22,7 @@ def test_train_sample_resume_runs(tmp_path):
     run = tmp_path / "runs" / "vae1"
     code, out, err = run_cli("train", "--family", "vae", "--data", "fashion-mnist-5k", "--steps", "12",
                              "--batch-size", "16", "--seed", "0", "--device", "cpu", "--precision", "fp32",
-                             "--run-dir", run)
+                             "--set", "width=8", "--set", "latent_dim=4", "--run-dir", run)  # tiny: the CLI path
     assert code == 0, err
     assert "finished" in out and str(run) in out
     meta = json.loads((run / "run.json").read_text())
@@ -46,7 +46,8 @@ def test_train_sample_resume_runs(tmp_path):
 def test_sampler_options_reach_diffusion_models(tmp_path):
     run = tmp_path / "d"
     assert main(["train", "--family", "ddpm", "--steps", "2", "--batch-size", "4", "--device", "cpu",
-                 "--precision", "fp32", "--run-dir", str(run), "--preview-every", "0"]) == 0
+                 "--precision", "fp32", "--run-dir", str(run), "--preview-every", "0",
+                 "--set", "base_channels=8", "--set", "channel_mults=1,2", "--set", "attention=false"]) == 0
     assert main(["sample", str(run), "--n", "2", "--out", str(tmp_path / "d.png"), "--sampler", "ddim",
                  "--sample-steps", "3"]) == 0
     assert Image.open(tmp_path / "d.png").size[0] > 0

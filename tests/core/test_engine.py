@@ -110,7 +110,7 @@ def test_pause_really_pauses(tmp_path):
     reporter = StepGate(5, control.pause)
     reporter.status = lambda m: paused.set() if m.startswith("paused") else None
     job = TrainJob.create(TrainSpec(steps=12, **SMALL), tmp_path / "run", reporter=reporter, control=control)
-    worker = threading.Thread(target=job.run)
+    worker = threading.Thread(target=job.run, daemon=True)  # a failure while paused must not hang the exit
     worker.start()
     assert paused.wait(60)
     seen = len(reporter.progresses)

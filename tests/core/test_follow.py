@@ -109,7 +109,8 @@ def test_a_follow_job_picks_up_what_another_process_writes(tmp_path):
     folder = tmp_path / "run"
     reporter, control = RecordingReporter(), Control()
     outcome = []
-    thread = threading.Thread(target=lambda: outcome.append(run_job(follow_job(folder, 0.05), reporter, control)))
+    thread = threading.Thread(target=lambda: outcome.append(run_job(follow_job(folder, 0.05), reporter, control)),
+                              daemon=True)
     thread.start()
     try:
         env = {**os.environ, "OMP_NUM_THREADS": "1"}

@@ -276,7 +276,8 @@ def test_pixel_budget_is_first_come_first_served_and_bounded():
         budget.release(weight)
 
     first = budget.acquire(60)
-    threads = [threading.Thread(target=job, args=(n, p, 0.02)) for n, p in (("big", 500), ("a", 30), ("b", 30))]
+    threads = [threading.Thread(target=job, args=(n, p, 0.02), daemon=True)
+               for n, p in (("big", 500), ("a", 30), ("b", 30))]
     for t in threads:
         t.start()
         time.sleep(0.02)  # start in this order

@@ -229,21 +229,25 @@ def test_pause_step_and_live_changes_while_running():
             frames.release()
 
     reporter, control = Counting(), Control()
-    thread = threading.Thread(target=run_job, args=(job, reporter, control))
+    # a daemon thread, cancelled whatever happens: a failed assertion must not leave it running
+    # (a live non-daemon thread kept the whole pytest process from exiting)
+    thread = threading.Thread(target=run_job, args=(job, reporter, control), daemon=True)
     thread.start()
-    assert frames.acquire(timeout=30)  # the first frame, drawn though paused
-    job.step_once(3)
-    assert frames.acquire(timeout=30)
-    assert reporter.previews[-1][0] == 3
-    job.set_live_option("sample_steps", 5)
-    job.set_data(make_dataset("rings", 200))
-    assert frames.acquire(timeout=30)
-    assert reporter.previews[-1][0] == 3 and len(reporter.previews[-1][1].layer("data").arrays["xy"]) == 200
-    with pytest.raises(SpecError) as info:
-        job.set_live_option("hidden", 8)
-    assert info.value.field == "options.hidden"
-    control.cancel()
-    thread.join(timeout=30)
+    try:
+        assert frames.acquire(timeout=30)  # the first frame, drawn though paused
+        job.step_once(3)
+        assert frames.acquire(timeout=30)
+        assert reporter.previews[-1][0] == 3
+        job.set_live_option("sample_steps", 5)
+        job.set_data(make_dataset("rings", 200))
+        assert frames.acquire(timeout=30)
+        assert reporter.previews[-1][0] == 3 and len(reporter.previews[-1][1].layer("data").arrays["xy"]) == 200
+        with pytest.raises(SpecError) as info:
+            job.set_live_option("hidden", 8)
+        assert info.value.field == "options.hidden"
+    finally:
+        control.cancel()
+        thread.join(timeout=30)
     assert not thread.is_alive()
 
 
