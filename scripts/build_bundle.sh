@@ -167,8 +167,11 @@ fi
 if [ -n "$ARCHIVE" ]; then
   case "$ARCHIVE_NAME" in
     *.tar.gz) tar -C "$(dirname "$BUNDLE")" -czf "$ARCHIVE/$ARCHIVE_NAME" "$(basename "$BUNDLE")" ;;
-    *) "$VPY" -c "import shutil, sys; shutil.make_archive(sys.argv[1], 'zip', sys.argv[2], sys.argv[3])" \
-         "$ARCHIVE/${ARCHIVE_NAME%.zip}" "$(dirname "$BUNDLE")" "$(basename "$BUNDLE")" ;;
+    # macOS: ditto keeps the .app's symlinks and extended attributes (its signature lives in them)
+    *.zip) if [ "$(uname -s)" = Darwin ]; then
+             ditto -c -k --keepParent "$BUNDLE" "$ARCHIVE/$ARCHIVE_NAME"
+           else "$VPY" -c "import shutil, sys; shutil.make_archive(sys.argv[1], 'zip', sys.argv[2], sys.argv[3])" \
+             "$ARCHIVE/${ARCHIVE_NAME%.zip}" "$(dirname "$BUNDLE")" "$(basename "$BUNDLE")"; fi ;;
   esac
   echo "the download: $ARCHIVE/$ARCHIVE_NAME ($(du -sm "$ARCHIVE/$ARCHIVE_NAME" | cut -f1) MB)"
 fi
