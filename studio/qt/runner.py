@@ -198,10 +198,14 @@ class Runner(QObject):
         self.closed = False
 
     def start(self, job: Job, name: str = "job", threads: int | None = None,
-              interval_s: float = 1 / REPORT_HZ, parent: QObject | None = None) -> JobHandle:
+              interval_s: float = 1 / REPORT_HZ) -> JobHandle:
         """Run ``job(reporter, control)`` on a new thread. ``threads`` sets torch's intra-op
-        threads while the job runs (and puts the previous count back after)."""
-        handle = JobHandle(name, parent)
+        threads while the job runs (and puts the previous count back after).
+
+        The handle has no Qt parent: the runner holds it until the job's thread has ended, so
+        a page deleted while its job still runs never deletes the object the job's thread
+        emits on (that crashed a worker with a segmentation fault)."""
+        handle = JobHandle(name)
         if self.closed:  # the window is closing: nothing new starts
             handle.control.cancel()
         reporter = _ThreadReporter(handle, interval_s)
@@ -216,7 +220,7 @@ class Runner(QObject):
             handle._emit(handle._done, outcome)
 
         handle._thread = threading.Thread(target=main, name=f"studio-{name}", daemon=True)
-        with self._lock:
+        with self._lock:  # ended handles are let go here; a running one is never freed
             self._handles = [h for h in self._handles if h.running] + [handle]
         handle._thread.start()
         return handle
@@ -308,7 +312,7 @@ class Latest(QObject):
             self._current = None
 
     def _start(self, job: Job) -> None:
-        handle = (self._runner or runner()).start(job, self.name, self.threads, parent=self)
+        handle = (self._runner or runner()).start(job, self.name, self.threads)
         handle.progressed.connect(self._on_handle_progressed)
         handle.partial_ready.connect(self._on_handle_partial_ready)
         handle.finished.connect(self._on_handle_finished)

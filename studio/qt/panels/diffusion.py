@@ -188,7 +188,7 @@ class DiffusionPanel(QWidget):
     def _start(self, mode: str, make_jobs) -> None:
         self.timeline.stop()
         self.state.begin(mode)
-        self.handle = runner().start(sampling_job(make_jobs), "sampling", parent=self)
+        self.handle = runner().start(sampling_job(make_jobs), "sampling")
         self.handle.partial_ready.connect(self._on_handle_partial_ready)
         self.handle.finished.connect(self._on_handle_finished)
         self.progress.setValue(0)

@@ -129,7 +129,7 @@ class PlaygroundPanel(QWidget):
         if self.state.setting is not None:
             self.job.set_setting(self.state.setting)
         self.message.setText("")
-        self.handle = runner().start(self.job, name="playground", threads=1, parent=self)
+        self.handle = runner().start(self.job, name="playground", threads=1)
         self.handle.preview_ready.connect(self._on_handle_preview_ready)
         self.handle.metrics_reported.connect(self._on_handle_metrics_reported)
         self.handle.finished.connect(self._on_handle_finished)

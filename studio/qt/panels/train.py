@@ -162,7 +162,7 @@ class TrainPanel(QWidget):
     def _launch(self, job, path: str) -> None:
         self._failed = False
         self.run_path = path
-        self.handle = handle = runner().start(job, "training", self.threads, parent=self)
+        self.handle = handle = runner().start(job, "training", self.threads)
         handle.progressed.connect(self._on_handle_progressed)
         handle.metrics_reported.connect(self._on_handle_metrics_reported)
         handle.preview_ready.connect(self._on_handle_preview_ready)

@@ -54,7 +54,7 @@ class RunFollow(QObject):
         self.path, self._resets = path, 0
         self.plot.clear()
         self.previews.clear()
-        self.handle = handle = runner().start(follow_job(path, self.interval_s), "follow", parent=self)
+        self.handle = handle = runner().start(follow_job(path, self.interval_s), "follow")
         handle.metrics_reported.connect(self._on_handle_metrics_reported)
         handle.preview_ready.connect(self._on_handle_preview_ready)
         handle.partial_ready.connect(self._on_handle_partial_ready)
