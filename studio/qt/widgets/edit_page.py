@@ -11,36 +11,21 @@ runs the job it gets from ``jobs()`` with the same runner and views as sampling.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFrame, QHBoxLayout, QMenu,
-                               QPushButton, QScrollArea, QSizePolicy, QSlider, QSpinBox, QToolButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFrame, QHBoxLayout, QMenu, QScrollArea,
+                               QSizePolicy, QSlider, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
-from ...editing.picture import FITS, MASK_NAMES
-from ...editing.session import FIELD_NAMES, METHODS, EditSession, PictureSource, file_source, fit_source, tint
+from ...editing.picture import MASK_NAMES
+from ...editing.session import FIELD_NAMES, METHODS, EditSession, PictureSource, tint
 from ...errors import SpecError
-from ..runner import Latest
 from .cards import card, label, tab_buttons
 from .diffusion_views import FrameView, Timeline, boxed
-from .edit_canvas import PictureCard, source_of
-from .save_dialog import start_folder
-
-PICTURE_FILES = "Pictures (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
+from .edit_canvas import PictureCard
+from .picture_intake import PictureIntake
 METHOD_TEXTS = ("Img2img", "Inpaint", "Class swap")
 METHOD_TIPS = ("SDEdit (Meng et al. 2022): noise your picture to t₀, then denoise it with the sampler",
                "RePaint (Lugmayr et al. 2022): regenerate the painted region, keep the rest",
                "Noise to t₀, then denoise towards another class with classifier-free guidance")
 PLACEHOLDER = "Drop a picture here, paste one (Ctrl+V), open a file or pick a dataset image"
-
-
-def fitted(source: PictureSource, image_shape, fit: str):
-    """(source, its fitted picture): the picture channel's work, run off the UI thread. Its
-    errors name the file, not its whole path (one line the window can hold)."""
-    try:
-        return source, fit_source(source, image_shape, fit)
-    except SpecError as exc:
-        problem = exc.problem.replace(str(source.value), source.name) if source.kind == "file" else exc.problem
-        raise SpecError(problem) from None
 
 
 def _row(*items) -> QWidget:
@@ -65,11 +50,14 @@ class EditPage(QWidget):
         self.say = settings.say
         self._run_text = (settings.run_button.text(), settings.run_button.toolTip())
         self._branch_button, self._branch_tip = branch_button, branch_button.toolTip()
-        self._images = None  # the run's dataset, uint8 (N, C, H, W)
-        self._task = Latest(self, "picture")
-        self._task.succeeded.connect(self._on_task_succeeded)
-        self._task.failed.connect(self._on_task_failed)
-        self.setAcceptDrops(True)
+        # the picture comes in as on every page that takes one (widgets/picture_intake.py)
+        self.intake = PictureIntake(self, lambda: self.session.image_shape, self.say, "a diffusion model")
+        self.intake.fitted.connect(self._on_intake_fitted)
+        self.intake.failed.connect(self._on_intake_failed)
+        self.intake.fit_changed.connect(self._on_intake_fit_changed)
+        intake = self.intake
+        self.open_button, self.paste_button, self.fit_combo = intake.open_button, intake.paste_button, intake.fit_combo
+        self.dataset_button, self.dataset_index = intake.dataset_button, intake.dataset_index
 
         self.picture = PictureCard(self.session, PLACEHOLDER)
         self.canvas = self.picture.canvas
@@ -82,19 +70,6 @@ class EditPage(QWidget):
         self.timeline = Timeline(play_seconds)
         self.timeline.slider.valueChanged.connect(self._on_timeline_value_changed)
 
-        self.open_button = QPushButton("Open…", toolTip="Open a picture file (any format Pillow reads)")
-        self.paste_button = QPushButton("Paste", toolTip="Paste a picture or picture file (Ctrl+V)")
-        self.dataset_button = QPushButton("Dataset image", toolTip="Use this image of the model's dataset (test split)")
-        self.dataset_index = QSpinBox(minimum=0, maximum=0, toolTip="Which dataset image")
-        self.fit_combo = QComboBox(toolTip="A picture that is not square: crop its centre square, or pad the "
-                                           "whole picture with its border's colour")
-        for fit in FITS:
-            self.fit_combo.addItem({"crop": "Crop to square", "pad": "Pad to square"}[fit], fit)
-        self.open_button.clicked.connect(self.open_file)
-        self.paste_button.clicked.connect(self.paste)
-        self.dataset_button.clicked.connect(self._on_dataset_button_clicked)
-        self.fit_combo.currentIndexChanged.connect(self._on_fit_combo_current_index_changed)
-        QShortcut(QKeySequence.Paste, self, context=Qt.WidgetWithChildrenShortcut).activated.connect(self.paste)
 
         methods = QHBoxLayout()
         methods.setSpacing(4)
@@ -144,8 +119,7 @@ class EditPage(QWidget):
         self.clear_button.clicked.connect(self.session.clear_mask)
         self.tint_box.toggled.connect(self._draw)
 
-        picture_card = card("Picture", _row(self.open_button, self.paste_button),
-                            _row(self.dataset_button, self.dataset_index), _row(self.fit_combo), spacing=6, margins=10)
+        picture_card = card("Picture", *intake.rows(), spacing=6, margins=10)
         edit_card = card("Edit", boxed(methods), *self.rows.values(), self.cost, spacing=6, margins=10)
         self.mask_card = card("Mask (paint on your picture)", _row("Brush", self.brush, self.erase),
                               _row(self.invert_button, self.clear_button, self.preset_button), self.tint_box,
@@ -187,7 +161,7 @@ class EditPage(QWidget):
     def set_model(self, model, meta: dict) -> None:
         session = self.session
         session.set_model(model)
-        self._images = None  # the new run's dataset follows (set_dataset)
+        self.intake.set_images(None)  # the new run's dataset follows (set_dataset)
         names = meta.get("label_names") or [str(i) for i in range(session.num_classes)]
         self.target.blockSignals(True)
         self.target.clear()
@@ -208,68 +182,46 @@ class EditPage(QWidget):
             self.bring(session.source)
 
     def set_dataset(self, images) -> None:
-        self._images = images
-        self.dataset_index.setMaximum(max(0, len(images) - 1))
+        self.intake.set_images(images)
+
+    @property
+    def _images(self):
+        return self.intake.images
 
     # --- bringing a picture in -------------------------------------------------------------------------
     def bring(self, source: PictureSource | None) -> None:
         """Fit ``source`` to the model off the UI thread; it appears when fitted."""
-        if source is None:
-            return
-        if self.session.image_shape is None:
-            self.say("Open a diffusion model first: the picture is fitted to it.", "error")
-            return
-        self.say(f"Fitting {source.name} to the model…", "muted")
-        self._task.submit(fitted, source, self.session.image_shape, self.session.fit)
+        self.intake.bring(source, self.session.fit)
 
     @Slot()
     def open_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a picture", start_folder(), PICTURE_FILES)
-        if path:
-            self.bring(file_source(path))
+        self.intake.open_file()
 
     @Slot()
     def paste(self) -> None:
-        source = source_of(QGuiApplication.clipboard().mimeData())
-        if source is None:
-            self.say("The clipboard holds no picture: copy a picture or a picture file first.",
-                                     "error")
-        self.bring(source)
-
-    @Slot()
-    def _on_dataset_button_clicked(self) -> None:
-        if self._images is None or not len(self._images):
-            self.say("The model's dataset is still loading (or has no images).", "error")
-            return
-        i = self.dataset_index.value()
-        self.bring(PictureSource("dataset", self._images[i].permute(1, 2, 0).numpy(), f"dataset image {i}"))
+        self.intake.paste()
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt API)
-        if source_of(event.mimeData()) is not None:
-            event.acceptProposedAction()
+        self.intake.drag_enter(event)
 
     def dropEvent(self, event) -> None:  # noqa: N802
-        source = source_of(event.mimeData())
-        if source is not None:
-            event.acceptProposedAction()
-            self.bring(source)
+        self.intake.drop(event)
 
-    @Slot(object)
-    def _on_task_succeeded(self, result) -> None:
-        source, picture = result
+    @Slot(object, object)
+    def _on_intake_fitted(self, source, picture) -> None:
         if self.session.image_shape is not None and tuple(picture.shape[1:]) == self.session.image_shape:
             self.session.set_picture(source, picture)
             c, h, w = self.session.image_shape
             self.say(f"{source.name[:1].upper()}{source.name[1:]}, fitted to {w}×{h}"
-                                     f" ({self.session.fit}): press ▶ Edit (Ctrl+Enter).", "muted")
+                     f" ({self.session.fit}): press ▶ Edit (Ctrl+Enter).", "muted")
 
     @Slot(str)
-    def _on_task_failed(self, message: str) -> None:
+    def _on_intake_failed(self, message: str) -> None:
         self.say(message, "error")
 
-    @Slot(int)
-    def _on_fit_combo_current_index_changed(self, index: int) -> None:
-        if self.session.set_fit(self.fit_combo.currentData()):
+    @Slot(str)
+    def _on_intake_fit_changed(self, fit: str) -> None:
+        if self.session.set_fit(fit):
             self.bring(self.session.source)
 
     # --- the method and its settings ----------------------------------------------------------------
