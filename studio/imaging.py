@@ -7,6 +7,7 @@ import contextlib
 import math
 import os
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,10 @@ def to_frames(x: torch.Tensor, scale: float = 1.0) -> np.ndarray:
     return np.ascontiguousarray(np.rint((a + 1) * 127.5).astype(np.uint8).transpose(0, 2, 3, 1))
 
 
-def tile(frames: np.ndarray, ncol: int | None = None, padding: int = 2, fill: int = 96) -> np.ndarray:
+GRID_FILL = 96  # ``tile``'s mid-gray between tiles
+
+
+def tile(frames: np.ndarray, ncol: int | None = None, padding: int = 2, fill: int = GRID_FILL) -> np.ndarray:
     """uint8 (N, H, W, C) → one uint8 grid (H', W', C), row-major, ``ncol`` columns (default
     ⌈√N⌉), ``padding`` pixels of ``fill`` between and around the tiles (mid-gray: dark and
     light datasets both read well)."""
@@ -45,6 +49,66 @@ def tile(frames: np.ndarray, ncol: int | None = None, padding: int = 2, fill: in
         y, x = padding + r * (h + padding), padding + col * (w + padding)
         grid[y:y + h, x:x + w] = frames[i]
     return grid
+
+
+@dataclass(frozen=True)
+class GridLayout:
+    """Where the tiles of a grid made by ``tile`` (or ``export.strip``) lie: ``rows`` × ``cols``
+    cells of ``tile_h`` × ``tile_w`` pixels, ``padding`` pixels between and around them."""
+
+    rows: int
+    cols: int
+    tile_h: int
+    tile_w: int
+    padding: int
+
+    def cell(self, i: int) -> tuple[int, int]:
+        """(y, x) of cell ``i``'s top-left pixel (row-major, like ``tile``)."""
+        r, c = divmod(i, self.cols)
+        return self.padding + r * (self.tile_h + self.padding), self.padding + c * (self.tile_w + self.padding)
+
+    def index_at(self, x: float, y: float) -> int | None:
+        """The cell under grid pixel (x, y); a point in a gap counts for the nearest cell; None off
+        the grid."""
+        p = self.padding
+        width, height = self.cols * (self.tile_w + p) + p, self.rows * (self.tile_h + p) + p
+        if not (0 <= x < width and 0 <= y < height):
+            return None
+        c = min(self.cols - 1, max(0, int((x - p / 2) // (self.tile_w + p))))
+        r = min(self.rows - 1, max(0, int((y - p / 2) // (self.tile_h + p))))
+        return r * self.cols + c
+
+    def crop(self, grid: np.ndarray, i: int) -> np.ndarray:
+        """Cell ``i``'s pixels (a view of ``grid``)."""
+        y, x = self.cell(i)
+        return grid[y:y + self.tile_h, x:x + self.tile_w]
+
+
+def find_grid(grid: np.ndarray, padding: int = 2, fill: int = GRID_FILL) -> GridLayout | None:
+    """The layout of a uint8 (H, W[, C]) grid made by ``tile(frames, padding=padding, fill=fill)``,
+    read from its pixels: the smallest tile size whose gap lines (every ``tile + padding`` rows and
+    columns, ``padding`` wide, the border included) are all ``fill``. None when the picture is
+    not such a grid of at least two cells (a single image, or another fill colour)."""
+    a = grid if grid.ndim == 3 else grid[:, :, None]
+    gap = np.all(a == fill, axis=2)
+
+    def period(lines: np.ndarray) -> tuple[int, int] | None:
+        size = len(lines)
+        if lines.all():
+            return None
+        for cell in range(1, size - 2 * padding + 1):
+            step = cell + padding
+            if (size - padding) % step:
+                continue
+            starts = np.arange((size - padding) // step + 1) * step
+            if lines[(starts[:, None] + np.arange(padding)).ravel()].all():
+                return cell, len(starts) - 1
+        return None
+
+    rows, cols = period(gap.all(axis=1)), period(gap.all(axis=0))
+    if rows is None or cols is None or rows[1] * cols[1] < 2:
+        return None
+    return GridLayout(rows[1], cols[1], rows[0], cols[0], padding)
 
 
 def make_grid(images: torch.Tensor, ncol: int | None = None, padding: int = 2) -> np.ndarray:

@@ -26,6 +26,7 @@ class FrameView(QFrame):
         self.title.setStyleSheet("font-size: 17pt;")
         self.subtitle = label(subtitle, "muted")
         self.view = ImageView(placeholder)
+        self.view.enlarge_title = title
         self.caption = label("", "muted")
         self.caption.setAlignment(Qt.AlignCenter)
         layout = QVBoxLayout(self)
@@ -135,6 +136,8 @@ class FilmStrip(QAbstractScrollArea):
         self.thumbnail = thumbnail
         self._count, self._current, self._cache = 0, -1, {}
         self._labels: Callable[[int], str] = lambda i: str(i + 1)
+        self.enlarged = None  # the EnlargeDialog a double click opens
+        self.setToolTip("Click a step to show it; double-click to see it large")
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.setFixedHeight(self.CELL + 34)
@@ -200,10 +203,36 @@ class FilmStrip(QAbstractScrollArea):
             p.setPen(QColor(theme.TEXT if i == self._current else theme.MUTED))
             p.drawText(QRect(int(x) - 4, self.CELL + 6, self.CELL + 8, 18), Qt.AlignCenter, self._labels(i))
 
+    def index_at(self, x: float) -> int | None:
+        """The step whose thumbnail is at viewport x (None: past the last)."""
+        i = int((x + self.horizontalScrollBar().value()) // (self.CELL + self.PAD))
+        return i if 0 <= i < self._count else None
+
     def mousePressEvent(self, event) -> None:  # noqa: N802
-        i = int((event.position().x() + self.horizontalScrollBar().value()) // (self.CELL + self.PAD))
-        if 0 <= i < self._count:
+        i = self.index_at(event.position().x())
+        if i is not None:
             self.frame_clicked.emit(i)
+
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802
+        """A double click opens the step's picture large (the first click already showed it)."""
+        i = self.index_at(event.position().x())
+        if i is not None:
+            self.enlarge(i)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        if event.key() in (Qt.Key_Return, Qt.Key_Enter) and self._current >= 0:
+            self.enlarge(self._current)
+            return
+        super().keyPressEvent(event)
+
+    def enlarge(self, i: int):
+        """Open step ``i``'s picture (a grid: every image) large; returns the dialog."""
+        from .enlarge import EnlargeDialog
+
+        if self.enlarged is None:
+            self.enlarged = EnlargeDialog(ImageView(""), self)
+        self.enlarged.show_picture(self.thumbnail(i), None, f"step {self._labels(i)}")
+        return self.enlarged
 
 
 class SchedulePlot(pg.PlotWidget):

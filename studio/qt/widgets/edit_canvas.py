@@ -61,6 +61,7 @@ class MaskCanvas(ImageView):
 
     def set_painting(self, on: bool) -> None:
         self.painting = on
+        self.enlargeable = not on  # a click paints; otherwise it opens the picture large
         self.setCursor(Qt.CrossCursor if on else Qt.ArrowCursor)
         self.update()
 
@@ -93,6 +94,8 @@ class MaskCanvas(ImageView):
     def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt API)
         if self.painting and event.buttons() & (Qt.LeftButton | Qt.RightButton):
             self._dab(event, True)
+        else:
+            super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802
         self._hover = event.position()

@@ -1,14 +1,17 @@
-"""Pictures: a uint8 array shown crisp (whole-pixel zoom), and a strip of the last few previews."""
+"""Pictures: a uint8 array shown crisp (whole-pixel zoom), and a strip of the last few previews.
+A click on a picture (or Space / Enter when it has focus) opens it large (``enlarge.py``); on a
+grid, the tile under the pointer."""
 
 from __future__ import annotations
 
 from collections import deque
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
+from ...imaging import GRID_FILL, GridLayout
 from .. import theme
 from .cards import make_opaque
 from .save_dialog import ask_save_path
@@ -26,22 +29,103 @@ def to_qimage(array: np.ndarray) -> QImage:
 
 class ImageView(QWidget):
     """Fits an image into the widget; from 2× up, whole-number zoom without smoothing keeps
-    pixels crisp; below that the image is scaled smoothly to fill the room."""
+    pixels crisp; below that the image is scaled smoothly to fill the room.
+
+    A click (press and release without a drag) emits ``clicked`` and, while ``enlargeable``,
+    opens the picture large — on a grid (``grid_fill`` between the tiles, ``imaging.tile``'s
+    layout; None: never a grid) the tile under the pointer. Space / Enter with the focus (Tab)
+    opens the whole picture. A subclass that uses the mouse (a mask brush) turns it off."""
+
+    clicked = Signal(QPointF)  # widget coordinates of a click on the view
 
     def __init__(self, placeholder: str = "", parent: QWidget | None = None):
         super().__init__(parent)
         self._image: QImage | None = None
+        self._pressed_at: QPointF | None = None
+        self._pointing = False  # the pointing-hand cursor is on
         self.placeholder = placeholder
+        self.enlargeable = True
+        self.grid_fill: int | None = GRID_FILL
+        self.enlarge_title = ""  # the large view's window title and file name
+        self.enlarged = None  # the EnlargeDialog, once opened
         self.setMinimumSize(120, 120)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self.setAttribute(Qt.WA_OpaquePaintEvent)  # paints every pixel: parents need not repaint
+        self.setFocusPolicy(Qt.TabFocus)  # a click does not take the focus (page shortcuts keep Space)
 
     def set_image(self, image: np.ndarray | QImage | None) -> None:
         self._image = to_qimage(image) if isinstance(image, np.ndarray) else image
+        pointing = self.enlargeable and self._image is not None
+        if pointing != self._pointing and self.enlargeable:  # a painting subclass keeps its own cursor
+            self._pointing = pointing
+            self.setCursor(Qt.PointingHandCursor if pointing else Qt.ArrowCursor)
+            self.setToolTip("Click to see it large (Esc closes it)" if pointing else "")
         self.update()
 
     def image(self) -> QImage | None:
         return self._image
+
+    def image_rect(self) -> QRectF | None:
+        """Where the picture is drawn in the widget (whole-pixel zoom from 2× up); None: no picture."""
+        image = self._image
+        if image is None or image.isNull():
+            return None
+        iw, ih = image.width(), image.height()
+        scale = min((self.width() - 16) / iw, (self.height() - 16) / ih)
+        scale = float(int(scale)) if scale >= 2 else scale
+        w, h = iw * scale, ih * scale
+        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+
+    def tile_at(self, pos: QPointF, layout: GridLayout | None) -> int | None:
+        """The grid cell under widget point ``pos`` (None: not a grid, or off the picture)."""
+        rect = self.image_rect()
+        if rect is None or layout is None or not rect.contains(pos):
+            return None
+        scale = rect.width() / self._image.width()
+        return layout.index_at((pos.x() - rect.left()) / scale, (pos.y() - rect.top()) / scale)
+
+    def enlarge(self, pos: QPointF | None = None):
+        """Open the picture large (on the tile under ``pos`` for a grid); returns the dialog."""
+        from ...imaging import find_grid
+        from .enlarge import EnlargeDialog, qimage_array
+
+        if self._image is None or self._image.isNull():
+            return None
+        picture = qimage_array(self._image)  # a copy of the pixels on screen (the caller may reuse its array)
+        index = None
+        if pos is not None and self.grid_fill is not None:
+            index = self.tile_at(pos, find_grid(picture, fill=self.grid_fill))
+        if self.enlarged is None:
+            self.enlarged = EnlargeDialog(ImageView(""), self)
+        self.enlarged.show_picture(picture, index, self.enlarge_title, self.grid_fill)
+        return self.enlarged
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        self._pressed_at = event.position() if event.button() == Qt.LeftButton else None
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+        start, self._pressed_at = self._pressed_at, None
+        if start is not None and event.button() == Qt.LeftButton \
+                and (event.position() - start).manhattanLength() <= QApplication.startDragDistance():
+            self.clicked.emit(event.position())
+            if self.enlargeable:
+                self.enlarge(event.position())
+        super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        if self.enlargeable and event.key() in (Qt.Key_Space, Qt.Key_Return, Qt.Key_Enter) and self._image is not None:
+            self.enlarge()
+            return
+        super().keyPressEvent(event)
+
+    def event(self, event) -> bool:
+        # with the focus, Space / Enter open the picture rather than a page's shortcut (Space: Play)
+        if event.type() == QEvent.ShortcutOverride and self.enlargeable and self._image is not None \
+                and event.key() in (Qt.Key_Space, Qt.Key_Return, Qt.Key_Enter) and not event.modifiers():
+            event.accept()
+            return True
+        return super().event(event)
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt API)
         p = QPainter(self)
@@ -55,14 +139,11 @@ class ImageView(QWidget):
             p.setPen(QColor(theme.MUTED))
             p.drawText(self.rect().adjusted(16, 16, -16, -16), Qt.AlignCenter | Qt.TextWordWrap, self.placeholder)
             return
-        iw, ih = self._image.width(), self._image.height()
-        room_w, room_h = self.width() - 16, self.height() - 16
-        scale = min(room_w / iw, room_h / ih)
-        crisp = scale >= 2
-        if crisp:
-            scale = float(int(scale))  # whole pixels: sharp, even rows
-        w, h = iw * scale, ih * scale
-        target = QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+        target = self.image_rect()  # from 2× up whole pixels: sharp, even rows
+        crisp = target.width() >= 2 * self._image.width()
+        if self.hasFocus():
+            p.setPen(QPen(QColor(theme.ACCENT), 2))
+            p.drawPath(path)
         p.setClipPath(path)
         p.setRenderHint(QPainter.SmoothPixmapTransform, not crisp)
         p.drawImage(target, self._image)
