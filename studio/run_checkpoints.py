@@ -7,9 +7,10 @@ import io
 import re
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:  # imported where a checkpoint is written or read
+    import torch
 
 from .fsio import (GiB, KiB, UnsafeFile, atomic_write_bytes, atomic_write_json, plain_name, read_json,
                    read_regular, real_subdir, regular_files)
@@ -36,6 +37,7 @@ class CheckpointFiles:
         return self.path / "checkpoints"
 
     def save_checkpoint(self, step: int, weights: dict[str, torch.Tensor], state: dict[str, Any]) -> None:
+        import torch
         from safetensors.torch import save
 
         folder = self._folder("checkpoints", create=True)
@@ -131,6 +133,8 @@ class CheckpointFiles:
         """The checkpoint's training state, loaded with ``weights_only=True`` and checked
         against the schema; RunError (never torch's own message) otherwise."""
         import pickle
+
+        import torch
 
         if checkpoint.get("state") is None:
             raise RunError(f"{self.path} holds weights only (a bundled demo), so it cannot be resumed; "

@@ -28,9 +28,10 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-import torch
+if TYPE_CHECKING:  # torch is imported where a model is loaded: listing runs needs none (the window's first paint)
+    import torch
 
 from .fsio import (GiB, MiB, FolderLock, UnsafeFile, atomic_write_bytes, atomic_write_json,  # noqa: F401
                    lock_holder, open_append, plain_name, read_regular, real_subdir, regular_files,
