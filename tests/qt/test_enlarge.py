@@ -17,8 +17,8 @@ def frames(n=16, h=28, w=28, c=3, seed=0):
     return a
 
 
-def tile_centre(view: ImageView, grid: np.ndarray, i: int) -> QPoint:
-    layout, rect = find_grid(grid), view.image_rect()
+def tile_centre(view: ImageView, grid: np.ndarray, i: int, fill: int = 96) -> QPoint:
+    layout, rect = find_grid(grid, fill=fill), view.image_rect()
     y, x = layout.cell(i)
     scale = rect.width() / grid.shape[1]
     return QPoint(int(rect.left() + (x + layout.tile_w / 2) * scale), int(rect.top() + (y + layout.tile_h / 2) * scale))
@@ -178,3 +178,23 @@ def test_a_double_click_on_the_filmstrip_enlarges_that_step(qtbot):
     qtbot.mouseDClick(film.viewport(), Qt.LeftButton, pos=QPoint(x, 30))
     assert np.array_equal(film.enlarged.picture(), images[3]) and film.enlarged.zoom() >= 4
     film.enlarged.close()
+
+
+def test_a_click_on_a_frame_of_the_latent_strip_enlarges_that_frame(qtbot):
+    from studio.qt.widgets.latent_frames import FrameStrip
+
+    images = frames(n=6, h=28, w=28, c=1, seed=3)
+    images[images == 31] = 30  # no frame pixel of the strip's gap colour
+    strip = FrameStrip("walk", "")
+    qtbot.addWidget(strip)
+    strip.resize(900, 200)
+    strip.show()
+    qtbot.waitExposed(strip)
+    strip.set_frames(list(images))
+    qtbot.wait(20)
+    view = strip.strip_view
+    grid = qimage_array(view.image())
+    layout = find_grid(grid, fill=31)
+    qtbot.mouseClick(view, Qt.LeftButton, pos=tile_centre(view, grid, 1, fill=31))
+    assert np.array_equal(view.enlarged.picture(), layout.crop(grid, 1)) and view.enlarged.zoom() >= 4
+    view.enlarged.close()

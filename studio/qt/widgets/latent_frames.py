@@ -48,6 +48,7 @@ class FrameStrip(QWidget):
         self.strip_view = ImageView(placeholder)
         self.strip_view.setMinimumSize(160, 64)
         self.strip_view.setMaximumHeight(150)
+        self.strip_view.grid_fill = 31  # the strip's gap colour (below): a click enlarges that frame
         self.shown = 0  # frames in the strip now
         self.player = ImageView("")
         self.player.setFixedSize(132, 132)
