@@ -9,18 +9,25 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:  # imported in the two functions that need it: the window's widgets use the rest before torch loads
+    import torch
 
 
 def to_unit_range(images_uint8: torch.Tensor) -> torch.Tensor:
     """uint8 pixels [0, 255] -> float32 in [-1, 1] (x · 2/255 − 1: what every model trains on)."""
+    import torch
+
     return images_uint8.to(torch.float32).mul_(2 / 255).sub_(1)
 
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
     """float [-1, 1] -> uint8 pixels, clamped and rounded half to even (NaN -> 0); same shape."""
+    import torch
+
     x = torch.nan_to_num(images.detach().to(torch.float32), nan=-1.0)
     return x.add(1.0).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8)
 
