@@ -127,8 +127,11 @@ def test_every_family_learns_a_preset(index, family):
 @pytest.mark.slow
 @pytest.mark.parametrize("family", family_names())
 def test_every_family_learns_every_preset(family):
+    """"A few hundred steps": the small 4-coupling flow on rings needs more than 200 (−log p 2.81 →
+    2.69 at 200, 2.55 at 300, 2.40 at 400; seed 0, 1 thread), so the flow gets 400. The GAN keeps
+    200: its samples wander, and on the spiral they are nearer the data at 200 than at 400."""
     for name in PRESETS:
-        assert_learns(family, name)
+        assert_learns(family, name, steps=400 if family == "flow" else STEPS)
 
 
 def test_every_family_has_a_view_slider_that_changes_the_picture_or_none():
@@ -169,16 +172,19 @@ def test_flow_density_integrates_to_one_and_matches_its_samples():
 ENERGY_THRESHOLD = 0.03
 
 
-@pytest.mark.parametrize("family, options", [
-    ("ddpm", {"sampler": "dpmpp2m"}),
-    pytest.param("ddpm", {"sampler": "ddim"}, marks=pytest.mark.slow),
-    pytest.param("ddpm", {"sampler": "ddpm", "sample_steps": 100}, marks=pytest.mark.slow),
-    ("flow-matching", {})])
-def test_diffusion_and_flow_matching_samples_match_the_data(family, options):
+# The ancestral DDPM sampler adds fresh noise at all 100 steps, so it needs an accurate ε at every t:
+# after 1000 training steps its distance is 0.026–0.031 over three sampling seeds, after 1500
+# 0.021–0.025 (DDIM 0.014–0.017 and DPM-Solver++(2M) 0.013–0.015 already at 1000; 1 thread, seed 0).
+@pytest.mark.parametrize("family, options, steps", [
+    ("ddpm", {"sampler": "dpmpp2m"}, 1000),
+    pytest.param("ddpm", {"sampler": "ddim"}, 1000, marks=pytest.mark.slow),
+    pytest.param("ddpm", {"sampler": "ddpm", "sample_steps": 100}, 1500, marks=pytest.mark.slow),
+    ("flow-matching", {}, 1000)])
+def test_diffusion_and_flow_matching_samples_match_the_data(family, options, steps):
     job = PlaygroundJob(PlaygroundSpec(family=family, options=options, dataset="two-moons", seed=0))
     before = energy_distance(job.model.sample(1000, torch.Generator().manual_seed(5)), make_dataset("two-moons"))
     assert before > 0.05
-    job.train(1000)
+    job.train(steps)
     samples = job.model.sample(1000, torch.Generator().manual_seed(5))
     reference = make_dataset("two-moons", 1000, seed=7)
     assert energy_distance(samples, reference) < ENERGY_THRESHOLD
