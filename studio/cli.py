@@ -129,6 +129,8 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-root", help="folder for torchvision-style datasets (mnist, fashion-mnist, cifar10)")
     p.add_argument("--download", action="store_true", help="download torchvision datasets (needs internet)")
     p.add_argument("--size", type=int, help="procedural datasets: number of images")
+    p.add_argument("--memory-mb", type=int, help="folders: decode into memory up to this many MiB, else stream "
+                   "from disk (default: a quarter of the free memory; 0 always streams)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,7 +212,8 @@ def _train_spec(args: argparse.Namespace):
 
     options = dict(_parse_assignment(item) for item in args.set)
     data_options = {k: v for k, v in {"resolution": args.resolution, "channels": args.channels,
-                                      "root": args.data_root, "size": args.size}.items() if v is not None}
+                                      "root": args.data_root, "size": args.size,
+                                      "memory_mb": args.memory_mb}.items() if v is not None}
     if args.download:
         data_options["download"] = True
     names = ("data", "steps", "batch_size", "lr", "seed", "device", "precision", "preset", "checkpoint_every",

@@ -1,12 +1,14 @@
 """Datasets for Generative Studio: bundled, procedural, folders of images, and torchvision-layout roots.
 
-Every loader returns an :class:`ImageDataset` holding all images in memory as one uint8 tensor.
+Every loader returns an :class:`ImageDataset` holding all images in memory as one uint8 tensor
+(except a folder over the memory budget, see below).
 Names (the dataset "spec") are shared by the CLI, the GUI and run.json:
 
 - bundled:     fashion-mnist-5k (default), mnist-5k, emoji-32
 - procedural:  shapes, color-shapes          (seeded, with ground-truth factors)
 - local roots: mnist, fashion-mnist, cifar10 (torchvision layout under ``root``; optional download)
-- folder:PATH  any folder of images; immediate subfolders become class labels
+- folder:PATH  any folder of images; immediate subfolders become class labels (a folder too big
+               for memory is streamed from disk: ``images`` is then a lazy ``stream.FolderImages``)
 """
 
 from __future__ import annotations
@@ -50,12 +52,14 @@ def canonical_spec(spec: str) -> str:
 
 def load_dataset(spec: str, *, split: str = "train", resolution: int | None = None, channels: int | None = None,
                  root: str | None = None, download: bool = False, seed: int = 0, size: int | None = None,
-                 progress=None) -> ImageDataset:
+                 progress=None, memory_mb: int | None = None) -> ImageDataset:
     """Load a dataset by name or ``folder:PATH``.
 
     resolution/channels convert any dataset (antialiased resize, gray <-> RGB); procedural sets are
     rendered natively at ``resolution``. ``size`` caps the number of images (procedural: how many to
     generate; others: a seeded random subset). ``progress(done, total)`` is called during folder loads.
+    ``memory_mb`` (folders): the memory budget in MiB above which the folder is streamed from disk
+    instead of decoded into memory (``data.stream.memory_budget``; None: a quarter of the free memory).
     """
     if split not in ("train", "test"):
         raise DatasetError(f"split must be 'train' or 'test', got {split!r}")
@@ -69,7 +73,7 @@ def load_dataset(spec: str, *, split: str = "train", resolution: int | None = No
         from .folder import load_folder
 
         ds = load_folder(spec[len(FOLDER_PREFIX):], split=split, resolution=resolution, channels=channels,
-                         progress=progress)
+                         progress=progress, memory_mb=memory_mb)
         return subsample(ds, size, seed) if size else ds
 
     name = spec.lower()

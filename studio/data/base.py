@@ -17,7 +17,7 @@ class DatasetError(ValueError):
 @dataclass
 class ImageDataset:
     name: str
-    images: torch.Tensor  # uint8 (N, C, H, W), C in {1, 3}, H == W
+    images: torch.Tensor  # uint8 (N, C, H, W), C in {1, 3}, H == W; a big folder: a lazy stream.FolderImages
     labels: torch.Tensor | None  # int64 (N,)
     label_names: list[str] | None
     factors: torch.Tensor | None = None  # int64 (N, K)
@@ -46,6 +46,11 @@ class ImageDataset:
         return tuple(self.images.shape[1:])
 
     @property
+    def streamed(self) -> bool:
+        """True when the images are read from disk on demand (a folder over the memory budget)."""
+        return not isinstance(self.images, torch.Tensor)
+
+    @property
     def num_classes(self) -> int:
         if self.labels is None or len(self) == 0:
             return 0
@@ -63,6 +68,7 @@ class ImageDataset:
             "label_names": list(self.label_names) if self.label_names else None,
             "factor_names": list(self.factor_names) if self.factor_names else None,
             "skipped": len(self.skipped),
+            "streamed": self.streamed,
             "license": self.license,
         }
 
@@ -112,5 +118,5 @@ def subsample(ds: ImageDataset, size: int, seed: int) -> ImageDataset:
     g = torch.Generator().manual_seed(seed)
     idx = torch.randperm(len(ds), generator=g)[:size].sort().values
     pick = lambda t: None if t is None else t[idx]  # noqa: E731
-    return ImageDataset(ds.name, ds.images[idx], pick(ds.labels), ds.label_names, pick(ds.factors),
+    return ImageDataset(ds.name, ds.images.index_select(0, idx), pick(ds.labels), ds.label_names, pick(ds.factors),
                         ds.factor_names, ds.skipped, ds.license, ds.split)

@@ -1,4 +1,6 @@
-"""`folder:PATH` datasets: any folder of images, decoded once into a uint8 tensor.
+"""`folder:PATH` datasets: any folder of images, decoded once into a uint8 tensor, or, when the
+decoded folder would not fit the memory budget, checked once and streamed from disk
+(:mod:`studio.data.stream`).
 
 Bad files never crash a load; they are listed in ``ImageDataset.skipped`` with the reason
 (a training run writes the list to ``skipped.txt`` in its folder: :func:`skipped_report`).
@@ -17,9 +19,11 @@ import torch
 
 from .base import DatasetError, ImageDataset, convert_channels
 from .decode import UnreadableImage, decode_image
+from .stream import FolderImages, cache_bytes, memory_budget
 
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 DEFAULT_RESOLUTION = 32
+DECODE_CHUNK = 4096  # files submitted to the decoding threads at a time
 TEST_FRACTION = 0.1  # folders have no held-out split: "test" is a fixed 10% sample of the images
 
 
@@ -50,7 +54,13 @@ def _test_sample(files: list[Path], root: Path) -> list[Path]:
 
 
 def load_folder(path: str, *, split: str = "train", resolution: int | None = None,
-                channels: int | None = None, progress=None) -> ImageDataset:
+                channels: int | None = None, progress=None, memory_mb: int | None = None) -> ImageDataset:
+    """The images of the folder at ``path`` as an ``ImageDataset`` (module docstring), each
+    decoded at ``resolution`` px (default 32) by ``decode.decode_image``. When the decoded folder
+    (N × R × R × 3 bytes) exceeds the memory budget (``stream.memory_budget(memory_mb)``), the
+    images are checked the same way but kept on disk: ``images`` is a lazy
+    ``stream.FolderImages`` read through a bounded cache. ``progress(done, total)`` while decoding.
+    DatasetError (one line) for a missing/empty folder, bad options or no readable image."""
     root = Path(path).expanduser()
     if not str(path).strip():
         raise DatasetError("folder: needs a path, e.g. folder:/home/me/pictures")
@@ -80,45 +90,24 @@ def load_folder(path: str, *, split: str = "train", resolution: int | None = Non
     if split == "test" and files:
         files = _test_sample(files, root)
 
+    budget = memory_budget(memory_mb)
     n = len(files)
-    pixels = np.empty((n, res, res, 3), dtype=np.uint8)
-    ok = np.zeros(n, dtype=bool)
-
-    def work(i: int) -> tuple[int, str | None]:
-        try:
-            pixels[i] = decode_image(files[i], res)
-            return i, None
-        except UnreadableImage as exc:
-            return i, str(exc)
-        except Exception as exc:  # a decoder bug on one file must not lose the whole folder
-            return i, f"{type(exc).__name__}: {exc}"
-
-    failures: dict[int, str] = {}
-    pool = ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1))
-    try:
-        every = max(1, n // 200)
-        for done, (i, reason) in enumerate(pool.map(work, range(n)), 1):
-            if reason is None:
-                ok[i] = True
-            else:
-                failures[i] = reason
-            if progress is not None and (done % every == 0 or done == n):
-                progress(done, n)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    keep = n * res * res * 3 <= budget  # decoded into memory (RGB while loading); else streamed from disk
+    ok, colour, failures, pixels = _decode_all(files, res, keep, progress)
     skipped += [(str(files[i]), r) for i, r in sorted(failures.items())]
 
     if not ok.any():
         first = f" (e.g. {skipped[0][0]}: {skipped[0][1]})" if skipped else ""
         raise DatasetError(f"no readable images in {root}: {len(skipped)} files skipped{first}; "
                            f"supported types are {', '.join(sorted(IMAGE_EXTENSIONS))}")
-    pixels = pixels[ok]
     if channels is None:  # colour if any image has colour (JPEG chroma noise tolerated)
-        spread = np.abs(pixels[..., :1].astype(np.int16) - pixels[..., 1:]).max(axis=(1, 2, 3))
-        channels = 3 if (spread > 3).any() else 1
-    images = torch.from_numpy(np.ascontiguousarray(pixels.transpose(0, 3, 1, 2)))
-    if channels == 1:
-        images = convert_channels(images, 1)
+        channels = 3 if colour[ok].any() else 1
+    if keep:
+        images = torch.from_numpy(np.ascontiguousarray(pixels[ok].transpose(0, 3, 1, 2)))
+        if channels == 1:
+            images = convert_channels(images, 1)
+    else:
+        images = FolderImages([files[i] for i in np.flatnonzero(ok)], res, channels, cache_bytes(budget))
     labels = names = None
     if classes:
         index = {c: k for k, c in enumerate(classes)}
@@ -126,6 +115,44 @@ def load_folder(path: str, *, split: str = "train", resolution: int | None = Non
         names = classes
     return ImageDataset(f"folder:{root}", images, labels, names, skipped=skipped,
                         license="user-provided images", split=split)
+
+
+def _decode_all(files: list[Path], res: int, keep: bool, progress=None):
+    """Decode every file once (threads; the decoder bounds the pixels in flight): (ok mask,
+    per-image "has colour" mask, {index: reason} of the failures, pixels (N, R, R, 3) uint8 if
+    ``keep`` else None)."""
+    n = len(files)
+    pixels = np.empty((n, res, res, 3), dtype=np.uint8) if keep else None
+    ok, colour = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+
+    def work(i: int) -> tuple[int, str | None]:
+        try:
+            image = decode_image(files[i], res)
+        except UnreadableImage as exc:
+            return i, str(exc)
+        except Exception as exc:  # a decoder bug on one file must not lose the whole folder
+            return i, f"{type(exc).__name__}: {exc}"
+        colour[i] = np.abs(image[..., :1].astype(np.int16) - image[..., 1:]).max() > 3
+        if keep:
+            pixels[i] = image
+        return i, None
+
+    failures: dict[int, str] = {}
+    pool = ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1))
+    try:
+        every, done = max(1, n // 200), 0
+        for start in range(0, n, DECODE_CHUNK):  # a bounded number of futures in flight
+            for i, reason in pool.map(work, range(start, min(n, start + DECODE_CHUNK))):
+                done += 1
+                if reason is None:
+                    ok[i] = True
+                else:
+                    failures[i] = reason
+                if progress is not None and (done % every == 0 or done == n):
+                    progress(done, n)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return ok, colour, failures, pixels
 
 
 SKIPPED_FILE = "skipped.txt"

@@ -20,6 +20,7 @@ from ..imaging import make_grid, to_unit_range
 from ..errors import SpecError
 from ..runs import Run, RunError, RunWriteError, run_dataset
 from ..specs import TrainSpec, is_early_preview, is_preview_step, load_training_data, next_preview_step
+from .batches import Batches
 from .control import Control
 from .devices import autocast_factory, resolve_device, resolve_precision
 from .distributed import Distributed, FollowerRun, on_main
@@ -39,6 +40,7 @@ class TrainJob:
 
     threads: int | None = None  # torch threads: None adapts them while training (engine.threads), N fixes them
     tuner: FixedThreads | None = None  # the thread policy while running
+    batches: Batches | None = None  # the training batches while running (engine.batches)
 
     def __init__(self, run: Run, spec: TrainSpec, dataset, target_step: int,
                  reporter: Reporter | None = None, control: Control | None = None, dist: Distributed | None = None):
@@ -151,6 +153,8 @@ class TrainJob:
         finally:
             if self.tuner is not None:
                 self.tuner.close()
+            if self.batches is not None:  # stops a streamed folder's worker processes
+                self.batches.close()
             run.close()
         return status
 
@@ -188,11 +192,11 @@ class TrainJob:
         run.save_meta(status="running", target_step=self.target_step, device=str(device), precision=precision,
                       error=None, **self._resume_record())
         reporter.status(f"training {spec.family} on {spec.data}: {device.type}, {precision}, "
-                        f"{len(self.dataset)} images of {'×'.join(map(str, self.dataset.image_shape))}")
+                        f"{len(self.dataset)} images of {'×'.join(map(str, self.dataset.image_shape))}"
+                        + (", read from disk as it trains (over the memory budget)" if self.dataset.streamed else ""))
         autocast = autocast_factory(device, precision)
-        images = self.dataset.images.to(device)
-        labels = self.dataset.labels.to(device) if self.dataset.labels is not None else None
-        preview_noise, preview_real = self._preview_inputs(model, images, device)
+        self.batches = batches = Batches(self.dataset, sampler, device, self.dist.shard)  # memory or disk: one rule
+        preview_noise, preview_real = self._preview_inputs(model, device)
         start_step = self.step
         started = time.perf_counter() - elapsed
         if self._restored is not None and self._restored.needs_evaluation and self.step and self.dist.is_main:
@@ -207,9 +211,8 @@ class TrainJob:
                 status = "stopped"
                 break
             tick = time.perf_counter()
-            index = self.dist.shard(sampler.next())  # this rank's part of the global batch
-            x = to_unit_range(images[index])
-            y = labels[index] if labels is not None else None
+            x, y = batches.next()  # this rank's part of the global batch
+            x = to_unit_range(x)
             with replicas:
                 values = self.dist.average(model.train_step(x, y, optimizers, autocast))  # over the ranks
             self.step += 1
@@ -248,15 +251,15 @@ class TrainJob:
         return status
 
     # --- helpers --------------------------------------------------------------------
-    def _preview_inputs(self, model, images, device):
+    def _preview_inputs(self, model, device):
         """Fixed noise (and fixed real images for reconstructions), the same on every
         preview and after a resume, so the grids show learning, not resampling."""
         generator = torch.Generator().manual_seed(self.spec.seed + 1)
         reconstructs = model.capabilities.reconstruct
         n = 32 if reconstructs else 64
         noise = model.sample_noise(n, generator=generator).to(device)
-        pick = torch.randperm(len(images), generator=generator)[:32 if reconstructs else 0]
-        real = to_unit_range(images[pick.to(device)])
+        pick = torch.randperm(len(self.dataset), generator=generator)[:32 if reconstructs else 0]
+        real = to_unit_range(self.dataset.images[pick].to(device))
         self._preview_labels = {}
         if model.capabilities.class_conditional and self.dataset.labels is not None:
             self._preview_labels = {"labels": self.dataset.labels[pick].to(device)}
