@@ -47,27 +47,27 @@ def create_app(argv: list[str] | None = None):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Open the window; return the exit code once it is closed."""
+    """Open the window; return the exit code once it is closed.
+
+    The window and its Train page paint before torch is imported (about 1 s from launch on a
+    quiet 2-core machine); ``preload`` then imports torch and the pages' modules on a job thread,
+    and the Train page fills in its forms when that is done."""
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
 
-    from .splash import StartupProbe, show_splash
-
-    # starting cold, a splash is up within a second or two; importing torch with the pages takes
-    # 2-6 s more. (An app that exists already, as in tests, has its own timers: no splash, which
-    # would run them early.)
-    splash = show_splash(_application(argv)) if QApplication.instance() is None else None
-    probe = StartupProbe.from_environment()
-    app = create_app(argv)
+    from . import preload
     from .main_window import MainWindow
+    from .startup import StartupProbe
 
+    app = create_app(argv)
+    probe = StartupProbe.from_environment()
+    preload.defer()  # the window's torch-needing parts wait for the import that starts below
     window = MainWindow()
     if probe is not None:
         probe.watch(window)
     window.show()
-    if splash is not None:
-        splash.finish(window)
-    gc.freeze()  # start-up objects (Qt, torch, pyqtgraph) live on: keep them out of full collections
+    # paint first: the import job holds the GIL for most of a second at a time at first
+    QTimer.singleShot(0, preload.start)
+    preload.when_loaded(gc.freeze)  # start-up objects (Qt, torch, pyqtgraph) live on: out of full collections
     # Ctrl-C in the terminal closes the window like its close button (the job stops with a checkpoint);
     # the timer gives Python a moment now and then to notice the signal
     previous = signal.signal(signal.SIGINT, lambda *_: window.close())

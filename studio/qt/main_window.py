@@ -1,4 +1,9 @@
-"""The studio window: a sidebar of pages (Train, Latent explorer, Diffusion viewer, Runs)."""
+"""The studio window: a sidebar of pages (Train, Latent explorer, Diffusion viewer, Runs, Playground).
+
+Only the Train page is built with the window, from modules that do not import torch, so the
+window paints before PyTorch has loaded (``studio.qt.preload``). Every other page is built on
+its first visit (``page_widget``); visited before the core has loaded, it shows "Loading
+PyTorch…" until then."""
 
 from __future__ import annotations
 
@@ -9,13 +14,9 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
                                QSizePolicy, QStackedWidget, QStatusBar, QVBoxLayout, QWidget)
 
-from . import theme
+from . import preload, theme
 from .runner import runner
 from .widgets.help_menu import help_button
-from .panels.diffusion import DiffusionPanel
-from .panels.latent import LatentPanel
-from .panels.playground import PlaygroundPanel
-from .panels.runs import RunsPanel
 from .panels.train import TrainPanel
 
 CLOSE_WAIT_S = 1.5  # closing: how long cancelled jobs may take to end
@@ -33,20 +34,14 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
 
         self.train = TrainPanel()
-        self.runs = RunsPanel()
-        self.latent = LatentPanel()
-        self.diffusion = DiffusionPanel()
-        self.playground = PlaygroundPanel()
-        self.pages = {
-            "train": self.train,
-            "latent": self.latent,
-            "diffusion": self.diffusion,
-            "runs": self.runs,
-            "playground": self.playground,
-        }
+        self.pages = tuple(key for key, _ in PAGES)  # every page's key, built or not
+        self._built: dict[str, QWidget] = {"train": self.train}
+        self._training_run: str | None = None  # for the Runs page, once it is built
         self.stack = QStackedWidget()
-        for page in self.pages.values():
-            self.stack.addWidget(page)
+        self.stack.addWidget(self.train)
+        self._loading = QLabel("Loading PyTorch…", alignment=Qt.AlignCenter)
+        self._loading.setProperty("role", "muted")
+        self.stack.addWidget(self._loading)
         self.sidebar = QListWidget(objectName="sidebar")
         for key, text in PAGES:
             item = QListWidgetItem(text)
@@ -69,7 +64,8 @@ class MainWindow(QMainWindow):
         self.help_button = help_button(self)
         foot = QHBoxLayout()
         foot.setContentsMargins(0, 0, 8, 0)
-        foot.addWidget(_about_line(), 1)
+        self.about = _about_line()
+        foot.addWidget(self.about, 1)
         foot.addWidget(self.help_button)
         side_layout.addLayout(foot)
         central = QWidget()
@@ -89,26 +85,45 @@ class MainWindow(QMainWindow):
         self.train.run_started.connect(self._on_train_run_started)
         self.train.run_ended.connect(self._on_train_run_ended)
         self.train.status_posted.connect(self._on_train_status_posted)
-        self.runs.resume_requested.connect(self._on_runs_resume_requested)
         for i, (key, _) in enumerate(PAGES):
             QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self, activated=self._on_page_shortcut_activated).setProperty(
                 "page", key)
-        QShortcut(QKeySequence("F5"), self, activated=self.runs.refresh)
+        QShortcut(QKeySequence("F5"), self, activated=self._on_refresh_shortcut_activated)
         QShortcut(QKeySequence.Quit, self, activated=self.close)
         self.restore_settings()
+        preload.when_loaded(self._on_core_loaded, self._on_core_failed)
 
     # --- pages --------------------------------------------------------------------------
     def show_page(self, key: str) -> None:
-        self.sidebar.setCurrentRow([k for k, _ in PAGES].index(key))
+        self.sidebar.setCurrentRow(self.pages.index(key))
 
     @property
     def page(self) -> str:
         return PAGES[self.sidebar.currentRow()][0]
 
+    def page_widget(self, key: str) -> QWidget:
+        """The page, built now if this is its first use (it imports torch: call it only when
+        ``preload.loaded()``, or from tests and scripts, which never start a preload)."""
+        if key not in self._built:
+            self._built[key] = page = _build_page(key)
+            self.stack.addWidget(page)
+            if key == "runs":
+                page.resume_requested.connect(self._on_runs_resume_requested)
+                page.set_training_run(self._training_run)
+        return self._built[key]
+
+    runs = property(lambda self: self.page_widget("runs"))
+    latent = property(lambda self: self.page_widget("latent"))
+    diffusion = property(lambda self: self.page_widget("diffusion"))
+    playground = property(lambda self: self.page_widget("playground"))
+
     @Slot(int)
     def _on_sidebar_current_row_changed(self, row: int) -> None:
         key = PAGES[row][0]
-        self.stack.setCurrentWidget(self.pages[key])
+        if key not in self._built and not preload.loaded():
+            self.stack.setCurrentWidget(self._loading)  # the page comes once PyTorch is in
+            return
+        self.stack.setCurrentWidget(self.page_widget(key))
         if key == "runs":
             self.runs.refresh()
 
@@ -116,15 +131,36 @@ class MainWindow(QMainWindow):
     def _on_page_shortcut_activated(self) -> None:
         self.show_page(self.sender().property("page"))
 
+    @Slot()
+    def _on_refresh_shortcut_activated(self) -> None:
+        if "runs" in self._built:
+            self.runs.refresh()
+
+    def _on_core_loaded(self) -> None:
+        text = _about_text()
+        self.about.setText(text)
+        self.about.setToolTip(f"Generative Studio {text.replace(' · ', '; trains on the ')}")
+        if self.stack.currentWidget() is self._loading:
+            self._on_sidebar_current_row_changed(self.sidebar.currentRow())
+
+    def _on_core_failed(self, message: str) -> None:
+        self._loading.setText(f"PyTorch could not be loaded: {message}")
+        self._on_train_status_posted(f"PyTorch could not be loaded ({message}); reinstall with "
+                                     f"'bash scripts/setup.sh'")
+
     # --- training <-> runs ----------------------------------------------------------------------
     @Slot(str)
     def _on_train_run_started(self, path: str) -> None:
-        self.runs.set_training_run(path)
+        self._training_run = path
+        if "runs" in self._built:
+            self.runs.set_training_run(path)
 
     @Slot(str, str)
     def _on_train_run_ended(self, path: str, status: str) -> None:
-        self.runs.set_training_run(None)
-        if self.page == "runs":
+        self._training_run = None
+        if "runs" in self._built:
+            self.runs.set_training_run(None)
+        if self.page == "runs" and "runs" in self._built:
             self.runs.refresh()
 
     @Slot(str)
@@ -177,7 +213,8 @@ class MainWindow(QMainWindow):
         """Closing cancels all background work and waits for it: a training run checkpoints at
         once (skipping its held-out evaluation, which a resume re-runs); the rest just stops."""
         self.save_settings()
-        self.diffusion.timeline.stop()
+        if "diffusion" in self._built:
+            self.diffusion.timeline.stop()
         if self.train.busy:
             self.status.setText("Saving a checkpoint before closing…")
             self.status.repaint()
@@ -194,15 +231,34 @@ class MainWindow(QMainWindow):
 
 
 def _about_line() -> QLabel:
-    """Version and compute device at the foot of the sidebar."""
+    """Version and (once torch has loaded) compute device at the foot of the sidebar."""
     from .. import __version__
-    from ..engine.devices import resolve_device
 
-    line = QLabel(f"v{__version__} · {resolve_device('auto').type.upper()}")
-    line.setToolTip(f"Generative Studio {__version__}; trains on the {resolve_device('auto').type.upper()}")
+    line = QLabel(f"v{__version__}")
     line.setProperty("role", "muted")
     line.setContentsMargins(18, 8, 8, 12)
     return line
+
+
+def _about_text() -> str:
+    from .. import __version__
+    from ..engine.devices import resolve_device
+
+    return f"v{__version__} · {resolve_device('auto').type.upper()}"
+
+
+def _build_page(key: str) -> QWidget:
+    if key == "runs":
+        from .panels.runs import RunsPanel as page
+    elif key == "latent":
+        from .panels.latent import LatentPanel as page
+    elif key == "diffusion":
+        from .panels.diffusion import DiffusionPanel as page
+    elif key == "playground":
+        from .panels.playground import PlaygroundPanel as page
+    else:
+        raise KeyError(key)
+    return page()
 
 
 def _dropped_folder(mime) -> str | None:

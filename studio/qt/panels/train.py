@@ -15,11 +15,12 @@ from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
-from ...engine import Progress, TrainJob, TrainSpec
 from ...engine.jobs import Outcome
-from ...engine.trainer import train_job
+from ...engine.reporting import Progress
 from ...runs import default_runs_root
+from ...specs import TrainSpec
 from ...specs import new_run_dir as shared_run_dir
+from .. import preload
 from ..run_history import RunHistory, preview_note, read_run_history
 from ..runner import JobHandle, Latest, runner
 from ..widgets.cards import card
@@ -91,6 +92,11 @@ class TrainPanel(QWidget):
                 shortcut.activated.connect(slot)
                 self._shortcuts[key] = shortcut
         self._set_state("idle")
+        self.setup_area.setEnabled(preload.loaded())  # enabled once torch is in
+        preload.when_loaded(self._on_core_loaded)
+
+    def _on_core_loaded(self) -> None:
+        self.setup_area.setEnabled(True)
 
     # --- state ----------------------------------------------------------------------------
     @property
@@ -118,6 +124,8 @@ class TrainPanel(QWidget):
         """Start a new run from the form; False when Start is not possible now."""
         if self.busy or self.setup.validate():
             return False
+        from ...engine.trainer import TrainJob, train_job
+
         spec = self.setup.spec()
         path = new_run_dir(spec)
         self.plot.clear()
@@ -129,6 +137,8 @@ class TrainPanel(QWidget):
 
     def resume_run(self, path: str, extra_steps: int) -> bool:
         """Continue a run for ``extra_steps`` more steps, its history shown first."""
+        from ...engine.trainer import TrainJob, train_job
+
         if self.busy:
             return False
         self._resume_job = (train_job(functools.partial(TrainJob.resume, path, extra_steps), self.threads), path)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QVBoxLayout, QWidget
 from ...engine import TrainSpec
 from ...errors import SpecError
 from ...models import family_names
+from .. import preload
 from ..widgets.cards import card, label
 from ..widgets.dataset_picker import DatasetPicker
 from ..widgets.param_form import LABEL_WIDTH, FieldSpec, ParamForm, fields_of
@@ -37,9 +38,7 @@ class TrainSetup(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        from ...engine.devices import available_devices, default_precision, resolve_device
-
-        self.reason: str | None = "Loading the dataset…"
+        self.reason: str | None = "Loading PyTorch…"  # the forms and devices come once torch is in
         self.preview_interval: int | None = None  # steps between previews; None: the family's default
         self._saved_forms: dict[str, dict] = {}
         self.dataset = DatasetPicker()
@@ -54,12 +53,9 @@ class TrainSetup(QWidget):
         self.model_form: ParamForm | None = None
         self._form_family = ""
         self.device = QComboBox()
-        auto = resolve_device("auto").type
-        self.device.addItem(f"Automatic ({auto})", "auto")
-        for name in available_devices():
-            self.device.addItem(name.upper() if name != "cpu" else "CPU", name)
+        self.device.addItem("Automatic", "auto")
         self.precision = QComboBox()
-        self.precision.addItem(f"Automatic ({default_precision(resolve_device('auto'))} here)", "auto")
+        self.precision.addItem("Automatic", "auto")
         self.precision.addItem("fp32 (full precision)", "fp32")
         self.precision.addItem("bf16 (fast on recent GPUs and CPUs with AMX)", "bf16")
         self.precision.setToolTip("bf16 halves memory traffic; on CPUs without AMX tiles it is slower "
@@ -105,6 +101,22 @@ class TrainSetup(QWidget):
         self.training_form.changed.connect(self._on_form_changed)
         self.device.currentIndexChanged.connect(self._on_anything_changed)
         self.precision.currentIndexChanged.connect(self._on_anything_changed)
+        preload.when_loaded(self._on_core_loaded)
+
+    def _on_core_loaded(self) -> None:
+        """Torch is in: the devices found and the family's form (at once without a preload)."""
+        from ...engine.devices import available_devices, default_precision, resolve_device
+
+        for combo in (self.device, self.precision):
+            combo.blockSignals(True)
+        auto = resolve_device("auto")
+        self.device.setItemText(0, f"Automatic ({auto.type})")
+        for name in available_devices():
+            self.device.addItem(name.upper() if name != "cpu" else "CPU", name)
+        self.precision.setItemText(0, f"Automatic ({default_precision(auto)} here)")
+        for combo in (self.device, self.precision):
+            combo.blockSignals(False)
+        self.reason = "Loading the dataset…"
         self._build_model_form()
 
     # --- the family's form ----------------------------------------------------------------
@@ -183,6 +195,8 @@ class TrainSetup(QWidget):
 
     def validate(self) -> str | None:
         """Mark invalid fields with their reason; return the first reason Start is blocked, or None."""
+        if self.model_form is None:  # torch is still loading
+            return self.reason
         from ...engine.trainer import SUPPORTED_RESOLUTIONS
         from ...models import config_from_dict
 
@@ -231,6 +245,8 @@ class TrainSetup(QWidget):
 
     # --- settings ------------------------------------------------------------------------------
     def save_settings(self, settings: QSettings) -> None:
+        if self.model_form is None:  # closed before torch had loaded: the saved choices stay
+            return
         self._saved_forms[self.family_name] = self.form_values()
         settings.setValue("train/family", self.family_name)
         settings.setValue("train/preset", self.preset.currentText())
@@ -242,6 +258,10 @@ class TrainSetup(QWidget):
         settings.setValue("train/precision", self.precision.currentData())
 
     def restore_settings(self, settings: QSettings) -> None:
+        if self.model_form is None:  # torch is still loading: restored once it is in
+            preload.when_loaded(lambda: self.restore_settings(settings))
+            return
+
         def load(key: str, default):
             try:
                 return json.loads(settings.value(key, "") or "null") or default

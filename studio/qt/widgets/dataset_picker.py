@@ -15,6 +15,7 @@ from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QToolButton,
                                QVBoxLayout, QWidget)
 
+from .. import preload
 from ..runner import Latest
 from .cards import set_role
 from .image_view import ImageView
@@ -110,7 +111,7 @@ class DatasetPicker(QWidget):
         layout.addWidget(self.thumbnails, 1)
         layout.addWidget(self.info)
 
-        self._fill_combo()
+        preload.when_loaded(self._fill_combo)  # the registry imports torch
         self._previous = 0
         self.combo.activated.connect(self._on_combo_activated)
         self.resolution.currentIndexChanged.connect(self._on_option_changed)
