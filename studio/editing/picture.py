@@ -12,6 +12,7 @@ Fashion-MNIST-like garment, white around a product photo).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -57,7 +58,12 @@ def picture_size(path: str | os.PathLike, field: str = "image") -> tuple[int, in
     try:
         with Image.open(path) as im:
             w, h = im.size
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
+    except Image.DecompressionBombError as exc:  # over twice Pillow's limit: refused before the size is known
+        pixels = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(pixels.group(1)) / 10 ** 6:,.0f} megapixels" if pixels else "too many pixels"
+        raise SpecError(f"{path} is {size}; at most {MAX_PIXELS // 10 ** 6} megapixels can be decoded "
+                        f"(shrink it first)", field=field) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         reason = "not a readable image (unknown format or corrupt header)" \
             if isinstance(exc, UnidentifiedImageError) else str(exc) or type(exc).__name__
         raise SpecError(f"{path}: {reason}", field=field) from None

@@ -17,12 +17,13 @@ from typing import Any, Callable
 import numpy as np
 
 from .basis import SliderBasis
+from .pictures import place
 
 PC_SLIDERS = 8  # sliders along the top principal directions
 RAW_LIMIT = 16  # latents this small also get one slider per dimension
-TOOLS = ("interpolate", "directions", "walk", "reconstruction")
+TOOLS = ("interpolate", "directions", "walk", "reconstruction", "picture")
 EVENTS = ("space", "latent", "committed", "seed", "basis", "projection", "tool", "selection", "box_select",
-          "image", "errors")
+          "image", "errors", "pictures")
 
 
 class Event:
@@ -79,6 +80,8 @@ class ExplorerState:
         self.selection = np.zeros(0, np.int64)  # map points in the latest box
         self.box_select = False  # a left drag on the map draws a box (else it pans)
         self.image: np.ndarray | None = None  # uint8 (H, W, C): z decoded, on screen
+        self.pictures: list = []  # your pictures in this space (studio.latent.pictures.UserPicture)
+        self.picture = -1  # the picture the latent on screen started from (moved since, maybe), or -1
 
     # --- the space ---------------------------------------------------------------------------
     def open(self, space) -> None:
@@ -86,6 +89,7 @@ class ExplorerState:
         self.space, self.generation = space, self.generation + 1
         self.label = 0 if space.class_conditional else None
         self.point, self.image = -1, None
+        had_pictures, self.pictures, self.picture = bool(self.pictures), [], -1  # codes of the previous model
         self.embeddings = {"pca": space.pca.transform(space.codes)}
         self.projection, self.selection = "pca", np.zeros(0, np.int64)
         tool_changed = self.tool == "reconstruction" and not space.encoded
@@ -93,6 +97,8 @@ class ExplorerState:
             self.tool = TOOLS[0]
         self.basis_kind, self.basis = "pca", SliderBasis.principal(space.pca, PC_SLIDERS)
         self.events.space.emit(space)
+        if had_pictures:
+            self.events.pictures.emit(self.pictures)
         if tool_changed:
             self.events.tool.emit(self.tool)
         self.set_latent(space.pca.mean, record=False)
@@ -103,13 +109,14 @@ class ExplorerState:
         return self.space
 
     # --- the latent ------------------------------------------------------------------------------
-    def set_latent(self, z: np.ndarray, point: int = -1, record: bool = True) -> None:
-        """A new base latent (a click, random, reset); ``record``: offered as a walk keyframe."""
+    def set_latent(self, z: np.ndarray, point: int = -1, record: bool = True, picture: int = -1) -> None:
+        """A new base latent (a click, random, reset; ``point`` the map point or ``picture`` the
+        picture it is the code of); ``record``: offered as a walk keyframe."""
         space = self._need_space()
         z = np.array(z, np.float32).reshape(-1)
         if z.shape != (space.latent_dim,):
             raise ValueError(f"a latent of this model has {space.latent_dim} numbers, got {z.shape[0]}")
-        self.z, self.point = z, int(point)
+        self.z, self.point, self.picture = z, int(point), int(picture)
         self.events.latent.emit(LatentChange(base=True))
         if record:
             self.events.committed.emit(self.z)
@@ -242,9 +249,8 @@ class ExplorerState:
         """Where the latent on screen sits on the map (None: it has no place there)."""
         if self.z is None or self.space is None:
             return None
-        if self.projection == "pca":
-            x, y = self.space.pca.transform(self.z)
-            return float(x), float(y)
+        if self.projection == "pca" or self.picture >= 0:  # t-SNE: your picture, placed by its neighbours
+            return place(self.space, self.positions, self.projection, self.z)
         return tuple(map(float, self.positions[self.point])) if self.point >= 0 else None
 
     def set_selection(self, indices: np.ndarray) -> None:
@@ -273,6 +279,43 @@ class ExplorerState:
         self.events.errors.emit(space.errors)
         return True
 
+    # --- your pictures ------------------------------------------------------------------------------
+    def add_picture(self, space, picture) -> int:
+        """Keep ``picture`` (a ``UserPicture`` of ``space``) and show it: the sliders start from its
+        latent. Returns its index; -1 (ignored) when ``space`` is no longer open."""
+        if space is not self.space or self.space is None:
+            return -1
+        z = np.asarray(picture.z, np.float32)
+        if z.shape != (space.latent_dim,):
+            raise ValueError(f"a latent of this model has {space.latent_dim} numbers, got {z.shape}")
+        self.pictures.append(picture)
+        self.events.pictures.emit(self.pictures)
+        self.show_picture(len(self.pictures) - 1)
+        return len(self.pictures) - 1
+
+    def show_picture(self, i: int) -> None:
+        """Show your picture ``i``'s latent (and, for a class-conditional model, its class)."""
+        if not 0 <= i < len(self.pictures):
+            raise ValueError(f"picture must be in 0..{len(self.pictures) - 1}, got {i}")
+        picture = self.pictures[i]
+        if picture.label is not None:
+            self.label = int(picture.label)
+        self.set_latent(picture.z, picture=i)
+
+    def remove_picture(self, i: int) -> None:
+        if not 0 <= i < len(self.pictures):
+            raise ValueError(f"picture must be in 0..{len(self.pictures) - 1}, got {i}")
+        del self.pictures[i]
+        self.picture = -1 if self.picture == i else self.picture - (self.picture > i)
+        self.events.pictures.emit(self.pictures)
+
+    def picture_positions(self) -> np.ndarray:
+        """Where your pictures sit on the map shown, float32 (n, 2) (``pictures.place``)."""
+        if self.space is None or not self.pictures:
+            return np.zeros((0, 2), np.float32)
+        return np.array([place(self.space, self.positions, self.projection, p.z) for p in self.pictures],
+                        np.float32).reshape(-1, 2)
+
     # --- words --------------------------------------------------------------------------------------------
     def caption(self) -> tuple[str, str]:
         """(plain words, tooltip with the technical terms) for the latent on screen."""
@@ -281,6 +324,10 @@ class ExplorerState:
         space, norm = self.space, float(np.linalg.norm(self.z))
         tip = (f"The latent code z: the {space.latent_dim} numbers the decoder turns into this image. "
                f"|z| = {norm:.2f} (its Euclidean norm).")
+        if self.picture >= 0:
+            picture = self.pictures[self.picture]
+            moved = not np.array_equal(self.z, picture.z)
+            return f"your picture · {picture.name}" + (" · moved" if moved else f" · {picture.how}"), tip
         if self.point < 0:
             return "a new image: no image of the dataset has this code", tip
         name = space.label_name(int(space.labels[self.point])) if space.labels is not None else ""

@@ -1,5 +1,7 @@
 """The Latent explorer page: a run's dataset as a map of latent codes; click, drag sliders,
-interpolate, build attribute directions, record walks, check reconstructions, export.
+interpolate, build attribute directions, record walks, check reconstructions, export, and
+bring your own picture in (drop it on the page, Ctrl+V, Open…, a dataset image: encoded, or
+for a GAN found by optimising z, then marked on the map; widgets/latent_picture.py).
 
 The page holds an ``ExplorerState`` (``studio.latent.state``: Qt-free, with change events) and
 lays out its views (bar, map, decoded image and sliders, tools), which read and write that
@@ -24,8 +26,11 @@ from ..widgets.latent_bar import ExplorerBar
 from ..widgets.latent_directions import DirectionsTool
 from ..widgets.latent_image import DecodedPane
 from ..widgets.latent_map import MapCard
+from ..widgets.latent_marks import PictureMarks
+from ..widgets.latent_picture import PictureTool
 from ..widgets.latent_recon import ReconstructionTool
 from ..widgets.latent_tools import InterpolationTool, ToolPages, WalkTool
+from ..widgets.picture_intake import PictureIntake
 from ..widgets.run_picker import RunPicker
 
 
@@ -69,13 +74,17 @@ class LatentPanel(QWidget):
         self.sliders = self.pane.sliders
         self.interpolation, self.directions = InterpolationTool(state), DirectionsTool(state)
         self.walk, self.reconstruction = WalkTool(state), ReconstructionTool(state)
+        self.picture = PictureTool(state)  # the page takes the drops and Ctrl+V; its buttons are in the tool
+        self.intake = PictureIntake(self, self.picture.image_shape, self.picture.say)
+        self.picture.take_intake(self.intake)
+        self.marks = PictureMarks(self.map, state)
         self.tools = ToolPages()
-        for tool in (self.interpolation, self.directions, self.walk, self.reconstruction):
+        for tool in (self.interpolation, self.directions, self.walk, self.reconstruction, self.picture):
             self.tools.addWidget(tool)
         tabs = QHBoxLayout()
         tabs.setSpacing(4)
         self.tool_buttons = tab_buttons(self, ("Interpolate", "Attribute directions", "Latent walk",
-                                               "Reconstruction"), tabs)
+                                               "Reconstruction", "Your picture"), tabs)
         tabs.addStretch(1)
         tools_card = card("", margins=10)
         tools_card.layout().addLayout(tabs)
@@ -250,6 +259,12 @@ class LatentPanel(QWidget):
     @Slot(str)
     def _on_decoder_failed(self, message: str) -> None:
         self.bar.say(f"could not decode: {message}", "error")
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        self.intake.drag_enter(event)
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        self.intake.drop(event)
 
     # --- tools -------------------------------------------------------------------------------------------
     @Slot(int)
