@@ -32,8 +32,7 @@ def read_run_history(path: str | Path, keep: int = 10, up_to_checkpoint: bool = 
         checkpoint = run.latest_checkpoint()
         last = checkpoint["step"] if checkpoint else 0
         records = [r for r in records if r.get("step", 0) <= last]
-    samples = sorted((int(m.group(1)), p) for p in run.samples_dir.glob("step-*.png")
-                     if (m := SAMPLE_STEP.search(p.name)))
+    samples = sorted((int(m.group(1)), p) for p in run.sample_files() if (m := SAMPLE_STEP.search(p.name)))
     previews = [(step, read_grid_png(png)) for step, png in samples[-keep:]]
     return RunHistory(run, records, previews)
 
@@ -76,7 +75,8 @@ def live_step(run: Run) -> int:
 
 
 def rename_run(path: Path, name: str, training_run: str | None = None) -> Path:
-    """Rename a run folder (and the name in its run.json); refuses the run being trained."""
+    """Rename a run folder (and the name in its run.json); refuses a run being trained, here
+    (``training_run``) or by another process (its folder lock, e.g. ``studio train`` in a terminal)."""
     if training_run and Path(training_run) == Path(path):
         raise ValueError("this run is training; stop it before renaming it")
     if not name or name in (".", "..") or any(c in name for c in '/\\:*?"<>|'):
@@ -85,9 +85,13 @@ def rename_run(path: Path, name: str, training_run: str | None = None) -> Path:
     if target.exists():
         raise ValueError(f"a run called {name!r} already exists")
     try:
-        Run.open(path)
+        run = Run.open(path)
     except RunError as exc:
         raise ValueError(str(exc)) from None
+    pid = run.writer_pid()
+    if pid is not None:
+        by = f"process {pid}" if pid else "another process"
+        raise ValueError(f"this run is being trained by {by}; stop it before renaming it")
     Path(path).rename(target)
     Run.open(target).save_meta(name=name)
     return target
