@@ -3,8 +3,10 @@ a row of tab buttons."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QBoxLayout, QButtonGroup, QFrame, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QBoxLayout, QButtonGroup, QComboBox, QFrame, QLabel, QSizePolicy, QStyle,
+                               QStyleOptionComboBox, QStylePainter, QToolButton, QVBoxLayout, QWidget)
 
 from .. import theme
 
@@ -14,6 +16,70 @@ def label(text: str = "", role: str = "", wrap: bool = False) -> QLabel:
     if role:
         widget.setProperty("role", role)
     return widget
+
+
+class ElidedLabel(QLabel):
+    """One line that never widens its window and is never cut off mid-letter: text longer than
+    the room ends in "…" and the whole text becomes the tooltip. ``text()`` and ``full_text``
+    give the whole text."""
+
+    def __init__(self, text: str = "", role: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.full_text, self._own_tip = "", ""
+        if role:
+            self.setProperty("role", role)
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.setMinimumWidth(40)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt API)
+        self.full_text = text
+        self._elide()
+
+    def text(self) -> str:
+        return self.full_text
+
+    def setToolTip(self, tip: str) -> None:  # noqa: N802
+        self._own_tip = tip
+        self._elide()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._elide()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (a new font or style: new widths)
+        super().changeEvent(event)
+        if event.type() in (QEvent.FontChange, QEvent.StyleChange):
+            self._elide()
+
+    def _elide(self) -> None:
+        room = max(0, self.contentsRect().width() - 2 * max(0, self.margin()) - 1)
+        shown = self.fontMetrics().elidedText(self.full_text, Qt.ElideRight, room)
+        QLabel.setText(self, shown)
+        tips = [t for t in (self.full_text if shown != self.full_text else "", self._own_tip) if t]
+        QLabel.setToolTip(self, "\n\n".join(tips))
+
+
+class ElidedCombo(QComboBox):
+    """A combo box whose closed text elides in the middle ("name · … · step 800") when the room is
+    short, with the whole text as its tooltip (Qt's own draws it cut off mid-letter)."""
+
+    def shown_text(self) -> str:
+        """The text drawn in the closed box now."""
+        opt = QStyleOptionComboBox()
+        self.initStyleOption(opt)
+        room = self.style().subControlRect(QStyle.CC_ComboBox, opt, QStyle.SC_ComboBoxEditField, self).width()
+        return self.fontMetrics().elidedText(opt.currentText, Qt.ElideMiddle, max(0, room - 4))
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        painter = QStylePainter(self)
+        opt = QStyleOptionComboBox()
+        self.initStyleOption(opt)
+        painter.drawComplexControl(QStyle.CC_ComboBox, opt)
+        shown = self.shown_text()
+        self.setToolTip(opt.currentText if shown != opt.currentText else "")
+        opt.currentText = shown
+        painter.drawControl(QStyle.CE_ComboBoxLabel, opt)
 
 
 def set_role(widget: QWidget, role: str) -> None:

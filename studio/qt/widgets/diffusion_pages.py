@@ -13,6 +13,8 @@ from .cards import card, label
 from .diffusion_views import FilmStrip, FrameView, SchedulePlot, Timeline, boxed
 
 SLIDER_RESOLUTION = 1000
+SIDE_WIDTH = 340  # the column beside the pictures: noise schedule, branch form
+SCHEDULE_HEIGHT = 180  # the forward page's schedule card at most: the pictures get the rest
 
 
 class StepView(QWidget):
@@ -32,17 +34,18 @@ class StepView(QWidget):
         self.branch_button.setToolTip("Continue from the x_t on screen with these settings; the branch is "
                                       "shown beside the original (Side by side)")
         branch_form = QVBoxLayout()
-        for text, widget in (("sampler", self.branch_sampler), ("seed", self.branch_seed), ("η", self.branch_eta)):
-            row = QHBoxLayout()
-            row.addWidget(label(text, "muted"))
-            row.addWidget(widget, 1)
+        for pairs in ((("sampler", self.branch_sampler),), (("seed", self.branch_seed), ("η", self.branch_eta))):
+            row = QHBoxLayout()  # seed and η share a row: the column stays short enough for 768 px
+            for text, widget in pairs:
+                row.addWidget(label(text, "muted"))
+                row.addWidget(widget, 1)
             branch_form.addLayout(row)
         branch_form.addWidget(self.branch_button)
         side = QVBoxLayout()
-        side.addWidget(card("Noise schedule", self.schedule, self.schedule.readout), 1)
+        side.addWidget(card("Noise schedule", self.schedule, self.schedule.legend, self.schedule.readout), 1)
         side.addWidget(card("Branch", boxed(branch_form)))
         side_box = boxed(side)
-        side_box.setFixedWidth(340)
+        side_box.setFixedWidth(SIDE_WIDTH)
         views = QHBoxLayout()
         views.setSpacing(10)
         for view in (self.xt_view, self.x0_view, self.eps_view):
@@ -248,11 +251,17 @@ class ForwardView(QWidget):
         controls.addWidget(label("t", "muted"))
         controls.addWidget(self.slider, 1)
         controls.addWidget(self.t_label)
+        under = QHBoxLayout()
+        under.addWidget(self.plot.legend)
+        under.addSpacing(24)
+        under.addWidget(self.plot.readout, 1)
+        schedule = card("Noise schedule", self.plot, boxed(under), spacing=4)
+        schedule.setMaximumHeight(SCHEDULE_HEIGHT)  # a strip under the pictures: they take the room
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(views, 3)
+        layout.addLayout(views, 4)
         layout.addLayout(controls)
-        layout.addWidget(card("Noise schedule", self.plot, self.plot.readout), 2)
+        layout.addWidget(schedule, 1)
         self._rng = np.random.default_rng()
 
     def set_dataset_size(self, n: int) -> None:

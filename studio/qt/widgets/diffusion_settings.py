@@ -7,7 +7,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QMenu, QP
                                QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from ...engine.sampling import SamplingSpec, option_ranges
-from .cards import label, set_role
+from .cards import ElidedLabel, label, set_role
 from .run_picker import RunPicker
 from .save_dialog import ask_save_path
 
@@ -19,6 +19,7 @@ def fill_samplers(combo: QComboBox, names, current: str | None = None) -> None:
     """Put a model's samplers (by their labels) into ``combo`` without emitting changes."""
     from ...schedulers import SCHEDULERS
 
+    combo.setSizeAdjustPolicy(QComboBox.AdjustToContents)  # as wide as the longest label: never cut off
     combo.blockSignals(True)
     combo.clear()
     for name in names:
@@ -40,9 +41,7 @@ class SamplingSettings(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.picker = RunPicker(lambda caps: caps.denoise_step)
-        self.model_info = label("", "muted")
-        self.model_info.setMinimumWidth(40)  # a long description is clipped, never widens the window
-        self.model_info.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.model_info = ElidedLabel("", "muted")  # a long description elides, never widens the window
         self.sampler = QComboBox()
         self.steps = QSpinBox(minimum=1, maximum=1000, value=50)
         self.eta = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.1, value=0.0, decimals=2)
@@ -61,9 +60,7 @@ class SamplingSettings(QWidget):
         self.progress = QProgressBar(textVisible=False)
         self.progress.setFixedWidth(160)
         self.progress.setFixedHeight(10)
-        self.message = label("Choose a trained diffusion model.", "muted")
-        self.message.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # a long path never widens the window
-        self.message.setMinimumWidth(40)
+        self.message = ElidedLabel("Choose a trained diffusion model.", "muted")  # a long path elides
         self._class_widgets = []
         settings = QHBoxLayout()
         settings.setSpacing(8)

@@ -7,12 +7,13 @@ from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRect, QRectF, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
-from PySide6.QtWidgets import QAbstractScrollArea, QFrame, QHBoxLayout, QSlider, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QAbstractScrollArea, QFrame, QHBoxLayout, QSizePolicy, QSlider, QToolButton, QVBoxLayout,
+                               QWidget)
 
 from .. import theme
-from .cards import label
+from .cards import ElidedLabel, label
 from .image_view import ImageView, to_qimage
 
 
@@ -24,10 +25,10 @@ class FrameView(QFrame):
         self.setProperty("card", True)
         self.title = label(title, "title")
         self.title.setStyleSheet("font-size: 17pt;")
-        self.subtitle = label(subtitle, "muted")
+        self.subtitle = ElidedLabel(subtitle, "muted")
         self.view = ImageView(placeholder)
         self.view.enlarge_title = title
-        self.caption = label("", "muted")
+        self.caption = ElidedLabel("", "muted")
         self.caption.setAlignment(Qt.AlignCenter)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 10)
@@ -235,9 +236,42 @@ class FilmStrip(QAbstractScrollArea):
         return self.enlarged
 
 
+class CurveLegend(QWidget):
+    """A legend drawn beside a plot, never over its curves: a short line in each curve's pen,
+    then its name, in one row."""
+
+    SWATCH, GAP = 22, 14
+
+    def __init__(self, entries: list[tuple[QPen, str]], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.entries = entries
+        self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        metrics = self.fontMetrics()
+        width = sum(self.SWATCH + 6 + metrics.horizontalAdvance(text) for _, text in self.entries)
+        return QSize(width + self.GAP * (len(self.entries) - 1), metrics.height() + 4)
+
+    minimumSizeHint = sizeHint
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.setRenderHint(QPainter.Antialiasing)
+        metrics, x, mid = self.fontMetrics(), 0, self.height() / 2
+        for pen, text in self.entries:
+            p.setPen(pen)
+            p.drawLine(QPointF(x, mid), QPointF(x + self.SWATCH, mid))
+            x += self.SWATCH + 6
+            p.setPen(QColor(theme.TEXT))
+            width = metrics.horizontalAdvance(text)
+            p.drawText(QRect(x, 0, width + 2, self.height()), Qt.AlignVCenter | Qt.AlignLeft, text)
+            x += width + self.GAP
+
+
 class SchedulePlot(pg.PlotWidget):
     """ᾱ_t and σ_t (left axis, 0–1) and log SNR (right axis) against t, a cursor at the
-    current t and dots at the sampler's timesteps."""
+    current t and dots at the sampler's timesteps. Its ``legend`` and ``readout`` are widgets
+    the page puts under the plot (a legend inside would cover the curves)."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -247,9 +281,11 @@ class SchedulePlot(pg.PlotWidget):
         item.showGrid(x=True, y=True, alpha=0.15)
         item.setLabel("bottom", "t")
         item.setMouseEnabled(x=False, y=False)
-        self.legend = item.addLegend(offset=(-8, 8), labelTextColor=theme.TEXT, brush=QColor(31, 33, 40, 200))
-        self.alpha_bar = item.plot(pen=pg.mkPen(theme.ACCENT, width=2.5), name="ᾱ_t")
-        self.sigma = item.plot(pen=pg.mkPen(theme.curve_color(1), width=2.5), name="σ_t")
+        pens = (pg.mkPen(theme.ACCENT, width=2.5), pg.mkPen(theme.curve_color(1), width=2.5),
+                pg.mkPen(theme.curve_color(2), width=2, style=Qt.DashLine))
+        self.legend = CurveLegend(list(zip(pens, ("ᾱ_t", "σ_t", "log SNR"))))
+        self.alpha_bar = item.plot(pen=pens[0])
+        self.sigma = item.plot(pen=pens[1])
         # log SNR on its own axis (right), in a second view box that follows the first
         self.snr_box = pg.ViewBox(enableMouse=False)
         item.showAxis("right")
@@ -257,9 +293,8 @@ class SchedulePlot(pg.PlotWidget):
         item.getAxis("right").linkToView(self.snr_box)
         item.getAxis("right").setLabel("log SNR", color=theme.curve_color(2))
         self.snr_box.setXLink(item)
-        self.log_snr = pg.PlotCurveItem(pen=pg.mkPen(theme.curve_color(2), width=2, style=Qt.DashLine))
+        self.log_snr = pg.PlotCurveItem(pen=pens[2])
         self.snr_box.addItem(self.log_snr)
-        self.legend.addItem(self.log_snr, "log SNR")
         self.marks = pg.ScatterPlotItem(size=6, pen=None, brush=pg.mkBrush(theme.TEXT))
         item.addItem(self.marks)
         self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen(theme.WARNING, width=2))
@@ -295,7 +330,7 @@ class SchedulePlot(pg.PlotWidget):
         self.cursor.setValue(t)
         a = self._curves["alpha_bar"][t]
         snr = "∞" if t == 0 else f"{self._curves['log_snr'][t]:.2f}"
-        self.readout.setText(f"t = {t}   ᾱ_t = {a:.3f}   σ_t = {np.sqrt(1 - a):.3f}   log SNR = {snr}")
+        self.readout.setText(f"t = {t}  ·  ᾱ_t {a:.3f}  ·  σ_t {np.sqrt(1 - a):.3f}  ·  log SNR {snr}")
 
     @Slot()
     def _on_view_resized(self) -> None:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QMessageBox, 
 
 from ...runs import Run, RunError, default_runs_root, demo_runs_root, list_model_runs
 from ..runner import Latest
+from .cards import ElidedCombo
 
 NeedsFn = Callable[[object], bool]  # Capabilities -> whether the page can use the model
 LOOKING = "Looking for trained models…"
@@ -63,7 +64,7 @@ class RunPicker(QWidget):
         super().__init__(parent)
         self.needs = needs
         self.root: Path | None = None  # None: the default runs folder
-        self.combo = QComboBox()
+        self.combo = ElidedCombo()  # a long run name elides in the middle, whole in the tooltip
         self.combo.setMinimumWidth(220)  # long run names must not widen the window
         self.combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.combo.setMinimumContentsLength(24)
