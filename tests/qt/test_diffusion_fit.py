@@ -105,6 +105,25 @@ def test_the_diffusion_viewer_fits_1366_by_768_in_every_state(viewer, qtbot):
     fits(window, qtbot, "forward process")
     page.mode_buttons.button(3).click()
     fits(window, qtbot, "edit a picture")
+    page.edit.dataset_button.click()  # a dataset picture to edit
+    qtbot.waitUntil(lambda: page.edit.session.picture is not None, timeout=20_000)
+    for method in range(2):
+        page.edit.method_buttons.button(method).click()
+        fits(window, qtbot, f"edit a picture, method {method}")
+
+
+def test_the_viewer_fits_with_a_class_conditional_model(window, qtbot):
+    page = window.diffusion
+    window.resize(1340, 730)
+    window.show_page("diffusion")
+    page.open_run(str(resource_path("models", "ddpm-cfg-fashion-mnist")))
+    qtbot.waitUntil(lambda: page.model is not None and page.top.label_combo.count() == 12, timeout=60_000)
+    page.top.label_combo.setCurrentIndex(page.top.label_combo.findData(9))  # the longest name: Ankle boot
+    fits(window, qtbot, "class-conditional")
+    page.mode_buttons.button(3).click()
+    qtbot.waitUntil(lambda: page.edit.session.num_classes == 10, timeout=30_000)
+    page.edit.method_buttons.button(2).click()
+    fits(window, qtbot, "class swap")
 
 
 def test_forward_process_pictures_are_large_and_grow_with_the_window(viewer, qtbot):

@@ -44,6 +44,7 @@ class EnlargeDialog(QDialog):
         self.title = ""
         self.view = view
         self.view.enlargeable = False
+        self.view.setFocusPolicy(Qt.NoFocus)  # the keys belong to the dialog (← → Space Esc)
         self.view.setMinimumSize(200, 200)
         self.view.clicked.connect(self._on_view_clicked)
         self.caption = QLabel("")
