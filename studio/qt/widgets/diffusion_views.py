@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QAbstractScrollArea, QFrame, QHBoxLayout, QSizePo
 
 from .. import theme
 from .cards import ElidedLabel, label
-from .image_view import ImageView, to_qimage
+from .image_view import ImageView, show_large, to_qimage
 
 
 class FrameView(QFrame):
@@ -228,12 +228,7 @@ class FilmStrip(QAbstractScrollArea):
 
     def enlarge(self, i: int):
         """Open step ``i``'s picture (a grid: every image) large; returns the dialog."""
-        from .enlarge import EnlargeDialog
-
-        if self.enlarged is None:
-            self.enlarged = EnlargeDialog(ImageView(""), self)
-        self.enlarged.show_picture(self.thumbnail(i), None, f"step {self._labels(i)}")
-        return self.enlarged
+        return show_large(self, self.thumbnail(i), title=f"step {self._labels(i)}")
 
 
 class CurveLegend(QWidget):

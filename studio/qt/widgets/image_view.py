@@ -27,6 +27,18 @@ def to_qimage(array: np.ndarray) -> QImage:
     return QImage(a.data, w, h, a.strides[0], fmt).copy()
 
 
+def show_large(owner: QWidget, picture: np.ndarray | QImage, index: int | None = None, title: str = "",
+               fill: int | None = GRID_FILL):
+    """Open ``picture`` large in ``owner``'s ``EnlargeDialog`` (made on first use, kept as
+    ``owner.enlarged``), on tile ``index`` of a grid; returns the dialog."""
+    from .enlarge import EnlargeDialog
+
+    if getattr(owner, "enlarged", None) is None:
+        owner.enlarged = EnlargeDialog(ImageView(""), owner)
+    owner.enlarged.show_picture(picture, index, title, fill)
+    return owner.enlarged
+
+
 class ImageView(QWidget):
     """Fits an image into the widget; from 2× up, whole-number zoom without smoothing keeps
     pixels crisp; below that the image is scaled smoothly to fill the room.
@@ -87,7 +99,7 @@ class ImageView(QWidget):
     def enlarge(self, pos: QPointF | None = None):
         """Open the picture large (on the tile under ``pos`` for a grid); returns the dialog."""
         from ...imaging import find_grid
-        from .enlarge import EnlargeDialog, qimage_array
+        from .enlarge import qimage_array
 
         if self._image is None or self._image.isNull():
             return None
@@ -95,10 +107,7 @@ class ImageView(QWidget):
         index = None
         if pos is not None and self.grid_fill is not None:
             index = self.tile_at(pos, find_grid(picture, fill=self.grid_fill))
-        if self.enlarged is None:
-            self.enlarged = EnlargeDialog(ImageView(""), self)
-        self.enlarged.show_picture(picture, index, self.enlarge_title, self.grid_fill)
-        return self.enlarged
+        return show_large(self, picture, index, self.enlarge_title, self.grid_fill)
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt API)
         self._pressed_at = event.position() if event.button() == Qt.LeftButton else None
