@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider
 
 from ... import glossary
 from .. import theme
-from .curve_data import Series, roomy_range
+from .curve_data import History, Series, history_columns, roomy_range
 
 REDRAW_HZ = 10  # plot updates per second, one plot each: every plot refreshes at REDRAW_HZ / plots
 TEST_PREFIX = "test/"
@@ -152,28 +152,26 @@ class MetricsPlot(QWidget):
                 points.setdefault(name, []).append((step, seconds + self.time_offset, value))
         self._extend(points)
 
-    def set_history(self, records: list[dict]) -> None:
-        """Records as in metrics.jsonl: {"step", "time", "epoch", name: value, ...}."""
+    def set_history(self, history: list[dict] | History) -> None:
+        """A run's history: records as in metrics.jsonl ({"step", "time", "epoch", name: value,
+        ...}) or, cheaper on this thread, ``curve_data.history_columns`` of them made in a worker."""
+        if not isinstance(history, History):
+            history = history_columns(history)
         self.clear()
-        points: dict[str, list] = {}
-        seconds = 0.0
-        for record in records:
-            seconds = record.get("time", seconds)
-            for name, value in record.items():
-                if name not in ("step", "time", "epoch") and isinstance(value, (int, float)):
-                    points.setdefault(name, []).append((record["step"], seconds, value))
-        self._extend(points)
-        self.time_offset = seconds
-        steps = [r["step"] for r in records if isinstance(r.get("step"), int)]
-        self.last_step = max(steps) if steps else None  # a live run moves it on with its progress
+        self._extend(history.points)
+        self.time_offset = history.seconds
+        self.last_step = history.last_step  # a live run moves it on with its progress
 
-    def _extend(self, points: dict[str, list]) -> None:
+    def _extend(self, points: dict[str, list | np.ndarray]) -> None:
+        added = len(self.plots)
         for name, pts in points.items():
             if name not in self.series:
                 self.series[name] = Series(self._weight)
                 self._add_curve(name)
             self.series[name].extend(pts)
             self._dirty.add(name)
+        if len(self.plots) != added:  # new plots: laid out once, however many came
+            self._layout_plots()
 
     # --- drawing ------------------------------------------------------------------------
     def _add_curve(self, name: str) -> None:
@@ -207,7 +205,7 @@ class MetricsPlot(QWidget):
 
     def _add_plot(self, key: str) -> pg.PlotItem:
         color = theme.curve_color(len(self.plots))
-        plot = pg.PlotItem(axisItems={"bottom": _Axis("bottom")})
+        plot = pg.PlotItem(axisItems={"bottom": _Axis("bottom")}, enableMenu=False)  # no menus to build
         plot.setTitle(f"<span style='color:{color}'>{glossary.plain_name(key)}</span>", size="9.5pt")
         plot.titleLabel.setToolTip(glossary.definition(key))
         self.show_combo.addItem(glossary.plain_name(key), key)
@@ -218,7 +216,6 @@ class MetricsPlot(QWidget):
             axis.setPen(pg.mkPen(theme.BORDER))
             axis.setTextPen(pg.mkPen(theme.MUTED))
         plot.getAxis("left").setWidth(48)
-        plot.setMenuEnabled(False)
         plot.vb.disableAutoRange()  # _follow keeps the data in view, with fewer axis changes
         plot.vb.setXRange(*self._x_range, padding=0)
         self._following.add(key)
@@ -229,7 +226,6 @@ class MetricsPlot(QWidget):
         value.setParentItem(plot.vb)
         value.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-6, 2))
         self.plots[key], self.value_labels[key] = plot, value
-        self._layout_plots()
         return plot
 
     def visible_plots(self) -> list[str]:
