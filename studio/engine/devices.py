@@ -1,4 +1,4 @@
-"""Device and precision choice: cuda > mps > cpu; bf16 only where it is fast."""
+"""Device and precision choice: cuda > mps > cpu; bf16 only where it is fast and the family's quality holds."""
 
 from __future__ import annotations
 
@@ -34,16 +34,41 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
-def cpu_has_fast_bf16() -> bool:
-    """AMX tiles: bf16 autocast is then 1.7-2.3x faster than fp32 for our conv models.
-    AVX-512-BF16 alone is not enough: on an AMD EPYC with it and no AMX, a VAE step in bf16
-    ran at half the fp32 speed (measured 2026-11-22); on AVX2 alone bf16 is emulated and
-    ~10x slower."""
+# Families whose default run trained in bf16 autocast to the same held-out quality as in fp32
+# (within seed noise): the README's "bf16 against fp32" table. `--precision auto` gives the
+# others fp32; add a family here only with its row in that table.
+BF16_PROVEN_FAMILIES = frozenset({"vae", "ddpm", "cvae"})
+
+
+def cpu_bf16_kind() -> str:
+    """How this CPU runs bf16 matmuls and convolutions: ``"amx"`` (AMX tiles), ``"avx512-bf16"``
+    (AVX-512 BF16 dot products without AMX, e.g. AMD EPYC Zen 4) or ``"emulated"`` (AVX2 alone,
+    or a CPU torch cannot tell about)."""
     cpu = getattr(torch, "cpu", None)
-    return bool(getattr(cpu, "_is_amx_tile_supported", lambda: False)())
+
+    def has(name: str) -> bool:
+        return bool(getattr(cpu, name, lambda: False)())
+
+    if has("_is_amx_tile_supported"):
+        return "amx"
+    if has("_is_avx512_bf16_supported"):
+        return "avx512-bf16"
+    return "emulated"
 
 
-def default_precision(device: torch.device) -> str:
+def cpu_has_fast_bf16() -> bool:
+    """Whether bf16 autocast trains faster than fp32 here. With AMX, 1.4-1.6x (Intel Xeon, issue
+    20); with AVX-512-BF16 alone, 1.15-2.1x at one torch thread on an AMD EPYC (all nine
+    families, bare training loop, fp32 and bf16 alternated in one run, 2026-11-30; an earlier
+    "2x slower" on that CPU did not reproduce). On AVX2 alone bf16 is emulated, ~10x slower."""
+    return cpu_bf16_kind() != "emulated"
+
+
+def default_precision(device: torch.device, family: str | None = None) -> str:
+    """What ``auto`` means: bf16 where it is fast (CUDA with bf16, CPUs with AMX or AVX-512-BF16)
+    and, given ``family``, only for a family in ``BF16_PROVEN_FAMILIES``; fp32 otherwise."""
+    if family is not None and family not in BF16_PROVEN_FAMILIES:
+        return "fp32"
     if device.type == "cuda":
         return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
     if device.type == "cpu":
@@ -51,10 +76,12 @@ def default_precision(device: torch.device) -> str:
     return "fp32"
 
 
-def resolve_precision(name: str, device: torch.device) -> str:
+def resolve_precision(name: str, device: torch.device, family: str | None = None) -> str:
+    """``"fp32"`` or ``"bf16"`` for a spec's precision; ``auto`` as ``default_precision``.
+    Raises ValueError for an unknown name."""
     if name not in PRECISIONS:
         raise ValueError(f"unknown precision {name!r}; choose one of {', '.join(PRECISIONS)}")
-    return default_precision(device) if name == "auto" else name
+    return default_precision(device, family) if name == "auto" else name
 
 
 def autocast_factory(device: torch.device, precision: str) -> Callable[[], ContextManager[Any]]:

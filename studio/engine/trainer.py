@@ -169,7 +169,7 @@ class TrainJob:
         resume, what ``restore`` checked, after the run folder is cut back to its step."""
         spec, run = self.spec, self.run_folder
         device = self.dist.place(resolve_device(spec.device))
-        precision = resolve_precision(spec.precision, device)
+        precision = resolve_precision(spec.precision, device, spec.family)  # auto: bf16 only where it holds
         restored = self._restored
         if restored is None:
             return (device, precision, *build_training(spec, self.dataset, device), 0.0)
