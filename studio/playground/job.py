@@ -205,7 +205,6 @@ class PlaygroundJob:
                 self._wake.clear()
                 continue
             losses = self.train(n, share_gil=True)
-            time.sleep(0)
             last = self.frame()
             reporter.progress(Progress(self.step, self.spec.max_steps or self.step, paused=self._paused))
             reporter.preview(self.step, last)
@@ -213,4 +212,8 @@ class PlaygroundJob:
                 reporter.metrics(self.step, {**losses, **last.stats})
             self._wake.wait(max(0.0, period - (time.perf_counter() - started)))
             self._wake.clear()
+        return self.summary(last)
+
+    def summary(self, last: Any) -> dict[str, Any]:
+        """The job's result, from the last frame."""
         return {"family": self.model.name, "step": self.step, "stats": dict(last.stats)}

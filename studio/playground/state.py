@@ -4,12 +4,13 @@ being learnt, the family and its options, speed and the view slider, with plain 
 The data is an editable point set: a preset fills it (``set_preset``), the brush adds points
 around the cursor, the eraser removes those near it, ``clear`` empties it to draw from nothing.
 Listeners subscribe with ``state.events.connect(name, callback)``; events are "data",
-"family", "speed", "setting" and "lesson", each emitted after the change.
+"family", "compare", "speed", "setting" and "lesson", each emitted after the change.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any, Callable
 
 import numpy as np
@@ -54,6 +55,8 @@ class PlaygroundState:
         self.speed = 5
         self.setting: float | None = None
         self.lesson: Lesson | None = None
+        self.compare: str | None = None  # the second family shown beside the first, if any
+        self.compare_options: dict[str, Any] = {}
         self.apply_lesson(lesson)
 
     # --- lessons ------------------------------------------------------------------------
@@ -110,6 +113,13 @@ class PlaygroundState:
         self.setting = model.slider.default if model.slider else None
         self.events.emit("family", family)
 
+    def set_compare(self, family: str | None, options: dict[str, Any] | None = None) -> None:
+        """Show ``family`` beside the first, learning the same data (None: one family only)."""
+        if family is not None:
+            get_family(family)
+        self.compare, self.compare_options = family, dict(options or {})
+        self.events.emit("compare", family)
+
     def set_speed(self, steps_per_frame: int) -> None:
         self.speed = int(steps_per_frame)
         self.events.emit("speed", self.speed)
@@ -126,6 +136,12 @@ class PlaygroundState:
         return PlaygroundSpec(family=self.family, options=dict(self.options), dataset=self.dataset,
                               drawn=self.points.copy(), noise=self.noise, lr=self.lr, seed=self.seed,
                               steps_per_frame=self.speed)
+
+    def compare_spec(self) -> PlaygroundSpec | None:
+        """The second family's spec (its data, seed and speed are the first's), or None."""
+        if self.compare is None:
+            return None
+        return replace(self.spec(), family=self.compare, options=dict(self.compare_options), lr=None)
 
 
 __all__ = ["BRUSH_POINTS", "Events", "MIN_TRAIN_POINTS", "PRESETS", "PlaygroundState"]

@@ -3,6 +3,7 @@ family's frames, drawing and erasing points, live options, export, and the windo
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
@@ -42,11 +43,11 @@ def test_every_lesson_plays_and_draws_its_family_view(qtbot, page, lesson):
     qtbot.mouseClick(page.play, Qt.LeftButton)
     assert page.play.text() == "❚❚ Pause"
     step = wait_frame(qtbot, page, 2 * page.state.speed)
-    assert int(page.step_label.text().split()[1].replace(",", "")) >= step  # later frames may follow at once
-    shown = [item for item in page.main.items.values() if item.isVisible()]
+    assert int(page.pane.step_label.text().split()[1].replace(",", "")) >= step  # later frames may follow at once
+    shown = [item for item in page.pane.main.items.values() if item.isVisible()]
     assert len(shown) >= 3  # the family's own layers, the data and the samples
-    assert "energy distance" in page.stats.text()
-    assert page.side.legend.text()
+    assert "energy distance" in page.pane.stats.text()
+    assert page.pane.side.legend.text()
     qtbot.mouseClick(page.play, Qt.LeftButton)
     assert page.job.paused and page.play.text() == "▶ Play"
 
@@ -58,9 +59,9 @@ def test_step_trains_one_frame_and_reset_forgets_the_model(qtbot, page):
     assert page.job.paused
     qtbot.mouseClick(page.step_button, Qt.LeftButton)
     assert wait_frame(qtbot, page, 2 * page.state.speed) == 2 * page.state.speed
-    qtbot.waitUntil(lambda: len(page._loss[0]) >= 1, timeout=10_000)
+    qtbot.waitUntil(lambda: len(page.pane._loss[0]) >= 1, timeout=10_000)
     qtbot.mouseClick(page.reset, Qt.LeftButton)
-    assert page.job is None and page.step_label.text() == "step 0" and page._loss == ([], [])
+    assert page.job is None and page.pane.step_label.text() == "step 0" and page.pane._loss == ([], [])
 
 
 def test_drawing_erasing_and_clearing_points(qtbot, page):
@@ -68,17 +69,17 @@ def test_drawing_erasing_and_clearing_points(qtbot, page):
     before = len(page.state.points)
     brush = page.controls.findChild(type(page.play), "tool_brush")
     qtbot.mouseClick(brush, Qt.LeftButton)
-    assert page.main.tool == "brush"
+    assert page.pane.main.tool == "brush"
     for x in (-1.0, -0.5, 0.0, 0.5):
-        qtbot.mousePress(page.main.plot.viewport(), Qt.LeftButton, pos=page.main.scene_point(x, 2.5).toPoint())
+        qtbot.mousePress(page.pane.main.plot.viewport(), Qt.LeftButton, pos=page.pane.main.scene_point(x, 2.5).toPoint())
     assert len(page.state.points) == before + 4 * 6
     assert page.state.dataset == "drawn" and page.controls.preset.currentData() == "drawn"
     near_top = abs(page.state.points[before:, 1] - 2.5) < 0.5
     assert near_top.mean() > 0.9  # the brush puts them where the mouse is
     erase = page.controls.findChild(type(page.play), "tool_erase")
     qtbot.mouseClick(erase, Qt.LeftButton)
-    assert page.main.tool == "erase" and not brush.isChecked()
-    qtbot.mousePress(page.main.plot.viewport(), Qt.LeftButton, pos=page.main.scene_point(-1.0, 2.5).toPoint())
+    assert page.pane.main.tool == "erase" and not brush.isChecked()
+    qtbot.mousePress(page.pane.main.plot.viewport(), Qt.LeftButton, pos=page.pane.main.scene_point(-1.0, 2.5).toPoint())
     assert len(page.state.points) < before + 24
     qtbot.mouseClick(page.controls.clear, Qt.LeftButton)
     assert len(page.state.points) == 0 and "draw at least 16" in page.controls.point_count.text()
@@ -115,28 +116,93 @@ def test_family_picker_swaps_the_form_and_the_view_slider(qtbot, page):
 
         names = {f for f in get_family(family).Config.__dataclass_fields__}
         assert set(page.controls.form.editors) == names
-        assert page.setting.isVisibleTo(page) == (build_family(family).slider is not None)
+        assert page.pane.setting.isVisibleTo(page) == (build_family(family).slider is not None)
 
 
 def test_the_view_slider_reaches_the_job(qtbot, page):
     choose(page.controls.lesson, "flow-matching-straight")
     qtbot.mouseClick(page.play, Qt.LeftButton)
     wait_frame(qtbot, page)
-    page.setting.setValue(100)
+    page.pane.setting.setValue(100)
     assert page.state.setting == pytest.approx(0.1)
     assert page.job._setting == pytest.approx(0.1)
-    assert page.setting_label.text().endswith("0.1")
+    assert page.pane.setting_label.text().endswith("0.1")
 
 
-def test_export_png_saves_the_plots(qtbot, page, tmp_path):
+def test_export_png_saves_the_plots_where_the_dialog_says(qtbot, page, tmp_path, monkeypatch):
     from PySide6.QtGui import QImage
+
+    from studio.qt.widgets import playground_export
 
     qtbot.mouseClick(page.step_button, Qt.LeftButton)
     wait_frame(qtbot, page)
-    path = tmp_path / "playground.png"
-    assert page.export_png(str(path))
+    path = tmp_path / "view.png"
+    asked = []
+    monkeypatch.setattr(playground_export, "ask_save_path", lambda *a: asked.append(a[2]) or str(path))
+    qtbot.mouseClick(page.export, Qt.LeftButton)
+    assert asked == ["playground-gan.png"]
+    assert page.message.text() == f"Saved view.png in {tmp_path}"
     image = QImage(str(path))
     assert image.width() == page.views.width() and image.height() == page.views.height()
+
+
+def gif_frames(path) -> list:
+    from PIL import Image, ImageSequence
+
+    with Image.open(path) as gif:
+        return [np.asarray(frame.convert("RGB")) for frame in ImageSequence.Iterator(gif)]
+
+
+def test_export_gif_writes_the_training_so_far_as_an_animation(qtbot, page, tmp_path, monkeypatch):
+    from studio.qt.widgets import playground_export
+
+    path = tmp_path / "training.gif"
+    monkeypatch.setattr(playground_export, "ask_save_path", lambda *a: str(path))
+    qtbot.mouseClick(page.export_gif, Qt.LeftButton)
+    assert page.message.text().startswith("Nothing to export yet") and not path.exists()
+    choose(page.controls.lesson, "autoregressive-bins")
+    qtbot.mouseClick(page.play, Qt.LeftButton)
+    wait_frame(qtbot, page, 12 * page.state.speed)
+    qtbot.mouseClick(page.play, Qt.LeftButton)  # pause: the recording ends here
+    recorded = len(page.recorder)
+    assert recorded >= 10
+    qtbot.mouseClick(page.export_gif, Qt.LeftButton)
+    qtbot.waitUntil(lambda: page.message.text().startswith("Saved"), timeout=60_000)
+    assert page.message.text().startswith(f"Saved training.gif in {tmp_path} ({recorded} frames, steps ")
+    frames = gif_frames(path)
+    assert len(frames) >= recorded // 2  # Pillow merges identical neighbours
+    assert frames[0].shape[0] >= 400 and frames[0].shape[1] >= 800
+    changed = [np.abs(a.astype(int) - b).mean() for a, b in zip(frames, frames[1:])]
+    assert sum(c > 0.5 for c in changed) >= 3, changed  # the model learns: the pictures move
+    assert np.abs(frames[0].astype(int) - frames[-1]).mean() > 2
+
+
+def test_compare_trains_two_families_on_the_same_data_side_by_side(qtbot, page):
+    choose(page.controls.lesson, "ddpm-reverse")
+    assert not page.pane_b.isVisible()
+    qtbot.mouseClick(page.compare, Qt.LeftButton)
+    assert page.state.compare == "flow-matching" and page.pane_b.isVisible() and page.pane.compact
+    assert page.pane_b.family.currentData() == "flow-matching" and page.pane.family.currentData() == "ddpm"
+    qtbot.mouseClick(page.play, Qt.LeftButton)
+    wait_frame(qtbot, page, 2 * page.state.speed)
+    job = page.job
+    assert job.other.data_np is job.data_np and job.other.model.name == "flow-matching"
+    for pane in page.panes:
+        qtbot.waitUntil(lambda p=pane: int(p.step_label.text().split()[1].replace(",", "")) > 0, timeout=10_000)
+        assert "energy distance" in pane.stats.text()
+        assert any(item.isVisible() for item in pane.main.items.values())
+    qtbot.waitUntil(lambda: all(len(p._loss[0]) for p in page.panes), timeout=10_000)
+    page.pane_b.setting.setValue(500)  # each view has its own slider
+    assert job.other._setting == pytest.approx(0.5) and job._setting != pytest.approx(0.5)
+    choose(page.pane_b.family, "autoregressive")  # its own picker: a new pair
+    assert page.state.compare == "autoregressive" and page.job is None
+    choose(page.controls.lesson, "gan-mode-collapse")
+    qtbot.mouseClick(page.compare, Qt.LeftButton)
+    qtbot.mouseClick(page.compare, Qt.LeftButton)  # off and on: a GAN faces the other GAN loss
+    assert page.state.compare == "gan" and page.state.compare_options == {"loss": "wgan-gp"}
+    assert page.pane_b.loss.getPlotItem().titleLabel.text == "critic loss"
+    qtbot.mouseClick(page.compare, Qt.LeftButton)
+    assert page.state.compare is None and not page.pane_b.isVisible() and not page.pane.compact
 
 
 def test_the_page_fits_the_smallest_window(qtbot, make_window):
@@ -148,4 +214,11 @@ def test_the_page_fits_the_smallest_window(qtbot, make_window):
     window.resize(1366, 768)
     qtbot.waitUntil(lambda: window.width() <= 1366)
     page = window.playground
-    assert page.main.plot.width() >= 400 and page.main.plot.height() >= 400
+    assert page.pane.main.plot.width() >= 400 and page.pane.main.plot.height() >= 400
+    page.compare.setChecked(True)
+    qtbot.waitUntil(lambda: page.pane_b.main.plot.width() > 0)
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1366 and hint.height() <= 768, hint
+    for pane in page.panes:
+        assert pane.main.plot.width() >= 330 and pane.main.plot.height() >= 330, pane.main.plot.size()
+        assert pane.loss.height() >= 80 and pane.family.isVisible()

@@ -1,28 +1,32 @@
 """The Playground page: every family learning a 2-D point set you pick or draw, live.
 
-The state (data, family, options, speed, view slider) is a Qt-free ``PlaygroundState``; the
-training is a ``PlaygroundJob`` on the shared runner at one torch thread. This panel only lays
-out the widgets, forwards the user's actions and draws the frames the job reports."""
+The state (data, family, options, speed, view slider, the family compared) is a Qt-free
+``PlaygroundState``; the training is a ``PlaygroundJob`` (or, comparing two families, one
+``PlaygroundPair``) on the shared runner at one torch thread. This panel lays out the widgets,
+forwards the user's actions and draws the frames the job reports: only the newest, at most
+``DRAW_HZ`` a second (a frame that arrives while one waits replaces it), so a UI thread that
+falls behind skips frames instead of queueing them."""
 
 from __future__ import annotations
 
-import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSlider, QVBoxLayout,
-                               QWidget)
+import time
+
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QSlider, QVBoxLayout, QWidget
 
 from ...errors import SpecError
-from ...playground import PlaygroundJob, build_family, get_family
+from ...playground import PlaygroundJob
+from ...playground.compare import FramePair, PlaygroundPair, loss_points, partner
 from ...playground.frame import Layer
 from ...playground.job import MAX_STEPS_PER_FRAME
+from ...playground.recording import FrameRecorder
 from ...playground.state import PlaygroundState
-from .. import theme
 from ..runner import JobHandle, runner
 from ..widgets.playground_controls import PlaygroundControls
-from ..widgets.playground_view import LayerPlot
+from ..widgets.playground_export import GifExport, export_png
+from ..widgets.playground_pane import PlaygroundPane
 
-SLIDER_TICKS = 1000
+DRAW_HZ = 30
 
 
 class PlaygroundPanel(QWidget):
@@ -34,7 +38,11 @@ class PlaygroundPanel(QWidget):
         self.job: PlaygroundJob | None = None
         self.handle: JobHandle | None = None
         self.frames_drawn = 0
-        self._loss: tuple[list[int], list[float]] = ([], [])
+        self.recorder = FrameRecorder()
+        self._latest = None
+        self._last_draw = 0.0
+        self._draw_timer = QTimer(self, singleShot=True)
+        self._draw_timer.timeout.connect(self._on_draw_timer_timeout)
 
         self.controls = PlaygroundControls(self.state)
         scroll = QScrollArea(widgetResizable=True, frameShape=QScrollArea.NoFrame)
@@ -47,69 +55,57 @@ class PlaygroundPanel(QWidget):
         self.step_button = QPushButton("Step", toolTip="pause after one frame's worth of steps")
         self.reset = QPushButton("Reset", toolTip="a fresh, untrained model on the same data")
         self.speed = QSlider(Qt.Horizontal, minimum=1, maximum=MAX_STEPS_PER_FRAME // 4, value=self.state.speed)
-        self.speed.setFixedWidth(110)
+        self.speed.setFixedWidth(100)
         self.speed_label = QLabel()
-        self.step_label = QLabel("step 0", objectName="stepCounter")
-        self.export = QPushButton("Export PNG", toolTip="save the plots as a picture")
+        self.compare = QPushButton("Compare", checkable=True,
+                                   toolTip="two families side by side, learning the same data")
+        self.export = QPushButton("Export PNG", toolTip="save the view as a picture")
+        self.export_gif = QPushButton("Export GIF", toolTip="save the training so far as an animation")
         bar = QHBoxLayout()
-        for w in (self.play, self.step_button, self.reset, QLabel("Speed"), self.speed, self.speed_label):
-            bar.addWidget(w)
-        bar.addStretch(1)
-        bar.addWidget(self.step_label)
-        bar.addWidget(self.export)
+        for w in (self.play, self.step_button, self.reset, QLabel("Speed"), self.speed, self.speed_label, None,
+                  self.compare, self.export, self.export_gif):
+            bar.addWidget(w) if w is not None else bar.addStretch(1)
 
-        self.main = LayerPlot(drawable=True)
-        self.setting_label = QLabel()
-        self.setting = QSlider(Qt.Horizontal, minimum=0, maximum=SLIDER_TICKS)
-        setting_row = QHBoxLayout()
-        setting_row.addWidget(self.setting_label)
-        setting_row.addWidget(self.setting, 1)
-        left = QVBoxLayout()
-        left.addWidget(self.main, 1)
-        left.addLayout(setting_row)
-
-        self.side = LayerPlot(equal=True, lim=3.5)
-        self.loss = pg.PlotWidget(background=theme.SURFACE)
-        self.loss.setMenuEnabled(False)
-        self.loss.hideButtons()
-        self.loss.getPlotItem().getAxis("left").enableAutoSIPrefix(False)
-        self.loss_curve = self.loss.plot(pen=pg.mkPen(theme.ACCENT, width=1.2))
-        self.loss_curve.setDownsampling(auto=True, method="peak")
-        self.loss_curve.setClipToView(True)
-        self.stats = QLabel(objectName="muted", wordWrap=True)
-        self.stats.setMinimumHeight(40)
-        right = QVBoxLayout()
-        right.addWidget(self.side, 3)
-        right.addWidget(self.loss, 2)
-        right.addWidget(self.stats)
-
+        self.pane = PlaygroundPane()
+        self.pane_b = PlaygroundPane(drawable=False)
+        self.pane_b.set_compact(True)
+        self.pane_b.hide()
+        self.pane.family.hide()  # one family: the left column picks it
+        self.panes = (self.pane, self.pane_b)
         self.views = QWidget()  # what Export PNG saves
         views = QHBoxLayout(self.views)
         views.setContentsMargins(0, 0, 0, 0)
-        views.addLayout(left, 5)
-        views.addLayout(right, 3)
+        views.addWidget(self.pane, 1)
+        views.addWidget(self.pane_b, 1)
+        self.message = QLabel(objectName="muted")
         page = QVBoxLayout()
         page.addLayout(bar)
         page.addWidget(self.views, 1)
-        self.message = QLabel(objectName="muted")
         page.addWidget(self.message)
         outer = QHBoxLayout(self)
         outer.setContentsMargins(12, 10, 12, 6)
         outer.addWidget(scroll)
         outer.addLayout(page, 1)
+        self.gif = GifExport(self)
 
         self.play.clicked.connect(self._on_play_clicked)
         self.step_button.clicked.connect(self._on_step_button_clicked)
-        self.reset.clicked.connect(self._on_reset_clicked)
+        self.reset.clicked.connect(self.stop)
         self.speed.valueChanged.connect(self._on_speed_value_changed)
-        self.setting.valueChanged.connect(self._on_setting_value_changed)
+        self.compare.toggled.connect(self._on_compare_toggled)
         self.export.clicked.connect(self._on_export_clicked)
-        self.main.stroke.connect(self._on_main_stroke)
+        self.export_gif.clicked.connect(self._on_export_gif_clicked)
+        self.gif.said.connect(self.message.setText)
+        self.pane.setting_changed.connect(self._on_pane_setting_changed)
+        self.pane_b.setting_changed.connect(self._on_pane_b_setting_changed)
+        self.pane.family_picked.connect(self._on_pane_family_picked)
+        self.pane_b.family_picked.connect(self._on_pane_b_family_picked)
+        self.pane.main.stroke.connect(self._on_main_stroke)
         self.controls.tool_changed.connect(self._on_controls_tool_changed)
         self.controls.options_edited.connect(self._on_controls_options_edited)
-        self.state.events.connect("data", self._on_state_data)
-        self.state.events.connect("family", self._on_state_family)
-        self.state.events.connect("speed", self._on_state_speed)
+        for name, slot in (("data", self._on_state_data), ("family", self._on_state_family),
+                           ("compare", self._on_state_compare), ("speed", self._on_state_speed)):
+            self.state.events.connect(name, slot)
         self._on_state_family(self.state.family)
         self._on_state_speed(self.state.speed)
 
@@ -120,15 +116,20 @@ class PlaygroundPanel(QWidget):
 
     def start(self, paused: bool = False) -> bool:
         try:
-            self.job = PlaygroundJob(self.state.spec())
+            other = self.state.compare_spec()
+            spec = self.state.spec()
+            self.job = PlaygroundJob(spec) if other is None else PlaygroundPair(spec, other)
         except SpecError as exc:
             self.message.setText(str(exc))
             return False
         if paused:
             self.job.pause()
-        if self.state.setting is not None:
-            self.job.set_setting(self.state.setting)
+        for lane, pane in enumerate(self.panes[:2 if other else 1]):
+            value = pane.setting_value(pane.setting.value())
+            if value is not None:
+                self.job.set_setting(value, *((lane,) if other else ()))
         self.message.setText("")
+        self.recorder.clear()
         self.handle = runner().start(self.job, name="playground", threads=1)
         self.handle.preview_ready.connect(self._on_handle_preview_ready)
         self.handle.metrics_reported.connect(self._on_handle_metrics_reported)
@@ -140,14 +141,11 @@ class PlaygroundPanel(QWidget):
         if self.handle is not None:
             self.handle.cancel()
             self.handle.muted = True
-        self.handle = self.job = None
-        self._loss = ([], [])
-        self.loss_curve.setData([], [])
-        self.step_label.setText("step 0")
+        self.handle = self.job = self._latest = None
+        self._draw_timer.stop()
         self._show_play(False)
-        self.main.clear_layers()
-        self.side.clear_layers()
-        self.stats.setText("")
+        for pane in self.panes:
+            pane.reset()
         self._draw_data()
 
     def _show_play(self, playing: bool) -> None:
@@ -173,29 +171,31 @@ class PlaygroundPanel(QWidget):
         self._show_play(False)
         self.job.step_once(self.state.speed)
 
-    @Slot()
-    def _on_reset_clicked(self) -> None:
-        self.stop()
 
     @Slot(int, object)
-    def _on_handle_preview_ready(self, step: int, frame) -> None:
-        self.main.show_layers(frame.main)
-        self.side.set_titles(frame.side_title, frame.side_axes)
-        if frame.side_equal != self.side.equal:
-            self.side.set_equal(frame.side_equal)
-        self.side.show_layers(frame.side)
-        self.step_label.setText(f"step {step:,}")
-        self.stats.setText("   ".join(f"{k}: {_number(v)}" for k, v in frame.stats.items()))
+    def _on_handle_preview_ready(self, _step: int, frame) -> None:
+        self.recorder.offer(frame)
+        self._latest = frame
+        if not self._draw_timer.isActive():
+            wait = 1 / DRAW_HZ - (time.perf_counter() - self._last_draw)
+            self._draw_timer.start(max(0, round(1000 * wait)))
+
+    @Slot()
+    def _on_draw_timer_timeout(self) -> None:
+        frame, self._latest = self._latest, None
+        if frame is None:
+            return
+        self._last_draw = time.perf_counter()
+        for pane, part in zip(self.panes, frame.frames if isinstance(frame, FramePair) else (frame,)):
+            pane.show_frame(part)
         self.frames_drawn += 1
-        self.frame_drawn.emit(step)
+        self.frame_drawn.emit(frame.step)
 
     @Slot(list)
     def _on_handle_metrics_reported(self, records: list) -> None:
-        steps, values = self._loss
-        for step, _seconds, metrics in records:
-            steps.append(step)
-            values.append(next(iter(metrics.values())))
-        self.loss_curve.setData(np.asarray(steps), np.asarray(values))
+        pair = isinstance(self.job, PlaygroundPair)
+        for pane, lane in zip(self.panes, ("A", "B") if pair else (None,)):
+            pane.add_losses(loss_points(records, lane))
 
     @Slot(object)
     def _on_handle_finished(self, outcome) -> None:
@@ -209,44 +209,50 @@ class PlaygroundPanel(QWidget):
         self.state.set_speed(value)
 
     def _on_state_speed(self, speed: int) -> None:
-        self.speed.blockSignals(True)
-        self.speed.setValue(speed)
-        self.speed.blockSignals(False)
+        with QSignalBlocker(self.speed):
+            self.speed.setValue(speed)
         self.speed_label.setText(f"{speed} steps/frame")
         if self.job is not None:
             self.job.set_speed(speed)
 
-    @Slot(int)
-    def _on_setting_value_changed(self, tick: int) -> None:
-        slider = get_family(self.state.family).slider if self.job is None else self.job.model.slider
-        if slider is None:
-            return
-        value = slider.minimum + (slider.maximum - slider.minimum) * tick / SLIDER_TICKS
-        value = round(value) if slider.integer else value
+    @Slot(float)
+    def _on_pane_setting_changed(self, value: float) -> None:
         self.state.set_setting(value)
-        self.setting_label.setText(f"{slider.label}: {value:g}")
         if self.job is not None:
             self.job.set_setting(value)
 
+    @Slot(float)
+    def _on_pane_b_setting_changed(self, value: float) -> None:
+        if isinstance(self.job, PlaygroundPair):
+            self.job.set_setting(value, lane=1)
+
     def _on_state_family(self, family: str) -> None:
         self.stop()
-        model = get_family(family)
-        built = None
-        try:  # the slider's range and the loss's name may depend on the options (T, couplings, the GAN loss)
-            built = build_family(family, self.state.options)
-        except SpecError as exc:
-            self.message.setText(str(exc))
-        slider = built.slider if built is not None else model.slider
-        self.side.set_titles(model.side_title, model.side_axes)
-        self.loss.setTitle((built or model).loss_label, size="9pt", color=theme.MUTED)
-        self.setting.setVisible(slider is not None)
-        self.setting_label.setVisible(slider is not None)
-        if slider is not None:
-            self.setting.blockSignals(True)
-            self.setting.setValue(round((slider.default - slider.minimum) / (slider.maximum - slider.minimum)
-                                        * SLIDER_TICKS))
-            self.setting.blockSignals(False)
-            self.setting_label.setText(f"{slider.label}: {slider.default:g}")
+        self.message.setText(self.pane.configure(family, self.state.options))
+
+    def _on_state_compare(self, family: str | None) -> None:
+        self.stop()
+        on = family is not None
+        if on:
+            self.message.setText(self.pane_b.configure(family, self.state.compare_options))
+        self.pane.set_compact(on)
+        self.pane.family.setVisible(on)
+        self.pane_b.setVisible(on)
+        if self.compare.isChecked() != on:
+            self.compare.setChecked(on)
+
+    @Slot(bool)
+    def _on_compare_toggled(self, on: bool) -> None:
+        if on != (self.state.compare is not None):
+            self.state.set_compare(*(partner(self.state.family, self.state.options) if on else (None,)))
+
+    @Slot(str)
+    def _on_pane_family_picked(self, family: str) -> None:
+        self.state.set_family(family, {})
+
+    @Slot(str)
+    def _on_pane_b_family_picked(self, family: str) -> None:
+        self.state.set_compare(family)
 
     @Slot(str, object)
     def _on_controls_options_edited(self, name: str, value) -> None:
@@ -257,39 +263,37 @@ class PlaygroundPanel(QWidget):
                 self.message.setText(str(exc))
 
     # --- data and drawing ---------------------------------------------------------------
-    def _on_state_data(self, points: np.ndarray) -> None:
+    def _on_state_data(self, points) -> None:
         if self.job is not None and len(points) >= 3:
             self.job.set_data(points)
         self._draw_data()
 
     def _draw_data(self) -> None:
         if self.job is None or not self.running:  # while training, the frames carry the data
-            self.main.show_layers([Layer("points", "data", "data", {"xy": self.state.points})])
+            for pane in self.panes:
+                pane.main.show_layers([Layer("points", "data", "data", {"xy": self.state.points})])
 
     @Slot(str)
     def _on_controls_tool_changed(self, tool: str) -> None:
-        self.main.tool = tool or None
+        self.pane.main.tool = tool or None
 
     @Slot(float, float, bool)
     def _on_main_stroke(self, x: float, y: float, erase: bool) -> None:
         (self.state.erase if erase else self.state.brush)(x, y)
 
     # --- export -------------------------------------------------------------------------
+    def _name(self) -> str:
+        return "-vs-".join(filter(None, (self.state.family, self.state.compare)))
+
     @Slot()
     def _on_export_clicked(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export the playground as PNG", "playground.png", "PNG (*.png)")
-        if path:
-            self.export_png(path)
+        self.message.setText(export_png(self, self.views, f"playground-{self._name()}.png"))
 
-    def export_png(self, path: str) -> bool:
-        ok = self.views.grab().save(path, "PNG")
-        self.message.setText(f"saved {path}" if ok else f"could not write {path}")
-        return ok
+    @Slot()
+    def _on_export_gif_clicked(self) -> None:
+        self.gif.ask_and_save(self.recorder.frames, self.panes, f"playground-{self._name()}.gif")
 
     def shutdown(self) -> None:
+        self.gif.cancel()
         if self.handle is not None:
             self.handle.cancel()
-
-
-def _number(value: float) -> str:
-    return f"{value:d}" if isinstance(value, int) else f"{value:.3g}"

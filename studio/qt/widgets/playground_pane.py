@@ -1,0 +1,193 @@
+"""One family's view on the Playground page: the data-space plot (drawable), the view slider,
+the family's own plot, the loss curve, the step counter and its numbers. The page shows one
+pane, or two side by side ("Compare"), each fed with the numpy ``Frame``s its job reports.
+
+Drawing costs the UI thread: every setter here skips work that would not change the picture
+(titles, labels and the axes they would re-lay out), and the loss curve is redrawn at most
+``LOSS_HZ`` times a second (its axes re-tick on every change)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QSlider, QWidget
+
+from ...errors import SpecError
+from ...playground import build_family, family_names, get_family
+from ...playground.frame import Frame
+from .. import theme
+from .playground_view import LayerPlot
+
+SLIDER_TICKS = 1000
+LOSS_HZ = 8
+
+
+class PlaygroundPane(QWidget):
+    setting_changed = Signal(float)  # the view slider's value, in the family's units (t, layer, x₁ …)
+    family_picked = Signal(str)  # the header's family picker (only when it is shown)
+
+    def __init__(self, drawable: bool = True, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.slider_spec = None
+        self.options: dict = {}
+        self.frames_drawn = 0
+        self._loss: tuple[list[int], list[float]] = ([], [])
+        self._loss_drawn = 0.0
+        self._stats_text = ""
+
+        self.family = QComboBox(objectName="paneFamily", toolTip="the family this view trains")
+        for name in family_names():
+            self.family.addItem(get_family(name).label, name)
+        self.family.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.family.setMinimumContentsLength(10)
+        self.step_label = QLabel("step 0", objectName="stepCounter")
+        self.step_label.setMinimumWidth(self.step_label.fontMetrics().horizontalAdvance("step 9,999,999"))
+        self.step_label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        self.main = LayerPlot(drawable=drawable)
+        self.setting_label = QLabel()
+        self.setting = QSlider(Qt.Horizontal, minimum=0, maximum=SLIDER_TICKS)
+        self.side = LayerPlot(equal=True, lim=3.5)
+        self.loss = pg.PlotWidget(background=theme.SURFACE)
+        self.loss.setMenuEnabled(False)
+        self.loss.hideButtons()
+        self.loss.getPlotItem().getAxis("left").enableAutoSIPrefix(False)
+        self.loss_curve = self.loss.plot(pen=pg.mkPen(theme.ACCENT, width=1.2))
+        self.loss_curve.setDownsampling(auto=True, method="peak")
+        self.loss_curve.setClipToView(True)
+        self.stats = QLabel(objectName="muted", wordWrap=True)
+        self.stats.setFixedHeight(3 * self.stats.fontMetrics().lineSpacing())  # new numbers never re-lay out the page
+        self.stats.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+
+        self.header = QWidget()
+        header = QHBoxLayout(self.header)
+        header.setContentsMargins(0, 0, 0, 0)
+        header.addWidget(self.family, 1)
+        header.addWidget(self.step_label)
+        self.setting_row = QWidget()
+        row = QHBoxLayout(self.setting_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.setting_label)
+        row.addWidget(self.setting, 1)
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.set_compact(False)
+
+        self.setting.valueChanged.connect(self._on_setting_value_changed)
+        self.family.currentIndexChanged.connect(self._on_family_current_index_changed)
+
+    def set_compact(self, compact: bool) -> None:
+        """Full: data plot | (family plot, loss, numbers). Compact (two panes side by side): the
+        data plot over the loss and numbers; the family's own plot is hidden."""
+        self.compact = compact
+        g = self.grid
+        for w in (self.header, self.main, self.setting_row, self.side, self.loss, self.stats):
+            g.removeWidget(w)
+        g.addWidget(self.header, 0, 0, 1, 2)
+        if compact:
+            g.addWidget(self.main, 1, 0, 1, 2)
+            g.addWidget(self.setting_row, 2, 0, 1, 2)
+            g.addWidget(self.loss, 3, 0)
+            g.addWidget(self.stats, 3, 1)
+            stretch_rows, stretch_cols = (0, 4, 0, 1), (1, 1)
+        else:  # main | side over loss, the slider under main, the numbers under the loss
+            g.addWidget(self.main, 1, 0, 2, 1)
+            g.addWidget(self.setting_row, 3, 0)
+            g.addWidget(self.side, 1, 1)
+            g.addWidget(self.loss, 2, 1)
+            g.addWidget(self.stats, 3, 1)
+            stretch_rows, stretch_cols = (0, 3, 2, 0), (5, 3)
+        for r, k in enumerate(stretch_rows):
+            g.setRowStretch(r, k)
+        for c, k in enumerate(stretch_cols):
+            g.setColumnStretch(c, k)
+        self.side.setVisible(not compact)
+
+    # --- the family -------------------------------------------------------------------------
+    def configure(self, family: str, options: dict) -> str:
+        """Show ``family`` (built with ``options`` for its slider and loss name, which may depend on
+        them); returns the options' error, or ""."""
+        with QSignalBlocker(self.family):
+            self.family.setCurrentIndex(self.family.findData(family))
+        model, error = get_family(family), ""
+        self.options = dict(options)
+        try:
+            model = build_family(family, options)
+        except SpecError as exc:
+            error = str(exc)
+        self.slider_spec = slider = model.slider
+        self.side.set_titles(model.side_title, model.side_axes)
+        self.loss.setTitle(model.loss_label, size="9pt", color=theme.MUTED)
+        self.setting_row.setVisible(slider is not None)
+        if slider is not None:
+            with QSignalBlocker(self.setting):
+                self.setting.setValue(round((slider.default - slider.minimum) / (slider.maximum - slider.minimum)
+                                            * SLIDER_TICKS))
+            self.setting_label.setText(f"{slider.label}: {slider.default:g}")
+        return error
+
+    def reset(self) -> None:
+        """Forget the run: no loss, step 0, only the data left to draw."""
+        self._loss = ([], [])
+        self.loss_curve.setData([], [])
+        self.step_label.setText("step 0")
+        self.main.clear_layers()
+        self.side.clear_layers()
+        self._set_stats("")
+
+    # --- drawing ----------------------------------------------------------------------------
+    def show_frame(self, frame: Frame) -> None:
+        self.main.show_layers(frame.main)
+        if not self.compact:
+            self.side.set_titles(frame.side_title, frame.side_axes)
+            if frame.side_equal != self.side.equal:
+                self.side.set_equal(frame.side_equal)
+            self.side.show_layers(frame.side)
+        self.step_label.setText(f"step {frame.step:,}")
+        self._set_stats("   ".join(f"{k}: {_number(v)}" for k, v in frame.stats.items()))
+        self.frames_drawn += 1
+
+    def add_losses(self, points: list[tuple[int, float]]) -> None:
+        """More (step, loss) points; the curve redraws at most ``LOSS_HZ`` a second (and on ``flush_loss``)."""
+        steps, values = self._loss
+        for step, value in points:
+            steps.append(step)
+            values.append(value)
+        if time.perf_counter() - self._loss_drawn >= 1 / LOSS_HZ:
+            self.flush_loss()
+
+    def flush_loss(self, upto_step: int | None = None) -> None:
+        steps, values = self._loss
+        n = len(steps) if upto_step is None else int(np.searchsorted(steps, upto_step, side="right"))
+        self.loss_curve.setData(np.asarray(steps[:n], float), np.asarray(values[:n], float))
+        self._loss_drawn = time.perf_counter()
+
+    def _set_stats(self, text: str) -> None:
+        if text != self._stats_text:
+            self._stats_text = text
+            self.stats.setText(text)
+
+    # --- user input -------------------------------------------------------------------------
+    def setting_value(self, tick: int) -> float | None:
+        s = self.slider_spec
+        if s is None:
+            return None
+        value = s.minimum + (s.maximum - s.minimum) * tick / SLIDER_TICKS
+        return round(value) if s.integer else value
+
+    @Slot(int)
+    def _on_setting_value_changed(self, tick: int) -> None:
+        value = self.setting_value(tick)
+        if value is not None:
+            self.setting_label.setText(f"{self.slider_spec.label}: {value:g}")
+            self.setting_changed.emit(value)
+
+    @Slot(int)
+    def _on_family_current_index_changed(self, _index: int) -> None:
+        self.family_picked.emit(self.family.currentData())
+
+
+def _number(value: float) -> str:
+    return f"{value:d}" if isinstance(value, int) else f"{value:.3g}"
