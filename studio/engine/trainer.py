@@ -31,7 +31,21 @@ from .threads import FixedThreads, thread_policy
 
 PREVIEW_COLUMNS = 8
 RESUME_OVERRIDES = ("lr", "checkpoint_every", "preview_every", "device")  # safe to change mid-run
-SUPPORTED_RESOLUTIONS = (28, 32, 64)
+SUPPORTED_RESOLUTIONS = (28, 32, 64, 128)  # the conv nets and the U-Net add a stage per doubling
+SLOW_ON_CPU = 128  # px: 4× the pixels of 64 px, and a net stage more
+
+
+def resolution_note(resolution: int, device: str = "auto") -> str | None:
+    """One line telling a CPU user that ``resolution`` px trains slowly (None when it doesn't
+    apply): a run says it as it starts (the CLI prints it), the Train page's Images card shows it
+    beside the image size."""
+    try:
+        if resolution < SLOW_ON_CPU or resolve_device(device).type != "cpu":
+            return None
+    except ValueError:  # a device not available here: the spec's own check says so
+        return None
+    return (f"{resolution}×{resolution} px on the CPU is slow (4× the pixels of 64 px per image: the larger "
+            f"models may take hours): a GPU (--device cuda) or 64 px trains much faster")
 
 
 class TrainJob:
@@ -194,6 +208,8 @@ class TrainJob:
         reporter.status(f"training {spec.family} on {spec.data}: {device.type}, {precision}, "
                         f"{len(self.dataset)} images of {'×'.join(map(str, self.dataset.image_shape))}"
                         + (", read from disk as it trains (over the memory budget)" if self.dataset.streamed else ""))
+        if note := resolution_note(self.dataset.image_shape[1], device.type):
+            reporter.status(note)
         autocast = autocast_factory(device, precision)
         self.batches = batches = Batches(self.dataset, sampler, device, self.dist.shard)  # memory or disk: one rule
         preview_noise, preview_real = self._preview_inputs(model, device)

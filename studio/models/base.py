@@ -107,7 +107,7 @@ class GenerativeModel(nn.Module):
     """Base class of every family.
 
     Images enter and leave as float tensors in [-1, 1], shape (N, C, H, W).
-    ``image_shape`` is (C, H, W) of the dataset; H == W is one of 28, 32 or 64.
+    ``image_shape`` is (C, H, W) of the dataset; H == W is one of 28, 32, 64 or 128.
     """
 
     family: ClassVar[str]

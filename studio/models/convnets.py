@@ -2,7 +2,7 @@
 
 The encoder is the DCGAN discriminator shape (Radford et al. 2016, §3): 4×4 convolutions
 with stride 2 halve the image while its side is even and above 8 (28→14→7, 32→16→8,
-64→32→16→8), doubling the channels each time, then one linear layer. The decoder mirrors
+64→32→16→8, 128→…→8: a stage more per doubling), doubling the channels each time, then one linear layer. The decoder mirrors
 it: a linear projection to the smallest grid, then 4×4 transposed convolutions double it.
 
 Activations run in channels-last layout (oneDNN's fast path on CPU, about 3× faster than

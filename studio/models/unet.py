@@ -1,10 +1,10 @@
-"""A small U-Net ε_θ(x_t, t) for 28–64 px images (after Ho et al. 2020, Appendix B).
+"""A small U-Net ε_θ(x_t, t) for 28–128 px images (after Ho et al. 2020, Appendix B).
 
 Residual blocks (GroupNorm → SiLU → conv, twice) with the timestep embedding added
 between the convolutions, a stride-2 conv to go down and a 2×2 transposed conv to go
 up, one skip connection per resolution, and optional self-attention at the lowest
 resolution.  The image is halved while its side is even and the half at least 7: 28→14→7,
-32→16→8, 64→32→16→8.
+32→16→8, 64→32→16→8, 128→64→32→16→8 (a stage more per doubling).
 
 Class conditioning (optional): a learned embedding of the label, with one extra "null"
 label K for the unconditional model of classifier-free guidance (Ho & Salimans 2022, §3.2),

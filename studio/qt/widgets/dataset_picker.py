@@ -21,7 +21,7 @@ from .cards import set_role
 from .image_view import ImageView
 
 FOLDER_PREFIX = "folder:"
-RESOLUTIONS = (None, 28, 32, 64)  # None: the data's own size (folders: 32)
+RESOLUTIONS = (None, 28, 32, 64, 128)  # None: the data's own size (folders: 32)
 THUMBNAILS = 32
 SPEC_ROLE = Qt.UserRole + 1
 
@@ -81,7 +81,7 @@ class DatasetPicker(QWidget):
         self.combo.setModel(QStandardItemModel(self.combo))
         self.combo.setMaxVisibleItems(20)
         self.resolution = QComboBox()
-        self.resolution.addItems(["Native size", "28 px", "32 px", "64 px"])
+        self.resolution.addItems(["Native size", "28 px", "32 px", "64 px", "128 px"])
         self.resolution.setToolTip("Resize every image to this square size (folders default to 32 px)")
         self.root = QLineEdit()
         self.root.setPlaceholderText("folder holding MNIST/, FashionMNIST/ or cifar-10-batches-py/")
@@ -275,6 +275,12 @@ def describe_summary(summary: DatasetSummary) -> str:
             lines.append(shown)
     else:
         lines[0] += " · no labels"
+    from ...engine.trainer import resolution_note
+
+    if note := resolution_note(info["resolution"]):  # 128 px on a CPU-only machine
+        lines.append(f"<span style='color:#f2b75e'>{note[0].upper() + note[1:]}</span>")
+    if info.get("streamed"):
+        lines.append("Too many to hold in memory: read from disk while training")
     if summary.skipped:
         names = ", ".join(Path(p).name for p, _ in summary.skipped[:4])
         more = f" and {len(summary.skipped) - 4} more" if len(summary.skipped) > 4 else ""
