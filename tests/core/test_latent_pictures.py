@@ -65,6 +65,19 @@ def test_a_test_picture_lands_among_its_class_on_the_demo_vae_s_maps(demo_vae):
     assert neighbours_text(space, pictures[0].z).startswith("nearest images: ")
 
 
+@pytest.mark.slow
+def test_on_the_demo_vae_s_t_sne_map_a_test_picture_lands_among_its_class(demo_vae):
+    from studio.latent import tsne
+
+    space, test = demo_vae
+    pictures, labels = encoded_test_pictures(space, test)
+    xy = tsne(space.codes)  # ~45 s on a shared 2-core EPYC
+    at = np.array([place(space, xy, "tsne", p.z) for p in pictures])
+    near = space.labels[map_neighbours(xy, at)]
+    majority = np.array([np.bincount(row, minlength=10).argmax() for row in near])
+    assert (near == labels[:, None]).mean() > 0.6 and (majority == labels).mean() > 0.7  # measured 0.73 / 0.78
+
+
 def test_t_sne_places_a_picture_by_its_nearest_codes(demo_vae):
     space, test = demo_vae
     pictures, labels = encoded_test_pictures(space, test, 100)
@@ -193,3 +206,18 @@ def test_a_picture_over_pillow_s_bomb_limit_is_said_in_megapixels(tmp_path):
     with pytest.raises(SpecError) as caught:
         load_picture(path, (1, 28, 28))
     assert caught.value.problem == f"{path} is 400 megapixels; at most 40 megapixels can be decoded (shrink it first)"
+
+
+@pytest.mark.parametrize("family", ["autoencoder", "cvae", "realnvp", "cdcgan", "wgan-gp"])
+def test_every_family_with_a_latent_takes_your_picture(trained_run, family):
+    space = open_space(trained_run(family), limit=64, samples=64)
+    x = to_unit_range(Run.open(space.run_path).dataset("test").images[:1])
+    label = 2 if space.class_conditional else None
+    if space.encoded:
+        picture = encode_user_picture(space, x, "p", label)
+    else:
+        picture = InvertPictureJob(space, x, "p", label, steps=10)(RecordingReporter(), Control())
+        assert len(picture.errors) == 10
+    assert picture.z.shape == (space.latent_dim,) and picture.label == label
+    assert np.array_equal(picture.recon, space.decode(picture.z, label)[0])
+    assert np.allclose(place(space, None, "pca", picture.z), space.pca.transform(picture.z))

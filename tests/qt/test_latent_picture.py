@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication, QImage
-from test_latent_page import open_page
+from test_latent_page import close_now, open_page
 
 from studio.editing.picture import load_picture
 from studio.editing.session import file_source
@@ -174,6 +174,16 @@ def test_gan_inversion_shows_its_error_falling_is_marked_and_cancel_stops_it(win
     assert not tool.inverting and len(state.pictures) == 1 and tool.message.text().startswith("Stopped after")
     qtbot.wait(100)
     assert len(state.pictures) == 1
+
+
+def test_closing_the_window_while_a_gan_inversion_runs_ends_it(window, qtbot, trained_run):
+    page = open_page(window, qtbot, trained_run("wgan-gp"))
+    tool = page.picture
+    qtbot.waitUntil(lambda: tool.intake.images is not None and not page.measuring.busy, timeout=60_000)
+    tool.steps.setValue(100_000)
+    tool.intake.dataset_button.click()
+    qtbot.waitUntil(lambda: tool.inverting and len(tool.errors) >= 2, timeout=20_000)
+    assert close_now(window) < 1.5
 
 
 def huge_png(path) -> str:

@@ -5,10 +5,10 @@ actions go to the state; the state's events come back (its own echo is skipped o
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QPushButton, QScrollArea, QSizePolicy, QSpinBox,
+from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QPushButton, QScrollArea, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from .cards import card, label, make_opaque
+from .cards import ElidedLabel, card, label, make_opaque
 from .image_view import ImageView
 from .latent_sliders import SliderBank
 
@@ -29,9 +29,8 @@ class DecodedPane(QWidget):
         self.state = state
         self.view = ImageView("The decoded image appears here")
         self.view.setMinimumSize(160, 160)
-        self.caption = label("", "muted")
+        self.caption = ElidedLabel("", "muted")  # new text never relayouts the page; long text ends in "…"
         self.caption.setAlignment(Qt.AlignCenter)
-        self.caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)  # new text never relayouts the page
         self.class_combo = QComboBox()
         self.class_combo.setToolTip("This model is class-conditional: the class it decodes for")
         self.class_row = QWidget()

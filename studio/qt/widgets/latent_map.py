@@ -10,12 +10,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import (QFrame, QGraphicsItem, QGraphicsRectItem, QHBoxLayout, QLabel, QSizePolicy,
+from PySide6.QtWidgets import (QFrame, QGraphicsItem, QGraphicsRectItem, QHBoxLayout, QLabel,
                                QToolButton, QVBoxLayout, QWidget)
 
 from .. import theme
-from .cards import label
-from .image_view import to_qimage
+from .cards import ElidedLabel, label
+from .image_view import show_large, to_qimage
 
 # label colours: Tableau 10's order of hues, lifted to read on the dark surface
 LABEL_COLORS = ["#7aa2ff", "#ffb454", "#59d98e", "#ff6b6b", "#b38cff", "#c9a27e", "#ff8ad8", "#b0b4c0",
@@ -54,6 +54,7 @@ class MapViewBox(pg.ViewBox):
     left drag into a selection rectangle instead of panning."""
 
     clicked_at = Signal(float, float)
+    double_clicked_at = Signal(float, float)
     region_selected = Signal(QRectF)
 
     def __init__(self):
@@ -69,7 +70,7 @@ class MapViewBox(pg.ViewBox):
         if ev.button() == Qt.LeftButton:
             ev.accept()
             p = self.mapSceneToView(ev.scenePos())
-            self.clicked_at.emit(p.x(), p.y())
+            (self.double_clicked_at if ev.double() else self.clicked_at).emit(p.x(), p.y())
         else:
             super().mouseClickEvent(ev)
 
@@ -139,6 +140,7 @@ class LatentMap(QWidget):
         self.view.sigRangeChanged.connect(self._on_view_sig_range_changed)  # thumbnails keep their aspect
         self.view.sigResized.connect(self._on_view_sig_range_changed)
         self.view.clicked_at.connect(self._on_view_clicked_at)
+        self.view.double_clicked_at.connect(self._on_view_double_clicked_at)  # a point's image, large
         self.view.region_selected.connect(self._on_view_region_selected)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -337,12 +339,8 @@ class LatentMap(QWidget):
         scale = max(1, 112 // image.shape[0])
         pixmap = QPixmap.fromImage(to_qimage(image)).scaled(image.shape[1] * scale, image.shape[0] * scale,
                                                            Qt.KeepAspectRatio, Qt.FastTransformation)
-        caption = ""
-        if self.labels is not None:
-            k = int(self.labels[i])
-            caption = self.names[k] if k < len(self.names) else str(k)
         self.tip_image.setPixmap(pixmap)
-        self.tip_caption.setText(f"{caption}  ·  #{i}" if caption else f"#{i}")
+        self.tip_caption.setText(self.caption(i))
         self.tip.adjustSize()
 
     @Slot(float, float)
@@ -352,6 +350,19 @@ class LatentMap(QWidget):
             self.point_clicked.emit(i)
         else:
             self.space_clicked.emit(x, y)
+
+    def caption(self, i: int) -> str:
+        """Point ``i``'s class name (when labelled) and number."""
+        if self.labels is None:
+            return f"#{i}"
+        k = int(self.labels[i])
+        return f"{self.names[k] if k < len(self.names) else k}  ·  #{i}"
+
+    @Slot(float, float)
+    def _on_view_double_clicked_at(self, x: float, y: float) -> None:
+        i = self.nearest(x, y)
+        if i >= 0 and self.images is not None:
+            show_large(self, self.images[i], title=self.caption(i))
 
     @Slot(QRectF)
     def _on_view_region_selected(self, rect: QRectF) -> None:
@@ -376,8 +387,7 @@ class MapCard(QFrame):
         self.map = LatentMap()
         self.map.set_message("Choose a trained model above: its dataset appears here as a map of latent codes.")
         self.title = label("LATENT MAP", "section")
-        self.hint = label("", "muted")
-        self.hint.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.hint = ElidedLabel("", "muted")  # ends in "…" when the card is narrow (was cut off at its start)
         self.hint.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         head = QHBoxLayout()
         head.addWidget(self.title)
@@ -397,11 +407,11 @@ class MapCard(QFrame):
         state.events.box_select.connect(self.map.set_select_mode)
 
     def _on_state_space(self, space) -> None:
-        what = ("images of the dataset" if space.encoded
-                else "random samples (this model has no encoder: each dot is a generated image)")
+        what = "images of the dataset" if space.encoded else "generated samples"
         self.title.setText(f"LATENT MAP  ·  {len(space.codes):,} {what}")
         self.title.setToolTip("Each dot is one latent code z: the numbers the model's decoder turns into an image"
-                              + (" (for a VAE, the encoder's posterior mean)" if space.encoded else ""))
+                              + (" (for a VAE, the encoder's posterior mean)" if space.encoded else
+                                 ". This model has no encoder: each dot is a random z and the image made from it"))
         self.map.set_points(self.state.positions, space.labels, space.label_names, space.images)
         self._on_state_projection(self.state.projection)
 

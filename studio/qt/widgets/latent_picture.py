@@ -77,7 +77,7 @@ class PictureTool(QWidget):
         axis.enableAutoSIPrefix(False)  # plain numbers, no "(x0.001)"
         axis.setWidth(40)
         self.line = self.curve.plot([], [], pen=pg.mkPen(PICTURE_COLOR, width=2))
-        self.curve.setToolTip("Reconstruction error ‖G(z) − x‖² per pixel (pixels in [−1, 1]) at each iteration")
+        self.curve.setToolTip("Reconstruction error ‖G(z) − x‖² per pixel (pixels in [−1, 1]), each iteration")
         self.invert_row = QWidget()
         row = QHBoxLayout(self.invert_row)
         row.setContentsMargins(0, 0, 0, 0)
@@ -168,7 +168,9 @@ class PictureTool(QWidget):
         self.shelf.clear()
         for i, picture in enumerate(pictures):
             name = picture.name if len(picture.name) <= 10 else picture.name[:9] + "…"
-            item = QListWidgetItem(QIcon(QPixmap.fromImage(to_qimage(picture.image))), name)
+            pixmap = QPixmap.fromImage(to_qimage(picture.image)).scaled(self.shelf.iconSize(), Qt.KeepAspectRatio,
+                                                                         Qt.FastTransformation)  # crisp pixels
+            item = QListWidgetItem(QIcon(pixmap), name)
             item.setToolTip(f"{picture.name} ({picture.how}, PSNR {picture.psnr:.1f} dB)")
             item.setData(Qt.UserRole, i)
             self.shelf.addItem(item)
@@ -187,6 +189,8 @@ class PictureTool(QWidget):
         self.output_view.set_image(picture.recon)
         near = neighbours_text(self.state.space, picture.z) if self.state.space is not None else ""
         how = f"found in {len(picture.errors)} iterations" if picture.how == "inverted" else "encoded"
+        if picture.label is not None:  # a class-conditional model: the class it was encoded / found for
+            how += f" as {self.state.space.label_name(picture.label)}"
         self.detail.setText(f"{picture.name} · {how} · difference {picture.error:.4f} per pixel "
                             f"({picture.psnr:.1f} dB)" + (f" · {near}" if near else ""))
         self.detail.setToolTip("Difference: the mean squared error per pixel between your picture and its "
