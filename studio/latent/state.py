@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .basis import SliderBasis
-from .pictures import place
+from .pictures import PLACE_K, place
 
 PC_SLIDERS = 8  # sliders along the top principal directions
 RAW_LIMIT = 16  # latents this small also get one slider per dimension
@@ -341,7 +341,8 @@ class ExplorerState:
         if self.projection != "pca":
             return ("similar images sit together; distances between groups mean little",
                     "t-SNE (van der Maaten & Hinton 2008): keeps each point's neighbours, not distances; "
-                    "it has no inverse, so only points can be decoded")
+                    "it has no inverse, so only points can be decoded; it cannot place new points either, so "
+                    f"your pictures sit at the mean position of their {PLACE_K} nearest codes")
         ex = self.space.pca.explained
         across, up = float(ex[0]), float(ex[1]) if len(ex) > 1 else 0.0
         return (f"left–right and up–down show the two biggest differences among the codes "
