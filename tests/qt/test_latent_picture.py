@@ -15,7 +15,7 @@ from test_latent_page import close_now, open_page
 
 from studio.editing.picture import load_picture
 from studio.editing.session import file_source
-from studio.latent.pictures import encode_user_picture
+from studio.latent.pictures import encode_user_picture, place
 from studio.latent.state import TOOLS
 from studio.runs import Run, demo_runs_root
 from studio.qt.widgets.image_view import to_qimage
@@ -109,6 +109,13 @@ def test_a_dropped_picture_is_encoded_marked_near_its_class_and_the_sliders_star
     tool.shelf.itemClicked.emit(tool.shelf.item(0))
     assert state.picture == 0 and np.array_equal(state.z, picture.z)
     fits_1366x768(window, page)
+    # another projection (a stand-in for t-SNE, whose real run is slow): the marks follow, each picture
+    # at the mean of its nearest codes' places, and the star of the latent on screen with it
+    state.add_embedding("tsne", np.random.default_rng(0).normal(size=(len(space.codes), 2)))
+    state.set_projection("tsne")
+    placed = [place(space, state.positions, "tsne", p.z) for p in state.pictures]
+    assert np.allclose(np.stack(page.marks.dots.getData(), 1), placed) and len(page.marks.rects()) == 4
+    assert np.allclose(page.map._marker.getData()[0], placed[0][0])
 
 
 def test_directions_apply_to_your_picture_and_interpolation_runs_between_two(window, qtbot, tmp_path):
