@@ -34,14 +34,18 @@ def shown_pixels(dialog, picture: np.ndarray) -> np.ndarray:
     return shot[ys][:, xs]
 
 
+def shown(qtbot, widget, width: int, height: int):
+    """``widget`` on screen at ``width`` × ``height``."""
+    qtbot.addWidget(widget)
+    widget.resize(width, height)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
 @pytest.fixture
 def view(qtbot):
-    view = ImageView("")
-    qtbot.addWidget(view)
-    view.resize(420, 420)
-    view.show()
-    qtbot.waitExposed(view)
-    return view
+    return shown(qtbot, ImageView(""), 420, 420)
 
 
 def test_a_click_on_a_tile_shows_that_tile_large_crisp_and_saves_it(qtbot, view, tmp_path):
@@ -129,11 +133,7 @@ def test_space_on_a_focused_picture_opens_it_before_the_pages_space_shortcut(qtb
 
 
 def test_the_train_pages_samples_card_enlarges_a_tile(qtbot):
-    strip = PreviewStrip("")
-    qtbot.addWidget(strip)
-    strip.resize(500, 460)
-    strip.show()
-    qtbot.waitExposed(strip)
+    strip = shown(qtbot, PreviewStrip(""), 500, 460)
     images = frames(n=12, h=28, w=28, c=1)
     grid = tile(images, ncol=4)
     strip.add(200, grid)
@@ -148,11 +148,7 @@ def test_the_mask_canvas_paints_without_enlarging_and_enlarges_when_not_painting
     from studio.editing.session import EditSession
     from studio.qt.widgets.edit_canvas import MaskCanvas
 
-    canvas = MaskCanvas(EditSession())
-    qtbot.addWidget(canvas)
-    canvas.resize(300, 300)
-    canvas.show()
-    qtbot.waitExposed(canvas)
+    canvas = shown(qtbot, MaskCanvas(EditSession()), 300, 300)
     canvas.set_image(frames(n=1)[0])
     canvas.set_painting(True)
     qtbot.mouseClick(canvas, Qt.LeftButton, pos=canvas.rect().center())
@@ -167,11 +163,7 @@ def test_a_double_click_on_the_filmstrip_enlarges_that_step(qtbot):
     from studio.qt.widgets.diffusion_views import FilmStrip
 
     images = frames(n=5, h=16, w=16)
-    film = FilmStrip()
-    qtbot.addWidget(film)
-    film.resize(500, 100)
-    film.show()
-    qtbot.waitExposed(film)
+    film = shown(qtbot, FilmStrip(), 500, 100)
     film.reset(lambda i: images[i], lambda i: f"t={i + 1}")
     film.set_count(5)
     x = film.PAD + 3 * (film.CELL + film.PAD) + film.CELL // 2
@@ -185,11 +177,7 @@ def test_a_click_on_a_frame_of_the_latent_strip_enlarges_that_frame(qtbot):
 
     images = frames(n=6, h=28, w=28, c=1, seed=3)
     images[images == 31] = 30  # no frame pixel of the strip's gap colour
-    strip = FrameStrip("walk", "")
-    qtbot.addWidget(strip)
-    strip.resize(900, 200)
-    strip.show()
-    qtbot.waitExposed(strip)
+    strip = shown(qtbot, FrameStrip("walk", ""), 900, 200)
     strip.set_frames(list(images))
     qtbot.wait(20)
     view = strip.strip_view
@@ -198,3 +186,24 @@ def test_a_click_on_a_frame_of_the_latent_strip_enlarges_that_frame(qtbot):
     qtbot.mouseClick(view, Qt.LeftButton, pos=tile_centre(view, grid, 1, fill=31))
     assert np.array_equal(view.enlarged.picture(), layout.crop(grid, 1)) and view.enlarged.zoom() >= 4
     view.enlarged.close()
+
+
+def test_a_double_click_on_a_latent_map_point_enlarges_its_image_and_a_click_still_picks_it(qtbot):
+    from studio.qt.widgets.latent_map import LatentMap
+
+    images = frames(n=3, h=28, w=28, c=1, seed=5)
+    latent_map = shown(qtbot, LatentMap(), 500, 400)
+    latent_map.set_points(np.array([[0, 0], [1, 1], [2, 0]], np.float32), np.array([0, 1, 2]), ["Shirt", "Bag", "Boot"],
+                          images)
+    qtbot.wait(20)
+    picked = []
+    latent_map.point_clicked.connect(picked.append)
+    pos = latent_map.widget_pos(1, 1)
+    qtbot.mouseClick(latent_map.plot.viewport(), Qt.LeftButton, pos=pos)
+    assert picked == [1] and getattr(latent_map, "enlarged", None) is None
+    qtbot.mouseDClick(latent_map.plot.viewport(), Qt.LeftButton, pos=pos)
+    qtbot.mouseRelease(latent_map.plot.viewport(), Qt.LeftButton, pos=pos)  # pyqtgraph: the click on release
+    dialog = latent_map.enlarged
+    assert dialog.isVisible() and np.array_equal(dialog.picture(), images[1]) and dialog.zoom() >= 4
+    assert dialog.windowTitle() == "Bag  ·  #1"
+    dialog.close()

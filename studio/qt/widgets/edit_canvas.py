@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QMimeData, QPointF, QRectF, Qt
+from PySide6.QtCore import QMimeData, QPointF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
@@ -64,17 +64,6 @@ class MaskCanvas(ImageView):
         self.enlargeable = not on  # a click paints; otherwise it opens the picture large
         self.setCursor(Qt.CrossCursor if on else Qt.ArrowCursor)
         self.update()
-
-    def image_rect(self) -> QRectF | None:
-        """Where the picture is drawn (ImageView's rule: whole-pixel zoom from 2× up)."""
-        image = self.image()
-        if image is None or image.isNull():
-            return None
-        iw, ih = image.width(), image.height()
-        scale = min((self.width() - 16) / iw, (self.height() - 16) / ih)
-        scale = float(int(scale)) if scale >= 2 else scale
-        w, h = iw * scale, ih * scale
-        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
 
     def to_picture(self, pos: QPointF) -> tuple[float, float] | None:
         """A point of the widget → picture pixels (x, y), or None off the picture's view."""
