@@ -124,6 +124,15 @@ def make_grid(images: torch.Tensor, ncol: int | None = None, padding: int = 2) -
     return tile(to_frames(images), ncol, padding)
 
 
+def display_pixels(array: np.ndarray) -> np.ndarray:
+    """A uint8 (H, W[, C]) picture as a display toolkit wraps it without a copy: C-contiguous,
+    (H, W) for one channel, (H, W, C) otherwise. The window's training job makes its previews
+    so in the job's thread (``studio.qt.runner``'s ``prepare``), not on the UI thread."""
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    return np.ascontiguousarray(array, dtype=np.uint8)
+
+
 def save_png(array: np.ndarray, path: str | os.PathLike, scale: int = 1) -> Path:
     """Write a uint8 (H, W, C) array as PNG atomically (temp file + os.replace)."""
     from PIL import Image

@@ -46,8 +46,8 @@ REPORT_HZ = 25
 class _ThreadReporter(Reporter):
     """Lives in the job's thread; coalesces the job's calls into the handle's private signals."""
 
-    def __init__(self, handle: "JobHandle", interval_s: float):
-        self._handle, self._interval = handle, interval_s
+    def __init__(self, handle: "JobHandle", interval_s: float, prepare: Callable[[Any], Any] | None = None):
+        self._handle, self._interval, self._prepare = handle, interval_s, prepare
         self._pending: list[tuple[int, float, dict]] = []
         self._progress: Progress | None = None
         self._partial: list[Any] = []  # the newest partial result, if one is waiting
@@ -71,6 +71,8 @@ class _ThreadReporter(Reporter):
         self._pending.append((step, time.perf_counter() - self._t0, dict(values)))
 
     def preview(self, step: int, grid: Any) -> None:
+        if self._prepare is not None:  # here, in the job's thread: not on the UI thread
+            grid = self._prepare(grid)
         self.flush()
         self._handle._emit(self._handle._preview, step, grid)
 
@@ -198,9 +200,11 @@ class Runner(QObject):
         self.closed = False
 
     def start(self, job: Job, name: str = "job", threads: int | None = None,
-              interval_s: float = 1 / REPORT_HZ) -> JobHandle:
+              interval_s: float = 1 / REPORT_HZ, prepare: Callable[[Any], Any] | None = None) -> JobHandle:
         """Run ``job(reporter, control)`` on a new thread. ``threads`` sets torch's intra-op
-        threads while the job runs (and puts the previous count back after).
+        threads while the job runs (and puts the previous count back after); ``interval_s``
+        is the least time between rate-limited deliveries; ``prepare`` is applied to each
+        preview in the job's thread (pixels made ready for display off the UI thread).
 
         The handle has no Qt parent: the runner holds it until the job's thread has ended, so
         a page deleted while its job still runs never deletes the object the job's thread
@@ -208,7 +212,7 @@ class Runner(QObject):
         handle = JobHandle(name)
         if self.closed:  # the window is closing: nothing new starts
             handle.control.cancel()
-        reporter = _ThreadReporter(handle, interval_s)
+        reporter = _ThreadReporter(handle, interval_s, prepare)
 
         def main() -> None:
             before = _set_threads(threads)

@@ -19,7 +19,7 @@ from ... import glossary
 from .. import theme
 from .curve_data import History, Series, history_columns, roomy_range
 
-REDRAW_HZ = 10  # plot updates per second, one plot each: every plot refreshes at REDRAW_HZ / plots
+REDRAW_HZ = 4  # plot updates per second, one plot each: every plot refreshes at REDRAW_HZ / plots
 TEST_PREFIX = "test/"
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QProgressBar, QPushButton, QSizePolicy, QToolButton,
                                QWidget)
 
 from ...engine import Progress
 from .cards import label, make_opaque, set_role
+
+SHOW_HZ = 5  # progress shown at most this often
 
 
 class TrainControls(QWidget):
@@ -52,7 +54,10 @@ class TrainControls(QWidget):
         grid.addWidget(self.message, 2, 0, 1, 3)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(2, 2)  # the detail line (rate, time left, next samples) gets its share
-        self.last: Progress | None = None
+        self.last: Progress | None = None  # the newest progress
+        self._shown: Progress | None = None  # the one on screen
+        self._pace = QTimer(self, singleShot=True, interval=1000 // SHOW_HZ)
+        self._pace.timeout.connect(self._on_pace_timeout)
         self.set_state("idle")
         make_opaque(self)
 
@@ -68,11 +73,32 @@ class TrainControls(QWidget):
         set_role(self.message, role)
 
     def show_progress(self, p: Progress) -> None:
+        """Show a job's progress: at once when nothing was shown in the last ``1 / SHOW_HZ`` s,
+        else the newest one when that time is up (``last`` is always the newest). Every label
+        change re-lays out and repaints the page on the UI thread: at the runner's 25 Hz that
+        was a third of the window's UI-thread time while training (studio bench ui)."""
         if p.paused:  # the clock stops: no ETA running down while nothing trains
+            self._settle()
             self.headline.setText(f"Paused at step {p.step:,} of {p.total:,}")
             self.detail.setText("paused  ·  time left resumes with training")
             return
         self.last = p
+        if not self._pace.isActive():
+            self._show(p)
+
+    def _settle(self) -> None:
+        """Nothing pending: what is shown next must not be replaced by an older progress."""
+        self._pace.stop()
+        self._shown = self.last
+
+    @Slot()
+    def _on_pace_timeout(self) -> None:
+        if self.last is not None and self.last is not self._shown:
+            self._show(self.last)
+
+    def _show(self, p: Progress) -> None:
+        self._shown = p
+        self._pace.start()  # nothing more shown until it times out
         self.bar.setValue(round(1000 * p.step / max(1, p.total)))
         self.headline.setText(f"Step {p.step:,} of {p.total:,}")
         parts = [f"epoch {p.epoch + 1}", f"{p.images_per_s:,.0f} images/s"]
@@ -88,6 +114,7 @@ class TrainControls(QWidget):
 
     def show_outcome(self, status: str) -> None:
         """The headline once a job has ended."""
+        self._settle()
         step = f"{self.last.step:,}" if self.last else "0"
         headlines = {"finished": f"Finished · {step} steps", "stopped": f"Stopped at step {step}",
                      "diverged": "Diverged", "failed": "Failed"}
