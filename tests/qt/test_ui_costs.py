@@ -145,3 +145,11 @@ def test_previews_are_made_display_ready_in_the_jobs_thread(qtbot):
     assert step == 7 and grid.shape == (12, 5) and grid.flags.c_contiguous and grid.dtype == np.uint8
     assert threads and threading.main_thread() not in threads
     assert runner.shutdown()
+
+
+@pytest.mark.parametrize("n", [1, 3, 4])
+def test_live_points_keep_their_steps_and_times_whatever_their_number(plot, n):
+    plot.add_records([(10 + s, 0.5 * s, {"loss": float(s)}) for s in range(n)])  # 3 points: a 3×3 array
+    loss = plot.series["loss"]
+    assert loss.steps.tolist() == [10 + s for s in range(n)] and loss.times.tolist() == [0.5 * s for s in range(n)]
+    assert loss.values.tolist() == [float(s) for s in range(n)]

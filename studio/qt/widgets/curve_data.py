@@ -101,10 +101,12 @@ class Series:
     values = property(lambda self: self._buffers[2, :self.n])
     smoothed = property(lambda self: self._buffers[3, :self.n])
 
-    def extend(self, points) -> None:
-        """Append points: a list of (step, seconds, value) tuples, or a (3, n) array of them."""
-        columns = np.asarray(points, dtype=float)
-        columns = columns.reshape(-1, 3).T if columns.ndim != 2 or columns.shape[0] != 3 else columns
+    def extend(self, points: list[tuple[float, float, float]]) -> None:
+        """Append (step, seconds, value) points."""
+        self.extend_columns(np.asarray(points, dtype=float).reshape(-1, 3).T)
+
+    def extend_columns(self, columns: np.ndarray) -> None:
+        """Append points given as a (3, n) array: steps, seconds, values."""
         k = columns.shape[1]
         if self.n + k > self._buffers.shape[1]:
             grown = np.zeros((4, max(2 * self._buffers.shape[1], self.n + k)))

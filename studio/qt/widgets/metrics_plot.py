@@ -168,7 +168,10 @@ class MetricsPlot(QWidget):
             if name not in self.series:
                 self.series[name] = Series(self._weight)
                 self._add_curve(name)
-            self.series[name].extend(pts)
+            if isinstance(pts, np.ndarray):  # a history's (3, n) columns
+                self.series[name].extend_columns(pts)
+            else:
+                self.series[name].extend(pts)
             self._dirty.add(name)
         if len(self.plots) != added:  # new plots: laid out once, however many came
             self._layout_plots()
