@@ -105,9 +105,13 @@ def test_a_dropped_picture_is_encoded_marked_near_its_class_and_the_sliders_star
     wait_pictures(qtbot, page, 4)
     assert state.pictures[3].name == "dataset image 3" and tool.shelf.count() == 4
     assert len(page.marks.rects()) == 4
-    # the shelf shows a picture again: sliders and image follow
-    tool.shelf.itemClicked.emit(tool.shelf.item(0))
-    assert state.picture == 0 and np.array_equal(state.z, picture.z)
+    # the shelf shows a picture again: sliders and image follow; so does a click on its frame on the map
+    tool.shelf.itemClicked.emit(tool.shelf.item(1))
+    assert state.picture == 1
+    frame = page.marks.rects()[0]
+    qtbot.mouseClick(page.map.plot.viewport(), Qt.LeftButton, pos=page.map.widget_pos(frame.center().x(),
+                                                                                     frame.center().y()))
+    assert state.picture == 0 and np.array_equal(state.z, picture.z) and state.point == -1
     fits_1366x768(window, page)
     # another projection (a stand-in for t-SNE, whose real run is slow): the marks follow, each picture
     # at the mean of its nearest codes' places, and the star of the latent on screen with it

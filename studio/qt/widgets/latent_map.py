@@ -114,6 +114,7 @@ class LatentMap(QWidget):
         self._thumb_size = 1.0
         self.thumbnails = False
         self.hovered = -1
+        self.claims: list = []  # callables (x, y) -> bool asked first about a click: True takes it
         self.selected = np.zeros(0, np.int64)
         self._selection = Dots(size=9, pen=pg.mkPen(theme.WARNING, width=1.4), brush=None)
         self._ring = Dots(size=16, pen=pg.mkPen("#ffffff", width=2), brush=None)
@@ -345,6 +346,8 @@ class LatentMap(QWidget):
 
     @Slot(float, float)
     def _on_view_clicked_at(self, x: float, y: float) -> None:
+        if any(claim(x, y) for claim in self.claims):  # e.g. your picture's mark (latent_marks.py)
+            return
         i = self.nearest(x, y)
         if i >= 0:
             self.point_clicked.emit(i)

@@ -1,13 +1,14 @@
 """Your pictures on the latent map: a pink diamond where each one's latent sits (in the map's
 projection: PCA exactly, t-SNE placed by its nearest codes, ``studio.latent.pictures.place``)
-and the picture itself in a pink frame beside it, a fixed size on screen whatever the zoom.
-A view of the page's ``ExplorerState``: it follows its pictures, projection and latent."""
+and the picture itself in a pink frame beside it, a fixed size on screen whatever the zoom; a
+click on either shows that picture. A view of the page's ``ExplorerState``: it follows its
+pictures, projection and latent."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Slot
+from PySide6.QtCore import QPointF, QRectF, Qt, Slot
 from PySide6.QtWidgets import QGraphicsRectItem
 
 from .latent_map import Dots
@@ -15,6 +16,7 @@ from .latent_picture import PICTURE_COLOR
 
 THUMB_PX = 52  # a picture's side on screen
 OFFSET_PX = 10  # from its diamond, up and to the right
+HIT_PX = 9  # a click this near a diamond (screen pixels) shows its picture
 
 
 class PictureMarks:
@@ -32,6 +34,7 @@ class PictureMarks:
         for event in (state.events.pictures, state.events.projection):
             event.connect(self.update)
         state.events.latent.connect(self._on_state_latent)
+        latent_map.claims.append(self.take_click)
         self._current = -1
 
     def update(self, *_) -> None:
@@ -74,6 +77,18 @@ class PictureMarks:
             rect = QRectF(x + OFFSET_PX * px_w, y + OFFSET_PX * px_h, w, h)
             image.setRect(rect)
             frame.setRect(rect)
+
+    def take_click(self, x: float, y: float) -> bool:
+        """A click at map (x, y) on a picture's diamond or frame (the topmost first) shows it."""
+        if not self.items:
+            return False
+        px_w, px_h = self.view.viewPixelSize()
+        for i in reversed(range(len(self.items))):
+            near = ((self.xy[i, 0] - x) / px_w) ** 2 + ((self.xy[i, 1] - y) / px_h) ** 2 <= HIT_PX ** 2
+            if near or self.items[i][1].rect().contains(QPointF(x, y)):
+                self.state.show_picture(i)
+                return True
+        return False
 
     def rects(self) -> list[QRectF]:
         """Where each picture is drawn, in map coordinates (for tests)."""
