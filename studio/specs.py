@@ -73,8 +73,7 @@ class TrainSpec:
         options = {**preset, **self.options}
         _check(isinstance(steps, int) and steps >= 1, "steps", f"must be a positive integer (got {steps})")
         _check(isinstance(batch, int) and batch >= 1, "batch_size", f"must be at least 1 (got {batch})")
-        _check(isinstance(lr, (int, float)) and math.isfinite(lr) and 0 < lr <= 1,
-               "lr", f"must be a number in (0, 1] (got {lr})")
+        check_lr(lr)
         _check(self.seed >= 0, "seed", f"must be non-negative (got {self.seed})")
         _check(self.checkpoint_every >= 1, "checkpoint_every", "must be at least 1 step")
         preview_every = (self.preview_every if self.preview_every is not None
@@ -91,6 +90,15 @@ class TrainSpec:
 def _check(ok: bool, field: str, problem: str) -> None:
     if not ok:
         raise SpecError(problem, field)
+
+
+def check_lr(lr) -> float:
+    """``lr`` as a float if it is a learning rate a run may use (a finite number in (0, 1]);
+    SpecError naming the field "lr" otherwise. The one rule for `studio train/resume --lr` and
+    the window's fields."""
+    ok = isinstance(lr, (int, float)) and not isinstance(lr, bool) and math.isfinite(lr) and 0 < lr <= 1
+    _check(ok, "lr", f"must be a number in (0, 1] (got {lr})")
+    return float(lr)
 
 
 def load_training_data(spec: TrainSpec, split: str = "train"):
