@@ -168,9 +168,9 @@ class MainWindow(QMainWindow):
         self.status.setText(message)
         self.status.setToolTip(message)  # clipped when the window is narrow
 
-    @Slot(str, int)
-    def _on_runs_resume_requested(self, path: str, extra_steps: int) -> None:
-        if self.train.resume_run(path, extra_steps):
+    @Slot(str, int, object)
+    def _on_runs_resume_requested(self, path: str, extra_steps: int, lr: float | None) -> None:
+        if self.train.resume_run(path, extra_steps, lr):
             self.show_page("train")
 
     # --- drag and drop a folder -----------------------------------------------------------------

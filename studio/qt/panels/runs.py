@@ -6,29 +6,30 @@ Folder reads happen in the background; the table refreshes when the folder chang
 
 from __future__ import annotations
 
+import html
 import shutil
 from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QMessageBox, QPushButton, QSpinBox, QSplitter, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QMessageBox, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from ... import glossary
 from ...runs import default_runs_root, demo_runs_root
 from .. import theme
 from ..run_history import RunHistory, live_step, read_run_history, rename_run
 from ..runner import Latest
-from ..widgets.cards import card, label, set_role
+from ..widgets.cards import ElidedLabel, card, label, set_role
 from ..widgets.image_view import PreviewStrip
 from ..widgets.metrics_plot import MetricsPlot
 from ..widgets.run_draw import RunDrawer
 from ..widgets.run_follow import RunFollow
+from ..widgets.run_resume import ResumeRow, window_advice
 from ..widgets.run_table import RunTable, list_run_rows
 
 
 class RunsPanel(QWidget):
-    resume_requested = Signal(str, int)  # run folder, extra steps
+    resume_requested = Signal(str, int, object)  # run folder, extra steps, a new learning rate (None: the same)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -47,7 +48,7 @@ class RunsPanel(QWidget):
         self.table = RunTable()
         self.table.path_chosen.connect(self._on_table_path_chosen)
 
-        self.root_label = label("", "muted")
+        self.root_label = ElidedLabel("", "muted")
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setToolTip("Read the runs folder again (F5)")
         self.refresh_button.clicked.connect(self.refresh)
@@ -59,30 +60,25 @@ class RunsPanel(QWidget):
         top.addWidget(self.refresh_button)
         top.addWidget(self.open_root_button)
 
-        self.title = label("Choose a run", "title")
+        self.title = ElidedLabel("Choose a run", "title")
         self.info = label("Runs you train here or with 'studio train' appear in the table.", "muted", wrap=True)
         self.info.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.plot = MetricsPlot()
         self.previews = PreviewStrip("The run's latest samples appear here.")
         self.follow = RunFollow(self.plot, self.previews, self.title, self)  # a run training elsewhere grows live
-        self.extra_steps = QSpinBox(minimum=1, maximum=10_000_000, value=1000, singleStep=500)
-        self.extra_steps.setGroupSeparatorShown(True)
-        self.extra_steps.setToolTip("How many more steps to train")
-        self.resume_button = QPushButton("Resume training")
-        self.resume_button.setProperty("primary", True)
+        self.resume_row = ResumeRow()  # [Resume training] for [N] more steps at learning rate [same]
+        self.resume_button, self.extra_steps, self.lr = (self.resume_row.button, self.resume_row.extra_steps,
+                                                         self.resume_row.lr)
         self.rename_button = QPushButton("Rename…")
         self.delete_button = QPushButton("Delete…")
         self.delete_button.setProperty("danger", True)
         self.reveal_button = QPushButton("Show in folder")
-        self.resume_button.clicked.connect(self._on_resume_clicked)
+        self.resume_row.requested.connect(self._on_resume_row_requested)
         self.rename_button.clicked.connect(self._on_rename_clicked)
         self.delete_button.clicked.connect(self._on_delete_clicked)
         self.reveal_button.clicked.connect(self._on_reveal_clicked)
         actions = QHBoxLayout()
-        actions.addWidget(self.resume_button)
-        actions.addWidget(label("for"))
-        actions.addWidget(self.extra_steps)
-        actions.addWidget(label("more steps"))
+        actions.addWidget(self.resume_row)
         actions.addStretch(1)
         for button in (self.rename_button, self.delete_button, self.reveal_button):
             actions.addWidget(button)
@@ -99,6 +95,7 @@ class RunsPanel(QWidget):
         views.addWidget(samples)
         views.setStretchFactor(0, 3)
         views.setStretchFactor(1, 2)
+        views.setSizes([600, 400])  # the samples' caption ("step 1,000 · 3 of 10") and buttons fit at 1366 px
         detail = QWidget()
         detail_layout = QVBoxLayout(detail)
         detail_layout.setContentsMargins(0, 0, 0, 0)
@@ -163,6 +160,7 @@ class RunsPanel(QWidget):
         self.drawer.set_run(path)
         self.title.setText(Path(path).name)
         self.info.setText("Reading…")
+        set_role(self.info, "muted")
         self._detail_task.submit(read_run_history, path)
 
     @Slot(object)
@@ -171,7 +169,8 @@ class RunsPanel(QWidget):
         run, meta = history.run, history.run.meta
         self.title.setText(run.name)
         step = live_step(run)
-        lines = [f"{run.family} on {meta.get('data')} · step {step:,} of {meta.get('target_step', step):,} · "
+        data = breakable(str(meta.get("data")))
+        lines = [f"{run.family} on {data} · step {step:,} of {meta.get('target_step', step):,} · "
                  f"<b>{run.status}</b> · {meta.get('device', '?')} {meta.get('precision', '')} · "
                  f"created {meta.get('created', '')[:16].replace('T', ' ')}"]
         evaluation = meta.get("evaluation") or {}
@@ -179,16 +178,18 @@ class RunsPanel(QWidget):
             lines.append("on held-out images: " + ", ".join(f"{glossary.plain_name(k)} {v:.4g}"
                                                            for k, v in evaluation.items() if _number(v)))
         if meta.get("error"):
-            lines.append(f"<span style='color:{theme.DANGER}'>{meta['error']}</span>")
+            advice = breakable(window_advice(meta["error"], " below"))  # names the field, not a CLI command
+            lines.append(f"<span style='color:{theme.DANGER}'>{advice}</span>")
         self.info.setText("<br>".join(lines))
         set_role(self.info, "muted")
+        self.resume_row.set_run_lr((meta.get("spec") or {}).get("lr"))
         self.follow.show(history)  # and follows it while it trains (here or elsewhere): "· live"
         self._enable_actions()
 
     @Slot(str)
     def _on_detail_task_failed(self, message: str) -> None:
         self.current = None
-        self.info.setText(message)
+        self.info.setText(breakable(message))
         set_role(self.info, "error")
         self.follow.clear()
         self._enable_actions()
@@ -206,10 +207,12 @@ class RunsPanel(QWidget):
         for button in (self.rename_button, self.delete_button):
             button.setEnabled(has and not busy and not demo)
             button.setToolTip(read_only if demo else "Stop the training first" if busy else "")
-        self.resume_button.setEnabled(has and self.training_run is None and not demo)
-        self.resume_button.setToolTip(read_only if demo else "Another run is training" if self.training_run else
-                                      "Train this run further, watching it on the Train page")
+        self.resume_row.set_allowed(has and self.training_run is None and not demo,
+                                    read_only if demo else "Another run is training" if self.training_run else
+                                    "Choose a run" if not has else "")
         self.reveal_button.setEnabled(has)
+        if not has:
+            self.resume_row.set_run_lr(None)
         self.drawer.set_run(str(self.current.run.path) if has else None,
                             has and self.current.run.latest_checkpoint() is not None)
 
@@ -218,14 +221,14 @@ class RunsPanel(QWidget):
         self._enable_actions()
 
     # --- actions -------------------------------------------------------------------------------
-    @Slot()
-    def _on_resume_clicked(self) -> None:
+    @Slot(int, object)
+    def _on_resume_row_requested(self, extra_steps: int, lr: float | None) -> None:
         run = self.current.run if self.current is not None else None
         if run is None or run.status == "running" and not self.confirm(
                 "Resume run", f"“{run.name}” says it is training (perhaps in a terminal, or it crashed). Two "
                 "trainings of one run would overwrite each other's checkpoints.\n\nResume anyway?", "Resume anyway"):
             return
-        self.resume_requested.emit(str(run.path), self.extra_steps.value())
+        self.resume_requested.emit(str(run.path), extra_steps, lr)
 
     @Slot()
     def _on_rename_clicked(self) -> None:
@@ -294,6 +297,12 @@ class RunsPanel(QWidget):
 
     def show_error(self, title: str, message: str) -> None:
         QMessageBox.warning(self, title, message)
+
+
+def breakable(text: str) -> str:
+    """``text`` as rich text that may wrap inside long paths and names (after "/", "-", "_"), so
+    a 150-character folder never widens the page."""
+    return "".join(c + "\u200b" if c in "/-_" else c for c in html.escape(text))
 
 
 def _number(value) -> bool:

@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from ...engine.jobs import Outcome
+from ...imaging import display_pixels
 from ...engine.reporting import Progress
 from ...runs import default_runs_root
 from ...specs import TrainSpec
@@ -24,11 +25,21 @@ from .. import preload
 from ..run_history import RunHistory, preview_note, read_run_history
 from ..runner import JobHandle, Latest, runner
 from ..widgets.cards import card
+from ..widgets.curve_data import History, history_columns
 from ..widgets.export_config import add_export_button
 from ..widgets.image_view import PreviewStrip
-from ..widgets.metrics_plot import MetricsPlot
 from ..widgets.train_controls import TrainControls
 from .train_setup import TrainSetup
+
+
+REPORT_HZ = 10  # the training job's progress and metrics deliveries per second (the runner's limit)
+
+
+def _read_history(path: str) -> tuple[RunHistory, History]:
+    """A run's history as a resume shows it, and its metrics as plot columns: both made in the
+    history task's thread, so a 100k-step run costs the UI thread only the plots."""
+    history = read_run_history(path, up_to_checkpoint=True)
+    return history, history_columns(history.records)
 
 
 def new_run_dir(spec: TrainSpec) -> Path:
@@ -55,7 +66,10 @@ class TrainPanel(QWidget):
         self.setup = TrainSetup()
         self.export_button = add_export_button(self.setup, self.status_posted)  # Export run config…
         self.controls = TrainControls()
-        self.plot = MetricsPlot()
+        self.plot = None  # a MetricsPlot once the core has loaded (pyqtgraph is imported with it, off this thread)
+        self._plot_holder = QLabel("Loading…", alignment=Qt.AlignCenter)
+        self._plot_holder.setProperty("role", "muted")
+        self._plot_options: tuple | None = None  # restored before the plot existed
         self.previews = PreviewStrip("Samples from the model appear here while it learns.")
 
         scroll = QScrollArea(widgetResizable=True)
@@ -63,7 +77,8 @@ class TrainPanel(QWidget):
         scroll.setFixedWidth(372)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         views = QSplitter(Qt.Horizontal)
-        views.addWidget(card("Learning curves", self.plot))
+        self._plot_card = card("Learning curves", self._plot_holder)
+        views.addWidget(self._plot_card)
         views.addWidget(card("Samples", self.previews))
         views.setSizes([560, 560])
         right = QWidget()
@@ -96,6 +111,13 @@ class TrainPanel(QWidget):
         preload.when_loaded(self._on_core_loaded)
 
     def _on_core_loaded(self) -> None:
+        from ..widgets.metrics_plot import MetricsPlot
+
+        self.plot = MetricsPlot()
+        self._plot_card.layout().replaceWidget(self._plot_holder, self.plot)
+        self._plot_holder.deleteLater()
+        if self._plot_options is not None:
+            self.plot.set_options(*self._plot_options)
         self.setup_area.setEnabled(True)
 
     # --- state ----------------------------------------------------------------------------
@@ -135,16 +157,19 @@ class TrainPanel(QWidget):
                                self.threads), str(path))
         return True
 
-    def resume_run(self, path: str, extra_steps: int) -> bool:
-        """Continue a run for ``extra_steps`` more steps, its history shown first."""
+    def resume_run(self, path: str, extra_steps: int, lr: float | None = None) -> bool:
+        """Continue a run for ``extra_steps`` more steps, its history shown first; ``lr``: a new
+        learning rate from here on (None: the run's own), recorded in run.json as `studio resume
+        --lr` does."""
         from ...engine.trainer import TrainJob, train_job
 
         if self.busy:
             return False
-        self._resume_job = (train_job(functools.partial(TrainJob.resume, path, extra_steps), self.threads), path)
+        resume = functools.partial(TrainJob.resume, path, extra_steps, overrides={"lr": lr})
+        self._resume_job = (train_job(resume, self.threads), path)
         self._set_state("opening")
         self.controls.set_message(f"Opening {Path(path).name}…")
-        self._history_task.submit(functools.partial(read_run_history, path, up_to_checkpoint=True))
+        self._history_task.submit(_read_history, path)
         return True
 
     def toggle_pause(self) -> None:
@@ -172,7 +197,10 @@ class TrainPanel(QWidget):
     def _launch(self, job, path: str) -> None:
         self._failed = False
         self.run_path = path
-        self.handle = handle = runner().start(job, "training", self.threads)
+        # 10 deliveries a second are plenty for labels paced at 5 Hz and curves drawn at 4 Hz;
+        # previews are made display-ready in the job's thread
+        self.handle = handle = runner().start(job, "training", self.threads, interval_s=1 / REPORT_HZ,
+                                              prepare=display_pixels)
         handle.progressed.connect(self._on_handle_progressed)
         handle.metrics_reported.connect(self._on_handle_metrics_reported)
         handle.preview_ready.connect(self._on_handle_preview_ready)
@@ -232,16 +260,21 @@ class TrainPanel(QWidget):
             self.controls.set_message(message[:1].upper() + message[1:], "error")
             self.status_posted.emit(message)
         self.controls.show_outcome(status)
-        if status == "diverged":  # the engine's last status line says what to do about it
-            self.controls.set_message(self.controls.message.text(), "warning")
+        if status == "diverged":  # the engine's last status line says what to do, in the window's words
+            from ..widgets.run_resume import window_advice
+
+            advice = window_advice(self.controls.message.text(), " on the Runs page")
+            self.controls.set_message(advice, "warning")
+            self.status_posted.emit(advice)
         self.plot.redraw()
         self._end(status)
 
     # --- history for a resume ----------------------------------------------------------------------
     @Slot(object)
-    def _on_history_task_succeeded(self, history: RunHistory) -> None:
+    def _on_history_task_succeeded(self, result: tuple[RunHistory, History]) -> None:
+        history, columns = result
         self.setup.show_spec(history.run.meta.get("spec", {}) | {"family": history.run.family})
-        self.plot.set_history(history.records)
+        self.plot.set_history(columns)
         self.previews.set_history(history.previews)
         self.previews.set_note(preview_note(history.run.family))
         self._launch_resume()
@@ -285,17 +318,20 @@ class TrainPanel(QWidget):
     # --- settings ---------------------------------------------------------------------------------------
     def save_settings(self, settings: QSettings) -> None:
         self.setup.save_settings(settings)
-        smoothing, log_y, wall_time = self.plot.options()
-        settings.setValue("plot/smoothing", smoothing)
-        settings.setValue("plot/log_y", log_y)
-        settings.setValue("plot/wall_time", wall_time)
+        if self.plot is not None:  # else closed before torch had loaded: the saved options stay
+            smoothing, log_y, wall_time = self.plot.options()
+            settings.setValue("plot/smoothing", smoothing)
+            settings.setValue("plot/log_y", log_y)
+            settings.setValue("plot/wall_time", wall_time)
         settings.setValue("train/splitter", self.splitter.saveState())
 
     def restore_settings(self, settings: QSettings) -> None:
         self.setup.restore_settings(settings)
-        self.plot.set_options(float(settings.value("plot/smoothing", 0.6)),
+        self._plot_options = (float(settings.value("plot/smoothing", 0.6)),
                               settings.value("plot/log_y", False, type=bool),
                               settings.value("plot/wall_time", False, type=bool))
+        if self.plot is not None:
+            self.plot.set_options(*self._plot_options)
         state = settings.value("train/splitter")
         if state is not None:
             self.splitter.restoreState(state)

@@ -10,13 +10,13 @@ from PySide6.QtCore import QSize, QSortFilterProxyModel, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QImage, QPixmap, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
-from ...runs import list_runs
+from ...runs import scan_runs
 from .. import theme
 from ..run_history import live_step
 
 COLUMNS = ["", "Name", "Family", "Dataset", "Steps", "Status", "Updated"]
 STATUS_COLORS = {"finished": theme.SUCCESS, "running": theme.ACCENT, "stopped": theme.MUTED,
-                 "failed": theme.DANGER, "diverged": theme.WARNING}
+                 "failed": theme.DANGER, "diverged": theme.WARNING, "damaged": theme.DANGER}
 THUMB = 44
 PATH_ROLE = Qt.UserRole + 1
 
@@ -32,14 +32,17 @@ class RunRow:
     updated: str
     thumbnail: QImage | None
     demo: bool = False
+    reason: str = ""  # why a damaged folder is not a run
 
 
 def list_run_rows(root: Path, demos: Path | None = None) -> list[RunRow]:
     """The runs under ``root`` (then the bundled demos under ``demos``, read-only) with a
-    small image of their latest samples (off the UI thread). A training run's step is the
+    small image of their latest samples (off the UI thread), then the folders under ``root``
+    whose run.json is damaged (status "damaged", with the reason). A training run's step is the
     last one it logged, not the last checkpoint's."""
     rows = []
-    for run in list_runs(root) + (list_runs(demos) if demos is not None and demos != root else []):
+    runs, damaged = scan_runs(root)
+    for run in runs + (scan_runs(demos)[0] if demos is not None and demos != root else []):
         demo = demos is not None and run.path.parent == demos
         sample = run.latest_sample()
         thumb = QImage(str(sample)) if sample else None
@@ -53,6 +56,8 @@ def list_run_rows(root: Path, demos: Path | None = None) -> list[RunRow]:
             data = "folder " + Path(data[len("folder:"):]).name
         rows.append(RunRow(str(run.path), f"Demo · {run.name}" if demo else run.name, run.family, data, live_step(run),
                            run.status, run.meta.get("updated", "")[:16].replace("T", " "), thumb, demo))
+    for folder, reason in damaged:
+        rows.append(RunRow(str(folder), folder.name, "", "", 0, "damaged", "", None, reason=reason))
     return rows
 
 
@@ -89,13 +94,14 @@ class RunTable(QTableView):
             if row.thumbnail is not None:
                 thumb.setData(QPixmap.fromImage(row.thumbnail), Qt.DecorationRole)
             steps = QStandardItem()
-            steps.setData(row.step, Qt.DisplayRole)
+            if not row.reason:  # a damaged folder has no step to show
+                steps.setData(row.step, Qt.DisplayRole)
             status = QStandardItem(row.status)
             status.setForeground(QColor(STATUS_COLORS.get(row.status, theme.TEXT)))
             items = [thumb, QStandardItem(row.name), QStandardItem(row.family), QStandardItem(row.data), steps,
                      status, QStandardItem(row.updated)]
             items[1].setData(row.path, PATH_ROLE)
-            items[1].setToolTip(row.path)
+            items[1].setToolTip(f"{row.path}\n\n{row.reason}" if row.reason else row.path)
             self.rows.appendRow(items)
         self.setSortingEnabled(True)
 
