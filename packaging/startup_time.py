@@ -1,13 +1,16 @@
-"""Time from launching the app to a visible window, cold and warm.
+"""Time from launching the app to a visible and to a usable window, cold and warm.
 
     python packaging/startup_time.py [--runs 3] [--evict PATH ...] -- COMMAND [ARGS...]
 
 Launches COMMAND (``studio`` from source, or the bundle's executable) with
-``STUDIO_STARTUP_PROBE`` set; the app writes when its splash was shown and when the main
-window first painted, then quits (studio/qt/splash.py). *Cold*: first the files under each
+``STUDIO_STARTUP_PROBE`` set; the app writes three moments, then quits (studio/qt/startup.py):
+``window`` (first paint of the window with its Train page, before torch is imported),
+``loaded`` (torch and the core imported, the Train page's forms filled in) and ``usable``
+(Start enabled: the dataset's summary is in too). *Cold*: first the files under each
 ``--evict`` folder are dropped from the page cache (``posix_fadvise(DONTNEED)``, Linux; only
 those files, so nothing else on the machine is disturbed), as after a reboot. *Warm*: launched
-again at once. Prints the median of ``--runs`` launches of each, in seconds.
+again at once. Prints the median (and range) of ``--runs`` launches of each, in seconds; cold
+and warm launches alternate, so a change in the machine's load reaches both alike.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+MARKS = ("window", "loaded", "usable")  # studio/qt/startup.py
 
 
 def evict(folders: list[str]) -> int:
@@ -54,7 +59,11 @@ def launch(command: list[str], timeout: float) -> dict[str, float]:
         subprocess.run(command, env=env, timeout=timeout, check=True, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
         marks = json.loads(probe.read_text())
-        return {name: marks[name] - started for name in ("splash", "window") if name in marks}
+        return {name: marks[name] - started for name in MARKS if name in marks}
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {"median": round(statistics.median(values), 2), "min": round(min(values), 2), "max": round(max(values), 2)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,14 +86,15 @@ def main(argv: list[str] | None = None) -> int:
             evict(args.evict)
             results["cold"].append(launch(command, args.timeout))
         results["warm"].append(launch(command, args.timeout))
-    table = {kind: {mark: round(statistics.median(r[mark] for r in runs), 2) for mark in runs[0]}
+    table = {kind: {mark: summary([r[mark] for r in runs if mark in r]) for mark in MARKS if mark in runs[0]}
              for kind, runs in results.items() if runs}
     if args.json:
-        print(json.dumps(table))
+        print(json.dumps({"runs": args.runs, "load_average": os.getloadavg(), **table}))
     else:
         for kind, marks in table.items():
-            print(f"{kind:<5} splash {marks.get('splash', float('nan')):5.2f} s   "
-                  f"window {marks.get('window', float('nan')):5.2f} s   (median of {args.runs})")
+            print(f"{kind:<5} " + "   ".join(f"{mark} {m['median']:5.2f} s ({m['min']:.2f}-{m['max']:.2f})"
+                                             for mark, m in marks.items()) + f"   (median of {args.runs})")
+        print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
 

@@ -5,7 +5,8 @@ window therefore paints its Train page first from modules that do not import tor
 families' and datasets' registries, the runner, the Train page's widgets), and ``start()``
 imports the rest off the UI thread:
 
-1. the core (``CORE``: torch, the trainer, devices, every family, the datasets); then every
+1. the core (``CORE``: torch, the trainer, devices, every family, the datasets, pyqtgraph for
+   the Train page's curves); then every
    ``when_loaded`` callback runs, in order, on the GUI thread (the Train page fills in its forms
    and enables Start);
 2. the other pages' modules (``PAGES``), so that building a page on its first visit is only
@@ -24,12 +25,17 @@ from __future__ import annotations
 import importlib
 from typing import Callable
 
+import shiboken6
+from PySide6.QtCore import QObject
+
 from ..engine.control import Control
+from ..engine.jobs import Outcome
 from ..engine.reporting import Reporter
 from .runner import JobHandle, runner
 
 CORE = ("torch", "studio.engine.devices", "studio.engine.trainer", "studio.models.base", "studio.data",
-        "studio.data.bundled", "studio.data.procedural", "studio.data.standard")
+        "studio.data.bundled", "studio.data.procedural", "studio.data.standard", "pyqtgraph",
+        "studio.qt.widgets.metrics_plot")
 PAGES = ("studio.qt.panels.runs", "studio.qt.panels.latent", "studio.qt.panels.diffusion",
          "studio.qt.panels.playground")
 
@@ -37,15 +43,17 @@ _state: dict = {"core": None, "pages": None, "error": None, "callbacks": [], "fa
 
 
 def _import(modules: tuple[str, ...], families: bool):
-    def job(reporter: Reporter, control: Control) -> None:
+    def job(reporter: Reporter, control: Control) -> Outcome:
+        # not cancellable: an import cannot be stopped halfway, and a window closed meanwhile
+        # (the runner cancels every job then) must not leave the next one waiting for callbacks
         for name in modules:
-            control.check()
             importlib.import_module(name)
         if families:
             from ..models import family_names, get_family
 
             for family in family_names():
                 get_family(family)
+        return Outcome("finished")
 
     return job
 
@@ -65,20 +73,26 @@ def start() -> None:
     handle.finished.connect(_on_core_finished)
 
 
-def _on_core_finished(outcome) -> None:
+def _on_core_finished(outcome: Outcome) -> None:
     callbacks, failure_callbacks = _state["callbacks"], _state["failure_callbacks"]
-    if outcome.status == "cancelled":  # the window closed first: as if no preload had started
-        reset()
-        return
     _state["callbacks"], _state["failure_callbacks"] = None, []  # None: loaded, run at once from now on
     if outcome.status != "finished":
         _state["error"] = outcome.error or outcome.status
         for callback in failure_callbacks:
-            callback(_state["error"])
+            _call(callback, _state["error"])
         return
     _state["pages"] = runner().start(_import(PAGES, families=False), "preload-pages")
     for callback in callbacks:
-        callback()
+        _call(callback)
+
+
+def _call(callback: Callable, *args) -> None:
+    """``callback(*args)`` unless it is a method of a Qt object deleted meanwhile (a window
+    closed while torch loaded)."""
+    owner = getattr(callback, "__self__", None)
+    if isinstance(owner, QObject) and not shiboken6.isValid(owner):
+        return
+    callback(*args)
 
 
 def loaded() -> bool:
@@ -109,8 +123,3 @@ def when_loaded(callback: Callable[[], None], failed: Callable[[str], None] | No
 def pages_handle() -> JobHandle | None:
     """The job importing the other pages' modules (None before the core has loaded)."""
     return _state["pages"]
-
-
-def reset() -> None:
-    """Forget a finished preload (tests)."""
-    _state.update(core=None, pages=None, error=None, callbacks=[], failure_callbacks=[])

@@ -41,6 +41,7 @@ class StartupProbe(QObject):
     def watch(self, window) -> None:
         """Time ``window`` (a MainWindow): its first paint, the core loaded, Start enabled."""
         self._window = window
+        window._startup_probe = self  # lives as long as the window
         window.installEventFilter(self)
         preload.when_loaded(self._on_core_loaded)
 

@@ -23,16 +23,23 @@ SUCCESS = "#5fd49c"
 CURVE_COLORS = ["#9b87ff", "#4fd3c4", "#f2b75e", "#ff7fa8", "#79c1ff", "#b9e26c", "#ff9966", "#d08cff"]
 
 
-def apply_theme(app: QApplication) -> None:
-    """Fusion style + dark palette + the style sheet; plots get a matching background."""
-    import pyqtgraph as pg
-
+def apply_theme(app: QApplication, plots: bool = True) -> None:
+    """Fusion style + dark palette + the style sheet; plots get a matching background
+    (``plots=False``: later, by ``theme_plots()``, so that pyqtgraph can load after the first paint)."""
     app.setStyle("Fusion")
     app.setPalette(dark_palette())
     sheet = resource_path("styles", "dark.qss")
     if sheet.is_file():
         icons = resource_path("icons").as_posix()
         app.setStyleSheet(sheet.read_text(encoding="utf-8").replace("url(ICONS/", f"url({icons}/"))
+    if plots:
+        theme_plots()
+
+
+def theme_plots() -> None:
+    """pyqtgraph's colours for plots made from now on (imports pyqtgraph: ~0.3-1.5 s)."""
+    import pyqtgraph as pg
+
     pg.setConfigOptions(background=SURFACE, foreground=MUTED, antialias=True)
 
 

@@ -29,14 +29,9 @@ SCRIPT = textwrap.dedent("""
         return wait_then
 
     preload._import = held
-    from PySide6.QtCore import QPoint, QSettings, Qt
+    from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
-    from studio.qt.app import create_app
-    from studio.qt.main_window import MainWindow
-
-    app = create_app()
-    QSettings.setDefaultFormat(QSettings.IniFormat)
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, sys.argv[1])
+    from studio.qt.app import open_window
 
     def spin(until, seconds=120):
         deadline = time.monotonic() + seconds
@@ -45,13 +40,11 @@ SCRIPT = textwrap.dedent("""
             app.processEvents()
             time.sleep(0.005)
 
-    preload.defer()
-    window = MainWindow(QSettings())
-    window.show()
-    preload.start()
+    app, window = open_window()  # what `studio` does (settings: XDG_CONFIG_HOME, set below)
     QTest.qWait(300)
     train = window.train
     before = {"torch": "torch" in sys.modules, "torchvision": "torchvision" in sys.modules,
+              "pyqtgraph": "pyqtgraph" in sys.modules, "plot": train.plot is None,
               "page": window.stack.currentWidget() is train, "built": sorted(window._built),
               "reason": train.setup.reason, "start": train.controls.start_button.isEnabled(),
               "families": train.setup.family.count(), "painted": not window.grab().isNull()}
@@ -67,7 +60,7 @@ SCRIPT = textwrap.dedent("""
     spin(lambda: not train.setup.dataset.loading)
     after.update(torch="torch" in sys.modules, reason=train.setup.reason,
                  start=train.controls.start_button.isEnabled(), about=window.about.text(),
-                 form=train.setup.model_form is not None)
+                 form=train.setup.model_form is not None, plot=type(train.plot).__name__)
     window.activateWindow()
     QTest.qWaitForWindowActive(window)
     shortcuts, clicks = {}, {}
@@ -88,23 +81,28 @@ SCRIPT = textwrap.dedent("""
 
 def test_the_train_page_paints_before_torch_and_every_page_works_when_built_later(tmp_path):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "STUDIO_RUNS_DIR": str(tmp_path / "runs"),
-           "OMP_NUM_THREADS": "1"}
-    done = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / "settings")], cwd=ROOT, env=env,
+           "XDG_CONFIG_HOME": str(tmp_path / "config"), "OMP_NUM_THREADS": "1",
+           "STUDIO_STARTUP_PROBE": str(tmp_path / "probe.json")}
+    done = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=240)
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     assert done.returncode == 0 and lines, done.stdout[-2000:] + done.stderr[-4000:]
     result = json.loads(lines[-1][len("RESULT "):])
     before, after = result["before"], result["after"]
-    assert before == {"torch": False, "torchvision": False, "page": True, "built": ["train"],
+    assert before == {"torch": False, "torchvision": False, "pyqtgraph": False, "plot": True, "page": True,
+                      "built": ["train"],
                       "reason": "Loading PyTorch…", "start": False, "families": 9, "painted": True,
                       "runs_early": True, "torch_after_runs": False}
     assert after["runs_page"] == "RunsPanel"  # the page asked for early comes once torch is in
     assert after["torch"] and after["form"] and after["reason"] is None and after["start"]
+    assert after["plot"] == "MetricsPlot"
     assert after["about"].endswith("· CPU") or "·" in after["about"]
     classes = {"train": "TrainPanel", "latent": "LatentPanel", "diffusion": "DiffusionPanel", "runs": "RunsPanel",
                "playground": "PlaygroundPanel"}
     assert after["shortcuts"] == {key: [key, cls] for key, cls in classes.items()}  # Ctrl+1 … Ctrl+5
     assert after["clicks"] == classes  # the sidebar, each page
+    marks = json.loads((tmp_path / "probe.json").read_text())  # the probe open_window made lived on
+    assert set(marks) == {"window", "loaded", "usable"} and marks["window"] < marks["loaded"] <= marks["usable"]
 
 
 def test_the_probe_records_first_paint_loaded_and_usable(window, qtbot, tmp_path, monkeypatch):
