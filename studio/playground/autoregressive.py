@@ -41,6 +41,7 @@ class Autoregressive2D(Model2D):
     side_title = "p(x₁) above, p(x₂ | x₁) below"
     side_axes = ("value", "density")
     side_equal = False
+    side_mirrored = True
 
     def build(self, config: AutoregressiveConfig) -> None:
         self.bins = config.bins

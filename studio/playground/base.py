@@ -70,6 +70,7 @@ class Model2D(nn.Module):
     side_title = ""
     side_axes = ("", "")
     side_equal = True
+    side_mirrored = False  # the side plot draws a second plot downwards: its y ticks show magnitudes
     batches_per_step = 1  # real batches each train_step takes (a GAN's D steps + 1)
 
     def __init__(self, config: Any, seed: int = 0):

@@ -94,6 +94,7 @@ class Frame:
     side_axes: tuple[str, str]
     stats: dict[str, float]
     side_equal: bool = True  # the side plot keeps a 1:1 aspect (a plane) or not (a histogram)
+    side_mirrored: bool = False  # a second histogram hangs below the axis: y ticks show magnitudes
 
     def layer(self, name: str) -> Layer:
         for item in (*self.main, *self.side):

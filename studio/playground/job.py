@@ -37,7 +37,9 @@ class PlaygroundSpec:
     """Everything a playground run needs. ``drawn`` (K, 2), when given, is the data itself (the
     page's edited point set; ``dataset`` then only names where it came from); otherwise the
     preset ``dataset`` is made with ``points`` and ``noise`` (None: the preset's own). ``lr``
-    None takes the family's default; ``max_steps`` 0 trains until stopped."""
+    None takes the family's default; ``max_steps`` 0 trains until stopped. ``rest_s``: seconds
+    the job waits after reporting each frame at least, so the thread that draws it has the GIL
+    (and a core) to itself meanwhile (the page's lateness, ``studio bench playground``)."""
 
     family: str = "ddpm"
     options: dict[str, Any] = field(default_factory=dict)
@@ -51,6 +53,7 @@ class PlaygroundSpec:
     steps_per_frame: int = 5
     max_fps: float = 30.0
     max_steps: int = 0
+    rest_s: float = 0.0
 
     def data(self) -> np.ndarray:
         if self.drawn is not None or self.dataset == "drawn":
@@ -78,6 +81,8 @@ class PlaygroundJob:
             raise SpecError(f"lr={lr!r} must be a learning rate in (0, 1]", "lr")
         if not (isinstance(spec.max_fps, (int, float)) and spec.max_fps > 0):
             raise SpecError(f"max_fps={spec.max_fps!r} must be positive", "max_fps")
+        if not (isinstance(spec.rest_s, (int, float)) and 0 <= spec.rest_s <= 1):
+            raise SpecError(f"rest_s={spec.rest_s!r} must be from 0 to 1 second", "rest_s")
         self.optimizers = self.model.optimizers(float(lr))
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -182,7 +187,7 @@ class PlaygroundJob:
         main = [*view.main, fr.Layer("points", "data", "data", {"xy": self.data_np}),
                 fr.points("samples", "model", samples)]
         m = self.model
-        return fr.Frame(self.step, main, view.side, m.side_title, m.side_axes, stats, m.side_equal)
+        return fr.Frame(self.step, main, view.side, m.side_title, m.side_axes, stats, m.side_equal, m.side_mirrored)
 
     def __call__(self, reporter: Reporter, control: Control) -> dict[str, Any]:
         last = fr.Frame(0, [], [], "", ("", ""), {})
@@ -205,12 +210,13 @@ class PlaygroundJob:
                 self._wake.clear()
                 continue
             losses = self.train(n, share_gil=True)
+            time.sleep(0)
             last = self.frame()
             reporter.progress(Progress(self.step, self.spec.max_steps or self.step, paused=self._paused))
             reporter.preview(self.step, last)
             if losses:
                 reporter.metrics(self.step, {**losses, **last.stats})
-            self._wake.wait(max(0.0, period - (time.perf_counter() - started)))
+            self._wake.wait(max(self.spec.rest_s, period - (time.perf_counter() - started)))
             self._wake.clear()
         return self.summary(last)
 

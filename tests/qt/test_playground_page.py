@@ -146,6 +146,29 @@ def test_export_png_saves_the_plots_where_the_dialog_says(qtbot, page, tmp_path,
     assert image.width() == page.views.width() and image.height() == page.views.height()
 
 
+def test_the_drawer_draws_only_the_newest_frame_at_most_30_a_second(qtbot, page, monkeypatch):
+    from studio.playground import PlaygroundJob
+    from studio.qt.widgets.playground_drawer import DRAW_HZ
+
+    job = PlaygroundJob(page.state.spec())
+    frames = []
+    for _ in range(4):
+        job.train(2)
+        frames.append(job.frame())
+    calls, starts = [], []  # when each drawing started
+    monkeypatch.setattr(page.pane, "show_main", lambda f: calls.append(("main", f.step)))
+    page.frame_drawn.connect(lambda _step: starts.append(page.drawer._last))
+    monkeypatch.setattr(page.pane, "show_side", lambda f: calls.append(("side", f.step)))
+    with qtbot.waitSignal(page.frame_drawn, timeout=5000) as first:
+        for frame in frames:  # they arrive faster than the UI draws: only the newest counts
+            page.drawer.offer(frame)
+    assert first.args == [8] and calls == [("main", 8), ("side", 8)]
+    with qtbot.waitSignal(page.frame_drawn, timeout=5000):
+        page.drawer.offer(frames[0])
+    assert calls[2:] == [("main", 2), ("side", 2)] and page.frames_drawn == 2
+    assert starts[1] - starts[0] >= 1 / DRAW_HZ - 0.002  # at most DRAW_HZ frames a second
+
+
 def gif_frames(path) -> list:
     from PIL import Image, ImageSequence
 

@@ -3,30 +3,31 @@
 The state (data, family, options, speed, view slider, the family compared) is a Qt-free
 ``PlaygroundState``; the training is a ``PlaygroundJob`` (or, comparing two families, one
 ``PlaygroundPair``) on the shared runner at one torch thread. This panel lays out the widgets,
-forwards the user's actions and draws the frames the job reports: only the newest, at most
-``DRAW_HZ`` a second (a frame that arrives while one waits replaces it), so a UI thread that
-falls behind skips frames instead of queueing them."""
+forwards the user's actions and hands the frames the job reports to a ``FrameDrawer``, which
+draws only the newest, at most 30 a second, one plot per event-loop turn (a UI thread that
+falls behind skips frames instead of queueing them), and to the recorder Export GIF draws from."""
 
 from __future__ import annotations
 
-import time
+from dataclasses import replace
 
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QSlider, QVBoxLayout, QWidget
 
 from ...errors import SpecError
 from ...playground import PlaygroundJob
-from ...playground.compare import FramePair, PlaygroundPair, loss_points, partner
+from ...playground.compare import PlaygroundPair, loss_points, partner
 from ...playground.frame import Layer
 from ...playground.job import MAX_STEPS_PER_FRAME
 from ...playground.recording import FrameRecorder
 from ...playground.state import PlaygroundState
 from ..runner import JobHandle, runner
 from ..widgets.playground_controls import PlaygroundControls
+from ..widgets.playground_drawer import FrameDrawer
 from ..widgets.playground_export import GifExport, export_png
 from ..widgets.playground_pane import PlaygroundPane
 
-DRAW_HZ = 30
+JOB_REST_S = 0.008  # the job rests this long after each frame while the UI draws it
 
 
 class PlaygroundPanel(QWidget):
@@ -37,12 +38,7 @@ class PlaygroundPanel(QWidget):
         self.state = PlaygroundState()
         self.job: PlaygroundJob | None = None
         self.handle: JobHandle | None = None
-        self.frames_drawn = 0
         self.recorder = FrameRecorder()
-        self._latest = None
-        self._last_draw = 0.0
-        self._draw_timer = QTimer(self, singleShot=True)
-        self._draw_timer.timeout.connect(self._on_draw_timer_timeout)
 
         self.controls = PlaygroundControls(self.state)
         scroll = QScrollArea(widgetResizable=True, frameShape=QScrollArea.NoFrame)
@@ -87,6 +83,8 @@ class PlaygroundPanel(QWidget):
         outer.addWidget(scroll)
         outer.addLayout(page, 1)
         self.gif = GifExport(self)
+        self.drawer = FrameDrawer(self.panes, self)
+        self.drawer.drawn.connect(self.frame_drawn)
 
         self.play.clicked.connect(self._on_play_clicked)
         self.step_button.clicked.connect(self._on_step_button_clicked)
@@ -110,6 +108,8 @@ class PlaygroundPanel(QWidget):
         self._on_state_speed(self.state.speed)
 
     # --- running ------------------------------------------------------------------------
+    frames_drawn = property(lambda self: self.drawer.frames_drawn)
+
     @property
     def running(self) -> bool:
         return self.handle is not None and self.handle.running
@@ -117,7 +117,7 @@ class PlaygroundPanel(QWidget):
     def start(self, paused: bool = False) -> bool:
         try:
             other = self.state.compare_spec()
-            spec = self.state.spec()
+            spec = replace(self.state.spec(), rest_s=JOB_REST_S)
             self.job = PlaygroundJob(spec) if other is None else PlaygroundPair(spec, other)
         except SpecError as exc:
             self.message.setText(str(exc))
@@ -141,8 +141,8 @@ class PlaygroundPanel(QWidget):
         if self.handle is not None:
             self.handle.cancel()
             self.handle.muted = True
-        self.handle = self.job = self._latest = None
-        self._draw_timer.stop()
+        self.handle = self.job = None
+        self.drawer.clear()
         self._show_play(False)
         for pane in self.panes:
             pane.reset()
@@ -175,21 +175,7 @@ class PlaygroundPanel(QWidget):
     @Slot(int, object)
     def _on_handle_preview_ready(self, _step: int, frame) -> None:
         self.recorder.offer(frame)
-        self._latest = frame
-        if not self._draw_timer.isActive():
-            wait = 1 / DRAW_HZ - (time.perf_counter() - self._last_draw)
-            self._draw_timer.start(max(0, round(1000 * wait)))
-
-    @Slot()
-    def _on_draw_timer_timeout(self) -> None:
-        frame, self._latest = self._latest, None
-        if frame is None:
-            return
-        self._last_draw = time.perf_counter()
-        for pane, part in zip(self.panes, frame.frames if isinstance(frame, FramePair) else (frame,)):
-            pane.show_frame(part)
-        self.frames_drawn += 1
-        self.frame_drawn.emit(frame.step)
+        self.drawer.offer(frame)
 
     @Slot(list)
     def _on_handle_metrics_reported(self, records: list) -> None:
@@ -238,8 +224,9 @@ class PlaygroundPanel(QWidget):
         self.pane.set_compact(on)
         self.pane.family.setVisible(on)
         self.pane_b.setVisible(on)
-        if self.compare.isChecked() != on:
+        with QSignalBlocker(self.compare):
             self.compare.setChecked(on)
+        self.compare.setText("One view" if on else "Compare")
 
     @Slot(bool)
     def _on_compare_toggled(self, on: bool) -> None:

@@ -43,6 +43,7 @@ class PlaygroundPane(QWidget):
             self.family.addItem(get_family(name).label, name)
         self.family.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.family.setMinimumContentsLength(10)
+        self.options_label = QLabel(objectName="muted", toolTip="this view's options that differ from the defaults")
         self.step_label = QLabel("step 0", objectName="stepCounter")
         self.step_label.setMinimumWidth(self.step_label.fontMetrics().horizontalAdvance("step 9,999,999"))
         self.step_label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
@@ -65,6 +66,7 @@ class PlaygroundPane(QWidget):
         header = QHBoxLayout(self.header)
         header.setContentsMargins(0, 0, 0, 0)
         header.addWidget(self.family, 1)
+        header.addWidget(self.options_label)
         header.addWidget(self.step_label)
         self.setting_row = QWidget()
         row = QHBoxLayout(self.setting_row)
@@ -113,6 +115,7 @@ class PlaygroundPane(QWidget):
             self.family.setCurrentIndex(self.family.findData(family))
         model, error = get_family(family), ""
         self.options = dict(options)
+        self.options_label.setText(", ".join(f"{k} = {v}" for k, v in options.items()))
         try:
             model = build_family(family, options)
         except SpecError as exc:
@@ -139,15 +142,27 @@ class PlaygroundPane(QWidget):
 
     # --- drawing ----------------------------------------------------------------------------
     def show_frame(self, frame: Frame) -> None:
+        self.show_main(frame)
+        self.show_side(frame)
+
+    def show_main(self, frame: Frame) -> None:
+        """The data-space plot, the step and the numbers (the page draws these in one event-loop
+        turn and the family's plot in the next, so neither paint holds the UI thread long)."""
         self.main.show_layers(frame.main)
+        self.step_label.setText(f"step {frame.step:,}")
+        self._set_stats("   ".join(f"{k}: {_number(v)}" for k, v in frame.stats.items()))
+        self.frames_drawn += 1
+
+    def show_side(self, frame: Frame) -> None:
         if not self.compact:
             self.side.set_titles(frame.side_title, frame.side_axes)
             if frame.side_equal != self.side.equal:
                 self.side.set_equal(frame.side_equal)
+            axis = self.side.left_axis
+            if axis.magnitudes != frame.side_mirrored:
+                axis.magnitudes, axis.picture = frame.side_mirrored, None  # re-label the ticks
+                axis.update()
             self.side.show_layers(frame.side)
-        self.step_label.setText(f"step {frame.step:,}")
-        self._set_stats("   ".join(f"{k}: {_number(v)}" for k, v in frame.stats.items()))
-        self.frames_drawn += 1
 
     def add_losses(self, points: list[tuple[int, float]]) -> None:
         """More (step, loss) points; the curve redraws at most ``LOSS_HZ`` a second (and on ``flush_loss``)."""
@@ -161,8 +176,27 @@ class PlaygroundPane(QWidget):
     def flush_loss(self, upto_step: int | None = None) -> None:
         steps, values = self._loss
         n = len(steps) if upto_step is None else int(np.searchsorted(steps, upto_step, side="right"))
-        self.loss_curve.setData(np.asarray(steps[:n], float), np.asarray(values[:n], float))
+        x, y = np.asarray(steps[:n], float), np.asarray(values[:n], float)
+        self.loss_curve.setData(x, y)
+        self._fit_loss_range(x, y)
         self._loss_drawn = time.perf_counter()
+
+    def _fit_loss_range(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Re-range the loss plot only when the curve leaves its box or fills under half of it (a
+        new range re-ticks both axes: a few ms each time, measured, where autorange did it on
+        every new point)."""
+        vb = self.loss.getPlotItem().getViewBox()
+        vb.disableAutoRange()
+        finite = np.isfinite(y)
+        if not finite.any():
+            return
+        (_, x1), (y0, y1) = vb.viewRange()
+        if x[-1] > x1 or x[-1] < 0.5 * x1:
+            vb.setXRange(0, max(10.0, 1.3 * x[-1]), padding=0)
+        lo, hi = float(y[finite].min()), float(y[finite].max())
+        if lo < y0 or hi > y1 or hi - lo < 0.5 * (y1 - y0):
+            pad = 0.08 * (hi - lo) or 0.5 * abs(hi) or 1.0
+            vb.setYRange(lo - pad, hi + pad, padding=0)
 
     def _set_stats(self, text: str) -> None:
         if text != self._stats_text:

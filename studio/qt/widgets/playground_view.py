@@ -53,6 +53,16 @@ def arrow_segments(xy: np.ndarray, uv: np.ndarray, head: float = 0.3) -> np.ndar
     return np.stack(out, 1).reshape(-1, 2)
 
 
+class MagnitudeAxis(pg.AxisItem):
+    """An axis that can label its ticks by magnitude (for histograms mirrored below the axis:
+    a density is never negative, whichever way it is drawn)."""
+
+    magnitudes = False
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph API)
+        return super().tickStrings([abs(v) for v in values] if self.magnitudes else values, scale, spacing)
+
+
 class LayerPlot(QWidget):
     """A plot of layers with a one-line legend under it. ``equal``: 1:1 aspect over ±``lim``."""
 
@@ -61,7 +71,8 @@ class LayerPlot(QWidget):
     def __init__(self, title: str = "", equal: bool = True, lim: float = 3.0, drawable: bool = False,
                  parent: QWidget | None = None):
         super().__init__(parent)
-        self.plot = pg.PlotWidget(background=theme.SURFACE)
+        self.left_axis = MagnitudeAxis("left")
+        self.plot = pg.PlotWidget(background=theme.SURFACE, axisItems={"left": self.left_axis})
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.plot.getPlotItem().setTitle(title, size="9pt", color=theme.MUTED)
