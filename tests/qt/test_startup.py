@@ -47,7 +47,9 @@ SCRIPT = textwrap.dedent("""
               "pyqtgraph": "pyqtgraph" in sys.modules, "plot": train.plot is None,
               "page": window.stack.currentWidget() is train, "built": sorted(window._built),
               "reason": train.setup.reason, "start": train.controls.start_button.isEnabled(),
-              "families": train.setup.family.count(), "painted": not window.grab().isNull()}
+              "families": train.setup.family.count(), "painted": not window.grab().isNull(),
+              "family": train.setup.family_name, "headline": train.controls.headline.text(),
+              "setup_enabled": train.setup_area.isEnabled()}
     window.show_page("runs")  # before torch: a placeholder, and still no torch
     app.processEvents()
     before["runs_early"] = window.stack.currentWidget() is window._loading
@@ -60,7 +62,8 @@ SCRIPT = textwrap.dedent("""
     spin(lambda: not train.setup.dataset.loading)
     after.update(torch="torch" in sys.modules, reason=train.setup.reason,
                  start=train.controls.start_button.isEnabled(), about=window.about.text(),
-                 form=train.setup.model_form is not None, plot=type(train.plot).__name__)
+                 form=train.setup.model_form is not None, plot=type(train.plot).__name__,
+                 headline=train.controls.headline.text(), setup_enabled=train.setup_area.isEnabled())
     window.activateWindow()
     QTest.qWaitForWindowActive(window)
     shortcuts, clicks = {}, {}
@@ -92,10 +95,11 @@ def test_the_train_page_paints_before_torch_and_every_page_works_when_built_late
     assert before == {"torch": False, "torchvision": False, "pyqtgraph": False, "plot": True, "page": True,
                       "built": ["train"],
                       "reason": "Loading PyTorch…", "start": False, "families": 9, "painted": True,
-                      "runs_early": True, "torch_after_runs": False}
+                      "runs_early": True, "torch_after_runs": False, "family": "vae", "headline": "",
+                      "setup_enabled": False}
     assert after["runs_page"] == "RunsPanel"  # the page asked for early comes once torch is in
     assert after["torch"] and after["form"] and after["reason"] is None and after["start"]
-    assert after["plot"] == "MetricsPlot"
+    assert after["plot"] == "MetricsPlot" and after["headline"] == "Ready" and after["setup_enabled"]
     assert after["about"].endswith("· CPU") or "·" in after["about"]
     classes = {"train": "TrainPanel", "latent": "LatentPanel", "diffusion": "DiffusionPanel", "runs": "RunsPanel",
                "playground": "PlaygroundPanel"}

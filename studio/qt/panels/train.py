@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSplitter, QVBoxLayout, QWidget
 
 from ...engine.jobs import Outcome
 from ...imaging import display_pixels
@@ -69,6 +69,7 @@ class TrainPanel(QWidget):
         self.plot = None  # a MetricsPlot once the core has loaded (pyqtgraph is imported with it, off this thread)
         self._plot_holder = QLabel("Loading…", alignment=Qt.AlignCenter)
         self._plot_holder.setProperty("role", "muted")
+        self._plot_holder.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)  # the plot's place
         self._plot_options: tuple | None = None  # restored before the plot existed
         self.previews = PreviewStrip("Samples from the model appear here while it learns.")
 
@@ -108,6 +109,8 @@ class TrainPanel(QWidget):
                 self._shortcuts[key] = shortcut
         self._set_state("idle")
         self.setup_area.setEnabled(preload.loaded())  # enabled once torch is in
+        if not preload.loaded():  # not "Ready" yet; the message line says what it waits for
+            self.controls.headline.setText("")
         preload.when_loaded(self._on_core_loaded)
 
     def _on_core_loaded(self) -> None:
@@ -119,6 +122,8 @@ class TrainPanel(QWidget):
         if self._plot_options is not None:
             self.plot.set_options(*self._plot_options)
         self.setup_area.setEnabled(True)
+        if self.state == "idle":
+            self.controls.headline.setText("Ready")
 
     # --- state ----------------------------------------------------------------------------
     @property

@@ -258,7 +258,10 @@ class TrainSetup(QWidget):
         settings.setValue("train/precision", self.precision.currentData())
 
     def restore_settings(self, settings: QSettings) -> None:
-        if self.model_form is None:  # torch is still loading: restored once it is in
+        if self.model_form is None:  # torch is still loading: restored once it is in (the family shown now)
+            self.family.blockSignals(True)
+            self.family.setCurrentText(settings.value("train/family", "vae"))
+            self.family.blockSignals(False)
             preload.when_loaded(lambda: self.restore_settings(settings))
             return
 

@@ -111,6 +111,8 @@ class DatasetPicker(QWidget):
         layout.addWidget(self.thumbnails, 1)
         layout.addWidget(self.info)
 
+        for widget in (self.root_label, self.root, self.root_button):  # shown for a local copy (_load)
+            widget.setVisible(False)
         preload.when_loaded(self._fill_combo)  # the registry imports torch
         self._previous = 0
         self.combo.activated.connect(self._on_combo_activated)
