@@ -16,12 +16,15 @@ from studio.playground.recording import FrameRecorder
 from studio.playground.state import PlaygroundState
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
+_THREADS = torch.get_num_threads()
+
+
+def setup_module():  # one torch thread, like the page's job (equal losses need equal threads)
     torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+
+
+def teardown_module():
+    torch.set_num_threads(_THREADS)
 
 
 def pair(a="autoregressive", b="flow-matching", **spec):
