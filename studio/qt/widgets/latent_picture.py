@@ -76,6 +76,7 @@ class PictureTool(QWidget):
         axis = self.curve.getPlotItem().getAxis("left")
         axis.enableAutoSIPrefix(False)  # plain numbers, no "(x0.001)"
         axis.setWidth(40)
+        self.curve.getPlotItem().hideAxis("bottom")  # the iterations are in words beside the pictures
         self.line = self.curve.plot([], [], pen=pg.mkPen(PICTURE_COLOR, width=2))
         self.curve.setToolTip("Reconstruction error ‖G(z) − x‖² per pixel (pixels in [−1, 1]), each iteration")
         self.invert_row = QWidget()
