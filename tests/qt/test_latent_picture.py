@@ -232,3 +232,20 @@ def test_bad_pictures_are_one_line_and_odd_ones_come_in(window, qtbot, tmp_path)
     drop(page, str(notes))  # a bad picture after good ones: said, and they stay
     qtbot.waitUntil(lambda: tool.message.property("role") == "error", timeout=20_000)
     assert len(page.state.pictures) == 2
+
+
+def test_a_dataset_that_cannot_be_loaded_is_said_and_files_still_come_in(window, qtbot, trained_run, tmp_path,
+                                                                          monkeypatch):
+    def gone(run_path):
+        raise ValueError("the folder was moved")
+
+    monkeypatch.setattr("studio.qt.widgets.latent_picture.dataset_images", gone)
+    page = open_page(window, qtbot, trained_run("autoencoder"))
+    tool = page.picture
+    qtbot.waitUntil(lambda: tool.message.property("role") == "error", timeout=20_000)
+    assert tool.message.text().startswith("The model's dataset could not be loaded (the folder was moved)")
+    tool.say("")
+    tool.intake.dataset_button.click()  # says again why there are no dataset images
+    assert tool.message.text().startswith("The model's dataset could not be loaded (the folder was moved)")
+    drop(page, garment(tmp_path, 8, "bag.png"))
+    wait_pictures(qtbot, page, 1)

@@ -120,6 +120,7 @@ class PictureTool(QWidget):
         self.encoding.failed.connect(self._on_failed)
         self.loading = Latest(self, "latent-picture-data")
         self.loading.succeeded.connect(self._on_loading_succeeded)
+        self.loading.failed.connect(self._on_loading_failed)
         state.events.space.connect(self.set_space)
         state.events.pictures.connect(self._fill_shelf)
         state.events.latent.connect(self._on_state_latent)
@@ -164,6 +165,13 @@ class PictureTool(QWidget):
         space, images = result
         if space is self.state.space and self.intake is not None:
             self.intake.set_images(images)
+
+    @Slot(str)
+    def _on_loading_failed(self, message: str) -> None:
+        text = f"The model's dataset could not be loaded ({message}): drop, paste or open a picture instead."
+        if self.intake is not None:
+            self.intake.set_images(None, text)
+        self.say(text, "error")
 
     def _fill_shelf(self, pictures) -> None:
         self.shelf.clear()

@@ -63,6 +63,7 @@ class PictureIntake(QObject):
         super().__init__(host)
         self.host, self._image_shape, self.say, self.what = host, image_shape, say, what
         self.images = None  # the model's dataset to pick from, uint8 (N, C, H, W)
+        self.missing = ""  # why there are none, when known
         self.open_button = QPushButton("Open…", toolTip="Open a picture file (any format Pillow reads)")
         self.paste_button = QPushButton("Paste", toolTip="Paste a picture or picture file (Ctrl+V)")
         self.dataset_button = QPushButton("Dataset image",
@@ -90,9 +91,10 @@ class PictureIntake(QObject):
         return [row(self.open_button, self.paste_button), row(self.dataset_button, self.dataset_index),
                 row(self.fit_combo)]
 
-    def set_images(self, images) -> None:
-        """The dataset images to pick from: uint8 (N, C, H, W) (None: still loading)."""
-        self.images = images
+    def set_images(self, images, missing: str = "") -> None:
+        """The dataset images to pick from: uint8 (N, C, H, W) (None: still loading, or
+        ``missing`` says why there are none)."""
+        self.images, self.missing = images, missing
         self.dataset_index.setMaximum(max(0, len(images) - 1) if images is not None else 0)
 
     # --- bringing a picture in --------------------------------------------------------------------
@@ -122,7 +124,7 @@ class PictureIntake(QObject):
 
     def dataset_source(self, i: int) -> PictureSource | None:
         if self.images is None or not len(self.images):
-            self.say("The model's dataset is still loading (or has no images).", "error")
+            self.say(self.missing or "The model's dataset is still loading (or has no images).", "error")
             return None
         return PictureSource("dataset", self.images[i].permute(1, 2, 0).numpy(), f"dataset image {i}")
 
