@@ -50,7 +50,7 @@ def test_flop_count_through_a_gradient_penalty_is_exact():
 
 
 @pytest.mark.parametrize("args, message", [
-    (["bench", "ui", "--long"], "--long does not apply to 'studio bench ui'"),
+    (["bench", "diffusion", "--long"], "--long does not apply to 'studio bench diffusion'"),
     (["bench", "engine", "--quality", "10"], "--quality does not apply to 'studio bench engine'"),
     (["bench", "diffusion", "--quality", "1"], "--quality takes the number of samples per sampler, at least 2"),
     (["bench", "nothing"], "unknown benchmark 'nothing'"),
