@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--preview-every", type=int, help="steps between sample grids (0: only at the end)")
     train.add_argument("--threads", type=int, help="torch CPU threads (default: chosen and adapted while "
                        "training, fewer when other programs keep cores busy)")
+    train.add_argument("--compile", action="store_true", help="torch.compile the networks (off by default; see the README)")
 
     resume = sub.add_parser("resume", help="continue a run from its last checkpoint")
     resume.add_argument("run", help="run folder")
@@ -129,8 +130,7 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-root", help="folder for torchvision-style datasets (mnist, fashion-mnist, cifar10)")
     p.add_argument("--download", action="store_true", help="download torchvision datasets (needs internet)")
     p.add_argument("--size", type=int, help="procedural datasets: number of images")
-    p.add_argument("--memory-mb", type=int, help="folders: decode into memory up to this many MiB, else stream "
-                   "from disk (default: a quarter of the free memory; 0 always streams)")
+    p.add_argument("--memory-mb", type=int, help="folders: decode up to this many MiB, else stream (0: always)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,7 +199,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             dist.close(barrier=False)
             raise _bad_input(exc) from None
         _print_skipped(job)
-        job.threads = args.threads  # None: adapted while training (studio.engine.threads)
+        job.threads, job.compile = args.threads, args.compile  # threads None: adapted (studio.engine.threads)
         return _finish(job, reporter)
 
 

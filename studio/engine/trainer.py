@@ -48,6 +48,20 @@ def resolution_note(resolution: int, device: str = "auto") -> str | None:
             f"models may take hours): a GPU (--device cuda) or 64 px trains much faster")
 
 
+def compile_networks(model, device: torch.device) -> str:
+    """``model.compile_networks()`` where torch.compile can work here; one line saying what was
+    done: TorchInductor needs a C++ compiler on the CPU, which a frozen app bundle does not have."""
+    import shutil
+    import sys
+
+    if getattr(sys, "frozen", False):
+        return "--compile: not available in the app bundle (no compiler); training uncompiled"
+    if device.type == "cpu" and not any(shutil.which(c) for c in ("cc", "gcc", "clang", "cl")):
+        return "--compile: no C++ compiler found (TorchInductor needs one on the CPU); training uncompiled"
+    names = model.compile_networks()
+    return f"compiling {', '.join(names)} with torch.compile (the first steps take longer)"
+
+
 class TrainJob:
     """Create with ``TrainJob.create`` (new run) or ``TrainJob.resume`` (existing run),
     then call ``run()``; it returns the final status."""
@@ -55,6 +69,7 @@ class TrainJob:
     threads: int | None = None  # torch threads: None adapts them while training (engine.threads), N fixes them
     tuner: FixedThreads | None = None  # the thread policy while running
     batches: Batches | None = None  # the training batches while running (engine.batches)
+    compile: bool = False  # torch.compile the model's networks (--compile; off by default, README: measured)
 
     def __init__(self, run: Run, spec: TrainSpec, dataset, target_step: int,
                  reporter: Reporter | None = None, control: Control | None = None, dist: Distributed | None = None):
@@ -210,6 +225,8 @@ class TrainJob:
                         + (", read from disk as it trains (over the memory budget)" if self.dataset.streamed else ""))
         if note := resolution_note(self.dataset.image_shape[1], device.type):
             reporter.status(note)
+        if self.compile:
+            reporter.status(compile_networks(model, device))
         autocast = autocast_factory(device, precision)
         self.batches = batches = Batches(self.dataset, sampler, device, self.dist.shard)  # memory or disk: one rule
         preview_noise, preview_real = self._preview_inputs(model, device)

@@ -145,6 +145,19 @@ class GenerativeModel(nn.Module):
         headline curve (``recon``, ``loss``, ``d_loss``, ``eps_mse``...)."""
         raise NotImplementedError
 
+    def compile_networks(self) -> list[str]:
+        """Compile the forward of each network (each child module: encoder, generator, U-Net…)
+        with ``torch.compile`` (TorchInductor; Ansel et al. 2024, "PyTorch 2"), in place, so that
+        state dicts keep their keys. Compilation happens at the first call of each input shape (a
+        one-off cost of seconds to minutes); ``engine.trainer`` does this for ``--compile``.
+        Returns the names compiled."""
+        names = []
+        for name, child in self.named_children():
+            if any(p.requires_grad for p in child.parameters()):  # not frozen copies (the EMA net)
+                child.compile()
+                names.append(name)
+        return names
+
     # --- generation ---------------------------------------------------------------
     def sample_noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """The starting noise of ``sample``; the engine keeps a fixed one for previews."""

@@ -3,6 +3,8 @@ gain a stage over 64 px, a folder at 128 px trains, and a CPU user is told it wi
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -90,3 +92,44 @@ def test_resolution_note_only_for_large_pictures_on_the_cpu():
     assert resolution_note(64, "cpu") is None and resolution_note(32, "cpu") is None
     if not torch.cuda.is_available():
         assert resolution_note(128, "cuda") is None  # not available here: the spec's check says so, not this
+
+
+# --- torch.compile (issue 18's "bigger pictures" item: --compile, off by default) --------------
+def test_compile_is_skipped_with_a_reason_where_it_cannot_work(monkeypatch):
+    import shutil
+
+    from studio.engine.trainer import compile_networks
+
+    model = build_model("autoencoder", {"width": 8, "latent_dim": 4}, (1, 28, 28), 0)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert compile_networks(model, torch.device("cpu")).startswith("--compile: no C++ compiler found")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert "not available in the app bundle" in compile_networks(model, torch.device("cpu"))
+    assert not any(type(m).__name__ == "OptimizedModule" or getattr(m, "_compiled_call_impl", None)
+                   for m in model.children())  # left uncompiled
+
+
+@pytest.mark.slow
+def test_a_compiled_run_trains_and_saves_the_usual_weights(tmp_path):
+    """TorchInductor compiles for minutes on a busy 2-core CPU: slow."""
+    from safetensors.torch import load_file
+
+    from studio.engine import TrainJob, TrainSpec
+    from studio.engine.reporting import Reporter
+
+    spec = TrainSpec(family="autoencoder", data="fashion-mnist-5k", steps=3, batch_size=8, device="cpu",
+                     precision="fp32", checkpoint_every=3, preview_every=0, options={"width": 8, "latent_dim": 4},
+                     data_options={"size": 64})
+    said = []
+
+    class Said(Reporter):
+        def status(self, message: str) -> None:
+            said.append(message)
+
+    job = TrainJob.create(spec, tmp_path / "run", reporter=Said())
+    job.threads, job.compile = 1, True
+    assert job.run() == "finished"
+    assert "compiling encoder, decoder with torch.compile (the first steps take longer)" in said
+    keys = set(load_file(tmp_path / "run" / "checkpoints" / "step-0000003.safetensors"))
+    fresh = build_model("autoencoder", {"width": 8, "latent_dim": 4}, (1, 28, 28), 0)
+    assert keys == set(fresh.state_dict()) and not any("_orig_mod" in k for k in keys)  # resumable as ever
