@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     for lesson in STEPS:
         if lesson in wanted:
             shoot(lesson, compare=False)
-            page.views.grab().save(str(out / f"{lesson}.png"))
+            page.grab(page.views.geometry().adjusted(-8, 0, 8, 4)).save(str(out / f"{lesson}.png"))
             print("wrote", out / f"{lesson}.png", flush=True)
     if "page" in wanted:
         shoot("gan-mode-collapse", compare=False)

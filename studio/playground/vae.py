@@ -51,6 +51,8 @@ class VAE2D(Model2D):
         self.decoder = mlp(d, 2, config.hidden, 3)  # → mean of p(x | z)
         if d == 1:
             self.side_axes = ("z", "points, sorted by μ")
+        # what the curve shows: the −ELBO itself only at β = 1 (Higgins et al. 2017, eq. 4)
+        self.loss_label = "loss = −ELBO (nats)" if config.beta == 1 else f"loss = recon + {config.beta:g}·KL (nats)"
 
     def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
         mu, logvar = self.encoder(x).chunk(2, dim=1)

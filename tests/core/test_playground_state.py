@@ -68,3 +68,11 @@ def test_family_change_resets_the_slider_to_its_default():
     assert state.setting == 0.5
     state.set_family("vae")
     assert state.setting is None
+
+
+def test_the_vae_loss_curve_is_named_for_its_beta():
+    """The curve is the −ELBO only at β = 1; the β = 8 lesson's curve says what it is."""
+    from studio.playground import build_family
+
+    assert build_family("vae", {"beta": 1.0}).loss_label == "loss = −ELBO (nats)"
+    assert build_family("vae", {"beta": 8.0}).loss_label == "loss = recon + 8·KL (nats)"

@@ -66,7 +66,7 @@ class PlaygroundPanel(QWidget):
         self.pane_b = PlaygroundPane(drawable=False)
         self.pane_b.set_compact(True)
         self.pane_b.hide()
-        self.pane.family.hide()  # one family: the left column picks it
+        self.pane.show_picker(False)  # one family: the left column picks it
         self.panes = (self.pane, self.pane_b)
         self.views = QWidget()  # what Export PNG saves
         views = QHBoxLayout(self.views)
@@ -222,7 +222,7 @@ class PlaygroundPanel(QWidget):
         if on:
             self.message.setText(self.pane_b.configure(family, self.state.compare_options))
         self.pane.set_compact(on)
-        self.pane.family.setVisible(on)
+        self.pane.show_picker(on)
         self.pane_b.setVisible(on)
         with QSignalBlocker(self.compare):
             self.compare.setChecked(on)

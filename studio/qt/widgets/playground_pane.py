@@ -107,6 +107,11 @@ class PlaygroundPane(QWidget):
             g.setColumnStretch(c, k)
         self.side.setVisible(not compact)
 
+    def show_picker(self, shown: bool) -> None:
+        """The header's family picker and the options it names (two views: each names its own)."""
+        self.family.setVisible(shown)
+        self.options_label.setVisible(shown)
+
     # --- the family -------------------------------------------------------------------------
     def configure(self, family: str, options: dict) -> str:
         """Show ``family`` (built with ``options`` for its slider and loss name, which may depend on
