@@ -175,12 +175,13 @@ class MainWindow(QMainWindow):
 
     # --- drag and drop a folder -----------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt API)
-        if _dropped_folder(event.mimeData()) and not self.train.busy:
+        # before torch has loaded the dataset menu is not there yet (and reading the folder would wait for it)
+        if _dropped_folder(event.mimeData()) and not self.train.busy and preload.loaded():
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:  # noqa: N802
         folder = _dropped_folder(event.mimeData())
-        if folder and not self.train.busy:
+        if folder and not self.train.busy and preload.loaded():
             self.show_page("train")
             self.train.setup.dataset.set_folder(folder)
             event.acceptProposedAction()

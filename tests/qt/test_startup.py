@@ -43,13 +43,25 @@ SCRIPT = textwrap.dedent("""
     app, window = open_window()  # what `studio` does (settings: XDG_CONFIG_HOME, set below)
     QTest.qWait(300)
     train = window.train
+
+    def accepts_a_dropped_folder():
+        from PySide6.QtCore import QMimeData, QPoint, QUrl
+        from PySide6.QtGui import QDragEnterEvent
+
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(__import__("os").getcwd())])
+        event = QDragEnterEvent(QPoint(5, 5), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+        event.ignore()
+        window.dragEnterEvent(event)
+        return event.isAccepted()
+
     before = {"torch": "torch" in sys.modules, "torchvision": "torchvision" in sys.modules,
               "pyqtgraph": "pyqtgraph" in sys.modules, "plot": train.plot is None,
               "page": window.stack.currentWidget() is train, "built": sorted(window._built),
               "reason": train.setup.reason, "start": train.controls.start_button.isEnabled(),
               "families": train.setup.family.count(), "painted": not window.grab().isNull(),
               "family": train.setup.family_name, "headline": train.controls.headline.text(),
-              "setup_enabled": train.setup_area.isEnabled()}
+              "setup_enabled": train.setup_area.isEnabled(), "drop": accepts_a_dropped_folder()}
     window.show_page("runs")  # before torch: a placeholder, and still no torch
     app.processEvents()
     before["runs_early"] = window.stack.currentWidget() is window._loading
@@ -63,7 +75,8 @@ SCRIPT = textwrap.dedent("""
     after.update(torch="torch" in sys.modules, reason=train.setup.reason,
                  start=train.controls.start_button.isEnabled(), about=window.about.text(),
                  form=train.setup.model_form is not None, plot=type(train.plot).__name__,
-                 headline=train.controls.headline.text(), setup_enabled=train.setup_area.isEnabled())
+                 headline=train.controls.headline.text(), setup_enabled=train.setup_area.isEnabled(),
+                 drop=accepts_a_dropped_folder())
     window.activateWindow()
     QTest.qWaitForWindowActive(window)
     shortcuts, clicks = {}, {}
@@ -96,10 +109,11 @@ def test_the_train_page_paints_before_torch_and_every_page_works_when_built_late
                       "built": ["train"],
                       "reason": "Loading PyTorch…", "start": False, "families": 9, "painted": True,
                       "runs_early": True, "torch_after_runs": False, "family": "vae", "headline": "",
-                      "setup_enabled": False}
+                      "setup_enabled": False, "drop": False}
     assert after["runs_page"] == "RunsPanel"  # the page asked for early comes once torch is in
     assert after["torch"] and after["form"] and after["reason"] is None and after["start"]
     assert after["plot"] == "MetricsPlot" and after["headline"] == "Ready" and after["setup_enabled"]
+    assert after["drop"]
     assert after["about"].endswith("· CPU") or "·" in after["about"]
     classes = {"train": "TrainPanel", "latent": "LatentPanel", "diffusion": "DiffusionPanel", "runs": "RunsPanel",
                "playground": "PlaygroundPanel"}
