@@ -123,7 +123,7 @@ class Batches:
             _Gather(images, labels), batch_size=None, sampler=_Indices(sampler, shard), num_workers=workers,
             pin_memory=pin, prefetch_factor=2 if workers else None,
             generator=torch.Generator().manual_seed(sampler.seed))  # never draws from torch's global stream
-        self._batches = iter(loader)
+        self._batches = _start(loader)
 
     def next(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(uint8 images (n, C, H, W), labels (n,) or None) on the device: the next batch."""
@@ -143,3 +143,18 @@ class Batches:
         batches, self._batches = self._batches, None
         if batches is not None and hasattr(batches, "_shutdown_workers"):
             batches._shutdown_workers()
+
+
+def _start(loader: torch.utils.data.DataLoader):
+    """``iter(loader)``, which forks its worker processes (Linux), with Python's objects frozen
+    out of the collector meanwhile, so a worker's garbage collections do not write to (and so copy)
+    the pages it shares with this process (the ``gc.freeze`` recipe in Python's documentation)."""
+    import gc
+
+    if not loader.num_workers:
+        return iter(loader)
+    gc.freeze()
+    try:
+        return iter(loader)
+    finally:
+        gc.unfreeze()
