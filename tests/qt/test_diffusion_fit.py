@@ -163,3 +163,57 @@ def test_the_schedule_legend_is_beside_the_curves_not_over_them(viewer, qtbot):
         assert not box.intersects(data), (mode, box, data)
         assert not QRect(plot.mapTo(page, QPoint(0, 0)), plot.size()).intersects(box)  # outside the plot
         assert not [i for i in plot.scene().items() if isinstance(i, pg.LegendItem)]  # none inside the plot
+
+
+def test_filmstrip_labels_are_whole_or_absent_when_scrolled(viewer, qtbot):
+    """A thumbnail scrolled half out of view never shows its label cut ("=320" for "t=320")."""
+    window, page = viewer, viewer.diffusion
+    qtbot.waitUntil(lambda: page.model is not None and page._images is not None, timeout=60_000)
+    page.top.steps.setValue(50)
+    page.top.sampler.setCurrentIndex(page.top.sampler.findData("ddim"))
+    page.run()
+    qtbot.waitUntil(lambda: not page.busy, timeout=60_000)
+    strip = page.step_page.filmstrip
+    stride, metrics = strip.CELL + strip.PAD, strip.viewport().fontMetrics()
+    bar = strip.horizontalScrollBar()
+    assert bar.maximum() > 3 * stride
+    for offset in range(stride, 3 * stride, 7):  # the leftmost thumbnail more or less out of view
+        bar.setValue(offset)
+        boxes = strip.label_boxes()
+        for i, box, text in boxes:
+            assert box.left() >= 0 and box.right() < strip.viewport().width(), (offset, i)
+            assert metrics.horizontalAdvance(text) <= box.width(), (offset, text, box.width())
+        whole = [i for i in range(strip.count()) if strip.PAD + i * stride - offset >= 0 and
+                 strip.PAD + i * stride - offset + strip.CELL <= strip.viewport().width()]
+        assert set(whole) <= {i for i, _, _ in boxes}, offset  # every whole thumbnail keeps its label
+
+
+def test_the_step_views_schedule_is_tall_enough_to_read(viewer, qtbot):
+    """At 1366×768 the Step view's schedule plot is ≥ 140 px tall (was ~100) and its 0–1 axis
+    labels are at least two text lines apart; the values at the cursor are one line."""
+    from PySide6.QtGui import QImage, QPainter
+
+    window, page = viewer, viewer.diffusion
+    qtbot.waitUntil(lambda: page.model is not None and page._images is not None, timeout=60_000)
+    page.top.steps.setValue(3)
+    page.top.sampler.setCurrentIndex(page.top.sampler.findData("ddim"))
+    page.run()
+    qtbot.waitUntil(lambda: not page.busy, timeout=60_000)
+    window.resize(1340, 730)
+    qtbot.wait(50)
+    plot = page.step_page.schedule
+    assert plot.height() >= 140, plot.height()
+    for side, least in (("left", 3), ("right", 2)):
+        axis = plot.getPlotItem().getAxis(side)
+        canvas = QImage(10, 10, QImage.Format_ARGB32)
+        painter = QPainter(canvas)
+        texts = axis.generateDrawSpecs(painter)[2]  # the tick labels as drawn: (rect, flags, text)
+        painter.end()
+        if side == "left":
+            assert [text for _, _, text in texts] == ["0", "0.5", "1"]
+        assert len(texts) >= least, (side, [t for _, _, t in texts])
+        tops = sorted(rect.top() for rect, _, _ in texts)
+        gaps = [b - a for a, b in zip(tops, tops[1:])]
+        assert min(gaps) >= 2 * plot.fontMetrics().height(), (side, gaps)  # a free line between labels
+    page.slider.setValue(1)
+    assert plot.readout.full_text.startswith("t = ") and QLabel.text(plot.readout) == plot.readout.full_text

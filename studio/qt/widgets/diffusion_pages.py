@@ -42,8 +42,8 @@ class StepView(QWidget):
             branch_form.addLayout(row)
         branch_form.addWidget(self.branch_button)
         side = QVBoxLayout()
-        side.addWidget(card("Noise schedule", self.schedule, self.schedule.legend, self.schedule.readout), 1)
-        side.addWidget(card("Branch", boxed(branch_form)))
+        side.addWidget(card("Noise schedule", self.schedule, self.schedule.legend, self.schedule.readout, spacing=4), 1)
+        side.addWidget(card("", boxed(branch_form)))  # its button says "Branch from step N": the plot gets the line
         side_box = boxed(side)
         side_box.setFixedWidth(SIDE_WIDTH)
         views = QHBoxLayout()

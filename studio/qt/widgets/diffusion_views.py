@@ -190,19 +190,35 @@ class FilmStrip(QAbstractScrollArea):
     def paintEvent(self, event) -> None:  # noqa: N802
         p = QPainter(self.viewport())
         p.fillRect(self.viewport().rect(), QColor(theme.SURFACE))
-        stride, offset = self.CELL + self.PAD, self.horizontalScrollBar().value()
-        first = max(0, offset // stride)
-        last = min(self._count, (offset + self.viewport().width()) // stride + 1)
         p.setRenderHint(QPainter.SmoothPixmapTransform, False)
-        for i in range(first, last):
-            x = self.PAD + i * stride - offset
+        for i, x in self._visible():
             target = QRectF(x, 4, self.CELL, self.CELL)
             p.drawImage(target, self._image(i))
             if i == self._current:
                 p.setPen(QPen(QColor(theme.ACCENT), 3))
                 p.drawRect(target.adjusted(-1.5, -1.5, 1.5, 1.5))
+        for i, box, text in self.label_boxes():
             p.setPen(QColor(theme.TEXT if i == self._current else theme.MUTED))
-            p.drawText(QRect(int(x) - 4, self.CELL + 6, self.CELL + 8, 18), Qt.AlignCenter, self._labels(i))
+            p.drawText(box, Qt.AlignCenter, text)
+
+    def label_boxes(self) -> list[tuple[int, QRect, str]]:
+        """(step, viewport rectangle, text) of each step label drawn now: a label sits under the
+        visible part of its thumbnail, whole, or is left out while its thumbnail is scrolled too
+        far out of view for it to fit (never cut to "=320")."""
+        width, metrics = self.viewport().width(), self.viewport().fontMetrics()
+        boxes = []
+        for i, x in self._visible():
+            box = QRect(x - 4, self.CELL + 6, self.CELL + 8, 18).intersected(QRect(0, 0, width, self.height()))
+            text = self._labels(i)
+            if box.width() >= metrics.horizontalAdvance(text) + 2:
+                boxes.append((i, box, text))
+        return boxes
+
+    def _visible(self) -> list[tuple[int, int]]:
+        """(step, viewport x of its thumbnail) of each step at least partly in view."""
+        stride, offset = self.CELL + self.PAD, self.horizontalScrollBar().value()
+        last = min(self._count, (offset + self.viewport().width()) // stride + 1)
+        return [(i, self.PAD + i * stride - offset) for i in range(max(0, offset // stride), last)]
 
     def index_at(self, x: float) -> int | None:
         """The step whose thumbnail is at viewport x (None: past the last)."""
@@ -274,7 +290,8 @@ class SchedulePlot(pg.PlotWidget):
         item.setMenuEnabled(False)
         item.hideButtons()
         item.showGrid(x=True, y=True, alpha=0.15)
-        item.setLabel("bottom", "t")
+        item.getAxis("left").setTicks([[(0, "0"), (0.5, "0.5"), (1, "1")]])  # 0–1: three ticks never crowd
+        self.setToolTip("Across: the diffusion step t (0: the clean image, T: pure noise)")
         item.setMouseEnabled(x=False, y=False)
         pens = (pg.mkPen(theme.ACCENT, width=2.5), pg.mkPen(theme.curve_color(1), width=2.5),
                 pg.mkPen(theme.curve_color(2), width=2, style=Qt.DashLine))
@@ -287,6 +304,7 @@ class SchedulePlot(pg.PlotWidget):
         item.scene().addItem(self.snr_box)
         item.getAxis("right").linkToView(self.snr_box)
         item.getAxis("right").setLabel("log SNR", color=theme.curve_color(2))
+        item.getAxis("right").setStyle(maxTickLevel=0)  # major ticks only: a short plot stays readable
         self.snr_box.setXLink(item)
         self.log_snr = pg.PlotCurveItem(pen=pens[2])
         self.snr_box.addItem(self.log_snr)
@@ -294,7 +312,7 @@ class SchedulePlot(pg.PlotWidget):
         item.addItem(self.marks)
         self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen(theme.WARNING, width=2))
         item.addItem(self.cursor)
-        self.readout = label("", "muted", wrap=True)  # the values at the cursor; the page puts it under the plot
+        self.readout = ElidedLabel("", "muted")  # the values at the cursor, one line; the page puts it under the plot
         item.vb.sigResized.connect(self._on_view_resized)
         self.setMinimumHeight(100)
         self._curves: dict[str, np.ndarray] | None = None
@@ -306,7 +324,7 @@ class SchedulePlot(pg.PlotWidget):
         self.sigma.setData(t, curves["sigma"])
         self.log_snr.setData(t[1:], curves["log_snr"][1:])
         self.getPlotItem().setXRange(0, t[-1], padding=0.02)
-        self.getPlotItem().setYRange(0, 1, padding=0.04)
+        self.getPlotItem().setYRange(0, 1, padding=0.1)  # room for the labels of the 0 and 1 ticks
         snr = curves["log_snr"][1:]
         self.snr_box.setYRange(float(np.nanmin(snr)), float(np.nanmax(snr)), padding=0.04)
 
@@ -325,7 +343,7 @@ class SchedulePlot(pg.PlotWidget):
         self.cursor.setValue(t)
         a = self._curves["alpha_bar"][t]
         snr = "∞" if t == 0 else f"{self._curves['log_snr'][t]:.2f}"
-        self.readout.setText(f"t = {t}  ·  ᾱ_t {a:.3f}  ·  σ_t {np.sqrt(1 - a):.3f}  ·  log SNR {snr}")
+        self.readout.setText(f"t = {t} · ᾱ_t {a:.3f} · σ_t {np.sqrt(1 - a):.3f} · log SNR {snr}")
 
     @Slot()
     def _on_view_resized(self) -> None:
