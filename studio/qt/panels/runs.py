@@ -35,6 +35,7 @@ class RunsPanel(QWidget):
         super().__init__(parent)
         self.training_run: str | None = None  # the run this window trains now: not renamed/deleted
         self.current: RunHistory | None = None
+        self.chosen: str | None = None  # the folder chosen in the table (a run, or a damaged folder)
         self._list_task = Latest(self, "list")
         self._list_task.succeeded.connect(self._on_list_task_succeeded)
         self._detail_task = Latest(self, "detail")
@@ -157,6 +158,7 @@ class RunsPanel(QWidget):
 
     # --- the chosen run ----------------------------------------------------------------------
     def open_run(self, path: str) -> None:
+        self.chosen = path  # shown in the folder even when it is no readable run (a damaged run.json)
         self.drawer.set_run(path)
         self.title.setText(Path(path).name)
         self.info.setText("Reading…")
@@ -210,7 +212,7 @@ class RunsPanel(QWidget):
         self.resume_row.set_allowed(has and self.training_run is None and not demo,
                                     read_only if demo else "Another run is training" if self.training_run else
                                     "Choose a run" if not has else "")
-        self.reveal_button.setEnabled(has)
+        self.reveal_button.setEnabled(has or bool(self.chosen) and Path(self.chosen).is_dir())
         if not has:
             self.resume_row.set_run_lr(None)
         self.drawer.set_run(str(self.current.run.path) if has else None,
@@ -265,7 +267,7 @@ class RunsPanel(QWidget):
             shutil.rmtree(run.path)
         except OSError as exc:
             self.show_error("Delete failed", f"{run.path} could not be deleted: {exc}")
-        self.current = None
+        self.current = self.chosen = None
         self.title.setText("Choose a run")
         self.info.setText("")
         self.plot.clear()
@@ -275,8 +277,8 @@ class RunsPanel(QWidget):
 
     @Slot()
     def _on_reveal_clicked(self) -> None:
-        if self.current is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.current.run.path)))
+        if self.chosen:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(self.chosen))
 
     @Slot()
     def _on_open_root_clicked(self) -> None:
