@@ -21,7 +21,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from studio.data import load_dataset  # noqa: E402
-from studio.engine.devices import autocast_factory, default_precision  # noqa: E402
+from studio.engine.devices import autocast_factory  # noqa: E402
 from studio.metrics.classifier import (CLASSIFIER_DATASETS, FEATURE_WIDTH, FORMAT, FeatureClassifier,  # noqa: E402
                                        classifier_dir, sha256_of)
 from studio.runs import atomic_write_bytes, atomic_write_json  # noqa: E402
@@ -44,7 +44,9 @@ def train_one(name: str, seed: int, epochs: int, batch: int = 128, lr: float = 3
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     device = torch.device("cpu")
-    autocast = autocast_factory(device, default_precision(device))
+    # fp32 on every CPU: the classifiers are the FCD/KID yardstick, and `auto` would now pick bf16
+    # on CPUs with AVX-512-BF16 too: the yardstick must not depend on the CPU it is retrained on
+    autocast = autocast_factory(device, "fp32")
     model = FeatureClassifier(train.image_shape, train.num_classes)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     steps = epochs * (len(train) // batch)

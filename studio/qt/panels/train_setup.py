@@ -57,9 +57,10 @@ class TrainSetup(QWidget):
         self.precision = QComboBox()
         self.precision.addItem("Automatic", "auto")
         self.precision.addItem("fp32 (full precision)", "fp32")
-        self.precision.addItem("bf16 (fast on recent GPUs and CPUs with AMX)", "bf16")
-        self.precision.setToolTip("bf16 halves memory traffic; on CPUs without AMX tiles it is slower "
-                                  "than fp32 (emulated or half-rate), so Automatic picks fp32 there")
+        self.precision.addItem("bf16 (fast on recent GPUs and CPUs with AMX or AVX-512-BF16)", "bf16")
+        self.precision.setToolTip("bf16 halves memory traffic. Automatic picks it where it is fast (GPUs, CPUs "
+                                  "with AMX or AVX-512-BF16; emulated and slow on others) and only for the families "
+                                  "whose quality was measured to hold in bf16 (README: bf16 against fp32)")
 
         choose = QFormLayout()
         choose.setContentsMargins(0, 0, 0, 0)
@@ -105,7 +106,7 @@ class TrainSetup(QWidget):
 
     def _on_core_loaded(self) -> None:
         """Torch is in: the devices found and the family's form (at once without a preload)."""
-        from ...engine.devices import available_devices, default_precision, resolve_device
+        from ...engine.devices import available_devices, resolve_device
 
         for combo in (self.device, self.precision):
             combo.blockSignals(True)
@@ -113,11 +114,19 @@ class TrainSetup(QWidget):
         self.device.setItemText(0, f"Automatic ({auto.type})")
         for name in available_devices():
             self.device.addItem(name.upper() if name != "cpu" else "CPU", name)
-        self.precision.setItemText(0, f"Automatic ({default_precision(auto)} here)")
         for combo in (self.device, self.precision):
             combo.blockSignals(False)
         self.reason = "Loading the dataset…"
         self._build_model_form()
+        self._name_automatic_precision()
+
+    def _name_automatic_precision(self) -> None:
+        """"Automatic (bf16 here)": what auto means for this machine and the chosen family."""
+        if self.device.count() > 1:  # torch has loaded and the devices are listed
+            from ...engine.devices import default_precision, resolve_device
+
+            chosen = default_precision(resolve_device("auto"), self.family_name)
+            self.precision.setItemText(0, f"Automatic ({chosen} here)")
 
     # --- the family's form ----------------------------------------------------------------
     @property
@@ -301,6 +310,7 @@ class TrainSetup(QWidget):
     @Slot()
     def _on_family_changed(self) -> None:
         self._build_model_form()
+        self._name_automatic_precision()
         self._on_anything_changed()
 
     @Slot()
