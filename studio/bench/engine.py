@@ -10,8 +10,8 @@ machine load hits both alike. Also reports the achieved FLOP/s of a training ste
 
 Length: by default 3 rounds of about 1.2 s per side for each family and precision (all
 nine families in fp32 and bf16 in about 4 minutes on 2 cores); ``--quick`` 1 round of
-0.4 s; ``--long`` 7 rounds of 4 s. bf16 without AMX is timed briefly in every mode (1 round
-of 3 steps: emulated on AVX2 alone it is ~10× slower). Target: studio / bare time ≤ 1.03.
+0.4 s; ``--long`` 7 rounds of 4 s. bf16 on a CPU without fast bf16 (neither AMX nor AVX-512-BF16:
+emulated, ~10× slower) is timed briefly in every mode (1 round of 3 steps). Target: studio / bare time ≤ 1.03.
 Measured here: the default run took 208 s for all nine families (AMD EPYC, 2 cores shared
 with other work, load average 3-5, 1 torch thread).
 """
@@ -50,7 +50,7 @@ def run(quick: bool = False, families: list[str] | None = None, long: bool = Fal
     for family in families:
         entry = {}
         for precision in precisions:
-            # bf16 without AMX: timed briefly (emulated on AVX2 alone, ~10x slower)
+            # bf16 without AMX or AVX-512-BF16: timed briefly (emulated, ~10x slower)
             slow = precision == "bf16" and not cpu_has_fast_bf16()
             engine_s, bare_s, batch = compare(family, dataset, precision, *((1, 0.0) if slow else (rounds, side_s)))
             flops = step_flops(family, dataset, precision, batch)
