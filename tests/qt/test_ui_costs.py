@@ -153,3 +153,19 @@ def test_live_points_keep_their_steps_and_times_whatever_their_number(plot, n):
     loss = plot.series["loss"]
     assert loss.steps.tolist() == [10 + s for s in range(n)] and loss.times.tolist() == [0.5 * s for s in range(n)]
     assert loss.values.tolist() == [float(s) for s in range(n)]
+
+
+def test_a_second_history_of_the_same_metrics_reuses_the_plots_and_shows_only_its_own_data(plot, qtbot):
+    plot.set_history([{"step": s, "time": s, "loss": 10.0 - s, "kl": 1.0} for s in range(1, 6)])
+    first = dict(plot.plots)
+    plot.plots["loss"].vb.setYRange(100, 200)  # a zoom the next history must not keep
+    plot.set_history([{"step": s, "time": s, "loss": 0.5, "test/fcd": 3.0} for s in range(1, 4)])
+    assert plot.plots["loss"] is first["loss"] and "kl" not in plot.plots
+    while plot._dirty:
+        plot._on_timer_timeout()
+    raw, smooth = plot.curves["loss"]
+    assert raw.xData.tolist() == [1, 2, 3] and raw.yData.tolist() == [0.5] * 3
+    assert len(plot.plots["loss"].listDataItems()) == 2  # the old curves are gone
+    lo, hi = plot.plots["loss"].vb.viewRange()[1]
+    assert lo < 0.5 < hi < 100
+    assert plot.show_combo.count() == 2 + 2  # the two choices, then loss and test/fcd

@@ -56,6 +56,7 @@ class MetricsPlot(QWidget):
         self.time_offset = 0.0  # added to live times (a resumed run continues its clock)
         self.last_step: int | None = None  # the step the run will end at, when known
         self._dirty: set[str] = set()
+        self._spare: dict[str, tuple[pg.PlotItem, pg.LabelItem]] = {}  # plots of the metrics before clear()
         self._last_drawn: str | None = None
         self._following: set[str] = set()  # plots whose view follows the data
         self._x_range = (0.0, 1.0)
@@ -126,6 +127,9 @@ class MetricsPlot(QWidget):
 
     # --- data in ------------------------------------------------------------------------
     def clear(self) -> None:
+        # the plots are kept aside for the next run's metrics of the same names (a resume, a
+        # second run of a family): making a plot is most of what showing a history costs
+        self._spare = {key: (plot, self.value_labels[key]) for key, plot in self.plots.items()}
         self.series.clear()
         self.curves.clear()
         self.plots.clear()
@@ -208,28 +212,38 @@ class MetricsPlot(QWidget):
 
     def _add_plot(self, key: str) -> pg.PlotItem:
         color = theme.curve_color(len(self.plots))
-        plot = pg.PlotItem(axisItems={"bottom": _Axis("bottom")}, enableMenu=False)  # no menus to build
+        if key in self._spare:  # the same metric's plot from before clear(): emptied and reset
+            plot, value = self._spare.pop(key)
+            plot.clear()
+            value.setText("")
+            plot.vb.setYRange(0, 1, padding=0)
+        else:
+            plot, value = self._new_plot()
         plot.setTitle(f"<span style='color:{color}'>{glossary.plain_name(key)}</span>", size="9.5pt")
         plot.titleLabel.setToolTip(glossary.definition(key))
         self.show_combo.addItem(glossary.plain_name(key), key)
         plot.setLogMode(y=self.log_y.isChecked())
         plot.getAxis("bottom").wall_time = self._wall_time
+        plot.vb.disableAutoRange()  # _follow keeps the data in view, with fewer axis changes
+        plot.vb.setXRange(*self._x_range, padding=0)
+        self._following.add(key)
+        self.plots[key], self.value_labels[key] = plot, value
+        return plot
+
+    def _new_plot(self) -> tuple[pg.PlotItem, pg.LabelItem]:
+        plot = pg.PlotItem(axisItems={"bottom": _Axis("bottom")}, enableMenu=False)  # no menus to build
         for side in ("left", "bottom"):
             axis = plot.getAxis(side)
             axis.setPen(pg.mkPen(theme.BORDER))
             axis.setTextPen(pg.mkPen(theme.MUTED))
         plot.getAxis("left").setWidth(48)
-        plot.vb.disableAutoRange()  # _follow keeps the data in view, with fewer axis changes
-        plot.vb.setXRange(*self._x_range, padding=0)
-        self._following.add(key)
         # not x-linked: linked, every x change repainted all plots in one long UI event
         plot.vb.sigRangeChangedManually.connect(self._on_view_range_changed_manually)
         # latest values, top right inside the plot: changing them never re-lays out the plots
         value = pg.LabelItem("", size="9pt", color=theme.TEXT)
         value.setParentItem(plot.vb)
         value.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-6, 2))
-        self.plots[key], self.value_labels[key] = plot, value
-        return plot
+        return plot, value
 
     def visible_plots(self) -> list[str]:
         """The plots to draw: the one picked, all, or (Auto) as many as fit at ``MIN_PLOT_PX``
