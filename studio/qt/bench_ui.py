@@ -7,6 +7,8 @@ window (offscreen when there is no display) with live curves and previews. Meanw
 UI thread's CPU time (``time.thread_time``: robust on a shared machine) is accounted to the
 Train page's parts: metric appends, progress labels, curve redraws and their paint, previews
 and their paint, and the rest (layout, label paint, signal delivery, the timer itself).
+Each window segment's first half runs the lateness probe, its second half measures images/s and
+CPU without it (the probe's wake-ups cost the UI thread ~13 ms/s while a job trains).
 Segments of training in the window alternate with segments of a bare loop (same model,
 batch, precision and torch thread count, with the window's job paused), so drifting machine
 load hits both alike; the ratio is taken within each round. Each round runs quiet and beside
