@@ -159,7 +159,7 @@ def open_space(path: str | Path, limit: int = MAP_LIMIT, progress: ProgressFn | 
     conditional = bool(caps.class_conditional)
     if caps.encode:
         dataset = _training_images(run, limit, seed)
-        x_all, y_all = dataset.images, dataset.labels
+        x_all, y_all = dataset.images[:], dataset.labels  # a tensor, also for a folder streamed from disk
         label_names = list(dataset.label_names or [])
         codes = []
         from ..data import to_unit_range
