@@ -13,8 +13,8 @@ from studio.engine import Progress
 from studio.imaging import display_pixels
 from studio.qt.runner import Runner
 from studio.qt.widgets.curve_data import history_columns
-from studio.qt.widgets.metrics_plot import MetricsPlot
 from studio.qt.widgets.train_controls import TrainControls
+from tests.qt.test_metrics_plot import plot as shown_plot  # noqa: F401 (a fixture: every plot drawn, 700×500)
 
 STEPS = 100_000
 
@@ -30,15 +30,9 @@ def _long_run() -> list[dict]:
 
 
 @pytest.fixture
-def plot(qtbot):
-    widget = MetricsPlot()
-    qtbot.addWidget(widget)
-    widget.resize(700, 500)
-    widget.show_combo.setCurrentIndex(widget.show_combo.findData("*"))  # every plot drawn
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget._timer.stop()  # the test ticks it
-    return widget
+def plot(shown_plot):
+    shown_plot._timer.stop()  # the test ticks it
+    return shown_plot
 
 
 def _drawn(curve) -> int:
