@@ -40,14 +40,15 @@ def clipped(root: QWidget) -> list[str]:
     return bad
 
 
-def fits(window, qtbot, state: str) -> None:
+def fits(window, qtbot, state: str, page: QWidget | None = None) -> None:
+    """The window fits 1340×730 and nothing in ``page`` (default: the Diffusion viewer) is clipped."""
     qtbot.wait(30)
     need = window.minimumSizeHint().expandedTo(window.minimumSize())
     assert need.width() <= 1340 and need.height() <= 730, (state, need.toTuple())
     window.resize(1340, 730)
     qtbot.wait(30)
     assert window.width() <= 1340 and window.height() <= 730, (state, window.size().toTuple())
-    assert clipped(window.diffusion) == [], state
+    assert clipped(page or window.diffusion) == [], state
 
 
 @pytest.fixture
@@ -165,14 +166,20 @@ def test_the_schedule_legend_is_beside_the_curves_not_over_them(viewer, qtbot):
         assert not [i for i in plot.scene().items() if isinstance(i, pg.LegendItem)]  # none inside the plot
 
 
-def test_filmstrip_labels_are_whole_or_absent_when_scrolled(viewer, qtbot):
-    """A thumbnail scrolled half out of view never shows its label cut ("=320" for "t=320")."""
-    window, page = viewer, viewer.diffusion
+def sampled(window, qtbot, steps: int):
+    """The viewer after a DDIM trajectory of ``steps`` steps."""
+    page = window.diffusion
     qtbot.waitUntil(lambda: page.model is not None and page._images is not None, timeout=60_000)
-    page.top.steps.setValue(50)
+    page.top.steps.setValue(steps)
     page.top.sampler.setCurrentIndex(page.top.sampler.findData("ddim"))
     page.run()
     qtbot.waitUntil(lambda: not page.busy, timeout=60_000)
+    return page
+
+
+def test_filmstrip_labels_are_whole_or_absent_when_scrolled(viewer, qtbot):
+    """A thumbnail scrolled half out of view never shows its label cut ("=320" for "t=320")."""
+    page = sampled(viewer, qtbot, 50)
     strip = page.step_page.filmstrip
     stride, metrics = strip.CELL + strip.PAD, strip.viewport().fontMetrics()
     bar = strip.horizontalScrollBar()
@@ -193,12 +200,7 @@ def test_the_step_views_schedule_is_tall_enough_to_read(viewer, qtbot):
     labels are at least two text lines apart; the values at the cursor are one line."""
     from PySide6.QtGui import QImage, QPainter
 
-    window, page = viewer, viewer.diffusion
-    qtbot.waitUntil(lambda: page.model is not None and page._images is not None, timeout=60_000)
-    page.top.steps.setValue(3)
-    page.top.sampler.setCurrentIndex(page.top.sampler.findData("ddim"))
-    page.run()
-    qtbot.waitUntil(lambda: not page.busy, timeout=60_000)
+    window, page = viewer, sampled(viewer, qtbot, 3)
     window.resize(1340, 730)
     qtbot.wait(50)
     plot = page.step_page.schedule

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from studio.runs import Run
-from tests.qt.test_diffusion_fit import clipped
+from tests.qt.test_diffusion_fit import fits as fits_1366
 
 NAME = ("an-artist-named-this-run-after-everything-she-tried-on-a-rainy-afternoon-with-the-vae-and-a-"
         "lower-learning-rate-than-before-and-a-bigger-latent-space")[:150]
@@ -23,13 +23,7 @@ SHOT = os.environ.get("STUDIO_SHOTS")  # a folder: save a screenshot of each sta
 
 
 def fits(window, qtbot, state: str) -> None:
-    qtbot.wait(60)
-    need = window.minimumSizeHint().expandedTo(window.minimumSize())
-    assert need.width() <= 1340 and need.height() <= 730, (state, need.toTuple())
-    window.resize(1340, 730)
-    qtbot.wait(60)
-    assert window.width() <= 1340 and window.height() <= 730, (state, window.size().toTuple())
-    assert clipped(window.runs) == [], state
+    fits_1366(window, qtbot, state, window.runs)
     if SHOT:
         qtbot.wait(800)  # the curves redraw one plot per tick
         window.grab().save(os.path.join(SHOT, state.replace(" ", "-").replace(",", "") + ".png"))
