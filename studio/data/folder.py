@@ -103,7 +103,7 @@ def load_folder(path: str, *, split: str = "train", resolution: int | None = Non
     if channels is None:  # colour if any image has colour (JPEG chroma noise tolerated)
         channels = 3 if colour[ok].any() else 1
     if keep:
-        images = torch.from_numpy(np.ascontiguousarray(pixels[ok].transpose(0, 3, 1, 2)))
+        images = torch.from_numpy(pixels if ok.all() else pixels[ok])  # no copy when every file decoded
         if channels == 1:
             images = convert_channels(images, 1)
     else:
@@ -119,10 +119,10 @@ def load_folder(path: str, *, split: str = "train", resolution: int | None = Non
 
 def _decode_all(files: list[Path], res: int, keep: bool, progress=None):
     """Decode every file once (threads; the decoder bounds the pixels in flight): (ok mask,
-    per-image "has colour" mask, {index: reason} of the failures, pixels (N, R, R, 3) uint8 if
+    per-image "has colour" mask, {index: reason} of the failures, pixels (N, 3, R, R) uint8 if
     ``keep`` else None)."""
     n = len(files)
-    pixels = np.empty((n, res, res, 3), dtype=np.uint8) if keep else None
+    pixels = np.empty((n, 3, res, res), dtype=np.uint8) if keep else None  # (N, C, H, W): the tensor's layout
     ok, colour = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
 
     def work(i: int) -> tuple[int, str | None]:
@@ -134,7 +134,7 @@ def _decode_all(files: list[Path], res: int, keep: bool, progress=None):
             return i, f"{type(exc).__name__}: {exc}"
         colour[i] = np.abs(image[..., :1].astype(np.int16) - image[..., 1:]).max() > 3
         if keep:
-            pixels[i] = image
+            pixels[i] = image.transpose(2, 0, 1)
         return i, None
 
     failures: dict[int, str] = {}
