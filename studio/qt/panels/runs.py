@@ -302,9 +302,10 @@ class RunsPanel(QWidget):
 
 
 def breakable(text: str) -> str:
-    """``text`` as rich text that may wrap inside long paths and names (after "/", "-", "_"), so
-    a 150-character folder never widens the page."""
-    return "".join(c + "\u200b" if c in "/-_" else c for c in html.escape(text))
+    """``text`` as rich text for the word-wrapped detail label. Qt's rich text wraps a word longer
+    than the line anywhere, so a 150-character folder never widens the page; no invisible break
+    characters are added (they would come along when the path is selected and copied)."""
+    return html.escape(text)
 
 
 def _number(value) -> bool:
