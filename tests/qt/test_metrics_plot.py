@@ -155,3 +155,27 @@ def test_plots_stay_readable_pick_one_and_fit_the_data(qtbot):
     assert widget.visible_plots() == ["test/fcd"] and widget.more.text() == ""
     x0, x1 = widget.plots["loss"].vb.viewRange()[0]
     assert x1 <= 120 * 1.03  # the run ended at step 120: no empty 1.8× tail
+
+
+def test_a_run_with_one_point_has_a_readable_axis_and_a_visible_point(qtbot):
+    """A run that logged one step (step 1 of 200, stopped at once): the x axis spans MIN_X_SPAN
+    with distinct tick labels (it read "1 1 1 1 1 1 1": the end-of-run cap shrank it back to
+    [1, 1.02]) and the point is drawn (a line of one point draws nothing)."""
+    from studio.qt.widgets.metrics_plot import MIN_X_SPAN
+
+    widget = MetricsPlot()
+    qtbot.addWidget(widget)
+    widget.resize(600, 330)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.set_history([{"step": 1, "time": 0.5, "loss": 0.7}])
+    _settle(widget, qtbot)
+    x0, x1 = widget.plots["loss"].vb.viewRange()[0]
+    assert x1 - x0 >= MIN_X_SPAN * 0.99 and x0 <= 1 <= x1 and x0 >= 0
+    axis = widget.plots["loss"].getAxis("bottom")
+    labels = [text for spacing, values in axis.tickValues(x0, x1, 500) for text in axis.tickStrings(values, 1.0, spacing)]
+    assert len(set(labels)) >= 3, labels
+    assert widget.curves["loss"][1].opts["symbol"] == "o"
+    widget.add_records([(2, 1.0, {"loss": 0.6})])
+    _settle(widget, qtbot)
+    assert widget.curves["loss"][1].opts["symbol"] is None  # two points: a line again

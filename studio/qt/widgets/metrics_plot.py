@@ -313,6 +313,10 @@ class MetricsPlot(QWidget):
             else:
                 first.setData(x, self._gaps(s.values))
                 second.setData(x, self._gaps(s.smoothed))
+                lone = s.n == 1  # a line needs two points: a lone one is drawn as a dot
+                if lone != (second.opts["symbol"] is not None):
+                    second.setSymbol("o" if lone else None)
+                    second.setSymbolBrush(second.opts["pen"].color())
         for key in {self._plot_of(n) for n in names}:
             self._show_values(key)
             self._follow(key)
@@ -359,10 +363,11 @@ class MetricsPlot(QWidget):
         x_range = roomy_range(min(v[0] for v in xs), max(v[-1] for v in xs), self._x_range, 0.02, 1.0, 0.35)
         if x_range is None:
             return
-        if x_range[1] - x_range[0] < MIN_X_SPAN:  # one point: a readable axis, not "1 1 1 1"
-            x_range = (x_range[0], x_range[0] + MIN_X_SPAN)
         if self.last_step and not self._wall_time:  # never past the end of the run
             x_range = (x_range[0], min(x_range[1], self.last_step * 1.02))
+        if x_range[1] - x_range[0] < MIN_X_SPAN:  # one point: a readable axis, not "1 1 1 1"
+            lo = x_range[0] if x_range[0] < 0 else max(0.0, (x_range[0] + x_range[1] - MIN_X_SPAN) / 2)
+            x_range = (lo, lo + MIN_X_SPAN)
         self._x_range = x_range
         for key in self._following:
             self.plots[key].vb.setXRange(*x_range, padding=0)
