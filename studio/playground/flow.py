@@ -23,9 +23,9 @@ from torch import Tensor, nn
 
 from ..models.base import param
 from . import frame as fr
-from .base import Model2D, Slider, View, descend, mlp
+from .base import SAMPLES, VIEW_SEED, Model2D, Slider, View, descend, mlp
 
-HEAT = 64  # the density heatmap's cells per side
+HEAT = 48  # the density heatmap's cells per side (64: 6.1 ms of a frame's CPU, 48: ~3.5)
 
 
 @dataclass
@@ -117,17 +117,27 @@ class CouplingFlow2D(Model2D):
     @torch.no_grad()
     def view(self, data: Tensor, setting: float | None) -> View:
         k = len(self.couplings) if setting is None else int(round(setting))
-        p = self.density()
+        # one pass forward for the density grid and the data, one back for the z grid and the
+        # samples (each pass is mostly per-layer Python: a frame's CPU 12 → ~10 ms, measured)
+        cells = fr.grid_points(HEAT)
+        z, logdet = self(torch.cat([cells, data]))
+        log_p = -0.5 * z.square().sum(1) - math.log(2 * math.pi) + logdet  # eq. 3, as in log_prob
+        p, log_p, z = log_p[:len(cells)].exp().reshape(HEAT, HEAT), log_p[len(cells):], z[len(cells):]
         cell_area = (2 * fr.VIEW / HEAT) ** 2
-        warped = self.inverse(fr.grid_lines(2.5, 11, 41).reshape(-1, 2), k).reshape(22, 41, 2)
+        grid = fr.grid_lines(2.5, 11, 41).reshape(-1, 2)
+        noise = torch.randn(SAMPLES, 2, generator=torch.Generator().manual_seed(VIEW_SEED))  # as ``sample``
+        if k == len(self.couplings):
+            warped, samples = self.inverse(torch.cat([grid, noise])).split([len(grid), SAMPLES])
+        else:
+            warped, samples = self.inverse(grid, k), self.inverse(noise)
+        warped = warped.reshape(22, 41, 2)
         angle = torch.linspace(0, 2 * math.pi, 49)
         ring = torch.stack([angle.cos(), angle.sin()], 1)
         gap = torch.full((1, 2), math.nan)
-        z, logdet = self(data)
-        log_p = -0.5 * z.square().sum(1) - math.log(2 * math.pi) + logdet  # eq. 3, as in log_prob
         return View(main=[fr.heatmap("p(x)", "heat", p, levels=(0.0, fr.bright(p))),
                           fr.lines(f"z grid after {k} of {len(self.couplings)} couplings⁻¹", "grid", warped)],
                     side=[fr.points("f(x)", "data", z),
                           fr.curve("N(0, I): 1σ, 2σ, 3σ", "outline", torch.cat([ring, gap, 2 * ring, gap, 3 * ring]))],
                     stats={"log-likelihood (nats/point)": float(log_p.mean()),
-                           "∫ p(x) dx over the view": float(p.sum() * cell_area)})
+                           "∫ p(x) dx over the view": float(p.sum() * cell_area)},
+                    samples=samples)

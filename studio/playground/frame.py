@@ -146,15 +146,22 @@ def arrow_grid(n: int = 17, lim: float = VIEW - 0.3) -> Tensor:
 
 
 # --- numbers ----------------------------------------------------------------------------
-def energy_distance(x: Tensor | np.ndarray, y: Tensor | np.ndarray) -> float:
+def spread(y: Tensor | np.ndarray) -> float:
+    """E‖Y − Y′‖ of a sample (N, 2), diagonals included: ``energy_distance``'s ``yy`` term, which
+    a caller comparing many samples with one fixed ``y`` computes once."""
+    y = torch.as_tensor(y, dtype=torch.float64)
+    return float(torch.cdist(y, y).mean())
+
+
+def energy_distance(x: Tensor | np.ndarray, y: Tensor | np.ndarray, yy: float | None = None) -> float:
     """The energy distance D² = 2 E‖X − Y‖ − E‖X − X′‖ − E‖Y − Y′‖ (Székely & Rizzo 2013, eq. 2),
     ≥ 0 and 0 only for equal distributions; the V-statistic (diagonals included). Units: data
-    units. Two samples of 1000 points of one distribution give about 0.002–0.01."""
+    units. Two samples of 1000 points of one distribution give about 0.002–0.01. ``yy``:
+    ``spread(y)`` when already known (each cdist of 500 points costs ~1.3 ms of a frame)."""
     x, y = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
     xy = torch.cdist(x, y).mean()
     xx = torch.cdist(x, x).mean()
-    yy = torch.cdist(y, y).mean()
-    return max(float(2 * xy - xx - yy), 0.0)
+    return max(float(2 * xy - xx) - (spread(y) if yy is None else yy), 0.0)
 
 
 def modes_covered(samples: Tensor | np.ndarray, centres: np.ndarray, radius: float) -> int:

@@ -156,6 +156,7 @@ class PlaygroundJob:
         self.data = torch.from_numpy(points)
         pick = torch.randperm(len(points), generator=torch.Generator().manual_seed(0))[:DISTANCE_POINTS]
         self._reference = self.data[pick]
+        self._reference_spread = fr.spread(self._reference)
 
     def train(self, steps: int, share_gil: bool = False) -> dict[str, float]:
         """``steps`` optimizer steps on random batches; the losses averaged over them.
@@ -180,7 +181,8 @@ class PlaygroundJob:
         view = self.model.view(self.data, self._setting)
         samples = view.samples if view.samples is not None else \
             self.model.sample(SAMPLES, torch.Generator().manual_seed(VIEW_SEED))
-        stats = {"energy distance": fr.energy_distance(samples, self._reference), **view.stats}
+        distance = fr.energy_distance(samples, self._reference, self._reference_spread)
+        stats = {"energy distance": distance, **view.stats}
         if self.spec.dataset == "8-gaussians":
             noise = PRESETS["8-gaussians"][1] if self.spec.noise is None else self.spec.noise
             stats["modes covered"] = fr.modes_covered(samples, EIGHT_MODES, max(3 * noise, 0.2))

@@ -16,7 +16,10 @@ from studio.errors import SpecError
 from studio.playground import (LESSONS, LESSONS_BY_KEY, PRESETS, PlaygroundJob, PlaygroundSpec, build_family, energy_distance,
                                family_names, from_drawing, get_family, make_dataset, modes_covered)
 from studio.playground.datasets import EIGHT_MODES, VIEW
-from studio.playground.frame import KINDS, ROLES
+from studio.playground.base import SAMPLES, VIEW_SEED
+from studio.playground.flow import HEAT
+from studio.playground.frame import KINDS, ROLES, spread
+from studio.playground.frame import grid_lines as frame_grid_lines
 
 STEPS = 200
 # small models where the test is about learning at all, not about quality
@@ -164,6 +167,29 @@ def test_flow_density_integrates_to_one_and_matches_its_samples():
     assert float(logdet.detach()) == pytest.approx(math.log(abs(float(torch.det(jac)))), abs=1e-4)
     assert torch.allclose(flow.inverse(z), x, atol=1e-5)
     assert job.frame().stats["∫ p(x) dx over the view"] == pytest.approx(1.0, abs=0.05)
+
+
+@pytest.mark.parametrize("setting", [None, 2])
+def test_flow_view_computes_in_shared_passes_what_it_would_compute_apart(setting):
+    """The view's batched passes (density grid + data, z grid + samples) give the separate results."""
+    job = PlaygroundJob(PlaygroundSpec(family="flow", options=SMALL["flow"], dataset="rings", seed=0))
+    job.train(30)
+    flow = job.model.eval()
+    view = flow.view(job.data, setting)
+    assert torch.allclose(view.samples, flow.sample(SAMPLES, torch.Generator().manual_seed(VIEW_SEED)), atol=1e-5)
+    heat = view.main[0].arrays["values"]
+    assert heat.shape == (HEAT, HEAT)
+    assert np.allclose(heat, flow.density().numpy(), rtol=1e-4, atol=1e-7)
+    assert view.stats["log-likelihood (nats/point)"] == pytest.approx(float(flow.log_prob(job.data).detach().mean()), abs=1e-4)
+    k = len(flow.couplings) if setting is None else setting
+    grid = flow.inverse(frame_grid_lines(2.5, 11, 41).reshape(-1, 2), k).reshape(22, 41, 2)
+    assert np.allclose(view.main[1].arrays["xy"], grid.detach().numpy(), atol=1e-5)
+
+
+def test_energy_distance_with_a_known_spread_is_the_same_number():
+    a, b = make_dataset("two-moons", 400, seed=1), make_dataset("rings", 300, seed=2)
+    assert energy_distance(a, b, spread(b)) == pytest.approx(energy_distance(a, b), abs=1e-12)
+    assert energy_distance(a, b, spread(b)) > 0.03
 
 
 # --- samplers: samples match the data ------------------------------------------------------
