@@ -39,7 +39,8 @@ class PlaygroundSpec:
     preset ``dataset`` is made with ``points`` and ``noise`` (None: the preset's own). ``lr``
     None takes the family's default; ``max_steps`` 0 trains until stopped. ``rest_s``: seconds
     the job waits after reporting each frame at least, so the thread that draws it has the GIL
-    (and a core) to itself meanwhile (the page's lateness, ``studio bench playground``)."""
+    (and a core) to itself meanwhile (the page's lateness, ``studio bench playground``); the rest
+    ends early when the page says it has drawn the frame (``PlaygroundJob.drawn``)."""
 
     family: str = "ddpm"
     options: dict[str, Any] = field(default_factory=dict)
@@ -86,6 +87,8 @@ class PlaygroundJob:
         self.optimizers = self.model.optimizers(float(lr))
         self._lock = threading.Lock()
         self._wake = threading.Event()
+        self._drawn = threading.Event()
+        self._reported = 0  # the step of the last frame reported
         self._batch_gen = torch.Generator().manual_seed(spec.seed + 1)
         self._set_data_now(spec.data())
         self._speed = _check_int("steps_per_frame", spec.steps_per_frame, 0, MAX_STEPS_PER_FRAME)
@@ -130,6 +133,12 @@ class PlaygroundJob:
             setattr(self.model.config, name, getattr(config, name))
             self._dirty = True
         self._wake.set()
+
+    def drawn(self, step: int) -> None:
+        """The page has drawn the frame of ``step``: when that is the last frame reported, the
+        job's rest after it (``rest_s``) ends now rather than idling out (thread-safe)."""
+        if step >= self._reported:
+            self._drawn.set()
 
     def pause(self) -> None:
         with self._lock:
@@ -214,11 +223,15 @@ class PlaygroundJob:
             losses = self.train(n, share_gil=True)
             time.sleep(0)
             last = self.frame()
+            self._reported = last.step
+            self._drawn.clear()
             reporter.progress(Progress(self.step, self.spec.max_steps or self.step, paused=self._paused))
             reporter.preview(self.step, last)
             if losses:
                 reporter.metrics(self.step, {**losses, **last.stats})
-            self._wake.wait(max(self.spec.rest_s, period - (time.perf_counter() - started)))
+            if self.spec.rest_s:
+                self._drawn.wait(self.spec.rest_s)
+            self._wake.wait(max(0.0, period - (time.perf_counter() - started)))
             self._wake.clear()
         return self.summary(last)
 

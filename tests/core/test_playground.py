@@ -4,6 +4,7 @@ density, the samplers' quality, the job protocol, and bad input."""
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pytest
@@ -306,3 +307,22 @@ def test_lessons_name_real_families_datasets_and_options():
     assert {lesson.family for lesson in LESSONS} == set(family_names())
     for family in family_names():
         assert get_family(family).paper
+
+
+@pytest.mark.parametrize("ack_lag", [0, 1])
+def test_the_jobs_rest_after_a_frame_ends_when_the_page_has_drawn_that_frame(ack_lag):
+    """The rest (``rest_s``) lasts until the page says it drew the frame just reported; a word
+    about an older frame does not cut it short."""
+    rest = 0.4
+
+    class Page(RecordingReporter):
+        def preview(self, step, frame):
+            super().preview(step, frame)
+            job.drawn(step - ack_lag)
+
+    job = PlaygroundJob(PlaygroundSpec(family="autoregressive", options=SMALL["autoregressive"], points=200,
+                                       steps_per_frame=5, max_steps=10, max_fps=1000.0, rest_s=rest))
+    started = time.perf_counter()
+    assert run_job(job, Page()).status == "finished"
+    took = time.perf_counter() - started
+    assert (took < rest) if ack_lag == 0 else (took >= 2 * rest), took

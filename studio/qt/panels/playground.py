@@ -85,6 +85,7 @@ class PlaygroundPanel(QWidget):
         self.gif = GifExport(self)
         self.drawer = FrameDrawer(self.panes, self)
         self.drawer.drawn.connect(self.frame_drawn)
+        self.drawer.drawn.connect(self._on_drawer_drawn)
 
         self.play.clicked.connect(self._on_play_clicked)
         self.step_button.clicked.connect(self._on_step_button_clicked)
@@ -176,6 +177,11 @@ class PlaygroundPanel(QWidget):
     def _on_handle_preview_ready(self, _step: int, frame) -> None:
         self.recorder.offer(frame)
         self.drawer.offer(frame)
+
+    @Slot(int)
+    def _on_drawer_drawn(self, step: int) -> None:
+        if self.job is not None:
+            self.job.drawn(step)  # the job's rest after the frame ends: the UI has done its part
 
     @Slot(list)
     def _on_handle_metrics_reported(self, records: list) -> None:
