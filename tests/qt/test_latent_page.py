@@ -4,6 +4,7 @@ export, attribute directions, a GAN without an encoder."""
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -380,3 +381,10 @@ def test_map_thumbnails_keep_their_aspect(window, qtbot, vae_folder):
         for _, image in page.map._thumbs[:20]:
             rect = page.map.plot.mapFromScene(image.mapRectToScene(image.boundingRect())).boundingRect()
             assert abs(rect.width() - rect.height()) <= 2, (size, rect)  # 28×28 images stay square on screen
+
+
+def test_a_run_opened_by_another_page_shows_in_the_model_box(window, qtbot, vae_folder):
+    """Opened without the Model menu (the Runs page, a script): the box names the run, not blank."""
+    page = open_page(window, qtbot, vae_folder)
+    assert page.picker.current_path == str(Path(vae_folder))
+    assert page.picker.combo.currentText()

@@ -14,6 +14,8 @@ queues stale frames. Closing the window cancels and joins them all.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
@@ -157,7 +159,10 @@ class LatentPanel(QWidget):
 
     @Slot(str)
     def open_run(self, path: str) -> None:
-        """Load the run's model and map its dataset in the background (latest request wins)."""
+        """Load the run's model and map its dataset in the background (latest request wins); the
+        Model box shows the run however it was opened (its menu, Open folder…, another page)."""
+        if self.picker.current_path != str(Path(path)):
+            self.picker.show_current(path)
         self.mapping.cancel()
         self.measuring.cancel()
         self.map.set_message("Encoding the dataset…")

@@ -97,6 +97,12 @@ class RunPicker(QWidget):
 
     def select(self, path: str) -> None:
         """Choose ``path`` (adding it to the list if needed) and announce it."""
+        path = self.show_current(path)
+        self.run_chosen.emit(path)
+
+    def show_current(self, path: str) -> str:
+        """Show ``path`` as the chosen run (adding it to the list if needed) without announcing
+        it: for a page that opens a run by itself. Returns the path as listed."""
         path = str(Path(path))
         index = self.combo.findData(path)
         if index < 0:
@@ -108,7 +114,7 @@ class RunPicker(QWidget):
             self.combo.addItem(text, path)
             index = self.combo.count() - 1
         self.combo.setCurrentIndex(index)
-        self.run_chosen.emit(path)
+        return path
 
     @Slot(object)
     def _on_listing_succeeded(self, rows: list[tuple[str, str]]) -> None:
