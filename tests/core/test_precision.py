@@ -4,6 +4,7 @@ and only for the families whose bf16 quality was measured to hold (devices.BF16_
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -53,6 +54,15 @@ def test_auto_gives_bf16_only_to_proven_families(monkeypatch, family):
 def test_the_proven_list_names_real_families_and_leaves_some_out():
     assert BF16_PROVEN_FAMILIES <= set(family_names())
     assert {"vae", "ddpm"} <= BF16_PROVEN_FAMILIES  # checked on AMX (issue 20)
+
+
+def test_the_proven_list_is_the_readme_table_s_holds_rows():
+    """One rule: the families marked *holds* in the README's "bf16 against fp32" table, no more, no fewer."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("**bf16 against fp32.**", 1)[1].split("\n\n| family |", 1)[1].split("\n\n", 1)[0]
+    rows = [[cell.strip() for cell in line.strip("|").split(" | ")] for line in table.splitlines()[2:]]
+    assert {row[0] for row in rows} == set(family_names())
+    assert {row[0] for row in rows if row[-1].startswith("holds")} == BF16_PROVEN_FAMILIES
 
 
 def test_an_explicit_precision_is_kept_whatever_the_family(monkeypatch):
