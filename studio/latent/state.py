@@ -96,6 +96,9 @@ class ExplorerState:
         if tool_changed:
             self.tool = TOOLS[0]
         self.basis_kind, self.basis = "pca", SliderBasis.principal(space.pca, PC_SLIDERS)
+        # the new model's mean before anyone hears of it: a listener reading the latent (the map's
+        # marker) must not get the previous model's code (32 numbers against a 100-number PCA)
+        self.z = np.array(space.pca.mean, np.float32).reshape(-1)
         self.events.space.emit(space)
         if had_pictures:
             self.events.pictures.emit(self.pictures)

@@ -177,3 +177,16 @@ def test_slider_bases_tools_selection_and_errors():
     assert state.set_errors(small, errors) and small.errors is not None and log.names() == ["errors"]
     state.open(make_space(encoded=False))  # a GAN: the reconstruction tool cannot stay
     assert state.tool == "interpolate"
+
+
+def test_opening_a_model_with_another_latent_size_tells_listeners_a_consistent_state():
+    """VAE (latent 5 here) then a GAN-like space (latent 9): a listener of the space event that
+    places the marker saw the old 5-number code against the new PCA and raised, which left the
+    page half switched (a new user's tester found it going from the demo VAE to the demo DCGAN)."""
+    state = ExplorerState()
+    state.open(make_space(d=5))
+    seen = []
+    state.events.space.connect(lambda space: seen.append((state.z.shape, state.marker())))
+    state.open(make_space(d=9))
+    (shape, marker), = seen
+    assert shape == (9,) and marker is not None
