@@ -198,6 +198,9 @@ def test_export_gif_writes_the_training_so_far_as_an_animation(qtbot, page, tmp_
     changed = [np.abs(a.astype(int) - b).mean() for a, b in zip(frames, frames[1:])]
     assert sum(c > 0.5 for c in changed) >= 3, changed  # the model learns: the pictures move
     assert np.abs(frames[0].astype(int) - frames[-1]).mean() > 2
+    qtbot.mouseClick(page.reset, Qt.LeftButton)  # the run is dropped: so is its recording
+    qtbot.mouseClick(page.export_gif, Qt.LeftButton)
+    assert page.message.text().startswith("Nothing to export yet")
 
 
 def test_compare_trains_two_families_on_the_same_data_side_by_side(qtbot, page):

@@ -144,6 +144,7 @@ class PlaygroundPanel(QWidget):
             self.handle.muted = True
         self.handle = self.job = None
         self.drawer.clear()
+        self.recorder.clear()  # Export GIF must not show the run just dropped
         self._show_play(False)
         for pane in self.panes:
             pane.reset()
