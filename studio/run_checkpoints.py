@@ -129,6 +129,13 @@ class CheckpointFiles:
                            f"{self.family!r}")
         return weights
 
+    def check_resumable(self, checkpoint: dict[str, Any] | None) -> None:
+        """RunError when ``checkpoint`` (``latest_checkpoint()``) holds weights only (a bundled
+        demo): nothing to resume the optimizer from. Reads nothing."""
+        if checkpoint is not None and checkpoint.get("state") is None:
+            raise RunError(f"{self.path} holds weights only (a bundled demo), so it cannot be resumed; "
+                           f"train a new run instead")
+
     def load_state(self, checkpoint: dict[str, Any]) -> dict[str, Any]:
         """The checkpoint's training state, loaded with ``weights_only=True`` and checked
         against the schema; RunError (never torch's own message) otherwise."""
@@ -136,9 +143,7 @@ class CheckpointFiles:
 
         import torch
 
-        if checkpoint.get("state") is None:
-            raise RunError(f"{self.path} holds weights only (a bundled demo), so it cannot be resumed; "
-                           f"train a new run instead")
+        self.check_resumable(checkpoint)
         path = Path(checkpoint["state"])
         data = self._read_checkpoint_file(path, "state", "training state")
         try:

@@ -136,6 +136,11 @@ class TrainJob:
         if unknown := sorted(set(overrides) - set(RESUME_OVERRIDES)):
             raise SpecError(f"cannot change on a resume (only {', '.join(RESUME_OVERRIDES)} can)", unknown[0])
         run = (Run if dist.is_main else FollowerRun).open(run_dir)
+        try:
+            latest = run.latest_checkpoint()
+        except RunError:  # a damaged latest.json: restore() below falls back to the newest pair on disk
+            latest = None
+        run.check_resumable(latest)  # a demo is refused before the lock writes a file in its folder
         run.lock_for_writing()
         try:
             run.check_folders()

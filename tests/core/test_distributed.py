@@ -59,7 +59,7 @@ def test_shards_split_the_global_batch():
 def test_a_follower_writes_nothing(tmp_path):
     """Every method of Run is a read or one the follower turns into a no-op: a new writing method
     of Run must be added to FollowerRun.WRITES (and overridden) or this fails."""
-    reads = {"open", "spec", "dataset", "status", "writer_pid", "check_folders", "metrics_path",
+    reads = {"open", "spec", "dataset", "status", "writer_pid", "check_folders", "check_resumable", "metrics_path",
              "read_metrics", "samples_dir", "sample_files", "latest_sample", "checkpoint_dir", "checkpoints",
              "latest_checkpoint", "load_weights", "load_state", "name", "family", "step"}
     methods = {n for n in dir(Run) if not n.startswith("_")}

@@ -141,8 +141,12 @@ def test_a_weights_only_run_opens_but_does_not_resume(tmp_path, trained_run):
     (folder / "checkpoints" / latest["state"]).unlink()
     pointer.write_text(json.dumps({**latest, "state": None}))
     assert load_model(Run.open(folder)).sample(2).shape == (2, 1, 28, 28)
+    (folder / ".lock").unlink(missing_ok=True)  # as shipped: no lock file in a demo
+    before = sorted(p.relative_to(folder) for p in folder.rglob("*"))
     with pytest.raises(RunError, match="cannot be resumed"):
         TrainJob.resume(folder, 5).run()
+    # refused before anything is written: no lock file appears in the (read-only) demo folder
+    assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == before
 
 
 def test_atomic_write_never_writes_through_a_planted_link(tmp_path):
