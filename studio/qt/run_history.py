@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..runs import Run, RunError
+from .widgets.curve_data import History, history_columns
 
 SAMPLE_STEP = re.compile(r"step-(\d+)\.png$")
 
@@ -18,10 +19,13 @@ class RunHistory:
     run: Run
     records: list[dict]
     previews: list[tuple[int, np.ndarray]]  # (step, uint8 H×W×C), oldest first
+    columns: History  # ``records`` as plot columns, made with them off the UI thread
 
 
 def read_run_history(path: str | Path, keep: int = 10, up_to_checkpoint: bool = False) -> RunHistory:
-    """The run's metrics and its last ``keep`` sample grids (runs off the UI thread).
+    """The run's metrics (records and, ready for ``MetricsPlot.set_history``, their columns) and
+    its last ``keep`` sample grids: runs off the UI thread, so a 100k-step run costs the UI thread
+    only the plots (``history_columns`` of 100k records took 0.17 s there).
 
     ``up_to_checkpoint``: drop records after the last checkpoint, as a resume will."""
     from ..imaging import read_grid_png
@@ -34,7 +38,7 @@ def read_run_history(path: str | Path, keep: int = 10, up_to_checkpoint: bool = 
         records = [r for r in records if r.get("step", 0) <= last]
     samples = sorted((int(m.group(1)), p) for p in run.sample_files() if (m := SAMPLE_STEP.search(p.name)))
     previews = [(step, read_grid_png(png)) for step, png in samples[-keep:]]
-    return RunHistory(run, records, previews)
+    return RunHistory(run, records, previews, history_columns(records))
 
 
 def preview_note(family: str) -> str:

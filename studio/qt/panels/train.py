@@ -25,7 +25,6 @@ from .. import preload
 from ..run_history import RunHistory, preview_note, read_run_history
 from ..runner import JobHandle, Latest, runner
 from ..widgets.cards import card
-from ..widgets.curve_data import History, history_columns
 from ..widgets.export_config import add_export_button
 from ..widgets.image_view import PreviewStrip
 from ..widgets.train_controls import TrainControls
@@ -33,13 +32,6 @@ from .train_setup import TrainSetup
 
 
 REPORT_HZ = 10  # the training job's progress and metrics deliveries per second (the runner's limit)
-
-
-def _read_history(path: str) -> tuple[RunHistory, History]:
-    """A run's history as a resume shows it, and its metrics as plot columns: both made in the
-    history task's thread, so a 100k-step run costs the UI thread only the plots."""
-    history = read_run_history(path, up_to_checkpoint=True)
-    return history, history_columns(history.records)
 
 
 def new_run_dir(spec: TrainSpec) -> Path:
@@ -174,7 +166,7 @@ class TrainPanel(QWidget):
         self._resume_job = (train_job(resume, self.threads), path)
         self._set_state("opening")
         self.controls.set_message(f"Opening {Path(path).name}…")
-        self._history_task.submit(_read_history, path)
+        self._history_task.submit(functools.partial(read_run_history, up_to_checkpoint=True), path)
         return True
 
     def toggle_pause(self) -> None:
@@ -276,10 +268,9 @@ class TrainPanel(QWidget):
 
     # --- history for a resume ----------------------------------------------------------------------
     @Slot(object)
-    def _on_history_task_succeeded(self, result: tuple[RunHistory, History]) -> None:
-        history, columns = result
+    def _on_history_task_succeeded(self, history: RunHistory) -> None:
         self.setup.show_spec(history.run.meta.get("spec", {}) | {"family": history.run.family})
-        self.plot.set_history(columns)
+        self.plot.set_history(history.columns)  # made with the history, off this thread
         self.previews.set_history(history.previews)
         self.previews.set_note(preview_note(history.run.family))
         self._launch_resume()

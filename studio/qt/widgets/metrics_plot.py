@@ -156,6 +156,12 @@ class MetricsPlot(QWidget):
                 points.setdefault(name, []).append((step, seconds + self.time_offset, value))
         self._extend(points)
 
+    def add_columns(self, history: History) -> None:
+        """Live records given as ``curve_data.history_columns`` of them, made in a worker (a
+        followed run's backlog): appended as ``add_records`` would, without a Python step each."""
+        self._extend({name: np.array([cols[0], cols[1] + self.time_offset, cols[2]])
+                      for name, cols in history.points.items()})
+
     def set_history(self, history: list[dict] | History) -> None:
         """A run's history: records as in metrics.jsonl ({"step", "time", "epoch", name: value,
         ...}) or, cheaper on this thread, ``curve_data.history_columns`` of them made in a worker."""
