@@ -7,6 +7,7 @@ Folder reads happen in the background; the table refreshes when the folder chang
 from __future__ import annotations
 
 import html
+import re
 import shutil
 from pathlib import Path
 
@@ -301,11 +302,16 @@ class RunsPanel(QWidget):
         QMessageBox.warning(self, title, message)
 
 
+_UNBROKEN = re.compile(r"[^\s/\\-]{40,}")  # no space, slash or hyphen: nowhere for Qt to wrap
+
+
 def breakable(text: str) -> str:
-    """``text`` as rich text for the word-wrapped detail label. Qt's rich text wraps a word longer
-    than the line anywhere, so a 150-character folder never widens the page; no invisible break
-    characters are added (they would come along when the path is selected and copied)."""
-    return html.escape(text)
+    """``text`` as rich text for the word-wrapped detail label, able to wrap however long its
+    words. Qt wraps at spaces and after "/" or "-" but never inside a word: a 144-character
+    folder name set the label's least width to 973 px and widened the page (measured). A run
+    of 40 or more characters with no such place gets a zero-width space every 20 (those few
+    come along when that part is selected and copied; paths wrap at "/" untouched)."""
+    return html.escape(_UNBROKEN.sub(lambda m: "\u200b".join(re.findall(".{1,20}", m[0], re.S)), text))
 
 
 def _number(value) -> bool:
