@@ -1,5 +1,6 @@
 """The command line: ``studio train | resume | sample | eval | runs | datasets | families | bench | demo``,
-the editing commands ``edit | inpaint | encode | denoise`` (``cli_edit``);
+the listing and measuring commands ``runs | datasets | families | bench`` (``cli_info``), the editing
+commands ``edit | inpaint | encode | denoise`` (``cli_edit``);
 ``studio`` alone opens the window.
 
 Option spellings are a contract shared with the GUI and user scripts. Bad input gives
@@ -14,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import cli_edit
+from . import cli_edit, cli_info
 from .errors import SpecError, UsageError
 
 EXIT_BAD_INPUT = 2
@@ -87,23 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--device", choices=DEVICES, default="auto")
     sample.add_argument("--scale", type=int, default=2, help="pixel magnification of the PNG (default 2)")
 
-    runs = sub.add_parser("runs", help="list runs: name, family, data, steps, status")
-    runs.add_argument("--root", help="folder holding runs (default: $STUDIO_RUNS_DIR or ~/generative-studio/runs)")
-    runs.add_argument("--json", action="store_true", help="print JSON instead of a table")
-
-    sub.add_parser("datasets", help="list the named datasets")
-    sub.add_parser("families", help="list model families, their capabilities and options")
-
-    bench = sub.add_parser("bench", help="run a benchmark: a table, then one JSON object on the last line")
-    bench.add_argument("name", help="benchmark name: engine, ui, latent, diffusion, metrics, contention or playground")
-    bench.add_argument("--json", action="store_true", help="(kept for old scripts: the JSON line is always printed)")
-    bench.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
-    bench.add_argument("--long", action="store_true",
-                       help="engine, contention: the long version (more and longer rounds, tens of minutes)")
-    bench.add_argument("--quality", type=int, metavar="N",
-                       help="diffusion: also compare FCD/KID of N DDIM-50 and N DDPM-1000 samples of the demo DDPM "
-                            "(slow: 200 take over half an hour on 2 cores)")
-    bench.add_argument("--families", help="comma-separated subset of families")
+    cli_info.add_parsers(sub)  # runs, datasets, families, bench
 
     evaluate = sub.add_parser("eval", help="FCD, KID, class coverage and likelihoods of a run")
     evaluate.add_argument("run", help="run folder")
@@ -335,64 +320,6 @@ SAMPLE_FLAGS = {"sampler": "--sampler", "steps": "--sample-steps", "eta": "--eta
                 "label": "--class"}
 
 
-def cmd_runs(args: argparse.Namespace) -> int:
-    from .runs import default_runs_root, scan_runs
-
-    root = Path(args.root) if args.root else default_runs_root()
-    if args.root and not root.is_dir():
-        raise UsageError(f"error: runs folder {root} does not exist")
-    runs, damaged = scan_runs(root)
-    rows = [{"name": r.name, "family": r.family, "data": r.meta.get("data"), "steps": r.step,
-             "status": r.status, "updated": r.meta.get("updated", ""), "path": str(r.path)} for r in runs]
-    rows += [{"name": path.name, "family": "?", "data": "?", "steps": "?", "status": "damaged", "updated": "",
-              "path": str(path), "reason": reason} for path, reason in damaged]
-    if args.json:
-        print(json.dumps(rows))
-        return 0
-    if not rows:
-        print(f"no runs under {root}")
-        return 0
-    _print_table(rows, ["name", "family", "data", "steps", "status", "updated"])
-    for row in rows[len(runs):]:
-        print(f"damaged: {row['name']}: {row['reason']}")
-    return 0
-
-
-def cmd_datasets(args: argparse.Namespace) -> int:
-    from .data import dataset_names
-
-    for name in dataset_names():
-        print(name)
-    print("folder:PATH  (any folder of images; subfolders become labels)")
-    return 0
-
-
-def cmd_families(args: argparse.Namespace) -> int:
-    import dataclasses
-
-    from .models import family_names, get_family
-
-    for name in family_names():
-        family = get_family(name)
-        caps = [k for k, v in dataclasses.asdict(family.capabilities).items() if v is True]
-        print(f"{name}: steps {family.default_steps}, batch {family.default_batch_size}, lr {family.default_lr}; "
-              f"can {', '.join(caps)}")
-        for f in dataclasses.fields(family.Config):
-            print(f"    --set {f.name}={f.default!r:<10} {f.metadata.get('help', '')}")
-    return 0
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import run_benchmark
-
-    try:
-        extra = {k: v for k, v in {"long": args.long or None, "quality": args.quality}.items() if v is not None}
-        return run_benchmark(args.name, json_output=args.json, quick=args.quick,
-                             families=args.families.split(",") if args.families else None, **extra)
-    except ValueError as exc:
-        raise _bad_input(exc) from None
-
-
 def cmd_eval(args: argparse.Namespace) -> int:
     from .engine.devices import resolve_device
     from .metrics import ClassifierError, evaluate_run
@@ -452,9 +379,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return code
 
 
-COMMANDS = {"train": cmd_train, "resume": cmd_resume, "sample": cmd_sample, "runs": cmd_runs,
-            "datasets": cmd_datasets, "families": cmd_families, "bench": cmd_bench, "demo": cmd_demo,
-            "eval": cmd_eval, **cli_edit.COMMANDS}
+COMMANDS = {"train": cmd_train, "resume": cmd_resume, "sample": cmd_sample, "demo": cmd_demo, "eval": cmd_eval,
+            **cli_info.COMMANDS, **cli_edit.COMMANDS}
 
 
 # --- helpers ------------------------------------------------------------------------
@@ -477,13 +403,6 @@ def _set_threads(threads: int | None) -> None:
         import torch
 
         torch.set_num_threads(threads)
-
-
-def _print_table(rows: list[dict], columns: list[str]) -> None:
-    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in columns}
-    print("  ".join(c.upper().ljust(widths[c]) for c in columns))
-    for r in rows:
-        print("  ".join(str(r[c]).ljust(widths[c]) for c in columns))
 
 
 class _reporter:
