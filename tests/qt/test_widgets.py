@@ -71,3 +71,49 @@ def test_the_form_follows_the_config_metadata(qtbot):
     assert "2 to 512" in form.editors["latent_dim"].toolTip()
     form.set_values({"norm": "group", "latent_momentum": 0.5})
     assert form.values()["norm"] == "group" and form.values()["latent_momentum"] == 0.5
+
+
+def _type(qtbot, editor, text: str) -> None:
+    editor.lineEdit().selectAll()
+    qtbot.keyClicks(editor.lineEdit(), text)
+    editor.interpretText()
+
+
+def test_a_numeric_fields_error_names_what_was_typed_and_the_limits(qtbot):
+    """1e-400 reads as 0.0: the message said "got 0.0". Every numeric field of a generated form
+    now names what the user typed and the allowed values, whatever check (the spec's, a
+    config's) refused it; and a float field keeps small values (5e-13 was rounded to 0)."""
+    from studio.errors import SpecError
+    from studio.models import config_from_dict
+    from studio.qt.widgets.param_form import FieldSpec
+    from studio.specs import check_lr
+
+    config = get_family("autoencoder").Config
+    form = ParamForm([FieldSpec("lr", 1e-3, 0.0, 1.0, label="Learning rate", open_minimum=True),
+                      *fields_of(config)])
+    qtbot.addWidget(form)
+    lr, momentum, width = (form.editors[n] for n in ("lr", "latent_momentum", "width"))
+    _type(qtbot, lr, "5e-13")
+    assert form.values()["lr"] == 5e-13
+    _type(qtbot, lr, "1e-400")
+    _type(qtbot, momentum, "2e5")
+    _type(qtbot, width, "4")
+    values = form.values()
+    assert values["lr"] == 0.0 and lr.text() == "1e-400"  # still shows what was typed
+    errors = {}
+    try:
+        check_lr(values["lr"])
+    except SpecError as exc:
+        errors["lr"] = exc.worded({"lr": "Learning rate"})
+    for name in ("latent_momentum", "width"):
+        try:
+            config_from_dict(config, {name: values[name]})
+        except ValueError as exc:
+            errors[name] = str(exc)
+    shown = form.set_errors(errors)
+    assert shown == {"lr": "Learning rate must be above 0 and at most 1 (you typed 1e-400, which reads as 0)",
+                     "latent_momentum": "Latent momentum must be from 0.0001 to 1 (you typed 2e5)",
+                     "width": "Width must be from 8 to 512 (you typed 4)"}
+    assert form.errors["lr"].text() == shown["lr"] and not form.errors["lr"].isHidden()
+    assert form.set_errors({"norm": "norm='x' is not one of batch, group"}) == \
+        {"norm": "norm='x' is not one of batch, group"}  # not a number: the check's own words

@@ -8,7 +8,9 @@ and the form shows that reason under the field instead of silently clamping.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -31,19 +33,40 @@ class FieldSpec:
     choices: tuple | None = None
     help: str = ""
     label: str = ""
+    open_minimum: bool = False  # the minimum itself is not allowed (a learning rate: above 0)
 
     @property
     def kind(self) -> type:
         return type(self.default)
 
     @property
+    def title(self) -> str:
+        """The field's name as its row shows it."""
+        return self.label or self.name.replace("_", " ").capitalize()
+
+    @property
+    def numeric(self) -> bool:
+        return self.choices is None and self.kind in (int, float)
+
+    @property
+    def limits(self) -> str:
+        """The allowed values in words ("from 1 to 64", "above 0 and at most 1"; "" when any)."""
+        lo, hi = self.minimum, self.maximum
+        low = None if lo is None else f"above {lo:g}" if self.open_minimum else f"at least {lo:g}"
+        if lo is not None and hi is not None:
+            return f"above {lo:g} and at most {hi:g}" if self.open_minimum else f"from {lo:g} to {hi:g}"
+        return low or (f"at most {hi:g}" if hi is not None else "")
+
+    def allows(self, value: float) -> bool:
+        """``value`` is a finite number within the limits."""
+        lo, hi = self.minimum, self.maximum
+        return math.isfinite(value) and (lo is None or value > lo or value == lo and not self.open_minimum) \
+            and (hi is None or value <= hi)
+
+    @property
     def tooltip(self) -> str:
-        limits = ""
-        if self.minimum is not None and self.maximum is not None:
-            limits = f"{self.minimum:g} to {self.maximum:g}"
-        elif self.minimum is not None:
-            limits = f"at least {self.minimum:g}"
         text = self.help[:1].upper() + self.help[1:] if self.help else self.name
+        limits = self.limits
         return f"{text}" + (f" ({limits}; default {self.default})" if limits else f" (default {self.default})")
 
 
@@ -54,29 +77,38 @@ def fields_of(config_cls: type) -> list[FieldSpec]:
 
 
 class FloatBox(QDoubleSpinBox):
-    """A float field that shows 0.002 / 1e-05 as written and accepts any number typed."""
+    """A float field that shows 0.002 / 1e-05 as written and accepts any number typed. What was
+    typed stays shown while it is the value (1e-400, which reads as 0, is not redrawn as "0"),
+    and values are not rounded to a few decimals (QDoubleSpinBox's default turned 5e-13 into 0)."""
 
     def __init__(self, parent: QWidget | None = None):
+        self.typed = ""  # the text last typed (its value is kept only while it is the value)
         super().__init__(parent)
-        self.setDecimals(12)
+        self.setDecimals(323)  # Qt's most: no value a float holds is rounded
         self.setRange(-1e12, 1e12)
         self.setStepType(QAbstractSpinBox.AdaptiveDecimalStepType)
 
     def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt API)
+        if self.typed and _number(self.typed) == value:
+            return self.typed
         return f"{value:.6g}"
 
     def valueFromText(self, text: str) -> float:  # noqa: N802
-        try:
-            return float(text)
-        except ValueError:
+        value = _number(text)
+        if value is None:
             return self.value()
+        self.typed = text.strip()
+        return value
 
     def validate(self, text: str, pos: int):
-        try:
-            float(text)
-            return QValidator.Acceptable, text, pos
-        except ValueError:
-            return QValidator.Intermediate, text, pos
+        return (QValidator.Intermediate if _number(text) is None else QValidator.Acceptable), text, pos
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 class ParamForm(QWidget):
@@ -96,7 +128,7 @@ class ParamForm(QWidget):
             editor.setToolTip(spec.tooltip)
             editor.setObjectName(spec.name)
             editor.setMinimumWidth(80)  # a wide range must not widen the form
-            label = QLabel(spec.label or spec.name.replace("_", " ").capitalize())
+            label = QLabel(spec.title)
             label.setMinimumWidth(LABEL_WIDTH)
             label.setToolTip(spec.tooltip)
             error = QLabel(wordWrap=True)
@@ -161,13 +193,38 @@ class ParamForm(QWidget):
             editor.blockSignals(False)
         self.changed.emit()
 
-    def set_errors(self, errors: dict[str, str]) -> None:
-        """Mark the named fields invalid and show each reason under its field."""
+    def typed(self, name: str) -> str:
+        """What the field shows: for a number, as the user typed it."""
+        editor = self.editors[name]
+        if isinstance(editor, FloatBox) and editor.typed and _number(editor.typed) == editor.value():
+            return editor.typed
+        return editor.text() if isinstance(editor, (QLineEdit, QAbstractSpinBox)) else str(self.values()[name])
+
+    def worded(self, name: str, message: str) -> str:
+        """The one rule for a numeric field's error: a value outside the field's limits is
+        reported with what the user typed and the limits ("Learning rate must be above 0 and
+        at most 1 (you typed 1e-400, which reads as 0)"), never only the number it was read as
+        (the core's "got 0.0"); other reasons are shown as the core words them."""
+        spec = self.specs[name]
+        value = self.values()[name]
+        if not spec.numeric or spec.allows(value):
+            return message
+        typed = self.typed(name)
+        reads = "" if _number(typed) is None or Decimal(typed) == Decimal(repr(float(value))) else \
+            f", which reads as {value:g}"
+        return f"{spec.title} must be {spec.limits or 'a finite number'} (you typed {typed}{reads})"
+
+    def set_errors(self, errors: dict[str, str]) -> dict[str, str]:
+        """Mark the named fields invalid and show each reason under its field (a numeric
+        field's as ``worded`` says); returns the messages shown, by field."""
+        shown = {name: self.worded(name, message) for name, message in errors.items()
+                 if message and name in self.editors}
         for name, editor in self.editors.items():
-            message = errors.get(name)
+            message = shown.get(name)
             set_style_property(editor, "invalid", bool(message))
             self.errors[name].setText(message or "")
             self.errors[name].setVisible(bool(message))
+        return shown
 
     @Slot()
     def _on_editor_changed(self) -> None:
