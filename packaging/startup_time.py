@@ -3,10 +3,12 @@
     python packaging/startup_time.py [--runs 3] [--evict PATH ...] -- COMMAND [ARGS...]
 
 Launches COMMAND (``studio`` from source, or the bundle's executable) with
-``STUDIO_STARTUP_PROBE`` set; the app writes three moments, then quits (studio/qt/startup.py):
+``STUDIO_STARTUP_PROBE`` set; the app writes four moments, then quits (studio/qt/startup.py):
 ``window`` (first paint of the window with its Train page, before torch is imported),
-``loaded`` (torch and the core imported, the Train page's forms filled in) and ``usable``
-(Start enabled: the dataset's summary is in too). *Cold*: first the files under each
+``usable`` (the Train page's forms filled in and Start enabled; a Start clicked before torch and
+the images are in waits for them), ``loaded`` (torch and the core imported) and ``ready`` (the
+dataset's summary is in too: a Start begins at once). Older builds write ``window``, ``loaded``
+and ``usable`` (Start enabled only once everything was in, like ``ready``). *Cold*: first the files under each
 ``--evict`` folder are dropped from the page cache (``posix_fadvise(DONTNEED)``, Linux; only
 those files, so nothing else on the machine is disturbed), as after a reboot. *Warm*: launched
 again at once. Prints the median (and range) of ``--runs`` launches of each, in seconds; cold
@@ -25,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-MARKS = ("window", "loaded", "usable")  # studio/qt/startup.py
+MARKS = ("window", "usable", "loaded", "ready")  # studio/qt/startup.py
 
 
 def evict(folders: list[str]) -> int:

@@ -55,10 +55,10 @@ class TrainSpec:
         """Fill in family / preset defaults and validate; SpecError (a ValueError) naming the
         field. Whether the device and precision are available *here* is the engine's check
         (``engine.devices``), made where the run trains."""
-        from .data import canonical_spec
-        from .models import config_from_dict, get_family
+        from .data.names import canonical_spec  # both torch-free: the window checks its form before torch is in
+        from .models import config_from_dict, family_options
 
-        family = get_family(self.family)
+        family = family_options(self.family)
         preset = {}
         if self.preset is not None:
             if self.preset not in family.presets:
@@ -199,10 +199,10 @@ def config_of(spec: TrainSpec) -> dict[str, Any]:
     same wherever the defaults change) under a format marker. What ``studio train
     --print-config`` prints and the window's "Export run config…" saves; ``read_config`` reads
     it back (``studio train --config FILE``). SpecError if ``spec`` is not valid."""
-    from .models import config_from_dict, get_family
+    from .models import config_from_dict, family_options
 
     spec = spec.resolved()
-    options = dataclasses.asdict(config_from_dict(get_family(spec.family).Config, spec.options))  # all written out
+    options = dataclasses.asdict(config_from_dict(family_options(spec.family).Config, spec.options))  # all written out
     return {"format": CONFIG_FORMAT, "version": CONFIG_VERSION,
             "spec": dataclasses.asdict(dataclasses.replace(spec, options=options))}
 

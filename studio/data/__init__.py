@@ -13,41 +13,24 @@ Names (the dataset "spec") are shared by the CLI, the GUI and run.json:
 
 from __future__ import annotations
 
-from pathlib import Path
+import importlib
+from typing import Any
 
-from .base import DatasetError, ImageDataset, convert_channels, resize_square, subsample, to_uint8, to_unit_range
-from .bundled import BUNDLED
-from .procedural import DESCRIPTIONS as _PROCEDURAL
-from .standard import DESCRIPTIONS as _STANDARD
-from .standard import default_data_root
+from .names import (BUNDLED, DEFAULT_DATASET, FOLDER_PREFIX, PROCEDURAL, STANDARD, canonical_spec, dataset_names,
+                    default_data_root, describe_dataset)
 
 __all__ = ["DatasetError", "ImageDataset", "DEFAULT_DATASET", "canonical_spec", "dataset_names", "describe_dataset",
            "default_data_root", "load_dataset", "to_unit_range", "to_uint8"]
 
-DEFAULT_DATASET = "fashion-mnist-5k"
-FOLDER_PREFIX = "folder:"
-_DESCRIPTIONS = {**BUNDLED, **_PROCEDURAL, **_STANDARD}
+# torch-free above (the window's menu and checks use them before torch is in); these import torch
+_BASE_NAMES = ("DatasetError", "ImageDataset", "convert_channels", "resize_square", "subsample", "to_uint8",
+               "to_unit_range")
 
 
-def dataset_names() -> list[str]:
-    """Named datasets (bundled, procedural, local torchvision roots); folders use ``folder:PATH``."""
-    return list(_DESCRIPTIONS)
-
-
-def describe_dataset(name: str) -> str:
-    """One line for menus and --help."""
-    if name.startswith(FOLDER_PREFIX):
-        return f"images from {name[len(FOLDER_PREFIX):]}"
-    return _DESCRIPTIONS.get(name, "")
-
-
-def canonical_spec(spec: str) -> str:
-    """The spec as a run stores it: ``folder:PATH`` with PATH absolute (``~`` expanded, symlinks
-    resolved), so resuming from another directory reads the same folder; names are unchanged."""
-    spec = spec.strip()
-    if spec.startswith(FOLDER_PREFIX) and spec[len(FOLDER_PREFIX):].strip():
-        return FOLDER_PREFIX + str(Path(spec[len(FOLDER_PREFIX):]).expanduser().resolve())
-    return spec
+def __getattr__(name: str) -> Any:
+    if name not in _BASE_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(".base", __name__), name)
 
 
 def load_dataset(spec: str, *, split: str = "train", resolution: int | None = None, channels: int | None = None,
@@ -61,6 +44,8 @@ def load_dataset(spec: str, *, split: str = "train", resolution: int | None = No
     ``memory_mb`` (folders): the memory budget in MiB above which the folder is streamed from disk
     instead of decoded into memory (``data.stream.memory_budget``; None: a quarter of the free memory).
     """
+    from .base import DatasetError, convert_channels, resize_square, subsample
+
     if split not in ("train", "test"):
         raise DatasetError(f"split must be 'train' or 'test', got {split!r}")
     if channels not in (None, 1, 3):
@@ -81,12 +66,12 @@ def load_dataset(spec: str, *, split: str = "train", resolution: int | None = No
         from .bundled import load_bundled
 
         ds = load_bundled(name, split)
-    elif name in _PROCEDURAL:
+    elif name in PROCEDURAL:
         from .procedural import generate
 
         ds = generate(name, split=split, seed=seed, size=size, resolution=resolution)
         size = None
-    elif name in _STANDARD:
+    elif name in STANDARD:
         from .standard import load_standard
 
         ds = load_standard(name, split=split, root=root, download_missing=download)

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from .base import DatasetError, ImageDataset
+from .names import PROCEDURAL
 
 SHAPE_NAMES = ["square", "ellipse", "heart"]
 DEFAULT_SIZE = {"train": 10_000, "test": 1_000}
@@ -36,10 +37,7 @@ RECIPES = {
     "color-shapes": Recipe(("shape", "color", "scale", "rotation", "pos_x", "pos_y"), (3, 6, 4, 8, 16, 16),
                            32, 0.2, (0.6, 1.0), (0.25, 0.75), True),
 }
-DESCRIPTIONS = {
-    "shapes": "dSprites-style 64x64 gray shapes; factors shape x scale(6) x rotation(40) x x(32) x y(32)",
-    "color-shapes": "32x32 RGB shapes; factors shape x colour(6) x scale(4) x rotation(8) x x(16) x y(16)",
-}
+DESCRIPTIONS = PROCEDURAL  # names.py (torch-free)
 
 
 def _box(u: torch.Tensor, v: torch.Tensor, half: float) -> torch.Tensor:

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from .base import DatasetError, ImageDataset
+from .names import STANDARD, default_data_root  # noqa: F401 (default_data_root: exported here too)
 
 MNIST_LIKE = {
     # name: (torchvision folder, label names, licence)
@@ -27,16 +28,7 @@ MNIST_LIKE = {
 }
 CIFAR_DIR = "cifar-10-batches-py"
 CIFAR_LICENSE = "CIFAR-10 by A. Krizhevsky, V. Nair, G. Hinton (research use; no explicit licence)"
-DESCRIPTIONS = {
-    "mnist": "MNIST digits, 60,000 / 10,000, 28x28 gray (local data root or --download)",
-    "fashion-mnist": "Fashion-MNIST, 60,000 / 10,000, 28x28 gray (local data root or --download)",
-    "cifar10": "CIFAR-10, 50,000 / 10,000, 32x32 RGB, 10 classes (local data root or --download)",
-}
-
-
-def default_data_root() -> Path:
-    env = os.environ.get("STUDIO_DATA_ROOT")
-    return Path(env).expanduser() if env else Path.home() / ".local" / "share" / "generative-studio" / "datasets"
+DESCRIPTIONS = STANDARD  # names.py (torch-free)
 
 
 # ---------------------------------------------------------------- IDX (MNIST-style)

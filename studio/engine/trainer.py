@@ -18,6 +18,7 @@ import torch
 
 from ..imaging import make_grid, to_unit_range
 from ..errors import SpecError
+from ..models.config import SUPPORTED_RESOLUTIONS  # torch-free there: the window checks it before torch is in
 from ..runs import Run, RunError, RunWriteError, run_dataset
 from ..specs import TrainSpec, is_early_preview, is_preview_step, load_training_data, next_preview_step
 from .batches import Batches
@@ -31,7 +32,6 @@ from .threads import FixedThreads, thread_policy
 
 PREVIEW_COLUMNS = 8
 RESUME_OVERRIDES = ("lr", "checkpoint_every", "preview_every", "device")  # safe to change mid-run
-SUPPORTED_RESOLUTIONS = (28, 32, 64, 128)  # the conv nets and the U-Net add a stage per doubling
 SLOW_ON_CPU = 128  # px: 4× the pixels of 64 px, and a net stage more
 
 

@@ -1,17 +1,18 @@
 """The family registry: one name per model family, shared by CLI, GUI and run.json.
 
-Importing it does not import torch (the window lists the families before torch has loaded);
-``base``'s names below are imported on first use."""
+Importing it does not import torch: the window lists the families and builds, fills and checks
+their forms (``family_options``) before torch has loaded; ``GenerativeModel`` and the model
+classes (``get_family``) are imported on first use."""
 
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from .base import Capabilities, GenerativeModel, config_from_dict, param, validate_config
+from .config import Capabilities, FamilyOptions, config_from_dict, param, validate_config
 
-_BASE_NAMES = ("Capabilities", "GenerativeModel", "config_from_dict", "param", "validate_config")
+if TYPE_CHECKING:
+    from .base import GenerativeModel
 
 # name -> "module:Class"; modules are imported on first use so the registry is cheap.
 _FAMILIES = {
@@ -32,28 +33,39 @@ def family_names() -> list[str]:
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _BASE_NAMES:
+    if name != "GenerativeModel":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return getattr(importlib.import_module(".base", __name__), name)
 
 
-def get_family(name: str) -> type[GenerativeModel]:
+def _target(name: str) -> tuple[str, str]:
     try:
-        target = _FAMILIES[name]
+        module, cls = _FAMILIES[name].split(":")
     except KeyError:
         raise ValueError(f"unknown family {name!r}; choose one of {', '.join(_FAMILIES)}") from None
-    module, cls = target.split(":")
+    return module, cls
+
+
+def family_options(name: str) -> type[FamilyOptions]:
+    """The family's options, capabilities and training defaults (``options.py``) without
+    importing torch; ``get_family(name)`` is its subclass with the networks. ValueError naming
+    the known families for an unknown name."""
+    from . import options
+
+    return getattr(options, _target(name)[1] + "Options")
+
+
+def get_family(name: str) -> type[GenerativeModel]:
+    module, cls = _target(name)
     return getattr(importlib.import_module(module), cls)
 
 
 def build_model(name: str, options: dict, image_shape: tuple[int, int, int],
                 num_classes: int = 0) -> GenerativeModel:
-    from .base import config_from_dict
-
     family = get_family(name)
     config = config_from_dict(family.Config, options)
     return family(config, image_shape, num_classes)
 
 
-__all__ = ["Capabilities", "GenerativeModel", "build_model", "config_from_dict", "family_names",
-           "get_family", "param", "validate_config"]
+__all__ = ["Capabilities", "FamilyOptions", "GenerativeModel", "build_model", "config_from_dict", "family_names",
+           "family_options", "get_family", "param", "validate_config"]

@@ -14,27 +14,16 @@ image, so the model learns to map noisy pictures back onto the data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..rng import randn
-from .base import Autocast, Capabilities, no_autocast, param
+from .base import Autocast, no_autocast
 from .convnets import ConvDecoder, ConvEncoder, LatentAutoencoder, eval_mode, scalar
-
-
-@dataclass
-class AutoencoderConfig:
-    latent_dim: int = param(32, min=2, max=512, help="size of the bottleneck code")
-    width: int = param(64, min=8, max=512, help="channels of the first conv layer (doubled per downsampling)")
-    norm: str = param("batch", choices=("batch", "group"), help="normalisation in encoder and decoder")
-    latent_momentum: float = param(0.02, min=0.0001, max=1.0,
-                                   help="update rate of the running latent mean/covariance used to sample")
-    denoise: float = param(0.0, min=0.0, max=2.0,
-                           help="denoising AE (Vincent et al. 2008): Gaussian noise of this σ on the input "
-                                "([-1, 1] pixel units), the clean image as the target; 0 = off")
+from .options import AutoencoderConfig, AutoencoderOptions
 
 
 def add_pixel_noise(x: Tensor, sigma: float, generator: torch.Generator | None = None) -> Tensor:
@@ -47,20 +36,7 @@ def add_pixel_noise(x: Tensor, sigma: float, generator: torch.Generator | None =
     return (x + sigma * noise).clamp(-1, 1)
 
 
-class Autoencoder(LatentAutoencoder):
-    family = "autoencoder"
-    capabilities = Capabilities(encode=True, decode=True, sample=True, reconstruct=True)
-    Config = AutoencoderConfig
-    default_lr = 2e-3
-    default_batch_size = 128
-    default_steps = 2000
-    preview_every = 200
-    presets = {
-        "quick": {"steps": 600, "batch_size": 64},
-        "standard": {"steps": 2000, "batch_size": 128},
-        "quality": {"steps": 6000, "batch_size": 128, "latent_dim": 64, "width": 96},
-    }
-
+class Autoencoder(AutoencoderOptions, LatentAutoencoder):
     def __init__(self, config: AutoencoderConfig, image_shape: tuple[int, int, int], num_classes: int = 0):
         super().__init__(config, image_shape, num_classes)
         self.latent_dim = d = config.latent_dim

@@ -1,4 +1,5 @@
-"""The interface every model family implements, and the config/capability helpers.
+"""The interface every model family implements (its options, capabilities and defaults are
+torch-free: ``config.py``, ``options.py``).
 
 A family is one ``GenerativeModel`` subclass in one file. The engine, the CLI and the
 GUI only talk to this interface; panels enable features from ``capabilities`` instead
@@ -8,33 +9,19 @@ of testing family names.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, ContextManager
 
 import torch
 from torch import Tensor, nn
+
+# torch-free (the window's forms and the CLI's checks read them before torch is in); exported here too
+from .config import Capabilities, FamilyOptions, config_from_dict, param, validate_config  # noqa: F401
 
 Autocast = Callable[[], ContextManager[Any]]
 
 
 def no_autocast() -> ContextManager[Any]:
     return contextlib.nullcontext()
-
-
-@dataclass(frozen=True)
-class Capabilities:
-    """What a trained model can do; the GUI enables its features from this."""
-
-    encode: bool = False  # image -> latent
-    decode: bool = False  # latent -> image
-    sample: bool = True  # draw new images
-    reconstruct: bool = False  # image -> image through the bottleneck
-    denoise_step: bool = False  # one reverse-diffusion step (diffusion viewer)
-    exact_likelihood: bool = False
-    class_conditional: bool = False
-    samplers: tuple[str, ...] = ()  # names accepted by sample(sampler=...)
-    latent_dim: int | None = None  # set per instance (depends on the config)
 
 
 def class_labels(labels: Tensor | None, n: int, num_classes: int, device: torch.device | str) -> Tensor:
@@ -60,72 +47,12 @@ def require_classes(family: str, num_classes: int, data: str = "the dataset", wh
             + (" or leave class conditioning off" if what else ""))
 
 
-def param(default: Any, *, min: float | None = None, max: float | None = None,
-          choices: tuple | None = None, help: str = "") -> Any:
-    """A config field with the metadata the CLI validates and the GUI form shows."""
-    meta = {"min": min, "max": max, "choices": choices, "help": help}
-    return dataclasses.field(default=default, metadata=meta)
-
-
-def validate_config(config: Any) -> None:
-    """Raise ``ValueError`` naming the first field outside its declared range."""
-    for f in dataclasses.fields(config):
-        value = getattr(config, f.name)
-        lo, hi, choices = f.metadata.get("min"), f.metadata.get("max"), f.metadata.get("choices")
-        if choices is not None and value not in choices:
-            raise ValueError(f"{f.name}={value!r} is not one of {', '.join(map(str, choices))}")
-        if lo is not None and value < lo:
-            raise ValueError(f"{f.name}={value!r} is below its minimum {lo}")
-        if hi is not None and value > hi:
-            raise ValueError(f"{f.name}={value!r} is above its maximum {hi}")
-
-
-def config_from_dict(config_cls: type, values: dict[str, Any]) -> Any:
-    """Build a config, rejecting unknown keys and coercing to the declared field types."""
-    fields = {f.name: f for f in dataclasses.fields(config_cls)}
-    unknown = set(values) - set(fields)
-    if unknown:
-        raise ValueError(f"unknown option(s) {', '.join(sorted(unknown))}; "
-                         f"known: {', '.join(fields)}")
-    coerced = {}
-    for name, value in values.items():
-        kind = type(fields[name].default)
-        if kind is str and isinstance(value, bool):  # a yes/no choice spelled "true"/"false"
-            value = str(value).lower()
-        try:
-            coerced[name] = kind(value) if kind in (int, float, str) and not isinstance(value, kind) else value
-        except (TypeError, ValueError):
-            raise ValueError(f"{name}={value!r} is not a valid {kind.__name__}") from None
-        if kind is bool and isinstance(value, str):
-            coerced[name] = value.lower() in ("1", "true", "yes", "on")
-    config = config_cls(**coerced)
-    validate_config(config)
-    return config
-
-
-class GenerativeModel(nn.Module):
+class GenerativeModel(FamilyOptions, nn.Module):
     """Base class of every family.
 
     Images enter and leave as float tensors in [-1, 1], shape (N, C, H, W).
     ``image_shape`` is (C, H, W) of the dataset; H == W is one of 28, 32, 64 or 128.
     """
-
-    family: ClassVar[str]
-    capabilities: ClassVar[Capabilities]
-    Config: ClassVar[type]
-    default_lr: ClassVar[float] = 1e-3
-    default_batch_size: ClassVar[int] = 128
-    default_steps: ClassVar[int] = 2000
-    preview_every: ClassVar[int] = 250  # steps between live preview grids
-    early_preview_images: ClassVar[int] = 8  # samples in an early preview (studio.specs): one row
-    # quick / standard / quality: overrides of steps, batch_size and config fields
-    presets: ClassVar[dict[str, dict[str, Any]]] = {}
-
-    @classmethod
-    def needs_labels(cls, config: Any) -> bool:
-        """Whether a model with ``config`` trains on class labels (the engine then refuses
-        datasets without labels before it creates the run folder)."""
-        return cls.capabilities.class_conditional
 
     def __init__(self, config: Any, image_shape: tuple[int, int, int], num_classes: int = 0):
         super().__init__()

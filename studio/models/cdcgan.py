@@ -18,19 +18,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .base import Autocast, Capabilities, class_labels, no_autocast, require_classes
+from .base import Autocast, class_labels, no_autocast, require_classes
 from .convnets import eval_mode
-from .dcgan import DCGAN, DCGANConfig
+from .dcgan import DCGAN
+from .options import CDCGANOptions, DCGANConfig
 
 
-class CDCGAN(DCGAN):
-    family = "cdcgan"
-    Config = DCGANConfig  # the same options as the DCGAN
-    capabilities = Capabilities(decode=True, sample=True, class_conditional=True)
-    # the DCGAN's learning rate, batch and presets, but 3000 steps: the class adds to learn
-    default_steps = 3000
-    presets = {**DCGAN.presets, "standard": {"steps": 3000, "batch_size": 64}}
-
+class CDCGAN(CDCGANOptions, DCGAN):
     def __init__(self, config: DCGANConfig, image_shape: tuple[int, int, int], num_classes: int = 0):
         require_classes(self.family, num_classes)
         super().__init__(config, image_shape, num_classes)  # G takes z_dim + K inputs, D C + K channels

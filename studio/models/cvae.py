@@ -14,29 +14,19 @@ Losses, nets and presets are the VAE family's (``vae.py``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .base import Autocast, Capabilities, class_labels, no_autocast, param, require_classes
+from .base import Autocast, class_labels, no_autocast, require_classes
 from .convnets import eval_mode
-from .vae import VAE, VAEConfig
+from .options import CVAEConfig, CVAEOptions
+from .vae import VAE
 
 
-@dataclass
-class CVAEConfig(VAEConfig):
-    latent_dim: int = param(16, min=2, max=512, help="size of the style code z (the class is given separately)")
-
-
-class CVAE(VAE):
-    family = "cvae"
-    Config = CVAEConfig
-    capabilities = Capabilities(encode=True, decode=True, sample=True, reconstruct=True, class_conditional=True)
-    # learning rate, batch size, steps and presets: the VAE's
-
+class CVAE(CVAEOptions, VAE):
     def __init__(self, config: CVAEConfig, image_shape: tuple[int, int, int], num_classes: int = 0):
         require_classes(self.family, num_classes)
         super().__init__(config, image_shape, num_classes)  # nets widened by K inputs

@@ -14,7 +14,7 @@ With D(·) = sigmoid(logit): −log D = softplus(−logit), −log(1 − D) = so
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -22,31 +22,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..rng import randn
-from .base import Autocast, Capabilities, GenerativeModel, no_autocast, param
+from .base import Autocast, GenerativeModel, no_autocast
 from .convnets import ConvDecoder, ConvEncoder, eval_mode, init_dcgan_, scalar
+from .options import DCGANConfig, DCGANOptions
 
 
-@dataclass
-class DCGANConfig:
-    z_dim: int = param(100, min=2, max=512, help="size of the generator's input noise z")
-    width: int = param(64, min=8, max=512, help="channels of D's first layer and G's last hidden layer")
-
-
-class DCGAN(GenerativeModel):
-    family = "dcgan"
-    Config = DCGANConfig
-    capabilities = Capabilities(decode=True, sample=True)
-    default_lr = 2e-4
-    # many small updates: on Fashion-MNIST b64 matched b128 step for step, at half the compute
-    default_batch_size = 64
-    default_steps = 2500
-    preview_every = 250
-    presets = {
-        "quick": {"steps": 1000, "batch_size": 64},
-        "standard": {"steps": 2500, "batch_size": 64},
-        "quality": {"steps": 6000, "batch_size": 64, "width": 96},
-    }
-
+class DCGAN(DCGANOptions, GenerativeModel):
     def __init__(self, config: DCGANConfig, image_shape: tuple[int, int, int], num_classes: int = 0):
         super().__init__(config, image_shape, num_classes)
         self.capabilities = replace(type(self).capabilities, latent_dim=config.z_dim)

@@ -23,7 +23,7 @@ Options:
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -31,65 +31,15 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..rng import randn
-from ..schedulers import BETA_SCHEDULES, MIN_STEPS, SCHEDULERS, DDPMScheduler, Scheduler
-from .base import Autocast, Capabilities, GenerativeModel, class_labels, no_autocast, param, require_classes
+from ..schedulers import MIN_STEPS, SCHEDULERS, DDPMScheduler, Scheduler
+from .base import Autocast, GenerativeModel, class_labels, no_autocast, require_classes
+from .options import SAMPLERS, DDPMConfig, DDPMOptions
 from .unet import UNet
 
-SAMPLERS = tuple(SCHEDULERS)  # every scheduler in studio.schedulers drives this model
 PREVIEW_SEED = 0x5EED_D1FF  # not a seed anyone would also use for the starting noise
 
 
-@dataclass
-class DDPMConfig:
-    schedule: str = param("cosine", choices=BETA_SCHEDULES,
-                          help="noise schedule β_t: linear (Ho et al.) or cosine "
-                               "(Nichol & Dhariwal)")
-    num_train_timesteps: int = param(1000, min=10, max=4000, help="diffusion steps T")
-    base_channels: int = param(32, min=8, max=256,
-                               help="U-Net width at full resolution (multiples of 32 run fastest)")
-    channel_mults: str = param("1,2,2", help="width multipliers per resolution, e.g. 1,2,2 "
-                                             "(the last one repeats for deeper images)")
-    num_res_blocks: int = param(1, min=1, max=4, help="residual blocks per resolution")
-    attention: bool = param(True, help="self-attention at the lowest resolution")
-    ema_decay: float = param(0.999, min=0.0, max=0.99999,
-                             help="EMA of the weights used for sampling")
-    sampler: str = param("ddim", choices=SAMPLERS, help="default sampler")
-    sample_steps: int = param(50, min=MIN_STEPS, max=4000,
-                              help="DDIM steps (ancestral DDPM always takes T steps by default)")
-    eta: float = param(1.0, min=0.0, max=1.0,
-                       help="DDIM noise: 0 deterministic, 1 as much as DDPM (cleaner samples "
-                            "from briefly trained models)")
-    preview_steps: int = param(20, min=MIN_STEPS, max=1000, help="DDIM steps of the live previews")
-    clip_sample: bool = param(True, help="clip the predicted clean image x̂₀ to [-1, 1]")
-    objective: str = param("eps", choices=("eps", "v"),
-                           help="what the U-Net predicts: the noise ε (Ho et al.) or the velocity "
-                                "v = √ᾱ ε − √(1−ᾱ) x₀ (Salimans & Ho 2022)")
-    class_conditional: bool = param(False, help="condition on the dataset's labels, with "
-                                                "classifier-free guidance (needs a labelled dataset)")
-    label_dropout: float = param(0.1, min=0.0, max=1.0,
-                                 help="conditional: probability of training on the null label "
-                                      "(learns the unconditional model for guidance)")
-    guidance_scale: float = param(2.0, min=0.0, max=20.0,
-                                  help="conditional: default guidance s (0 unconditional, 1 conditional, "
-                                       ">1 stronger class fidelity)")
-
-
-class DDPM(GenerativeModel):
-    family = "ddpm"
-    capabilities = Capabilities(sample=True, denoise_step=True, samplers=SAMPLERS)
-    Config = DDPMConfig
-    # ~51k images seen: about 8 minutes on two CPU cores for 28×28, and garments are
-    # clearly recognisable (with DDIM η = 1 or ancestral sampling)
-    default_lr = 2e-3
-    default_batch_size = 64
-    default_steps = 800
-    preview_every = 200
-    presets = {
-        "quick": {"steps": 300},
-        "standard": {},
-        "quality": {"steps": 4000, "num_res_blocks": 2, "ema_decay": 0.9995},
-    }
-
+class DDPM(DDPMOptions, GenerativeModel):
     def __init__(self, config: DDPMConfig, image_shape: tuple[int, int, int], num_classes: int = 0):
         super().__init__(config, image_shape, num_classes)
         c, h, w = self.image_shape
@@ -105,10 +55,6 @@ class DDPM(GenerativeModel):
         self.ema = copy.deepcopy(self.unet).requires_grad_(False)
         self.register_buffer("ema_updates", torch.zeros((), dtype=torch.int64))
         self.noise_schedule = DDPMScheduler(config.num_train_timesteps, config.schedule)
-
-    @classmethod
-    def needs_labels(cls, config: DDPMConfig) -> bool:
-        return config.class_conditional
 
     @property
     def num_train_timesteps(self) -> int:

@@ -28,7 +28,7 @@ Training minimises the NLL in bits/dim; sampling draws one pixel at a time, and
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Iterator
 
 import torch
@@ -36,25 +36,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..rng import rand
-from .base import Autocast, Capabilities, LikelihoodModel, class_labels, no_autocast, param, require_classes
+from .base import Autocast, LikelihoodModel, class_labels, no_autocast, require_classes
+from .options import PixelCNNConfig, PixelCNNOptions
 
 LEVELS = 256
 POSITION_CHANNELS = 16  # channels of the learned location map
-
-
-@dataclass
-class PixelCNNConfig:
-    hidden: int = param(32, min=8, max=256, help="channels of each gated layer")
-    layers: int = param(6, min=2, max=20, help="gated layers (the receptive field grows with each)")
-    kernel: int = param(5, min=3, max=9, help="kernel width of the vertical and horizontal stacks (odd)")
-    class_conditional: str = param("auto", choices=("auto", "true", "false"),
-                                   help="condition on the class (§2.3), so you can draw a chosen garment; "
-                                        "auto: when the dataset has labels")
-    positional: bool = param(True, help="location-dependent bias (§2.3): every layer knows where in the image "
-                                        "it is, which helps it draw whole shapes")
-    temperature: float = param(1.0, min=0.1, max=2.0, help="sampling: softmax temperature (below 1: cleaner)")
-    preview_images: int = param(8, min=1, max=64,
-                                help="images in the live preview (sampling is one pixel at a time, so it is slow)")
 
 
 def shift_down(x: Tensor) -> Tensor:
@@ -106,23 +92,7 @@ class GatedLayer(nn.Module):
         return self.gate(v_pre), self.horizontal(h, shift_down(v_pre), h_bias)
 
 
-class PixelCNN(LikelihoodModel):
-    family = "pixelcnn"
-    Config = PixelCNNConfig
-    capabilities = Capabilities(sample=True, exact_likelihood=True)
-    default_lr = 2e-3
-    # small batches, many updates: in the same 13 min on 2 CPU cores, 2400 steps of 16 reached
-    # 3.01 test bits/dim where 1200 steps of 32 reached 3.08
-    default_batch_size = 16
-    default_steps = 2400
-    preview_every = 800
-    early_preview_images = 1  # drawing costs H·W passes: one image takes 4-5 s on a busy 2-core CPU
-    presets = {
-        "quick": {"steps": 800},
-        "standard": {},
-        "quality": {"steps": 10000, "hidden": 64, "layers": 10},
-    }
-
+class PixelCNN(PixelCNNOptions, LikelihoodModel):
     def __init__(self, config: PixelCNNConfig, image_shape: tuple[int, int, int], num_classes: int = 0):
         super().__init__(config, image_shape, num_classes)
         if config.kernel % 2 == 0:
@@ -146,10 +116,6 @@ class PixelCNN(LikelihoodModel):
             nn.init.zeros_(p)
         # output: ReLU → 1×1 → ReLU → 1×1 to C × 256 logits (§2, as in the PixelCNN paper)
         self.head = nn.Sequential(nn.ReLU(), nn.Conv2d(h, 4 * h, 1), nn.ReLU(), nn.Conv2d(4 * h, c * LEVELS, 1))
-
-    @classmethod
-    def needs_labels(cls, config: PixelCNNConfig) -> bool:
-        return config.class_conditional == "true"
 
     @property
     def receptive_rows(self) -> int:

@@ -22,7 +22,7 @@ the likelihood, and a discrete image's NLL in bits/dim is bounded by
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -30,22 +30,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..rng import randn
-from .base import Autocast, Capabilities, LikelihoodModel, no_autocast, param
+from .base import Autocast, LikelihoodModel, no_autocast
+from .options import RealNVPConfig, RealNVPOptions
 
 ALPHA = 0.05  # keeps the logit away from 0 and 1 (§4.1)
 LEVELS = 256
-
-
-@dataclass
-class RealNVPConfig:
-    # 3 scales on 28×28 (28 → 14 → 7): the coarsest scale sees the whole garment. With 2, the
-    # same 3000 steps gave 3.55 test bits/dim and shapeless blobs; with 3, 3.41 and recognisable items.
-    num_scales: int = param(3, min=1, max=5, help="scales of the multi-scale architecture "
-                                                  "(the image side must divide by 2^(scales−1))")
-    hidden: int = param(32, min=8, max=256, help="channels of the s/t networks in every coupling")
-    res_blocks: int = param(1, min=1, max=8, help="residual blocks in each s/t network")
-    temperature: float = param(0.8, min=0.1, max=1.5,
-                               help="sampling: z ~ N(0, T²I); below 1 gives cleaner, less varied images")
 
 
 def full(t: Tensor) -> Tensor:
@@ -149,20 +138,8 @@ class Scale(nn.Module):
             Coupling(4 * channels, "channel", i % 2 == 1, hidden, blocks) for i in range(3))
 
 
-class RealNVP(LikelihoodModel):
-    family = "realnvp"
-    Config = RealNVPConfig
-    capabilities = Capabilities(encode=True, decode=True, sample=True, reconstruct=True, exact_likelihood=True)
-    default_lr = 1e-3
-    default_batch_size = 32  # many small steps: a flow learns per update, and 28×28 convs dominate
-    default_steps = 3000
-    preview_every = 250
+class RealNVP(RealNVPOptions, LikelihoodModel):
     grad_clip = 100.0
-    presets = {
-        "quick": {"steps": 1000},
-        "standard": {},
-        "quality": {"steps": 10000, "hidden": 64, "res_blocks": 2},
-    }
 
     def __init__(self, config: RealNVPConfig, image_shape: tuple[int, int, int], num_classes: int = 0):
         super().__init__(config, image_shape, num_classes)

@@ -21,22 +21,15 @@ with each other, not with the flows' bits per dimension on dequantised pixels.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .base import Autocast, Capabilities, no_autocast, param
+from .base import Autocast, no_autocast
 from .convnets import ConvDecoder, ConvEncoder, LatentAutoencoder, eval_mode, scalar
-
-
-@dataclass
-class VAEConfig:
-    latent_dim: int = param(32, min=2, max=512, help="size of the latent code z")
-    width: int = param(64, min=8, max=512, help="channels of the first conv layer (doubled per downsampling)")
-    beta: float = param(1.0, min=0.0, max=100.0, help="weight of the KL term (1 = the true ELBO)")
-    norm: str = param("batch", choices=("batch", "group"), help="normalisation in encoder and decoder")
+from .options import VAEConfig, VAEOptions
 
 
 def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
@@ -55,20 +48,7 @@ def bernoulli_nll(logits: Tensor, x: Tensor) -> Tensor:
     return F.binary_cross_entropy_with_logits(logits, target, reduction="none").flatten(1).sum(1)
 
 
-class VAE(LatentAutoencoder):
-    family = "vae"
-    Config = VAEConfig
-    capabilities = Capabilities(encode=True, decode=True, sample=True, reconstruct=True)
-    default_lr = 2e-3
-    default_batch_size = 128
-    default_steps = 2000
-    preview_every = 200
-    presets = {
-        "quick": {"steps": 600, "batch_size": 64},
-        "standard": {"steps": 2000, "batch_size": 128},
-        "quality": {"steps": 6000, "batch_size": 128, "width": 96},
-    }
-
+class VAE(VAEOptions, LatentAutoencoder):
     def __init__(self, config: VAEConfig, image_shape: tuple[int, int, int], num_classes: int = 0):
         super().__init__(config, image_shape, num_classes)
         self.latent_dim = d = config.latent_dim

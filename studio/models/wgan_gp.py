@@ -16,40 +16,16 @@ progress bar moves at the critic's pace and a run of S steps makes S / n_critic 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import Tensor
 
-from .base import Autocast, Capabilities, no_autocast, param
+from .base import Autocast, no_autocast
 from .convnets import eval_mode, scalar
 from .dcgan import DCGAN
+from .options import WGANGPConfig, WGANGPOptions
 
 
-@dataclass
-class WGANGPConfig:
-    z_dim: int = param(100, min=2, max=512, help="size of the generator's input noise z")
-    width: int = param(64, min=8, max=512, help="channels of the critic's first layer and G's last hidden layer")
-    gp_weight: float = param(10.0, min=0.0, max=1000.0, help="λ, the weight of the gradient penalty")
-    n_critic: int = param(5, min=1, max=20, help="critic updates per generator update")
-    critic_norm: str = param("layer", choices=("layer", "none"),
-                             help="normalisation in the critic (batch norm would break the per-image penalty)")
-
-
-class WGANGP(DCGAN):
-    family = "wgan-gp"
-    Config = WGANGPConfig
-    capabilities = Capabilities(decode=True, sample=True)
-    default_lr = 2e-4  # the paper's 1e-4 learns the same, only slower, in a CPU-sized run
-    default_batch_size = 64
-    default_steps = 5000  # critic updates: 1000 generator updates with n_critic = 5
-    preview_every = 500
-    presets = {
-        "quick": {"steps": 2000, "batch_size": 64},
-        "standard": {"steps": 5000, "batch_size": 64},
-        "quality": {"steps": 15000, "batch_size": 64, "width": 96},
-    }
-
+class WGANGP(WGANGPOptions, DCGAN):
     def __init__(self, config: WGANGPConfig, image_shape: tuple[int, int, int], num_classes: int = 0):
         super().__init__(config, image_shape, num_classes)
         # critic updates so far (saved, so a resumed run keeps the G-update cadence)

@@ -2,13 +2,14 @@
 
 ``import torch`` takes 1.5-6 s (2-core AMD EPYC, quiet to busy), more than all of Qt. The
 window therefore paints its Train page first from modules that do not import torch (the
-families' and datasets' registries, the runner, the Train page's widgets), and ``start()``
+families' options and the datasets' names: ``models.options``, ``data.names``; the runner, the
+Train page's widgets), with its forms filled, checked and Start enabled, and ``start()``
 imports the rest off the UI thread:
 
 1. the core (``CORE``: torch, the trainer, devices, every family, the datasets, pyqtgraph for
    the Train page's curves); then every
-   ``when_loaded`` callback runs, in order, on the GUI thread (the Train page fills in its forms
-   and enables Start);
+   ``when_loaded`` callback runs, in order, on the GUI thread (the Train page lists the devices,
+   makes its plot and loads the dataset's summary; a Start clicked before waits for these);
 2. the other pages' modules (``PAGES``), so that building a page on its first visit is only
    the widgets.
 

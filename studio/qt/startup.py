@@ -1,12 +1,14 @@
 """The probe that times start-up (``STUDIO_STARTUP_PROBE=FILE``; ``packaging/startup_time.py``
 and the README's start-up figures use it).
 
-It writes the wall-clock times (``time.time()``) of three moments into a JSON file, then quits
+It writes the wall-clock times (``time.time()``) of four moments into a JSON file, then quits
 the app, so a harness that noted the time before launching the process gets each from launch:
 
 - ``window``: the main window's first paint (the Train page, before PyTorch is imported);
-- ``loaded``: PyTorch and the core are imported, the Train page's forms are filled in;
-- ``usable``: Start is enabled (the dataset's summary is in as well): a run can begin.
+- ``usable``: the Train page's forms are filled in and Start is enabled (torch-free: a Start
+  clicked before torch and the images are in waits for them, "Preparing…");
+- ``loaded``: PyTorch and the core are imported (the devices listed, the plot made);
+- ``ready``: the dataset's summary is in as well: a Start begins the run at once.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from PySide6.QtWidgets import QApplication
 
 from . import preload
 
-MARKS = ("window", "loaded", "usable")
+MARKS = ("window", "usable", "loaded", "ready")
 
 
 class StartupProbe(QObject):
@@ -39,7 +41,7 @@ class StartupProbe(QObject):
         return cls(path) if path else None
 
     def watch(self, window) -> None:
-        """Time ``window`` (a MainWindow): its first paint, the core loaded, Start enabled."""
+        """Time ``window`` (a MainWindow): its first paint, Start enabled, the core loaded, nothing pending."""
         self._window = window
         window._startup_probe = self  # lives as long as the window
         window.installEventFilter(self)
@@ -56,8 +58,12 @@ class StartupProbe(QObject):
         QTimer.singleShot(0, lambda: self.marks.setdefault("loaded", time.time()))
 
     def _check(self) -> None:
-        if "loaded" in self.marks and self._window.train.controls.start_button.isEnabled():
-            self.marks["usable"] = time.time()
+        train = self._window.train
+        now = time.time()
+        if train.setup.model_form is not None and train.controls.start_button.isEnabled():
+            self.marks.setdefault("usable", now)
+        if "loaded" in self.marks and "usable" in self.marks and not train.setup.pending:
+            self.marks["ready"] = now
             self._write_and_quit()
 
     def _write_and_quit(self) -> None:

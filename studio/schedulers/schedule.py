@@ -16,9 +16,7 @@ from torch import Tensor
 
 from ..rng import randn
 
-BETA_SCHEDULES = ("linear", "cosine")
-# Fewer steps give noise, not a picture: a single step is x̂₀ at ᾱ_{T−1} (see set_timesteps).
-MIN_STEPS = 2
+from .names import BETA_SCHEDULES, MIN_STEPS  # noqa: F401 (torch-free; exported here too)
 _ONE_STEP = (" (one step from pure noise can only predict x̂₀ at the noisiest timestep, where the "
              "model's error is amplified ~10⁴×; use at least 2)")
 

@@ -100,8 +100,7 @@ class TrainPanel(QWidget):
                 shortcut.activated.connect(slot)
                 self._shortcuts[key] = shortcut
         self._set_state("idle")
-        self.setup_area.setEnabled(preload.loaded())  # enabled once torch is in
-        if not preload.loaded():  # not "Ready" yet; the message line says what it waits for
+        if not preload.loaded():  # not "Ready" yet; the message line says what a Start waits for
             self.controls.headline.setText("")
         preload.when_loaded(self._on_core_loaded)
 
@@ -113,36 +112,44 @@ class TrainPanel(QWidget):
         self._plot_holder.deleteLater()
         if self._plot_options is not None:
             self.plot.set_options(*self._plot_options)
-        self.setup_area.setEnabled(True)
         if self.state == "idle":
             self.controls.headline.setText("Ready")
 
     # --- state ----------------------------------------------------------------------------
     @property
     def busy(self) -> bool:
-        return self.handle is not None or self._resume_job is not None
+        return self.handle is not None or self._resume_job is not None or self.state == "preparing"
 
     def _set_state(self, state: str) -> None:
         self.state = state
         self.controls.set_state(state if state != "idle" or not self.setup.reason else "blocked")
         self.setup.setEnabled(state == "idle")
         for key in ("Space", "Esc", "Ctrl+."):
-            self._shortcuts[key].setEnabled(state in ("running", "paused"))
+            self._shortcuts[key].setEnabled(state in ("running", "paused") or key != "Space" and state == "preparing")
         if state == "idle":
             self._show_reason()
 
     def _show_reason(self) -> None:
         reason = self.setup.reason
         if reason and not self._failed:
-            self.controls.set_message(reason, "warning" if not reason.startswith("Loading") else "muted")
+            self.controls.set_message(reason, "warning")
+        elif self.setup.pending and not self._failed:
+            self.controls.set_message(f"{self.setup.pending} Start now, and the run begins once that is done.")
         elif not self._failed and not self.controls.message.text():
             self.controls.set_message("Ready. Press Start (Ctrl+Enter) to train a new run.")
 
     # --- actions ----------------------------------------------------------------------------
     def start(self) -> bool:
-        """Start a new run from the form; False when Start is not possible now."""
+        """Start a new run from the form; False when Start is not possible now. While PyTorch or
+        the dataset's summary is still loading (``setup.pending``) the run waits for them
+        ("Preparing…"; Stop cancels), and begins then if the form is still valid: the UI thread
+        never waits for an import that the preload job holds."""
         if self.busy or self.setup.validate():
             return False
+        if self.setup.pending:
+            self._set_state("preparing")
+            self.controls.set_message(f"{self.setup.pending} The run begins once that is done.")
+            return True
         from ...engine.trainer import TrainJob, train_job
 
         spec = self.setup.spec()
@@ -180,6 +187,10 @@ class TrainPanel(QWidget):
             self.controls.set_message("Training…")
 
     def stop(self) -> None:
+        if self.state == "preparing":  # a Start still waiting for PyTorch or the images
+            self._set_state("idle")
+            self.controls.set_message("Start cancelled.")
+            return
         if self.handle is None:
             if self._resume_job is not None:  # a resume still reading its history
                 self._history_task.cancel()
@@ -306,6 +317,13 @@ class TrainPanel(QWidget):
 
     @Slot()
     def _on_setup_changed(self) -> None:
+        if self.state == "preparing" and not self.setup.pending:  # what the Start waited for is in
+            self._set_state("idle")
+            if self.setup.reason:  # e.g. the images can't be used: said, and nothing starts
+                self.controls.set_message(self.setup.reason, "warning")
+            else:
+                self.start()
+            return
         if self.state == "idle":
             self._failed = False
             self.controls.set_message("")

@@ -1,7 +1,10 @@
 """What to train: dataset, family, preset, hyperparameters, device and precision.
 
 The forms are generated from the family's Config; every change is validated with the
-core's own checks, and the first problem becomes ``reason`` (Start stays disabled).
+core's own checks, and the first problem becomes ``reason`` (Start stays disabled). The forms,
+their checks and Start need no torch (``models.family_options``, ``data.names``): they work
+while ``preload`` imports it; what still waits for it (the devices, the dataset's summary) is
+``pending``, and a Start clicked meanwhile waits for that (``TrainPanel.start``).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QVBoxLayout, QWidget
 
 from ...engine import TrainSpec
 from ...errors import SpecError
-from ...models import family_names
+from ...models import family_names, family_options
 from .. import preload
 from ..widgets.cards import card, label
 from ..widgets.dataset_picker import DatasetPicker
@@ -38,7 +41,7 @@ class TrainSetup(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.reason: str | None = "Loading PyTorch…"  # the forms and devices come once torch is in
+        self.reason: str | None = None  # why Start is refused (validate)
         self.preview_interval: int | None = None  # steps between previews; None: the family's default
         self._saved_forms: dict[str, dict] = {}
         self.dataset = DatasetPicker()
@@ -102,10 +105,19 @@ class TrainSetup(QWidget):
         self.training_form.changed.connect(self._on_form_changed)
         self.device.currentIndexChanged.connect(self._on_anything_changed)
         self.precision.currentIndexChanged.connect(self._on_anything_changed)
-        preload.when_loaded(self._on_core_loaded)
+        self._build_model_form()  # torch-free: before torch has loaded
+        preload.when_loaded(self._on_core_loaded, self._on_core_failed)
+
+    @property
+    def pending(self) -> str | None:
+        """What a Start waits for now, or None: PyTorch's import (``preload``), then the
+        dataset's summary (which can still refuse the images: ``reason``)."""
+        if not preload.loaded():
+            return "Loading PyTorch…"
+        return "Loading the images…" if self.dataset.loading and not preload.error() else None
 
     def _on_core_loaded(self) -> None:
-        """Torch is in: the devices found and the family's form (at once without a preload)."""
+        """Torch is in: the devices found (at once without a preload)."""
         from ...engine.devices import available_devices, resolve_device
 
         for combo in (self.device, self.precision):
@@ -116,9 +128,11 @@ class TrainSetup(QWidget):
             self.device.addItem(name.upper() if name != "cpu" else "CPU", name)
         for combo in (self.device, self.precision):
             combo.blockSignals(False)
-        self.reason = "Loading the dataset…"
-        self._build_model_form()
         self._name_automatic_precision()
+        self._on_anything_changed()  # no longer waiting for torch
+
+    def _on_core_failed(self, message: str) -> None:
+        self._on_anything_changed()  # Start refused, saying why (validate)
 
     def _name_automatic_precision(self) -> None:
         """"Automatic (bf16 here)": what auto means for this machine and the chosen family."""
@@ -134,9 +148,8 @@ class TrainSetup(QWidget):
         return self.family.currentText()
 
     def family_class(self):
-        from ...models import get_family
-
-        return get_family(self.family_name)
+        """The family's options and defaults (torch-free; not the model class)."""
+        return family_options(self.family_name)
 
     def _build_model_form(self, values: dict[str, Any] | None = None) -> None:
         """A fresh form for the current family, filled with ``values``, else the values last
@@ -204,10 +217,8 @@ class TrainSetup(QWidget):
 
     def validate(self) -> str | None:
         """Mark invalid fields with their reason; return the first reason Start is blocked, or None."""
-        if self.model_form is None:  # torch is still loading
-            return self.reason
-        from ...engine.trainer import SUPPORTED_RESOLUTIONS
         from ...models import config_from_dict
+        from ...models.config import SUPPORTED_RESOLUTIONS
 
         config = self.family_class().Config
         model_errors = {}
@@ -229,15 +240,15 @@ class TrainSetup(QWidget):
         self.model_form.set_errors(model_errors)
 
         summary = self.dataset.summary
-        if self.dataset.error:
+        if preload.error():
+            reason = f"PyTorch could not be loaded: {preload.error()}"
+        elif self.dataset.error:
             reason = f"The images can't be used: {self.dataset.error}"
-        elif self.dataset.loading:
-            reason = "Loading the images…"
-        elif summary.info["resolution"] not in SUPPORTED_RESOLUTIONS:
+        elif summary is not None and summary.info["resolution"] not in SUPPORTED_RESOLUTIONS:
             size = summary.info["resolution"]
             reason = (f"The images are {size}×{size} px; choose a size of "
                       f"{', '.join(map(str, SUPPORTED_RESOLUTIONS))} px under Images")
-        else:
+        else:  # while the summary loads: a Start waits for it (pending)
             reason = next(iter(model_errors.values()), None) or spec_error
         self.reason = reason
         return reason
@@ -254,8 +265,6 @@ class TrainSetup(QWidget):
 
     # --- settings ------------------------------------------------------------------------------
     def save_settings(self, settings: QSettings) -> None:
-        if self.model_form is None:  # closed before torch had loaded: the saved choices stay
-            return
         self._saved_forms[self.family_name] = self.form_values()
         settings.setValue("train/family", self.family_name)
         settings.setValue("train/preset", self.preset.currentText())
@@ -263,17 +272,11 @@ class TrainSetup(QWidget):
         settings.setValue("train/dataset", self.dataset.spec)
         settings.setValue("train/data_options", json.dumps(self.dataset.data_options()))
         settings.setValue("train/recent_folders", json.dumps(self.dataset.recent_folders))
-        settings.setValue("train/device", self.device.currentData())
+        if preload.loaded():  # else the devices are not listed yet: the saved one stays
+            settings.setValue("train/device", self.device.currentData())
         settings.setValue("train/precision", self.precision.currentData())
 
     def restore_settings(self, settings: QSettings) -> None:
-        if self.model_form is None:  # torch is still loading: restored once it is in (the family shown now)
-            self.family.blockSignals(True)
-            self.family.setCurrentText(settings.value("train/family", "vae"))
-            self.family.blockSignals(False)
-            preload.when_loaded(lambda: self.restore_settings(settings))
-            return
-
         def load(key: str, default):
             try:
                 return json.loads(settings.value(key, "") or "null") or default
@@ -282,15 +285,18 @@ class TrainSetup(QWidget):
 
         self._saved_forms, self._form_family = load("train/forms", {}), ""  # drop the start-up form
         self.dataset.recent_folders = load("train/recent_folders", [])
-        for combo, key in ((self.device, "train/device"), (self.precision, "train/precision")):
-            index = combo.findData(settings.value(key, "auto"))
-            combo.setCurrentIndex(max(0, index))
+        self.precision.setCurrentIndex(max(0, self.precision.findData(settings.value("train/precision", "auto"))))
+        self._saved_device = settings.value("train/device", "auto")
+        preload.when_loaded(self._restore_device)  # the devices are listed once torch is in
         family = settings.value("train/family", "vae")
         self.preset.blockSignals(True)
         self.preset.setCurrentText(settings.value("train/preset", "standard"))
         self.preset.blockSignals(False)
         self._select_family(family)
         self.dataset.set_choice(settings.value("train/dataset", "fashion-mnist-5k"), load("train/data_options", {}))
+
+    def _restore_device(self) -> None:
+        self.device.setCurrentIndex(max(0, self.device.findData(self._saved_device)))
 
     def show_spec(self, spec: dict) -> None:
         """Fill the fields from a run's stored spec (when resuming it)."""

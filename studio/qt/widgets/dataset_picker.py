@@ -1,7 +1,9 @@
 """Choose the training images: bundled, procedural, a local torchvision copy, or any folder.
 
 The chosen dataset is loaded in the background (a ``Latest`` runner channel) and summarised: a
-thumbnail grid, size, resolution, labels and, for folders, the files that were skipped.
+thumbnail grid, size, resolution, labels and, for folders, the files that were skipped. The menu
+is torch-free (``data.names``) and filled at once; the summary needs torch, so it is loaded once
+``preload`` has imported it (``loading`` until then).
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QToolButton,
                                QVBoxLayout, QWidget)
 
+from ...data.names import BUNDLED, FOLDER_PREFIX, PROCEDURAL, STANDARD, default_data_root, describe_dataset
 from .. import preload
 from ..runner import Latest
 from .cards import set_role
 from .image_view import ImageView
 
-FOLDER_PREFIX = "folder:"
 RESOLUTIONS = (None, 28, 32, 64, 128)  # None: the data's own size (folders: 32)
 THUMBNAILS = 32
 SPEC_ROLE = Qt.UserRole + 1
@@ -48,19 +50,12 @@ def summarize_dataset(spec: str, options: dict, progress=None) -> DatasetSummary
 
 def dataset_groups() -> list[tuple[str, list[tuple[str, str]]]]:
     """(group title, [(name, description)]) for the menu, in the order users need them."""
-    from ...data import describe_dataset
-    from ...data.bundled import BUNDLED
-    from ...data.procedural import DESCRIPTIONS as PROCEDURAL
-    from ...data.standard import DESCRIPTIONS as STANDARD
-
     groups = [("Bundled", BUNDLED), ("Procedural", PROCEDURAL), ("Local copy (torchvision layout)", STANDARD)]
     return [(title, [(n, describe_dataset(n)) for n in names]) for title, names in groups]
 
 
 def is_local_copy(spec: str) -> bool:
-    from ...data.standard import DESCRIPTIONS
-
-    return spec in DESCRIPTIONS
+    return spec in STANDARD
 
 
 class DatasetPicker(QWidget):
@@ -113,7 +108,8 @@ class DatasetPicker(QWidget):
 
         for widget in (self.root_label, self.root, self.root_button):  # shown for a local copy (_load)
             widget.setVisible(False)
-        preload.when_loaded(self._fill_combo)  # the registry imports torch
+        self._fill_combo()
+        self._summary_queued = False  # a summary waits for torch (_load)
         self._previous = 0
         self.combo.activated.connect(self._on_combo_activated)
         self.resolution.currentIndexChanged.connect(self._on_option_changed)
@@ -199,14 +195,18 @@ class DatasetPicker(QWidget):
         for widget in (self.root_label, self.root, self.root_button):
             widget.setVisible(local)
         if local and not self.root.text().strip():
-            from ...data import default_data_root
-
             self.root.setText(str(default_data_root()))
         self.thumbnails.set_image(None)
         self.thumbnails.placeholder = "Loading…"
         self._set_info("Loading…", "muted")
-        self._task.submit(summarize_dataset, self.spec, self.data_options(), with_progress=True)
+        if not self._summary_queued:  # once torch is in (at once without a preload), for the choice then
+            self._summary_queued = True
+            preload.when_loaded(self._submit_summary)
         self.changed.emit()
+
+    def _submit_summary(self) -> None:
+        self._summary_queued = False
+        self._task.submit(summarize_dataset, self.spec, self.data_options(), with_progress=True)
 
     @property
     def loading(self) -> bool:

@@ -62,11 +62,13 @@ class TrainControls(QWidget):
         make_opaque(self)
 
     def set_state(self, state: str) -> None:
-        """idle | blocked (idle, Start not possible) | running | paused | stopping | opening"""
+        """idle | blocked (idle, Start not possible) | preparing (Start clicked, waiting for PyTorch
+        or the images; Stop cancels it) | running | paused | stopping | opening"""
         self.start_button.setEnabled(state == "idle")
+        self.start_button.setText("Preparing…" if state == "preparing" else "▶  Start")
         self.pause_button.setEnabled(state in ("running", "paused"))
         self.pause_button.setText("▶  Resume" if state == "paused" else "❚❚  Pause")
-        self.stop_button.setEnabled(state in ("running", "paused"))
+        self.stop_button.setEnabled(state in ("running", "paused", "preparing"))
 
     def set_message(self, text: str, role: str = "muted") -> None:
         self.message.setText(text)
