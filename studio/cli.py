@@ -164,10 +164,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .engine import TrainJob
     from .engine.distributed import Distributed
     from .runs import RunError, default_runs_root
+    from .engine.compiling import compile_refusal
     from .specs import config_of, new_run_dir
 
     try:
         spec = _train_spec(args)
+        if args.compile and (refusal := compile_refusal(spec.family)):
+            raise UsageError(f"error: {refusal}")
         if args.print_config:
             print(json.dumps(config_of(spec), indent=2))
             return 0

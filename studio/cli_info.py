@@ -21,7 +21,8 @@ def add_parsers(sub) -> None:
     sub.add_parser("families", help="list model families, their capabilities and options")
 
     bench = sub.add_parser("bench", help="run a benchmark: a table, then one JSON object on the last line")
-    bench.add_argument("name", help="benchmark name: engine, ui, latent, diffusion, metrics, contention or playground")
+    bench.add_argument("name", help="benchmark name: engine, ui, latent, diffusion, metrics, contention, playground "
+                       "or speedups")
     bench.add_argument("--json", action="store_true", help="(kept for old scripts: the JSON line is always printed)")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
     bench.add_argument("--long", action="store_true",
@@ -30,6 +31,9 @@ def add_parsers(sub) -> None:
                        help="diffusion: also compare FCD/KID of N DDIM-50 and N DDPM-1000 samples of the demo DDPM "
                             "(slow: 200 take over half an hour on 2 cores)")
     bench.add_argument("--families", help="comma-separated subset of families")
+    bench.add_argument("--resolutions", help="speedups: comma-separated image sides (default 28,64)")
+    bench.add_argument("--compile", action="store_true",
+                       help="speedups: also time torch.compile against eager (minutes of compiling per family)")
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -84,11 +88,24 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from .cli import _bad_input
 
     try:
-        extra = {k: v for k, v in {"long": args.long or None, "quality": args.quality}.items() if v is not None}
+        extra = {k: v for k, v in {"long": args.long or None, "quality": args.quality, "compile": args.compile or None,
+                                   "resolutions": _sides(args.resolutions)}.items() if v is not None}
         return run_benchmark(args.name, json_output=args.json, quick=args.quick,
                              families=args.families.split(",") if args.families else None, **extra)
     except ValueError as exc:
         raise _bad_input(exc) from None
+
+
+def _sides(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        sides = [int(part) for part in text.split(",")]
+    except ValueError:
+        sides = []
+    if not sides or min(sides) < 8:
+        raise UsageError(f"error: --resolutions takes image sides of at least 8 px like 28,64, got {text!r}")
+    return sides
 
 
 def _print_table(rows: list[dict], columns: list[str]) -> None:

@@ -14,7 +14,8 @@ import platform
 # when run (the Qt layer imports the core's benchmarks, never the other way round)
 BENCHMARKS = {"engine": "studio.bench.engine", "ui": "studio.qt.bench_ui", "latent": "studio.qt.bench_latent",
               "diffusion": "studio.bench.diffusion", "metrics": "studio.bench.metrics",
-              "contention": "studio.bench.contention", "playground": "studio.qt.bench_playground"}
+              "contention": "studio.bench.contention", "playground": "studio.qt.bench_playground",
+              "speedups": "studio.bench.speedups"}
 
 
 def run_benchmark(name: str, json_output: bool = False, **options) -> int:

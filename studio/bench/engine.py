@@ -135,25 +135,42 @@ def engine_step_time(family: str, precision: str, steps: int, run_dir: Path, opt
 
 
 def bare_step_time(family: str, dataset, precision: str, batch: int, steps: int, options: dict | None = None) -> float:
-    from ..engine.devices import autocast_factory
-    from ..models import build_model, get_family
+    return BareLoop(family, dataset, precision, batch, options).seconds_per_step(steps)
 
-    torch.manual_seed(0)
-    model = build_model(family, dict(options or {}), dataset.image_shape, dataset.num_classes)
-    optimizers = model.configure_optimizers(get_family(family).default_lr)
-    autocast = autocast_factory(torch.device("cpu"), precision)
-    images, labels = dataset.images, dataset.labels
-    generator = torch.Generator().manual_seed(0)
-    times = []
-    for i in range(steps + 2):
+
+class BareLoop:
+    """The training loop anyone would write around a family's model: slice a random batch, scale
+    it, call ``train_step``. ``prepare(model)`` may change the built model first (a layout, compiling)."""
+
+    def __init__(self, family: str, dataset, precision: str, batch: int, options: dict | None = None,
+                 prepare=None):
+        from ..engine.devices import autocast_factory
+        from ..models import build_model, get_family
+
+        torch.manual_seed(0)
+        self.model = build_model(family, dict(options or {}), dataset.image_shape, dataset.num_classes)
+        if prepare is not None:
+            prepare(self.model)
+        self.optimizers = self.model.configure_optimizers(get_family(family).default_lr)
+        self.autocast = autocast_factory(torch.device("cpu"), precision)
+        self.dataset, self.batch = dataset, batch
+        self.generator = torch.Generator().manual_seed(0)
+
+    def step(self) -> float:
+        """One training step; its seconds."""
         start = time.perf_counter()
-        index = torch.randint(len(images), (batch,), generator=generator)
-        x = to_unit_range(images[index])
-        y = labels[index] if labels is not None else None
-        loss = model.train_step(x, y, optimizers, autocast)
+        index = torch.randint(len(self.dataset.images), (self.batch,), generator=self.generator)
+        x = to_unit_range(self.dataset.images[index])
+        y = self.dataset.labels[index] if self.dataset.labels is not None else None
+        loss = self.model.train_step(x, y, self.optimizers, self.autocast)
         float(next(iter(loss.values())))
-        times.append(time.perf_counter() - start)
-    return sum(times[2:]) / steps
+        return time.perf_counter() - start
+
+    def seconds_per_step(self, steps: int, warmup: int = 2) -> float:
+        """Mean seconds of ``steps`` steps after ``warmup`` untimed ones."""
+        for _ in range(warmup):
+            self.step()
+        return sum(self.step() for _ in range(steps)) / steps
 
 
 class _Everything:

@@ -5,8 +5,9 @@ with stride 2 halve the image while its side is even and above 8 (28→14→7, 3
 64→32→16→8, 128→…→8: a stage more per doubling), doubling the channels each time, then one linear layer. The decoder mirrors
 it: a linear projection to the smallest grid, then 4×4 transposed convolutions double it.
 
-Activations run in channels-last layout (oneDNN's fast path on CPU, about 3× faster than
-NCHW for these convolutions); parameters stay contiguous so state dicts save as they are.
+Activations run in channels-last layout where ``uses_channels_last`` says so (oneDNN's fast path
+on CPU for the wide convolutions); parameters stay contiguous so state dicts save as they are, and
+the layout changes no value (``set_channels_last`` flips it on a built model: ``studio bench speedups``).
 """
 
 from __future__ import annotations
@@ -31,13 +32,41 @@ def grid_sizes(size: int) -> list[int]:
     return sizes
 
 
+# The one layout rule: (network, image side) -> activations channels-last? Measured on the CPU
+# with `studio bench speedups` (README, "Bigger pictures"); sides not listed use the nearest one's.
+CHANNELS_LAST = {("conv", 28): True, ("conv", 64): True, ("unet", 28): False, ("unet", 64): False}
+
+
+def uses_channels_last(network: str, side: int) -> bool:
+    """Whether ``network`` ("conv": ConvEncoder/ConvDecoder, "unet": the U-Net) runs its
+    activations channels-last for images of ``side`` px: ``CHANNELS_LAST`` at the nearest side."""
+    sides = [s for n, s in CHANNELS_LAST if n == network]
+    if not sides:
+        raise ValueError(f"no layout rule for network {network!r}")
+    return CHANNELS_LAST[network, min(sides, key=lambda s: (abs(s - side), s))]
+
+
+def set_channels_last(model: nn.Module, enabled: bool) -> None:
+    """Switch every layout-aware part of ``model`` to channels-last (True) or NCHW (False); the
+    outputs stay the same up to float rounding (benchmarks compare the two on one model)."""
+    for module in model.modules():
+        if hasattr(module, "channels_last"):
+            module.channels_last = enabled
+
+
 def channels_last(x: Tensor) -> Tensor:
     return x.contiguous(memory_format=torch.channels_last)
 
 
 class ToChannelsLast(nn.Module):
+    """Identity on values; channels-last layout while ``channels_last`` is set."""
+
+    def __init__(self, channels_last: bool = True):
+        super().__init__()
+        self.channels_last = channels_last
+
     def forward(self, x: Tensor) -> Tensor:
-        return channels_last(x)
+        return channels_last(x) if self.channels_last else x
 
 
 def _norm(kind: str, channels: int) -> nn.Module:
@@ -67,14 +96,14 @@ class ConvEncoder(nn.Module):
             layers += [nn.Conv2d(c, out, 4, 2, 1, bias=not normed),
                        _norm(norm if normed else "none", out), act()]
             if i == 0:  # the image-side conv is faster in NCHW, the wide ones channels-last
-                layers.append(ToChannelsLast())
+                layers.append(ToChannelsLast(uses_channels_last("conv", size)))
             c = out
         self.convs = nn.Sequential(*layers)
         self.fc = nn.Linear(c * sizes[-1] ** 2, out_features)
 
     def forward(self, x: Tensor) -> Tensor:
         h = self.convs(x.contiguous())
-        # flatten in (H, W, C) order: a free view of a channels-last tensor
+        # flatten in (H, W, C) order: a free view of a channels-last tensor (a copy of an NCHW one)
         return self.fc(h.permute(0, 2, 3, 1).flatten(1))
 
 
@@ -88,6 +117,7 @@ class ConvDecoder(nn.Module):
         sizes = grid_sizes(size)
         n = len(sizes) - 1
         self.grid, c = sizes[-1], width * 2 ** (n - 1)
+        self.channels_last = uses_channels_last("conv", size)
         self.fc = nn.Linear(in_features, self.grid ** 2 * c, bias=norm == "none")
         layers: list[nn.Module] = [_norm(norm, c), act()]
         for i in reversed(range(n)):
@@ -102,7 +132,7 @@ class ConvDecoder(nn.Module):
     def forward(self, z: Tensor) -> Tensor:
         # the projection is laid out (H, W, C), matching ConvEncoder's flatten
         h = self.fc(z).unflatten(1, (self.grid, self.grid, -1)).permute(0, 3, 1, 2)
-        return self.convs(channels_last(h)).contiguous()
+        return self.convs(channels_last(h) if self.channels_last else h.contiguous()).contiguous()
 
 
 def init_dcgan_(module: nn.Module) -> None:

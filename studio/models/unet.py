@@ -23,6 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .convnets import channels_last, uses_channels_last
+
 
 def resolutions(size: int) -> list[int]:
     """Feature-map sides, largest first: halve while even and the half is at least 7."""
@@ -97,6 +99,7 @@ class UNet(nn.Module):
         sides = resolutions(size)
         widths = [base_channels * m for m in parse_mults(channel_mults, len(sides))]
         self.base_channels = base_channels
+        self.channels_last = uses_channels_last("unet", size)  # activations' layout (convnets: the one rule)
         emb_dim = 4 * base_channels
         self.time_mlp = nn.Sequential(nn.Linear(base_channels, emb_dim), nn.SiLU(),
                                       nn.Linear(emb_dim, emb_dim), nn.SiLU())
@@ -138,6 +141,8 @@ class UNet(nn.Module):
         emb = self.time_proj(emb)
         embs = iter(emb.split([b.c_out for b in self.res_blocks], dim=1))
         h = self.conv_in(x)
+        if self.channels_last:
+            h = channels_last(h)
         skips = []
         for i, level in enumerate(self.down):
             if i > 0:
@@ -152,4 +157,4 @@ class UNet(nn.Module):
                 h = self.upsample[i](h)
             for j, block in enumerate(self.up[i]):
                 h = block(torch.cat([h, skips.pop()], dim=1) if j == 0 else h, next(embs))
-        return self.conv_out(F.silu(self.norm_out(h)))
+        return self.conv_out(F.silu(self.norm_out(h))).contiguous()

@@ -1,0 +1,21 @@
+"""Which families ``torch.compile`` (``studio train --compile``) can train.
+
+Compiling is opt-in: measured on the CPU it made training slower, after minutes of compiling
+(README, "Bigger pictures on a GPU"; ``studio bench speedups --compile``). A family that cannot
+be compiled at all is refused before anything is written, with the reason and the fix.
+"""
+
+from __future__ import annotations
+
+# family -> why torch.compile cannot train it (tried with torch 2.14 on the CPU)
+COMPILE_REFUSED = {
+    "wgan-gp": "its gradient penalty takes a double backward (autograd.grad with create_graph=True), which "
+               "torch.compile does not support (\"torch.compile with aot_autograd does not currently support "
+               "double backward\")",
+}
+
+
+def compile_refusal(family: str) -> str | None:
+    """One line saying why ``--compile`` cannot train ``family`` and what to do, or None if it can."""
+    reason = COMPILE_REFUSED.get(family)
+    return f"--compile cannot train {family}: {reason}; train it without --compile" if reason else None
