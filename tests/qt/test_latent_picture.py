@@ -249,3 +249,18 @@ def test_a_dataset_that_cannot_be_loaded_is_said_and_files_still_come_in(window,
     assert tool.message.text().startswith("The model's dataset could not be loaded (the folder was moved)")
     drop(page, garment(tmp_path, 8, "bag.png"))
     wait_pictures(qtbot, page, 1)
+
+
+def test_two_quick_pastes_are_two_pictures(window, qtbot):
+    """Ctrl+V twice before the first picture is in: both come onto the map, in order (the
+    second used to replace the first silently)."""
+    page = open_page(window, qtbot, DEMO_VAE)
+    black, white = np.zeros((20, 20, 4), np.uint8), np.full((20, 20, 4), 255, np.uint8)
+    black[..., 3] = 255
+    for rgba in (black, white):
+        QGuiApplication.clipboard().setImage(QImage(rgba.data, 20, 20, 80, QImage.Format_RGBA8888).copy())
+        page.intake.paste()
+    wait_pictures(qtbot, page, 2)
+    assert [p.image.max() for p in page.state.pictures] == [0, 255]
+    qtbot.waitUntil(lambda: not page.intake.busy, timeout=10_000)
+    assert not page.intake.waiting

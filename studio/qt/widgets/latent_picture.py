@@ -117,7 +117,7 @@ class PictureTool(QWidget):
 
         self.encoding = Latest(self, "latent-encode")
         self.encoding.succeeded.connect(self._on_encoding_succeeded)
-        self.encoding.failed.connect(self._on_failed)
+        self.encoding.failed.connect(self._on_encoding_failed)
         self.loading = Latest(self, "latent-picture-data")
         self.loading.succeeded.connect(self._on_loading_succeeded)
         self.loading.failed.connect(self._on_loading_failed)
@@ -149,6 +149,7 @@ class PictureTool(QWidget):
     def set_space(self, space) -> None:
         self.encoding.cancel()
         self.cancel()
+        self._release()  # an encoding cancelled above ends without a word
         for view in (self.input_view, self.output_view):
             view.set_image(None)
         self.detail.setText("")
@@ -217,6 +218,7 @@ class PictureTool(QWidget):
         self.state.set_tool("picture")
         self.input_view.set_image(to_pixels(picture)[0])
         self.output_view.set_image(None)
+        self.intake.hold()  # a picture pasted meanwhile waits for this one (released when it ends)
         if space.encoded:
             self.say(f"Encoding {source.name}…")
             self.encoding.submit(encode_for, space, picture, source.name, self.state.label)
@@ -230,6 +232,7 @@ class PictureTool(QWidget):
             job = InvertPictureJob(space, picture, name, self.state.label, steps=self.steps.value())
         except SpecError as exc:
             self._on_failed(exc.worded({"label": "The class", "image": "The picture", "steps": "Iterations"}))
+            self._release()
             return
         self.errors, self._space = [], space
         self.line.setData([], [])
@@ -260,6 +263,12 @@ class PictureTool(QWidget):
             handle.cancel()
             self.set_inverting(False)
             self.say(f"Stopped after {len(self.errors)} iterations: nothing was added.")
+            self._release()
+
+    def _release(self) -> None:
+        """This picture is done with: the intake fits the next one waiting, if any."""
+        if self.intake is not None:
+            self.intake.release()
 
     @Slot(object)
     def _on_handle_progressed(self, progress) -> None:
@@ -290,10 +299,12 @@ class PictureTool(QWidget):
             self._add(space, outcome.result)
         elif outcome.status != "cancelled":
             self._on_failed(outcome.error or "the search failed")
+        self._release()
 
     @Slot(object)
     def _on_encoding_succeeded(self, result) -> None:
         self._add(*result)
+        self._release()
 
     def _add(self, space, picture) -> None:
         if self.state.add_picture(space, picture) >= 0:
@@ -303,6 +314,11 @@ class PictureTool(QWidget):
     @Slot(str)
     def _on_failed(self, message: str) -> None:
         self.say(message, "error")
+
+    @Slot(str)
+    def _on_encoding_failed(self, message: str) -> None:
+        self._on_failed(message)
+        self._release()
 
     @Slot(QListWidgetItem)
     def _on_shelf_item_clicked(self, item: QListWidgetItem) -> None:

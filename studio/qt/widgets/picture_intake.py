@@ -1,9 +1,11 @@
 """Bringing a picture in, for every page that takes one (the Diffusion viewer's "Edit a picture",
 the Latent explorer's "Your picture"): Open…, Paste (Ctrl+V), a dataset image, a file or
 picture dropped on the page, and the crop / pad choice. The picture is fitted to the model
-(``studio.editing.session.fit_source``: resolution, channels, RGBA on white) off the UI thread
-on a ``Latest`` channel, so a newer picture replaces one still being fitted; the page gets
-``fitted(source, picture)`` or one line saying what was wrong."""
+(``studio.editing.session.fit_source``: resolution, channels, RGBA on white) off the UI thread,
+one at a time and in the order they came: two quick pastes are two pictures (a newer one used
+to replace one still being fitted, silently). The page gets ``fitted(source, picture)`` or one
+line saying what was wrong; a page that works on a picture for a while (the Latent explorer's
+encoding or GAN search) ``hold()``s the next one until it calls ``release()``."""
 
 from __future__ import annotations
 
@@ -79,9 +81,11 @@ class PictureIntake(QObject):
         self.fit_combo.currentIndexChanged.connect(self._on_fit_combo_current_index_changed)
         QShortcut(QKeySequence.Paste, host, context=Qt.WidgetWithChildrenShortcut).activated.connect(self.paste)
         host.setAcceptDrops(True)
+        self.waiting: list[tuple[PictureSource, str | None]] = []  # (source, fit) to fit next, in order
+        self.held = False  # the page is still working on the last picture fitted
         self.task = Latest(self, "picture")
         self.task.succeeded.connect(self._on_task_succeeded)
-        self.task.failed.connect(self.failed)
+        self.task.failed.connect(self._on_task_failed)
 
     @property
     def fit(self) -> str:
@@ -99,12 +103,39 @@ class PictureIntake(QObject):
 
     # --- bringing a picture in --------------------------------------------------------------------
     def bring(self, source: PictureSource | None, fit: str | None = None) -> None:
-        """Fit ``source`` to the model off the UI thread; ``fitted`` follows (or ``failed``)."""
+        """Fit ``source`` to the model off the UI thread, after the pictures before it;
+        ``fitted`` follows (or ``failed``)."""
         if source is None:
             return
-        shape = self._image_shape()
-        if shape is None:
+        if self._image_shape() is None:
             self.say(f"Open {self.what} first: the picture is fitted to it.", "error")
+            return
+        self.waiting.append((source, fit))
+        if self.busy:
+            self.say(f"{source.name} is next in line ({len(self.waiting)} waiting).", "muted")
+        self._next()
+
+    @property
+    def busy(self) -> bool:
+        """A picture is being fitted, or the page is still working on the last one."""
+        return self.task.busy or self.held
+
+    def hold(self) -> None:
+        """The page is working on the picture just fitted: the next waits for ``release``."""
+        self.held = True
+
+    def release(self) -> None:
+        """The page is done with its picture (used, failed or cancelled): fit the next."""
+        self.held = False
+        self._next()
+
+    def _next(self) -> None:
+        if self.busy or not self.waiting:
+            return
+        source, fit = self.waiting.pop(0)
+        shape = self._image_shape()
+        if shape is None:  # the model was closed meanwhile
+            self.waiting.clear()
             return
         self.say(f"Fitting {source.name} to the model…", "muted")
         self.task.submit(fitted, source, tuple(shape), fit or self.fit)
@@ -146,7 +177,13 @@ class PictureIntake(QObject):
 
     @Slot(object)
     def _on_task_succeeded(self, result) -> None:
-        self.fitted.emit(*result)
+        self.fitted.emit(*result)  # the page may hold() the next meanwhile
+        self._next()
+
+    @Slot(str)
+    def _on_task_failed(self, message: str) -> None:
+        self.failed.emit(message)
+        self._next()
 
     @Slot(int)
     def _on_fit_combo_current_index_changed(self, index: int) -> None:
