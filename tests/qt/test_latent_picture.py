@@ -264,3 +264,26 @@ def test_two_quick_pastes_are_two_pictures(window, qtbot):
     assert [p.image.max() for p in page.state.pictures] == [0, 255]
     qtbot.waitUntil(lambda: not page.intake.busy, timeout=10_000)
     assert not page.intake.waiting
+
+
+def test_hovering_your_pictures_mark_shows_its_card(window, qtbot, tmp_path):
+    """The pointer on your picture's diamond (or its frame) shows the map's hover card with the
+    picture and its code, as a dataset point's shows its image (it showed nothing)."""
+    from test_latent_page import hover
+
+    page = open_page(window, qtbot, DEMO_VAE)
+    drop(page, garment(tmp_path, 1, "trousers.png"))
+    wait_pictures(qtbot, page, 1)
+    picture, latent_map = page.state.pictures[0], page.map
+    hover(qtbot, latent_map, page.state.picture_positions()[0])
+    qtbot.waitUntil(latent_map.tip.isVisible, timeout=5_000)
+    z = ", ".join(f"{v:.2f}".replace("-", "−") for v in picture.z[:4])
+    assert latent_map.tip_caption.text() == (f"trousers.png  ·  your picture (encoded)\n"
+                                             f"z = ({z}, …) · {len(picture.z)} numbers")
+    shown = latent_map.tip_image.pixmap().toImage()
+    assert shown.size().width() == 112 and shown == to_qimage(picture.image).scaled(112, 112).convertToFormat(
+        shown.format())
+    assert latent_map.hovered == -1  # no dataset point is ringed under the mark
+    corner = latent_map.view.viewRange()[0][0], latent_map.view.viewRange()[1][0]
+    hover(qtbot, latent_map, (corner[0] + 1e-3, corner[1] + 1e-3))
+    qtbot.waitUntil(lambda: not latent_map.tip.isVisible(), timeout=5_000)

@@ -115,6 +115,10 @@ class LatentMap(QWidget):
         self.thumbnails = False
         self.hovered = -1
         self.claims: list = []  # callables (x, y) -> bool asked first about a click: True takes it
+        # callables (x, y) -> (key, image uint8 (H, W, C), caption) or None, asked first about a
+        # hover: a card for something drawn over the points (your picture's mark, latent_marks.py)
+        self.hover_claims: list = []
+        self._tip_key = None  # what the card shows: a point's index or a claim's key
         self.selected = np.zeros(0, np.int64)
         self._selection = Dots(size=9, pen=pg.mkPen(theme.WARNING, width=1.4), brush=None)
         self._ring = Dots(size=16, pen=pg.mkPen("#ffffff", width=2), brush=None)
@@ -314,20 +318,32 @@ class LatentMap(QWidget):
             self._hover(-1, None)
             return
         p = self.view.mapSceneToView(scene_pos)
-        self._hover(self.nearest(p.x(), p.y()), self.plot.mapFromScene(scene_pos))
+        at = self.plot.mapFromScene(scene_pos)
+        for claim in self.hover_claims:
+            card = claim(p.x(), p.y())
+            if card is not None:
+                self._hover(-1, at, card)
+                return
+        self._hover(self.nearest(p.x(), p.y()), at)
 
-    def _hover(self, i: int, at: QPoint | None) -> None:
-        """Point ``i`` under the pointer at ``at`` (viewport pixels); -1: none (the card goes)."""
-        if i < 0:
+    def _hover(self, i: int, at: QPoint | None, card: tuple | None = None) -> None:
+        """Point ``i`` under the pointer at ``at`` (viewport pixels), or a claim's ``card``
+        (key, image, caption); neither (-1, None): the card goes."""
+        if i < 0 and card is None:
             if self.hovered >= 0 or self.tip.isVisible():
-                self.hovered = -1
+                self.hovered, self._tip_key = -1, None
                 self._ring.setData([], [])
                 self.tip.hide()
             return
-        if i != self.hovered:
-            self.hovered = i
-            self._ring.setData([self.xy[i, 0]], [self.xy[i, 1]])
-            self._fill_tip(i)
+        key = ("claim", card[0]) if card is not None else i
+        if key != self._tip_key:
+            self.hovered, self._tip_key = i, key
+            if card is None:
+                self._ring.setData([self.xy[i, 0]], [self.xy[i, 1]])
+                self._fill_tip(self.images[i], self.caption(i))
+            else:
+                self._ring.setData([], [])
+                self._fill_tip(*card[1:])
         if at is not None:
             x = at.x() + 18 if at.x() + 18 + self.tip.width() < self.plot.width() else at.x() - 18 - self.tip.width()
             y = min(max(4, at.y() - self.tip.height() // 2), self.plot.height() - self.tip.height() - 4)
@@ -335,13 +351,12 @@ class LatentMap(QWidget):
             self.tip.show()
             self.tip.raise_()
 
-    def _fill_tip(self, i: int) -> None:
-        image = self.images[i]
+    def _fill_tip(self, image: np.ndarray, caption: str) -> None:
         scale = max(1, 112 // image.shape[0])
         pixmap = QPixmap.fromImage(to_qimage(image)).scaled(image.shape[1] * scale, image.shape[0] * scale,
                                                            Qt.KeepAspectRatio, Qt.FastTransformation)
         self.tip_image.setPixmap(pixmap)
-        self.tip_caption.setText(self.caption(i))
+        self.tip_caption.setText(caption)
         self.tip.adjustSize()
 
     @Slot(float, float)

@@ -1,7 +1,8 @@
 """Your pictures on the latent map: a pink diamond where each one's latent sits (in the map's
 projection: PCA exactly, t-SNE placed by its nearest codes, ``studio.latent.pictures.place``)
 and the picture itself in a pink frame beside it, a fixed size on screen whatever the zoom; a
-click on either shows that picture. A view of the page's ``ExplorerState``: it follows its
+click on either shows that picture, and the pointer over either shows the map's hover card
+with the picture and its code. A view of the page's ``ExplorerState``: it follows its
 pictures, projection and latent."""
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class PictureMarks:
             event.connect(self.update)
         state.events.latent.connect(self._on_state_latent)
         latent_map.claims.append(self.take_click)
+        latent_map.hover_claims.append(self.hover_card)
         self._current = -1
 
     def update(self, *_) -> None:
@@ -78,17 +80,32 @@ class PictureMarks:
             image.setRect(rect)
             frame.setRect(rect)
 
-    def take_click(self, x: float, y: float) -> bool:
-        """A click at map (x, y) on a picture's diamond or frame (the topmost first) shows it."""
+    def at(self, x: float, y: float) -> int:
+        """The picture whose diamond or frame is at map (x, y) (the topmost first), or -1."""
         if not self.items:
-            return False
+            return -1
         px_w, px_h = self.view.viewPixelSize()
         for i in reversed(range(len(self.items))):
             near = ((self.xy[i, 0] - x) / px_w) ** 2 + ((self.xy[i, 1] - y) / px_h) ** 2 <= HIT_PX ** 2
             if near or self.items[i][1].rect().contains(QPointF(x, y)):
-                self.state.show_picture(i)
-                return True
-        return False
+                return i
+        return -1
+
+    def take_click(self, x: float, y: float) -> bool:
+        """A click at map (x, y) on a picture's diamond or frame shows it."""
+        i = self.at(x, y)
+        if i >= 0:
+            self.state.show_picture(i)
+        return i >= 0
+
+    def hover_card(self, x: float, y: float) -> tuple | None:
+        """The hover card for the picture at map (x, y): (its index, the picture uint8 (H, W, C),
+        its name, how it got its latent and that code z), or None."""
+        i = self.at(x, y)
+        if i < 0 or i >= len(self.state.pictures):
+            return None
+        picture = self.state.pictures[i]
+        return i, picture.image, f"{picture.name}  ·  your picture ({picture.how})\n{code_text(picture.z)}"
 
     def rects(self) -> list[QRectF]:
         """Where each picture is drawn, in map coordinates (for tests)."""
@@ -97,3 +114,11 @@ class PictureMarks:
     @Slot()
     def _on_view_changed(self, *args) -> None:
         self._place()
+
+
+def code_text(z: np.ndarray, shown: int = 4) -> str:
+    """A latent code in a line: its first ``shown`` numbers and its length ("z = (0.12, −1.30,
+    0.44, 0.05, …) · 32 numbers")."""
+    z = np.asarray(z, np.float64).ravel()
+    head = ", ".join(f"{v:.2f}".replace("-", "−") for v in z[:shown])
+    return f"z = ({head}{', …' if len(z) > shown else ''}) · {len(z)} numbers"
