@@ -20,6 +20,8 @@ class Lesson:
     options: dict[str, Any] = field(default_factory=dict)
     lr: float | None = None  # None: the family's default
     steps_per_frame: int = 5
+    # what "Compare" shows beside it: (family, options); None: ``compare.partner``'s default
+    compare: tuple[str, dict[str, Any]] | None = None
 
     def spec(self, **changes: Any) -> "PlaygroundSpec":
         """The lesson as a ``PlaygroundSpec`` (with any field changed)."""
@@ -39,20 +41,21 @@ LESSONS = [
            "collapse. The thin lines show where the generator sends a grid of its inputs z: it folds the "
            "whole square onto the islands it has found. (With this lesson's large learning rate, 3e-3, two "
            "seeds in three drop modes; with gentler settings a vanilla GAN sometimes finds all eight.)",
-           {"loss": "vanilla"}, lr=3e-3),
+           {"loss": "vanilla"}, lr=3e-3, compare=("gan", {"loss": "wgan-gp"})),
     Lesson("wgan-gp-coverage", "WGAN-GP: every mode", "gan", "8-gaussians",
            "The same eight islands, now with the Wasserstein loss and a gradient penalty. The critic's "
            "background is no longer a yes/no verdict but a smooth landscape that rises towards every island. "
            "Its slope pulls generated points towards all the data at once, so the samples spread out until "
            "all eight islands are covered (watch the count reach 8). The price: five critic steps per "
-           "generator step, so it learns more slowly per second.", {"loss": "wgan-gp"}),
+           "generator step, so it learns more slowly per second.", {"loss": "wgan-gp"},
+           compare=("gan", {"loss": "vanilla"})),
     Lesson("vae-posteriors", "VAE: posteriors and the prior", "vae", "two-moons",
            "The right plot is the VAE's latent plane. Each small ellipse is where the encoder thinks one data "
            "point's code lies (its posterior); the circle is the prior that samples are drawn from. The KL "
            "term pushes the ellipses to fill the circle, the reconstruction term pushes them apart. On the "
            "left, the grid lines are the decoder's picture of the latent plane: a sheet folded onto the "
            "moons. Samples are blurrier than the data, because the decoder adds Gaussian noise and the sheet "
-           "also covers the gap between the moons.", {"beta": 1.0}),
+           "also covers the gap between the moons.", {"beta": 1.0}, compare=("vae", {"beta": 8.0})),
     Lesson("vae-posterior-collapse", "VAE: a large β collapses the posterior", "vae", "two-moons",
            "With β = 8 every nat of information in the code costs eight times more. Watch the ellipses on the "
            "right: along one direction they stretch to the prior's full height. That latent dimension is "
@@ -60,7 +63,7 @@ LESSONS = [
            "while the other still places each point along the moons, since the moons are really a curve. "
            "On the left the decoder's grid folds into little more than that curve, and the KL beside the view "
            "drops to about 2 nats. Raise β to 30 and the last dimension starts to go too: the samples blur "
-           "off the moons.", {"beta": 8.0}),
+           "off the moons.", {"beta": 8.0}, compare=("vae", {"beta": 1.0})),
     Lesson("flow-exact", "Coupling flow: an exact density", "flow", "rings",
            "The heatmap is the flow's density p(x), exact and normalised: it integrates to 1 (the number "
            "beside the view). Move the slider to see the grid of the Gaussian base carried into data space "

@@ -5,6 +5,11 @@ The data is an editable point set: a preset fills it (``set_preset``), the brush
 around the cursor, the eraser removes those near it, ``clear`` empties it to draw from nothing.
 Listeners subscribe with ``state.events.connect(name, callback)``; events are "data",
 "family", "compare", "speed", "setting" and "lesson", each emitted after the change.
+
+"Compare" shows a second family beside the first. Until the user picks that family himself
+(``set_compare(..., chosen=True)``) it follows the first: a lesson's own pairing
+(``Lesson.compare``) or ``compare.partner``'s default, re-chosen whenever the lesson or the
+first family changes.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import numpy as np
 
 from ..errors import SpecError
 from .base import get_family
+from .compare import partner
 from .datasets import MAX_POINTS, PRESETS, VIEW, make_dataset
 from .job import PlaygroundSpec
 from .lessons import LESSONS, LESSONS_BY_KEY, Lesson
@@ -57,6 +63,7 @@ class PlaygroundState:
         self.lesson: Lesson | None = None
         self.compare: str | None = None  # the second family shown beside the first, if any
         self.compare_options: dict[str, Any] = {}
+        self.compare_chosen = False  # the user picked the second family: it no longer follows the first
         self.apply_lesson(lesson)
 
     # --- lessons ------------------------------------------------------------------------
@@ -64,6 +71,7 @@ class PlaygroundState:
         if key not in LESSONS_BY_KEY:
             raise SpecError(f"unknown lesson {key!r}; choose one of {', '.join(LESSONS_BY_KEY)}", "lesson")
         lesson = self.lesson = LESSONS_BY_KEY[key]
+        self.compare_chosen = False  # a new lesson brings its own pairing
         self.speed = lesson.steps_per_frame
         self.noise = None
         self.set_preset(lesson.dataset)
@@ -111,13 +119,29 @@ class PlaygroundState:
         model = get_family(family)
         self.family, self.options, self.lr = family, dict(options or {}), lr
         self.setting = model.slider.default if model.slider else None
+        follow = self.compare is not None and not self.compare_chosen
+        if follow:
+            self.compare, self.compare_options = self.default_compare()
         self.events.emit("family", family)
+        if follow:
+            self.events.emit("compare", self.compare)
 
-    def set_compare(self, family: str | None, options: dict[str, Any] | None = None) -> None:
-        """Show ``family`` beside the first, learning the same data (None: one family only)."""
+    def default_compare(self) -> tuple[str, dict[str, Any]]:
+        """The family (and options) "Compare" puts beside the first: the lesson's own pairing while
+        the first view shows the lesson's family and options, otherwise ``compare.partner``'s."""
+        lesson = self.lesson
+        if lesson is not None and lesson.compare is not None and \
+                (self.family, self.options) == (lesson.family, dict(lesson.options)):
+            return lesson.compare[0], dict(lesson.compare[1])
+        return partner(self.family, self.options)
+
+    def set_compare(self, family: str | None, options: dict[str, Any] | None = None, chosen: bool = False) -> None:
+        """Show ``family`` beside the first, learning the same data (None: one family only).
+        ``chosen``: the user picked it, so it stays when the lesson or the first family changes."""
         if family is not None:
             get_family(family)
         self.compare, self.compare_options = family, dict(options or {})
+        self.compare_chosen = chosen and family is not None
         self.events.emit("compare", family)
 
     def set_speed(self, steps_per_frame: int) -> None:

@@ -76,3 +76,27 @@ def test_the_vae_loss_curve_is_named_for_its_beta():
 
     assert build_family("vae", {"beta": 1.0}).loss_label == "loss = −ELBO (nats)"
     assert build_family("vae", {"beta": 8.0}).loss_label == "loss = recon + 8·KL (nats)"
+
+
+def test_compare_follows_the_lesson_until_the_user_picks_its_family():
+    """A tester's finding: Compare kept facing "gan" after a lesson had made the first view a VAE."""
+    state = PlaygroundState("gan-mode-collapse")
+    state.set_compare(*state.default_compare())
+    assert (state.compare, state.compare_options) == ("gan", {"loss": "wgan-gp"})
+    seen = recorder(state, "family", "compare")
+    state.apply_lesson("vae-posteriors")  # the lesson's own pairing: β = 1 beside β = 8
+    assert (state.compare, state.compare_options) == ("vae", {"beta": 8.0})
+    assert [name for name, _ in seen] == ["family", "compare"]
+    assert state.compare_spec().options == {"beta": 8.0}
+    state.apply_lesson("ddpm-reverse")  # no pairing of its own: the default partner
+    assert (state.compare, state.compare_options) == ("flow-matching", {})
+    state.set_family("flow-matching")  # the first family changes: the second follows
+    assert state.compare == "ddpm"
+    state.set_compare("autoregressive", chosen=True)  # the user's own pick stays ...
+    state.set_family("vae")
+    assert state.compare == "autoregressive"
+    state.apply_lesson("wgan-gp-coverage")  # ... until a new lesson brings its own pairing
+    assert (state.compare, state.compare_options) == ("gan", {"loss": "vanilla"})
+    state.set_compare(None)
+    state.apply_lesson("flow-exact")
+    assert state.compare is None  # Compare off stays off
