@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from studio.playground import LESSONS, family_names
+from studio.playground.compare import PlaygroundPair
 
 
 @pytest.fixture
@@ -229,6 +230,57 @@ def test_compare_trains_two_families_on_the_same_data_side_by_side(qtbot, page):
     assert page.pane_b.loss.getPlotItem().titleLabel.text == "critic loss"
     qtbot.mouseClick(page.compare, Qt.LeftButton)
     assert page.state.compare is None and not page.pane_b.isVisible() and not page.pane.compact
+
+
+def test_a_change_that_needs_a_new_model_says_so_and_keeps_playing(qtbot, page):
+    """A tester's finding: changing the family or toggling Compare while it trained set the step
+    counter and the curve back to 0 without a word."""
+    choose(page.controls.lesson, "autoregressive-bins")
+    qtbot.mouseClick(page.play, Qt.LeftButton)
+    wait_frame(qtbot, page, 4 * page.state.speed)
+    old = page.job
+    choose(page.controls.family, "vae")
+    qtbot.waitUntil(lambda: page.job is not None and page.job is not old, timeout=5_000)
+    text = page.message.text()
+    assert text.startswith("Family changed to VAE — training restarted from step 0 with a new model"), text
+    assert "had reached step " in text and page.job.model.name == "vae" and page.running
+    assert page.play.text() == "❚❚ Pause"
+    wait_frame(qtbot, page, page.state.speed)  # and it trains
+    qtbot.mouseClick(page.play, Qt.LeftButton)  # paused: the change drops the run, Play starts the new one
+    qtbot.waitUntil(lambda: page.job.paused)
+    qtbot.mouseClick(page.compare, Qt.LeftButton)
+    qtbot.waitUntil(lambda: "was dropped" in page.message.text(), timeout=5_000)
+    assert page.message.text().startswith("Compare: VAE beside Flow matching / rectified flow — the run at step ")
+    assert page.message.text().endswith("▶ Play trains the new model from step 0") and page.job is None
+    qtbot.mouseClick(page.play, Qt.LeftButton)
+    wait_frame(qtbot, page, page.state.speed)
+    choose(page.controls.lesson, "gan-mode-collapse")  # one action, several changes: one restart, named once
+    qtbot.waitUntil(lambda: page.job is not None, timeout=5_000)
+    assert page.message.text().startswith("Lesson “GAN: mode collapse” — training restarted from step 0")
+    job = page.job
+    qtbot.wait(200)
+    assert page.job is job and isinstance(job, PlaygroundPair) and job.other.model.config.loss == "wgan-gp"
+    page.controls.form.editors["hidden"].setValue(32)  # not live: options changed
+    qtbot.waitUntil(lambda: page.job is not None and page.job is not job, timeout=5_000)
+    assert page.message.text().startswith("Options changed (hidden = 32) — training restarted")
+
+
+def test_compare_follows_the_lesson(qtbot, page):
+    """A tester's finding: the second view stayed on "gan" after a lesson made the first a VAE."""
+    choose(page.controls.lesson, "gan-mode-collapse")
+    qtbot.mouseClick(page.compare, Qt.LeftButton)
+    assert page.pane_b.family.currentData() == "gan" and page.pane_b.options == {"loss": "wgan-gp"}
+    choose(page.controls.lesson, "vae-posterior-collapse")
+    assert page.state.compare == "vae" and page.pane_b.family.currentData() == "vae"
+    assert page.pane_b.options == {"beta": 1.0} and page.pane.options == {"beta": 8.0}
+    choose(page.controls.lesson, "ddpm-reverse")
+    assert page.pane_b.family.currentData() == "flow-matching" and page.pane_b.options == {}
+    choose(page.pane_b.family, "autoregressive")  # the user's pick stays when the first family changes
+    choose(page.controls.family, "flow")
+    assert page.pane_b.family.currentData() == "autoregressive"
+    qtbot.mouseClick(page.step_button, Qt.LeftButton)
+    wait_frame(qtbot, page)
+    assert page.job.other.model.name == "autoregressive" and page.job.model.name == "flow"
 
 
 def test_the_page_fits_the_smallest_window(qtbot, make_window):

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QSlider, QVBoxLayout, QWidget
 
 from ...errors import SpecError
-from ...playground import PlaygroundJob
-from ...playground.compare import PlaygroundPair, loss_points, partner
+from ...playground import PlaygroundJob, get_family
+from ...playground.compare import PlaygroundPair, loss_points
 from ...playground.frame import Layer
 from ...playground.job import MAX_STEPS_PER_FRAME
 from ...playground.recording import FrameRecorder
@@ -39,6 +39,8 @@ class PlaygroundPanel(QWidget):
         self.job: PlaygroundJob | None = None
         self.handle: JobHandle | None = None
         self.recorder = FrameRecorder()
+        self._dropped: dict | None = None  # a run ended by a change that needs a new model (``_drop_run``)
+        self._shown = (self.state.family, dict(self.state.options))  # the first view's family and options
 
         self.controls = PlaygroundControls(self.state)
         scroll = QScrollArea(widgetResizable=True, frameShape=QScrollArea.NoFrame)
@@ -103,7 +105,8 @@ class PlaygroundPanel(QWidget):
         self.controls.tool_changed.connect(self._on_controls_tool_changed)
         self.controls.options_edited.connect(self._on_controls_options_edited)
         for name, slot in (("data", self._on_state_data), ("family", self._on_state_family),
-                           ("compare", self._on_state_compare), ("speed", self._on_state_speed)):
+                           ("compare", self._on_state_compare), ("speed", self._on_state_speed),
+                           ("lesson", self._on_state_lesson)):
             self.state.events.connect(name, slot)
         self._on_state_family(self.state.family)
         self._on_state_speed(self.state.speed)
@@ -149,6 +152,37 @@ class PlaygroundPanel(QWidget):
         for pane in self.panes:
             pane.reset()
         self._draw_data()
+
+    def _drop_run(self, why: str, rank: int) -> None:
+        """A change that needs a new model (a lesson, the family or its options, Compare) ends the
+        run. The page says so in its status line and, when the run was playing, trains the new
+        model at once: once for all the changes of one user action (a lesson changes the data,
+        the family and Compare), the reason of the highest ``rank`` named."""
+        job = self.job
+        if job is not None:
+            playing = self.running and not job.paused
+            before = self._dropped or {"step": 0, "playing": False, "why": "", "rank": -1}
+            self._dropped = {**before, "step": max(before["step"], job.step), "playing": before["playing"] or playing}
+            QTimer.singleShot(0, self, self._after_drop)
+        if self._dropped is not None and rank > self._dropped["rank"]:
+            self._dropped.update(why=why, rank=rank)
+        self.stop()
+
+    @Slot()
+    def _after_drop(self) -> None:
+        dropped, self._dropped = self._dropped, None
+        if dropped is None:
+            return
+        why, step = dropped["why"], dropped["step"]
+        if dropped["playing"]:
+            if not self.start():
+                return  # start() has said why
+            self._show_play(True)
+            text = f"{why} — training restarted from step 0 with a new model (the last one had reached step {step:,})"
+        else:
+            text = f"{why} — the run at step {step:,} was dropped; ▶ Play trains the new model from step 0"
+        error = self.message.text()  # the new options' error, if any
+        self.message.setText(f"{error}  ({text})" if error else text)
 
     def _show_play(self, playing: bool) -> None:
         self.play.setText("❚❚ Pause" if playing else "▶ Play")
@@ -220,14 +254,25 @@ class PlaygroundPanel(QWidget):
             self.job.set_setting(value, lane=1)
 
     def _on_state_family(self, family: str) -> None:
-        self.stop()
-        self.message.setText(self.pane.configure(family, self.state.options))
+        options = dict(self.state.options)
+        if family != self._shown[0]:
+            why, rank = f"Family changed to {_named(family, options)}", 2
+        else:
+            changed = {k: v for k, v in options.items() if self._shown[1].get(k, v) != v or k not in self._shown[1]}
+            why, rank = f"Options changed ({_options_text(changed) or 'back to the defaults'})", 1
+        self._shown = (family, options)
+        self._drop_run(why, rank)
+        self.message.setText(self.pane.configure(family, options))
+
+    def _on_state_lesson(self, lesson) -> None:
+        if self._dropped is not None:
+            self._dropped.update(why=f"Lesson “{lesson.title}”", rank=3)
 
     def _on_state_compare(self, family: str | None) -> None:
-        self.stop()
         on = family is not None
-        if on:
-            self.message.setText(self.pane_b.configure(family, self.state.compare_options))
+        self._drop_run(f"Compare: {_named(self.state.family, self.state.options)} beside "
+                       f"{_named(family, self.state.compare_options)}" if on else "One view", 0)
+        self.message.setText(self.pane_b.configure(family, self.state.compare_options) if on else "")
         self.pane.set_compact(on)
         self.pane.show_picker(on)
         self.pane_b.setVisible(on)
@@ -238,7 +283,7 @@ class PlaygroundPanel(QWidget):
     @Slot(bool)
     def _on_compare_toggled(self, on: bool) -> None:
         if on != (self.state.compare is not None):
-            self.state.set_compare(*(partner(self.state.family, self.state.options) if on else (None,)))
+            self.state.set_compare(*(self.state.default_compare() if on else (None,)))
 
     @Slot(str)
     def _on_pane_family_picked(self, family: str) -> None:
@@ -246,7 +291,7 @@ class PlaygroundPanel(QWidget):
 
     @Slot(str)
     def _on_pane_b_family_picked(self, family: str) -> None:
-        self.state.set_compare(family)
+        self.state.set_compare(family, chosen=True)
 
     @Slot(str, object)
     def _on_controls_options_edited(self, name: str, value) -> None:
@@ -291,3 +336,13 @@ class PlaygroundPanel(QWidget):
         self.gif.cancel()
         if self.handle is not None:
             self.handle.cancel()
+
+
+def _options_text(options: dict) -> str:
+    return ", ".join(f"{k} = {v}" for k, v in options.items())
+
+
+def _named(family: str, options: dict) -> str:
+    """A family as the status line names it: "VAE (beta = 8.0)"."""
+    text = _options_text(options)
+    return f"{get_family(family).label} ({text})" if text else get_family(family).label
