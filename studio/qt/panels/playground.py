@@ -41,6 +41,7 @@ class PlaygroundPanel(QWidget):
         self.recorder = FrameRecorder()
         self._dropped: dict | None = None  # a run ended by a change that needs a new model (``_drop_run``)
         self._shown = (self.state.family, dict(self.state.options))  # the first view's family and options
+        self._paused_hidden: PlaygroundJob | None = None  # the run the page paused when it was hidden
 
         self.controls = PlaygroundControls(self.state)
         scroll = QScrollArea(widgetResizable=True, frameShape=QScrollArea.NoFrame)
@@ -331,6 +332,22 @@ class PlaygroundPanel(QWidget):
     @Slot()
     def _on_export_gif_clicked(self) -> None:
         self.gif.ask_and_save(self.recorder.frames, self.panes, f"playground-{self._name()}.gif")
+
+    # --- a page nobody sees ---------------------------------------------------------------
+    def hideEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        """Another page (or a minimised window): nobody watches, so the run pauses instead of
+        taking a core from, say, a training on the Train page; it resumes when the page is back."""
+        super().hideEvent(event)
+        if self.running and not self.job.paused:
+            self.job.pause()
+            self._paused_hidden = self.job
+            self.drawer.clear()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().showEvent(event)
+        job, self._paused_hidden = self._paused_hidden, None
+        if job is not None and job is self.job and self.running and job.paused:
+            job.resume()
 
     def shutdown(self) -> None:
         self.gif.cancel()
