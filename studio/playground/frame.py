@@ -146,22 +146,27 @@ def arrow_grid(n: int = 17, lim: float = VIEW - 0.3) -> Tensor:
 
 
 # --- numbers ----------------------------------------------------------------------------
+def _mean_distance(x: Tensor, y: Tensor) -> float:
+    """E‖X − Y‖ over all pairs, in float32 (its matrix-product cdist: 0.5 ms for 500 × 500 points
+    where float64's took 1.5 ms, measured; the mean moves by ~1e-7, far below the 0.002 two
+    samples of one distribution differ by) summed in float64."""
+    return float(torch.cdist(x, y).double().mean())
+
+
 def spread(y: Tensor | np.ndarray) -> float:
     """E‖Y − Y′‖ of a sample (N, 2), diagonals included: ``energy_distance``'s ``yy`` term, which
     a caller comparing many samples with one fixed ``y`` computes once."""
-    y = torch.as_tensor(y, dtype=torch.float64)
-    return float(torch.cdist(y, y).mean())
+    y = torch.as_tensor(y, dtype=torch.float32)
+    return _mean_distance(y, y)
 
 
 def energy_distance(x: Tensor | np.ndarray, y: Tensor | np.ndarray, yy: float | None = None) -> float:
     """The energy distance D² = 2 E‖X − Y‖ − E‖X − X′‖ − E‖Y − Y′‖ (Székely & Rizzo 2013, eq. 2),
     ≥ 0 and 0 only for equal distributions; the V-statistic (diagonals included). Units: data
     units. Two samples of 1000 points of one distribution give about 0.002–0.01. ``yy``:
-    ``spread(y)`` when already known (each cdist of 500 points costs ~1.3 ms of a frame)."""
-    x, y = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)
-    xy = torch.cdist(x, y).mean()
-    xx = torch.cdist(x, x).mean()
-    return max(float(2 * xy - xx) - (spread(y) if yy is None else yy), 0.0)
+    ``spread(y)`` when already known (one cdist less in each frame)."""
+    x, y = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
+    return max(2 * _mean_distance(x, y) - _mean_distance(x, x) - (spread(y) if yy is None else yy), 0.0)
 
 
 def modes_covered(samples: Tensor | np.ndarray, centres: np.ndarray, radius: float) -> int:

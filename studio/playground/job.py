@@ -68,6 +68,13 @@ def _check_int(name: str, value: Any, lo: int, hi: int) -> int:
     return int(value)
 
 
+def _set_mode(model: torch.nn.Module, training: bool) -> None:
+    """``model.train(training)`` unless it is in that mode already (the call walks every
+    submodule in Python: ~0.6 ms of each frame and again of each training call, measured)."""
+    if model.training != training:
+        model.train(training)
+
+
 class PlaygroundJob:
     """One family learning one data set; call it as a job. Building it checks the spec (a
     ``SpecError`` names the bad field) and builds the data and the model, so errors show at once."""
@@ -98,6 +105,7 @@ class PlaygroundJob:
         self._pending_data: np.ndarray | None = None
         self._dirty = True
         self.step = 0
+        self.frames = 0  # frames reported so far (``studio bench playground`` compares them with those drawn)
 
     # --- thread-safe controls (called from the UI thread) -----------------------------------
     def set_speed(self, steps_per_frame: int) -> None:
@@ -172,7 +180,7 @@ class PlaygroundJob:
         ``share_gil``: hand the GIL over after each step (a tiny model's step is mostly Python,
         and a UI thread waiting for the GIL would otherwise wait for the switch interval)."""
         totals: dict[str, float] = {}
-        self.model.train()
+        _set_mode(self.model, True)
         for _ in range(steps):
             if share_gil:
                 time.sleep(0)
@@ -186,7 +194,7 @@ class PlaygroundJob:
     @torch.inference_mode()
     def frame(self) -> fr.Frame:
         """The current picture: the family's view at the slider's setting, the data and samples."""
-        self.model.eval()
+        _set_mode(self.model, False)
         view = self.model.view(self.data, self._setting)
         samples = view.samples if view.samples is not None else \
             self.model.sample(SAMPLES, torch.Generator().manual_seed(VIEW_SEED))
@@ -223,6 +231,7 @@ class PlaygroundJob:
             losses = self.train(n, share_gil=True)
             time.sleep(0)
             last = self.frame()
+            self.frames += 1
             self._reported = last.step
             self._drawn.clear()
             reporter.progress(Progress(self.step, self.spec.max_steps or self.step, paused=self._paused))

@@ -326,3 +326,25 @@ def test_the_jobs_rest_after_a_frame_ends_when_the_page_has_drawn_that_frame(ack
     assert run_job(job, Page()).status == "finished"
     took = time.perf_counter() - started
     assert (took < rest) if ack_lag == 0 else (took >= 2 * rest), took
+
+
+def test_the_job_counts_its_frames_and_switches_the_model_mode_only_when_it_changes():
+    """``frames`` is what ``studio bench playground`` compares with the frames the page drew; the
+    training / view mode switch walks every submodule in Python, so it is made only on a change."""
+    from studio.engine.control import Control
+    from studio.engine.reporting import Reporter
+
+    job = PlaygroundJob(PlaygroundSpec(family="vae", dataset="two-moons", points=200, max_steps=12,
+                                       steps_per_frame=3))
+    switches, real_train = [], job.model.train
+    job.model.train = lambda mode=True: switches.append(mode) or real_train(mode)
+    job.train(2)
+    job.train(2)
+    assert switches == [] and job.model.training  # built in training mode: nothing to switch
+    job.frame()
+    job.frame()
+    assert switches == [False] and not job.model.training
+    job.train(1)
+    assert switches == [False, True] and job.model.training
+    result = job(Reporter(), Control())  # steps 5 → 12 at 3 a frame: frames at 8, 11, 12
+    assert result["step"] == 12 and job.frames == 3
