@@ -34,6 +34,11 @@ def test_play_reset_and_step_spam_leave_one_consistent_run(qtbot, make_window):
     step = job.step
     qtbot.wait(300)
     assert job.step == step  # paused stays paused
+    qtbot.mouseClick(page.play, Qt.LeftButton)
+    page.controls.family.setCurrentIndex(page.controls.family.findData("vae"))  # a new model, started at once ...
+    qtbot.mouseClick(page.reset, Qt.LeftButton)  # ... unless Reset comes first
+    qtbot.wait(200)
+    assert page.job is None and page.message.text() == "" and page.play.text() == "▶ Play"
 
 
 def test_another_page_pauses_the_playground_and_coming_back_resumes_it(qtbot, make_window):

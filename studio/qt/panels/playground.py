@@ -92,7 +92,7 @@ class PlaygroundPanel(QWidget):
 
         self.play.clicked.connect(self._on_play_clicked)
         self.step_button.clicked.connect(self._on_step_button_clicked)
-        self.reset.clicked.connect(self.stop)
+        self.reset.clicked.connect(self._on_reset_clicked)
         self.speed.valueChanged.connect(self._on_speed_value_changed)
         self.compare.toggled.connect(self._on_compare_toggled)
         self.export.clicked.connect(self._on_export_clicked)
@@ -184,6 +184,12 @@ class PlaygroundPanel(QWidget):
             text = f"{why} — the run at step {step:,} was dropped; ▶ Play trains the new model from step 0"
         error = self.message.text()  # the new options' error, if any
         self.message.setText(f"{error}  ({text})" if error else text)
+
+    @Slot()
+    def _on_reset_clicked(self) -> None:
+        self._dropped = None  # a restart a change had asked for is off too
+        self.message.setText("")
+        self.stop()
 
     def _show_play(self, playing: bool) -> None:
         self.play.setText("❚❚ Pause" if playing else "▶ Play")
