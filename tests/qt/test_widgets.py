@@ -117,3 +117,14 @@ def test_a_numeric_fields_error_names_what_was_typed_and_the_limits(qtbot):
     assert form.errors["lr"].text() == shown["lr"] and not form.errors["lr"].isHidden()
     assert form.set_errors({"norm": "norm='x' is not one of batch, group"}) == \
         {"norm": "norm='x' is not one of batch, group"}  # not a number: the check's own words
+
+
+def test_the_train_pages_learning_rate_says_what_was_typed(window, qtbot):
+    """The Train page's learning rate: 1e-400 (which reads as 0) is refused naming what was typed
+    and the range, under the field and as the reason Start is blocked (it said "got 0.0")."""
+    setup = window.train.setup
+    _type(qtbot, setup.training_form.editors["lr"], "1e-400")
+    expected = "Learning rate must be above 0 and at most 1 (you typed 1e-400, which reads as 0)"
+    assert setup.validate() == expected
+    assert setup.training_form.errors["lr"].text() == expected
+    assert setup.mark_field("lr", "lr must be a number in (0, 1] (got 0.0)") == expected

@@ -28,7 +28,8 @@ CUSTOM = "custom"
 TRAINING_FIELDS = [  # names match TrainSpec; ranges are the core's (it reports violations)
     FieldSpec("steps", 2000, 1, None, help="optimizer steps to train", label="Steps"),
     FieldSpec("batch_size", 128, 1, None, help="images per step", label="Batch size"),
-    FieldSpec("lr", 1e-3, 0.0, 1.0, help="learning rate of the optimizer", label="Learning rate"),
+    FieldSpec("lr", 1e-3, 0.0, 1.0, help="learning rate of the optimizer", label="Learning rate",
+              open_minimum=True),
     FieldSpec("seed", 0, 0, None, help="random seed: same seed and settings give the same run", label="Seed"),
 ]
 FIELD_LABELS = {f.name: f.label for f in TRAINING_FIELDS} | {"resolution": "The image size",
@@ -227,17 +228,19 @@ class TrainSetup(QWidget):
                 config_from_dict(config, {name: value})
             except ValueError as exc:
                 model_errors[name] = str(exc)
-        training_errors, spec_error = {}, None
+        training_errors, spec_error, spec_field = {}, None, None
         try:
             self.spec().resolved()
         except SpecError as exc:
-            spec_error = exc.worded(FIELD_LABELS)
+            spec_error, spec_field = exc.worded(FIELD_LABELS), exc.field
             if exc.field in FIELD_LABELS:
                 training_errors[exc.field] = spec_error
         except ValueError as exc:
             spec_error = str(exc)
-        self.training_form.set_errors(training_errors)
-        self.model_form.set_errors(model_errors)
+        # the forms word a number out of range with what was typed (ParamForm.worded)
+        training_errors = self.training_form.set_errors(training_errors)
+        model_errors = self.model_form.set_errors(model_errors)
+        spec_error = training_errors.get(spec_field, spec_error)
 
         summary = self.dataset.summary
         if preload.error():
@@ -260,7 +263,7 @@ class TrainSetup(QWidget):
             return error
         message = FIELD_LABELS.get(field, field) + error[len(field):]
         if field in {f.name for f in TRAINING_FIELDS}:
-            self.training_form.set_errors({field: message})
+            message = self.training_form.set_errors({field: message})[field]
         return message
 
     # --- settings ------------------------------------------------------------------------------
