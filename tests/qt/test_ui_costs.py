@@ -163,3 +163,25 @@ def test_a_second_history_of_the_same_metrics_reuses_the_plots_and_shows_only_it
     lo, hi = plot.plots["loss"].vb.viewRange()[1]
     assert lo < 0.5 < hi < 100
     assert plot.show_combo.count() == 2 + 2  # the two choices, then loss and test/fcd
+
+
+def test_the_latent_and_diffusion_pages_ask_about_mp4_off_the_ui_thread(window, qtbot, monkeypatch):
+    """``export.mp4_available`` imports imageio and starts ffmpeg (0.2 s cold): it ran in both
+    pages' constructors, on the UI thread, on their first visit. Now a job asks once; MP4 is
+    offered when it answers (and not when it says no)."""
+    import studio.export
+    from studio.qt.widgets import mp4_check
+    from studio.qt.widgets.latent_frames import FrameStrip
+
+    asked: list[str] = []
+    monkeypatch.setattr(studio.export, "mp4_available",
+                        lambda: asked.append(threading.current_thread().name) or True)
+    monkeypatch.setattr(mp4_check, "_state", {"known": None, "handle": None, "callbacks": []})
+    latent, diffusion = window.latent, window.diffusion
+    qtbot.waitUntil(lambda: mp4_check.mp4_known() is not None, timeout=10_000)
+    assert asked and threading.main_thread().name not in asked
+    assert len(asked) == 1  # asked once for the two pages
+    mp4 = next(a for a in diffusion.export_button.menu().actions() if a.data() == "mp4")
+    assert mp4.isVisible()
+    strips = latent.findChildren(FrameStrip)
+    assert strips and all(s.export_actions["mp4"].text() == "MP4 video…" and s._mp4 for s in strips)

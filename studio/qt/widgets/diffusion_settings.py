@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QMenu, QP
 
 from ...engine.sampling import SamplingSpec, option_ranges
 from .cards import ElidedLabel, label, set_role
+from .mp4_check import when_mp4_known
 from .run_picker import RunPicker
 from .save_dialog import ask_save_path
 
@@ -147,11 +148,12 @@ def export_button(parent: QWidget, slot) -> QToolButton:
     button = QToolButton(parent, text="Export")
     button.setPopupMode(QToolButton.InstantPopup)
     menu = QMenu(button)
-    from ...export import mp4_available
-
     for text, what in EXPORTS:
-        if what != "mp4" or mp4_available():  # never offer what would fail
-            menu.addAction(text).setData(what)
+        action = menu.addAction(text)
+        action.setData(what)
+        if what == "mp4":  # never offer what would fail: shown once the check (off this thread) says it works
+            action.setVisible(False)
+            when_mp4_known(action.setVisible)
     menu.triggered.connect(slot)
     button.setMenu(menu)
     return button

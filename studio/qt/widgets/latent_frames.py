@@ -12,9 +12,10 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMenu, QSizePolicy, QSpinBox, QToolButton,
                                QVBoxLayout, QWidget)
 
-from ...export import export_scale, mp4_available, save_animation, strip
+from ...export import export_scale, save_animation, strip
 from ..runner import Latest
 from .image_view import ImageView
+from .mp4_check import when_mp4_known
 from .save_dialog import ask_save_path
 
 MIN_ZOOM = 2  # strip frames are drawn at least this many screen pixels per image pixel
@@ -70,8 +71,8 @@ class FrameStrip(QWidget):
             action.setData(kind)
             action.triggered.connect(self._on_export_triggered)
             self.export_actions[kind] = action
-        if not mp4_available():
-            self.export_actions["mp4"].setText("MP4 video (needs imageio-ffmpeg)")
+        self._mp4 = False  # offered once the check (off this thread) says it works
+        when_mp4_known(self._on_mp4_known)
         menu.addSeparator()
         self.bounce = menu.addAction("Loop there and back (A → B → A)")
         self.bounce.setCheckable(True)
@@ -113,6 +114,12 @@ class FrameStrip(QWidget):
         self.shown = 0
         self._refresh()
 
+    def _on_mp4_known(self, available: bool) -> None:
+        self._mp4 = available
+        if not available:
+            self.export_actions["mp4"].setText("MP4 video (needs imageio-ffmpeg)")
+        self.export_actions["mp4"].setEnabled(available)
+
     def set_busy(self, text: str) -> None:
         self.info.setText(text)
 
@@ -126,7 +133,7 @@ class FrameStrip(QWidget):
             self.player.set_image(None)
             self.play_button.setChecked(False)
         self.export_button.setEnabled(n > 0)
-        self.export_actions["mp4"].setEnabled(mp4_available())
+        self.export_actions["mp4"].setEnabled(self._mp4)
         self.play_button.setEnabled(n > 1)
 
     def _fill_strip(self) -> None:

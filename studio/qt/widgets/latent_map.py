@@ -431,10 +431,13 @@ class MapCard(QFrame):
                               + (" (for a VAE, the encoder's posterior mean)" if space.encoded else
                                  ". This model has no encoder: each dot is a random z and the image made from it"))
         self.map.set_points(self.state.positions, space.labels, space.label_names, space.images)
-        self._on_state_projection(self.state.projection)
+        self._show_projection()  # set_points placed them: not set_positions again (70 ms for 5k points)
 
     def _on_state_projection(self, kind: str) -> None:
         self.map.set_positions(self.state.positions)
+        self._show_projection()
+
+    def _show_projection(self) -> None:
         text, tip = self.state.map_hint()
         self.hint.setText(text)
         self.hint.setToolTip(tip)
