@@ -169,7 +169,7 @@ def test_breakable_lets_a_long_name_wrap_and_keeps_its_text(qtbot):
     (it was 973 px: the page widened); the text reads the same, ordinary paths are only escaped."""
     from PySide6.QtWidgets import QLabel
 
-    from studio.qt.panels.runs import breakable
+    from studio.qt.widgets.run_info import breakable
 
     path = "/home/someone/" + "verylongfoldername" * 8 + "/a&b.npz"
     label = QLabel(wordWrap=True)

@@ -6,8 +6,6 @@ Folder reads happen in the background; the table refreshes when the folder chang
 
 from __future__ import annotations
 
-import html
-import re
 import shutil
 from pathlib import Path
 
@@ -15,9 +13,7 @@ from PySide6.QtCore import QFileSystemWatcher, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QMessageBox, QPushButton, QSplitter, QVBoxLayout, QWidget
 
-from ... import glossary
 from ...runs import default_runs_root, demo_runs_root
-from .. import theme
 from ..run_history import RunHistory, live_step, read_run_history, rename_run
 from ..runner import Latest
 from ..widgets.cards import ElidedLabel, card, label, set_role
@@ -25,7 +21,8 @@ from ..widgets.image_view import PreviewStrip
 from ..widgets.metrics_plot import MetricsPlot
 from ..widgets.run_draw import RunDrawer
 from ..widgets.run_follow import RunFollow
-from ..widgets.run_resume import ResumeRow, window_advice
+from ..widgets.run_info import breakable, run_summary
+from ..widgets.run_resume import ResumeRow
 from ..widgets.run_table import RunTable, list_run_rows
 
 
@@ -171,19 +168,7 @@ class RunsPanel(QWidget):
         self.current = history
         run, meta = history.run, history.run.meta
         self.title.setText(run.name)
-        step = live_step(run)
-        data = breakable(str(meta.get("data")))
-        lines = [f"{run.family} on {data} · step {step:,} of {meta.get('target_step', step):,} · "
-                 f"<b>{run.status}</b> · {meta.get('device', '?')} {meta.get('precision', '')} · "
-                 f"created {meta.get('created', '')[:16].replace('T', ' ')}"]
-        evaluation = meta.get("evaluation") or {}
-        if evaluation:
-            lines.append("on held-out images: " + ", ".join(f"{glossary.plain_name(k)} {v:.4g}"
-                                                           for k, v in evaluation.items() if _number(v)))
-        if meta.get("error"):
-            advice = breakable(window_advice(meta["error"], " below"))  # names the field, not a CLI command
-            lines.append(f"<span style='color:{theme.DANGER}'>{advice}</span>")
-        self.info.setText("<br>".join(lines))
+        self.info.setText(run_summary(run))
         set_role(self.info, "muted")
         self.resume_row.set_run_lr((meta.get("spec") or {}).get("lr"))
         self.follow.show(history)  # and follows it while it trains (here or elsewhere): "· live"
@@ -301,18 +286,3 @@ class RunsPanel(QWidget):
     def show_error(self, title: str, message: str) -> None:
         QMessageBox.warning(self, title, message)
 
-
-_UNBROKEN = re.compile(r"[^\s/\\-]{40,}")  # no space, slash or hyphen: nowhere for Qt to wrap
-
-
-def breakable(text: str) -> str:
-    """``text`` as rich text for the word-wrapped detail label, able to wrap however long its
-    words. Qt wraps at spaces and after "/" or "-" but never inside a word: a 144-character
-    folder name set the label's least width to 973 px and widened the page (measured). A run
-    of 40 or more characters with no such place gets a zero-width space every 20 (those few
-    come along when that part is selected and copied; paths wrap at "/" untouched)."""
-    return html.escape(_UNBROKEN.sub(lambda m: "\u200b".join(re.findall(".{1,20}", m[0], re.S)), text))
-
-
-def _number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
