@@ -39,6 +39,12 @@ def test_play_reset_and_step_spam_leave_one_consistent_run(qtbot, make_window):
     qtbot.mouseClick(page.reset, Qt.LeftButton)  # ... unless Reset comes first
     qtbot.wait(200)
     assert page.job is None and page.message.text() == "" and page.play.text() == "▶ Play"
+    qtbot.mouseClick(page.play, Qt.LeftButton)
+    page.controls.family.setCurrentIndex(page.controls.family.findData("flow"))  # a restart is due ...
+    qtbot.mouseClick(page.play, Qt.LeftButton)  # ... but Play came first: one run, not two
+    qtbot.wait(200)
+    assert page.running and page.job.model.name == "flow"
+    qtbot.waitUntil(lambda: len(playground_threads()) == 1, timeout=10_000)
 
 
 def test_another_page_pauses_the_playground_and_coming_back_resumes_it(qtbot, make_window):

@@ -175,6 +175,8 @@ class PlaygroundPanel(QWidget):
         if dropped is None:
             return
         why, step = dropped["why"], dropped["step"]
+        if self.job is not None:  # a run was started meanwhile (Play in the same turn): that one stays
+            return
         if dropped["playing"]:
             if not self.start():
                 return  # start() has said why
@@ -265,7 +267,8 @@ class PlaygroundPanel(QWidget):
         if family != self._shown[0]:
             why, rank = f"Family changed to {_named(family, options)}", 2
         else:
-            changed = {k: v for k, v in options.items() if self._shown[1].get(k, v) != v or k not in self._shown[1]}
+            old = self._shown[1]
+            changed = {k: v for k, v in options.items() if k not in old or old[k] != v}
             why, rank = f"Options changed ({_options_text(changed) or 'back to the defaults'})", 1
         self._shown = (family, options)
         self._drop_run(why, rank)
