@@ -166,7 +166,7 @@ def test_the_train_page_paints_before_torch_and_every_page_works_when_built_late
                       "form": {"steps": 2000, "batch_size": 128, "lr": 0.002, "seed": 0, "latent_dim": 32, "width": 64,
                                "beta": 1.0, "norm": "batch"},  # the VAE's standard preset
                       "datasets": 13, "dataset": "fashion-mnist-5k",
-                      "bad_reason": "width=4 is below its minimum 8", "bad_start": False, "good_start": True,
+                      "bad_reason": "Width must be from 8 to 512 (you typed 4)", "bad_start": False, "good_start": True,
                       "torch_after_checks": False}
     assert after["runs_page"] == "RunsPanel"  # the page asked for early comes once torch is in
     assert after["torch"] and after["form"] and after["reason"] is None and after["start"]
