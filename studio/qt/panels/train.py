@@ -12,8 +12,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, Signal, Slot
-from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from ...engine.jobs import Outcome
 from ...imaging import display_pixels
@@ -22,11 +21,13 @@ from ...runs import default_runs_root
 from ...specs import TrainSpec
 from ...specs import new_run_dir as shared_run_dir
 from .. import preload
-from ..run_history import RunHistory, preview_note, read_run_history
-from ..runner import JobHandle, Latest, runner
+from ..run_history import preview_note
+from ..runner import JobHandle, runner
 from ..widgets.cards import card
 from ..widgets.export_config import add_export_button
 from ..widgets.image_view import PreviewStrip
+from ..widgets.learning_curves import LearningCurves
+from ..widgets.resume_history import ResumeHistory
 from ..widgets.train_controls import TrainControls
 from .train_setup import TrainSetup
 
@@ -48,30 +49,23 @@ class TrainPanel(QWidget):
         super().__init__(parent)
         self.handle: JobHandle | None = None  # the running job
         self.run_path = ""  # its run folder
-        self._resume_job = None  # a resume waits for its history to be read first
         self.threads: int | None = None  # None: adapted while training (engine.threads); bench ui fixes it
-        self._history_task = Latest(self, "run-history")
-        self._history_task.succeeded.connect(self._on_history_task_succeeded)
-        self._history_task.failed.connect(self._on_history_task_failed)
         self._failed = False
 
         self.setup = TrainSetup()
         self.export_button = add_export_button(self.setup, self.status_posted)  # Export run config…
         self.controls = TrainControls()
-        self.plot = None  # a MetricsPlot once the core has loaded (pyqtgraph is imported with it, off this thread)
-        self._plot_holder = QLabel("Loading…", alignment=Qt.AlignCenter)
-        self._plot_holder.setProperty("role", "muted")
-        self._plot_holder.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)  # the plot's place
-        self._plot_options: tuple | None = None  # restored before the plot existed
+        self.curves = LearningCurves()  # its plot: a MetricsPlot once the core has loaded (pyqtgraph with it)
         self.previews = PreviewStrip("Samples from the model appear here while it learns.")
+        self.resuming = ResumeHistory(self.setup, self.curves, self.previews, self)  # a resume shows it first
+        self.resuming.ready.connect(self._on_resuming_ready)
 
         scroll = QScrollArea(widgetResizable=True)
         scroll.setWidget(self.setup)
         scroll.setFixedWidth(372)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         views = QSplitter(Qt.Horizontal)
-        self._plot_card = card("Learning curves", self._plot_holder)
-        views.addWidget(self._plot_card)
+        views.addWidget(self.curves)
         views.addWidget(card("Samples", self.previews))
         views.setSizes([560, 560])
         right = QWidget()
@@ -87,45 +81,31 @@ class TrainPanel(QWidget):
         layout.addWidget(right, 1)
         self.splitter, self.setup_area = views, scroll
 
-        self.controls.start_button.clicked.connect(self._on_start_clicked)
-        self.controls.pause_button.clicked.connect(self._on_pause_clicked)
-        self.controls.stop_button.clicked.connect(self._on_stop_clicked)
+        self.controls.start_requested.connect(self.start)  # the buttons or their keys
+        self.controls.pause_requested.connect(self.toggle_pause)
+        self.controls.stop_requested.connect(self.stop)
         self.controls.settings_button.toggled.connect(self._on_settings_toggled)
         self.setup.changed.connect(self._on_setup_changed)
-        self._shortcuts = {}
-        for keys, slot in ((("Ctrl+Return", "Ctrl+Enter"), self._on_start_clicked),
-                           (("Space",), self._on_pause_clicked), (("Esc", "Ctrl+."), self._on_stop_clicked)):
-            for key in keys:
-                shortcut = QShortcut(QKeySequence(key), self, context=Qt.WindowShortcut)
-                shortcut.activated.connect(slot)
-                self._shortcuts[key] = shortcut
         self._set_state("idle")
         if not preload.loaded():  # not "Ready" yet; the message line says what a Start waits for
             self.controls.headline.setText("")
         preload.when_loaded(self._on_core_loaded)
 
-    def _on_core_loaded(self) -> None:
-        from ..widgets.metrics_plot import MetricsPlot
+    plot = property(lambda self: self.curves.plot)  # None while the core loads
 
-        self.plot = MetricsPlot()
-        self._plot_card.layout().replaceWidget(self._plot_holder, self.plot)
-        self._plot_holder.deleteLater()
-        if self._plot_options is not None:
-            self.plot.set_options(*self._plot_options)
+    def _on_core_loaded(self) -> None:
         if self.state == "idle":
             self.controls.headline.setText("Ready")
 
     # --- state ----------------------------------------------------------------------------
     @property
     def busy(self) -> bool:
-        return self.handle is not None or self._resume_job is not None or self.state == "preparing"
+        return self.handle is not None or self.resuming.pending or self.state == "preparing"
 
     def _set_state(self, state: str) -> None:
         self.state = state
         self.controls.set_state(state if state != "idle" or not self.setup.reason else "blocked")
         self.setup.setEnabled(state == "idle")
-        for key in ("Space", "Esc", "Ctrl+."):
-            self._shortcuts[key].setEnabled(state in ("running", "paused") or key != "Space" and state == "preparing")
         if state == "idle":
             self._show_reason()
 
@@ -139,6 +119,7 @@ class TrainPanel(QWidget):
             self.controls.set_message("Ready. Press Start (Ctrl+Enter) to train a new run.")
 
     # --- actions ----------------------------------------------------------------------------
+    @Slot()
     def start(self) -> bool:
         """Start a new run from the form; False when Start is not possible now. While PyTorch or
         the dataset's summary is still loading (``setup.pending``) the run waits for them
@@ -170,12 +151,12 @@ class TrainPanel(QWidget):
         if self.busy:
             return False
         resume = functools.partial(TrainJob.resume, path, extra_steps, overrides={"lr": lr})
-        self._resume_job = (train_job(resume, self.threads), path)
+        self.resuming.open(train_job(resume, self.threads), path)
         self._set_state("opening")
         self.controls.set_message(f"Opening {Path(path).name}…")
-        self._history_task.submit(functools.partial(read_run_history, up_to_checkpoint=True), path)
         return True
 
+    @Slot()
     def toggle_pause(self) -> None:
         if self.state == "running":
             self.handle.control.pause()
@@ -186,16 +167,15 @@ class TrainPanel(QWidget):
             self._set_state("running")
             self.controls.set_message("Training…")
 
+    @Slot()
     def stop(self) -> None:
         if self.state == "preparing":  # a Start still waiting for PyTorch or the images
             self._set_state("idle")
             self.controls.set_message("Start cancelled.")
             return
         if self.handle is None:
-            if self._resume_job is not None:  # a resume still reading its history
-                self._history_task.cancel()
-                self.run_path = self._resume_job[1]
-                self._resume_job = None
+            if self.resuming.pending:  # a resume still reading its history
+                self.run_path = self.resuming.cancel()
                 self._end("stopped")
             return
         self.handle.control.stop()
@@ -277,40 +257,11 @@ class TrainPanel(QWidget):
         self.plot.redraw()
         self._end(status)
 
-    # --- history for a resume ----------------------------------------------------------------------
-    @Slot(object)
-    def _on_history_task_succeeded(self, history: RunHistory) -> None:
-        self.setup.show_spec(history.run.meta.get("spec", {}) | {"family": history.run.family})
-        self.plot.set_history(history.columns)  # made with the history, off this thread
-        self.previews.set_history(history.previews)
-        self.previews.set_note(preview_note(history.run.family))
-        self._launch_resume()
+    @Slot(object, str)
+    def _on_resuming_ready(self, job, path: str) -> None:
+        self._launch(job, path)  # the run's history is on show
 
-    @Slot(str)
-    def _on_history_task_failed(self, message: str) -> None:
-        self.plot.clear()
-        self.previews.clear()
-        self._launch_resume()
-
-    def _launch_resume(self) -> None:
-        if self._resume_job is not None:
-            (job, path), self._resume_job = self._resume_job, None
-            self._launch(job, path)
-
-    # --- buttons and shortcuts ------------------------------------------------------------------------
-    @Slot()
-    def _on_start_clicked(self) -> None:
-        if self.isVisible() or self.sender() is self.controls.start_button:
-            self.start()
-
-    @Slot()
-    def _on_pause_clicked(self) -> None:
-        self.toggle_pause()
-
-    @Slot()
-    def _on_stop_clicked(self) -> None:
-        self.stop()
-
+    # --- the setup -----------------------------------------------------------------------------------
     @Slot(bool)
     def _on_settings_toggled(self, shown: bool) -> None:
         self.setup_area.setVisible(shown)
@@ -332,20 +283,12 @@ class TrainPanel(QWidget):
     # --- settings ---------------------------------------------------------------------------------------
     def save_settings(self, settings: QSettings) -> None:
         self.setup.save_settings(settings)
-        if self.plot is not None:  # else closed before torch had loaded: the saved options stay
-            smoothing, log_y, wall_time = self.plot.options()
-            settings.setValue("plot/smoothing", smoothing)
-            settings.setValue("plot/log_y", log_y)
-            settings.setValue("plot/wall_time", wall_time)
+        self.curves.save_settings(settings)
         settings.setValue("train/splitter", self.splitter.saveState())
 
     def restore_settings(self, settings: QSettings) -> None:
         self.setup.restore_settings(settings)
-        self._plot_options = (float(settings.value("plot/smoothing", 0.6)),
-                              settings.value("plot/log_y", False, type=bool),
-                              settings.value("plot/wall_time", False, type=bool))
-        if self.plot is not None:
-            self.plot.set_options(*self._plot_options)
+        self.curves.restore_settings(settings)
         state = settings.value("train/splitter")
         if state is not None:
             self.splitter.restoreState(state)

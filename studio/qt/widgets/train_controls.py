@@ -1,10 +1,12 @@
-"""Start / Pause / Stop, the progress bar and one line saying what is happening or why not."""
+"""Start / Pause / Stop with their keys (Ctrl+Enter, Space, Esc or Ctrl+.), the progress bar and
+one line saying what is happening or why not."""
 
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QProgressBar, QPushButton, QSizePolicy, QToolButton,
                                QWidget)
 
@@ -15,6 +17,10 @@ SHOW_HZ = 5  # progress shown at most this often
 
 
 class TrainControls(QWidget):
+    start_requested = Signal()  # Start, or Ctrl+Enter while the page is shown
+    pause_requested = Signal()  # Pause / Resume, or Space, while running or paused
+    stop_requested = Signal()  # Stop, Esc or Ctrl+., while running, paused or preparing
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.start_button = QPushButton("▶  Start")
@@ -58,6 +64,15 @@ class TrainControls(QWidget):
         self._shown: Progress | None = None  # the one on screen
         self._pace = QTimer(self, singleShot=True, interval=1000 // SHOW_HZ)
         self._pace.timeout.connect(self._on_pace_timeout)
+        self.start_button.clicked.connect(self.start_requested)
+        self.pause_button.clicked.connect(self.pause_requested)
+        self.stop_button.clicked.connect(self.stop_requested)
+        self.shortcuts: dict[str, QShortcut] = {}  # window-wide; Space and Esc only while their button works
+        for keys, slot in ((("Ctrl+Return", "Ctrl+Enter"), self._on_start_key), (("Space",), self.pause_requested),
+                           (("Esc", "Ctrl+."), self.stop_requested)):
+            for key in keys:
+                self.shortcuts[key] = QShortcut(QKeySequence(key), self, context=Qt.WindowShortcut)
+                self.shortcuts[key].activated.connect(slot)
         self.set_state("idle")
         make_opaque(self)
 
@@ -69,6 +84,13 @@ class TrainControls(QWidget):
         self.pause_button.setEnabled(state in ("running", "paused"))
         self.pause_button.setText("▶  Resume" if state == "paused" else "❚❚  Pause")
         self.stop_button.setEnabled(state in ("running", "paused", "preparing"))
+        for key, button in (("Space", self.pause_button), ("Esc", self.stop_button), ("Ctrl+.", self.stop_button)):
+            self.shortcuts[key].setEnabled(button.isEnabled())
+
+    @Slot()
+    def _on_start_key(self) -> None:
+        if self.isVisible():  # the Train page is shown (another page may have the window)
+            self.start_requested.emit()
 
     def set_message(self, text: str, role: str = "muted") -> None:
         self.message.setText(text)
