@@ -21,6 +21,7 @@ from ...models import family_names, family_options
 from .. import preload
 from ..widgets.cards import card, label
 from ..widgets.dataset_picker import DatasetPicker
+from ..widgets.hardware_choice import HardwareChoice
 from ..widgets.param_form import LABEL_WIDTH, FieldSpec, ParamForm, fields_of
 
 PRESETS = ("quick", "standard", "quality")
@@ -56,15 +57,8 @@ class TrainSetup(QWidget):
         self.training_form = ParamForm(TRAINING_FIELDS)
         self.model_form: ParamForm | None = None
         self._form_family = ""
-        self.device = QComboBox()
-        self.device.addItem("Automatic", "auto")
-        self.precision = QComboBox()
-        self.precision.addItem("Automatic", "auto")
-        self.precision.addItem("fp32 (full precision)", "fp32")
-        self.precision.addItem("bf16 (fast on recent GPUs and CPUs with AMX or AVX-512-BF16)", "bf16")
-        self.precision.setToolTip("bf16 halves memory traffic. Automatic picks it where it is fast (GPUs, CPUs "
-                                  "with AMX or AVX-512-BF16; emulated and slow on others) and only for the families "
-                                  "whose quality was measured to hold in bf16 (README: bf16 against fp32)")
+        self.hardware = HardwareChoice(self.family_name)  # device and precision, listed once torch is in
+        self.device, self.precision = self.hardware.device, self.hardware.precision
 
         choose = QFormLayout()
         choose.setContentsMargins(0, 0, 0, 0)
@@ -80,13 +74,6 @@ class TrainSetup(QWidget):
         model_layout.addWidget(self.training_form)
         model_layout.addWidget(label("MODEL OPTIONS", "section"))
         model_layout.addLayout(self._model_box)
-        hardware = QWidget()
-        hardware_layout = QFormLayout(hardware)
-        hardware_layout.setContentsMargins(0, 0, 0, 0)
-        for text, widget in (("Device", self.device), ("Precision", self.precision)):
-            hardware_layout.addRow(label(text), widget)
-            hardware_layout.labelForField(widget).setMinimumWidth(LABEL_WIDTH)
-            widget.setMinimumWidth(80)
         for combo in (self.dataset.combo, self.dataset.resolution, self.family, self.preset, self.device,
                       self.precision):
             combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
@@ -96,7 +83,7 @@ class TrainSetup(QWidget):
         layout.setSpacing(12)
         layout.addWidget(card("Images", self.dataset))
         layout.addWidget(card("Model", model))
-        layout.addWidget(card("Hardware", hardware))
+        layout.addWidget(card("Hardware", self.hardware))
         layout.addStretch(1)
 
         self.dataset.changed.connect(self._on_anything_changed)
@@ -104,8 +91,7 @@ class TrainSetup(QWidget):
         self.family.currentIndexChanged.connect(self._on_family_changed)
         self.preset.currentIndexChanged.connect(self._on_preset_changed)
         self.training_form.changed.connect(self._on_form_changed)
-        self.device.currentIndexChanged.connect(self._on_anything_changed)
-        self.precision.currentIndexChanged.connect(self._on_anything_changed)
+        self.hardware.changed.connect(self._on_anything_changed)
         self._build_model_form()  # torch-free: before torch has loaded
         preload.when_loaded(self._on_core_loaded, self._on_core_failed)
 
@@ -118,30 +104,11 @@ class TrainSetup(QWidget):
         return "Loading the images…" if self.dataset.loading and not preload.error() else None
 
     def _on_core_loaded(self) -> None:
-        """Torch is in: the devices found (at once without a preload)."""
-        from ...engine.devices import available_devices, resolve_device
-
-        for combo in (self.device, self.precision):
-            combo.blockSignals(True)
-        auto = resolve_device("auto")
-        self.device.setItemText(0, f"Automatic ({auto.type})")
-        for name in available_devices():
-            self.device.addItem(name.upper() if name != "cpu" else "CPU", name)
-        for combo in (self.device, self.precision):
-            combo.blockSignals(False)
-        self._name_automatic_precision()
+        """Torch is in (the hardware card has listed the devices)."""
         self._on_anything_changed()  # no longer waiting for torch
 
     def _on_core_failed(self, message: str) -> None:
         self._on_anything_changed()  # Start refused, saying why (validate)
-
-    def _name_automatic_precision(self) -> None:
-        """"Automatic (bf16 here)": what auto means for this machine and the chosen family."""
-        if self.device.count() > 1:  # torch has loaded and the devices are listed
-            from ...engine.devices import default_precision, resolve_device
-
-            chosen = default_precision(resolve_device("auto"), self.family_name)
-            self.precision.setItemText(0, f"Automatic ({chosen} here)")
 
     # --- the family's form ----------------------------------------------------------------
     @property
@@ -275,9 +242,7 @@ class TrainSetup(QWidget):
         settings.setValue("train/dataset", self.dataset.spec)
         settings.setValue("train/data_options", json.dumps(self.dataset.data_options()))
         settings.setValue("train/recent_folders", json.dumps(self.dataset.recent_folders))
-        if preload.loaded():  # else the devices are not listed yet: the saved one stays
-            settings.setValue("train/device", self.device.currentData())
-        settings.setValue("train/precision", self.precision.currentData())
+        self.hardware.save_settings(settings)
 
     def restore_settings(self, settings: QSettings) -> None:
         def load(key: str, default):
@@ -288,18 +253,13 @@ class TrainSetup(QWidget):
 
         self._saved_forms, self._form_family = load("train/forms", {}), ""  # drop the start-up form
         self.dataset.recent_folders = load("train/recent_folders", [])
-        self.precision.setCurrentIndex(max(0, self.precision.findData(settings.value("train/precision", "auto"))))
-        self._saved_device = settings.value("train/device", "auto")
-        preload.when_loaded(self._restore_device)  # the devices are listed once torch is in
+        self.hardware.restore_settings(settings)
         family = settings.value("train/family", "vae")
         self.preset.blockSignals(True)
         self.preset.setCurrentText(settings.value("train/preset", "standard"))
         self.preset.blockSignals(False)
         self._select_family(family)
         self.dataset.set_choice(settings.value("train/dataset", "fashion-mnist-5k"), load("train/data_options", {}))
-
-    def _restore_device(self) -> None:
-        self.device.setCurrentIndex(max(0, self.device.findData(self._saved_device)))
 
     def show_spec(self, spec: dict) -> None:
         """Fill the fields from a run's stored spec (when resuming it)."""
@@ -319,7 +279,7 @@ class TrainSetup(QWidget):
     @Slot()
     def _on_family_changed(self) -> None:
         self._build_model_form()
-        self._name_automatic_precision()
+        self.hardware.set_family(self.family_name)
         self._on_anything_changed()
 
     @Slot()
