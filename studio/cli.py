@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="dataset name (see 'studio datasets') or folder:PATH (default: fashion-mnist-5k)")
     train.add_argument("--steps", type=int, help="optimizer steps (default: the family's)")
     train.add_argument("--batch-size", type=int, help="images per step (default: the family's)")
-    train.add_argument("--lr", type=float, help="learning rate (default: the family's)")
+    train.add_argument("--lr", help="learning rate (default: the family's)")
     train.add_argument("--seed", type=int, help="random seed (default 0)")
     train.add_argument("--device", choices=DEVICES, help="default auto: cuda > mps > cpu")
     train.add_argument("--precision", choices=PRECISIONS,
@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     resume = sub.add_parser("resume", help="continue a run from its last checkpoint")
     resume.add_argument("run", help="run folder")
     resume.add_argument("--steps", type=int, required=True, help="further steps to train")
-    resume.add_argument("--lr", type=float, help="a new learning rate from here on (e.g. after a divergence)")
+    resume.add_argument("--lr", help="a new learning rate from here on (e.g. after a divergence)")
     resume.add_argument("--checkpoint-every", type=int, help="a new checkpoint interval")
     resume.add_argument("--preview-every", type=int, help="a new preview interval (0: only at the end)")
     resume.add_argument("--device", choices=DEVICES, help="train on another device from here on")

@@ -22,6 +22,7 @@ import os
 import re
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -73,7 +74,6 @@ class TrainSpec:
         options = {**preset, **self.options}
         _check(isinstance(steps, int) and steps >= 1, "steps", f"must be a positive integer (got {steps})")
         _check(isinstance(batch, int) and batch >= 1, "batch_size", f"must be at least 1 (got {batch})")
-        check_lr(lr)
         _check(self.seed >= 0, "seed", f"must be non-negative (got {self.seed})")
         _check(self.checkpoint_every >= 1, "checkpoint_every", "must be at least 1 step")
         preview_every = (self.preview_every if self.preview_every is not None
@@ -84,7 +84,7 @@ class TrainSpec:
         _check(self.precision in PRECISIONS, "precision",
                f"must be one of {', '.join(PRECISIONS)} (got {self.precision!r})")
         return dataclasses.replace(self, data=canonical_spec(self.data), steps=steps, batch_size=batch,
-                                   lr=float(lr), options=options, preview_every=preview_every)
+                                   lr=check_lr(lr), options=options, preview_every=preview_every)
 
 
 def _check(ok: bool, field: str, problem: str) -> None:
@@ -92,12 +92,31 @@ def _check(ok: bool, field: str, problem: str) -> None:
         raise SpecError(problem, field)
 
 
+def as_typed(typed: str, value: float | None) -> str:
+    """How an error names a number the user typed: ``"you typed 1e-400, which reads as 0"`` when
+    the text reads as another value than it shows, else ``"you typed 5"``: never only the parsed
+    number (the old "got 0.0" for 1e-400). The one rule for the window's fields and the CLI."""
+    typed = typed.strip()
+    try:
+        same = value is None or not math.isfinite(value) or Decimal(typed) == Decimal(repr(float(value)))
+    except (InvalidOperation, ValueError):
+        same = True
+    return f"you typed {typed}" if same else f"you typed {typed}, which reads as {value:g}"
+
+
 def check_lr(lr) -> float:
     """``lr`` as a float if it is a learning rate a run may use (a finite number in (0, 1]);
-    SpecError naming the field "lr" otherwise. The one rule for `studio train/resume --lr` and
-    the window's fields."""
+    SpecError naming the field "lr" otherwise. ``lr`` may be the text the user typed (the CLI's
+    ``--lr``, the window's field): the error then names that text (``as_typed``). The one rule
+    for `studio train/resume --lr` and the window's fields."""
+    typed = lr if isinstance(lr, str) else None
+    if typed is not None:
+        try:
+            lr = float(typed)
+        except ValueError:
+            lr = None
     ok = isinstance(lr, (int, float)) and not isinstance(lr, bool) and math.isfinite(lr) and 0 < lr <= 1
-    _check(ok, "lr", f"must be a number in (0, 1] (got {lr})")
+    _check(ok, "lr", f"must be a number in (0, 1] ({as_typed(typed, lr) if typed is not None else f'got {lr}'})")
     return float(lr)
 
 

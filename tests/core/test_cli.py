@@ -56,7 +56,9 @@ def test_sampler_options_reach_diffusion_models(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["train", "--family", "nope"], "unknown family"),
     (["train", "--family", "vae", "--data", "no-such-data"], "no-such-data"),
-    (["train", "--family", "vae", "--lr", "-0.1"], "--lr"),
+    (["train", "--family", "vae", "--lr", "-0.1"], "--lr must be a number in (0, 1] (you typed -0.1)"),
+    (["train", "--family", "vae", "--lr", "1e-400"], "--lr must be a number in (0, 1] (you typed 1e-400, which reads as 0)"),
+    (["train", "--family", "vae", "--lr", "fast"], "--lr must be a number in (0, 1] (you typed fast)"),
     (["train", "--family", "vae", "--batch-size", "0"], "--batch-size"),
     (["train", "--family", "vae", "--steps", "ten"], "invalid int"),
     (["train", "--family", "vae", "--set", "latent_dim=-3"], "latent_dim"),

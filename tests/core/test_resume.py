@@ -180,7 +180,8 @@ def test_a_new_lr_really_applies_after_the_optimizer_state_is_restored(copy_run)
     assert Run.open(run).spec().lr == 2e-4 and Run.open(run).spec().checkpoint_every == 1
 
 
-@pytest.mark.parametrize("overrides, message", [({"lr": 5.0}, "--lr must be a number in (0, 1] (got 5.0)"),
+@pytest.mark.parametrize("overrides, message", [({"lr": 5.0}, "--lr must be a number in (0, 1] (you typed 5.0)"),
+                                                ({"lr": "1e-400"}, "--lr must be a number in (0, 1] (you typed 1e-400, which reads as 0)"),
                                                 ({"checkpoint_every": 0}, "--checkpoint-every must be at least 1"),
                                                 ({"preview_every": -1}, "--preview-every must be non-negative")])
 def test_bad_resume_overrides_are_one_line(copy_run, capsys, overrides, message):

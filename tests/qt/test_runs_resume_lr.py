@@ -41,12 +41,13 @@ def test_a_diverged_run_resumed_with_a_lower_lr_from_the_window(window, qtbot):
     assert runs.lr.text() == "" and runs.lr.placeholderText() == "1 (same)"  # empty: the run's own rate
     assert runs.resume_button.isEnabled()
 
-    for bad, got in (("5", "5.0"), ("0", "0.0"), ("fast", "fast"), ("nan", "nan")):  # the CLI's rule, its words
+    for bad, got in (("5", "you typed 5"), ("0", "you typed 0"), ("fast", "you typed fast"), ("nan", "you typed nan"),
+                     ("1e-400", "you typed 1e-400, which reads as 0")):  # the CLI's rule, its words
         runs.lr.clear()
         qtbot.keyClicks(runs.lr, bad)
         assert not runs.resume_button.isEnabled(), bad
         assert runs.lr.property("invalid")
-        assert runs.resume_button.toolTip() == f"The learning rate must be a number in (0, 1] (got {got})"
+        assert runs.resume_button.toolTip() == f"The learning rate must be a number in (0, 1] ({got})"
     runs.lr.clear()
     qtbot.keyClicks(runs.lr, "0.001")
     assert runs.resume_button.isEnabled() and not runs.lr.property("invalid")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -18,6 +17,7 @@ from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLabel,
                                QLineEdit, QSpinBox, QWidget)
 
+from ...specs import as_typed
 from .cards import set_style_property
 
 INT_LIMIT = 2**31 - 1
@@ -209,10 +209,7 @@ class ParamForm(QWidget):
         value = self.values()[name]
         if not spec.numeric or spec.allows(value):
             return message
-        typed = self.typed(name)
-        reads = "" if _number(typed) is None or Decimal(typed) == Decimal(repr(float(value))) else \
-            f", which reads as {value:g}"
-        return f"{spec.title} must be {spec.limits or 'a finite number'} (you typed {typed}{reads})"
+        return f"{spec.title} must be {spec.limits or 'a finite number'} ({as_typed(self.typed(name), value)})"
 
     def set_errors(self, errors: dict[str, str]) -> dict[str, str]:
         """Mark the named fields invalid and show each reason under its field (a numeric

@@ -28,13 +28,7 @@ def parse_lr(text: str) -> float | None:
     """The learning rate typed (None when empty: the run's own); SpecError (field "lr") as the
     CLI says it when it is not a number in (0, 1]."""
     text = text.strip()
-    if not text:
-        return None
-    try:
-        value: float | str = float(text)
-    except ValueError:
-        value = text
-    return check_lr(value)
+    return check_lr(text) if text else None
 
 
 class ResumeRow(QWidget):
