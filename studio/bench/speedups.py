@@ -17,6 +17,7 @@ Length: 5 rounds of about 3 s per side (``--quick``: 1 of 0.3 s; ``--long``: 9 o
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
 import time
@@ -53,6 +54,7 @@ def run(quick: bool = False, long: bool = False, families: list[str] | None = No
             if refusal:
                 entry["compile_refused"] = refusal
             results[f"{family}@{side}"] = entry
+            print(f"{family}@{side}: {json.dumps(entry)}", flush=True)  # as it goes: a long run's partial figures
             rows.append({"family": family, "px": side, **{k: entry.get(k, "-") for k, _ in COLUMNS[2:]}})
     machine = machine_info()
     print(f"studio bench speedups — {DATA}, {length} length ({rounds} rounds × {side_s:g} s per side), fp32, "
@@ -94,6 +96,9 @@ def compare(family: str, dataset, rounds: int, side_s: float, compile: bool = Fa
     step_s = min(loop.seconds_per_step(1, warmup=2) for loop in loops.values())
     compile_s = None
     if compile:
+        # a fresh start: no code compiled for another size (whose sizes would turn symbolic: automatic dynamic
+        # shapes) and the whole compile counted
+        torch._dynamo.reset()
         loops["compiled"] = BareLoop(family, dataset, "fp32", batch, prepare=_compile(shipped == "cl"))
         warm = sum(loops["compiled"].step() for _ in range(COMPILE_WARMUP))
         compile_s = warm - COMPILE_WARMUP * step_s

@@ -18,6 +18,9 @@ def test_the_layout_rule_is_the_measured_table_at_the_nearest_side():
     assert uses_channels_last("unet", 64) is CHANNELS_LAST["unet", 64]
     assert uses_channels_last("conv", 32) is CHANNELS_LAST["conv", 28]  # nearest measured side
     assert uses_channels_last("unet", 128) is CHANNELS_LAST["unet", 64]
+    # as measured (README): channels-last for the conv nets and, since then, the U-Net too
+    assert build_model("ddpm", TINY["ddpm"], (1, 64, 64), 0).unet.channels_last is True
+    assert build_model("dcgan", TINY["dcgan"], (1, 32, 32), 0).generator.channels_last is True
     with pytest.raises(ValueError, match="no layout rule for network 'mlp'"):
         uses_channels_last("mlp", 28)
 
