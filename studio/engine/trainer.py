@@ -17,7 +17,7 @@ from typing import Any, Callable
 import torch
 
 from ..imaging import make_grid, to_unit_range
-from ..errors import SpecError
+from ..errors import Cancelled, SpecError
 from ..models.config import SUPPORTED_RESOLUTIONS  # torch-free there: the window checks it before torch is in
 from ..runs import Run, RunError, RunWriteError, run_dataset
 from ..specs import TrainSpec, is_early_preview, is_preview_step, load_training_data, next_preview_step
@@ -111,6 +111,8 @@ class TrainJob:
                 "num_classes": dataset.num_classes, "label_names": dataset.label_names,
                 "dataset": dataset.info(), "spec": dataclasses.asdict(spec), "options": spec.options,
                 "target_step": spec.steps, "versions": _versions(), "command": command}
+        if control is not None and control.stopped:  # Stop before the first step: no empty run folder
+            raise Cancelled()
         run = on_main(dist, lambda: Run.create(run_dir, meta), lambda: FollowerRun.following(run_dir, meta))
         if dataset.skipped and dist.is_main:  # the full list of files a folder dataset skipped, with reasons
             from ..data.folder import SKIPPED_FILE, skipped_report

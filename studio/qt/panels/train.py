@@ -32,6 +32,7 @@ from ..widgets.train_controls import TrainControls
 from .train_setup import TrainSetup
 
 
+CANCELLED_MESSAGE = "Start cancelled before training began; nothing was written."
 REPORT_HZ = 10  # the training job's progress and metrics deliveries per second (the runner's limit)
 
 
@@ -171,7 +172,7 @@ class TrainPanel(QWidget):
     def stop(self) -> None:
         if self.state == "preparing":  # a Start still waiting for PyTorch or the images
             self._set_state("idle")
-            self.controls.set_message("Start cancelled.")
+            self.controls.set_message(CANCELLED_MESSAGE)
             return
         if self.handle is None:
             if self.resuming.pending:  # a resume still reading its history
@@ -180,7 +181,11 @@ class TrainPanel(QWidget):
             return
         self.handle.control.stop()
         self._set_state("stopping")
-        self.controls.set_message("Stopping after this step and saving a checkpoint…")
+        if self._announced:
+            self.controls.set_message("Stopping after this step and saving a checkpoint…")
+        else:  # still loading the images: the job ends before it writes the run folder (TrainJob.create)
+            self.controls.headline.setText("Cancelling…")
+            self.controls.set_message("Cancelling the start: nothing is written before training begins…")
 
     def _launch(self, job, path: str) -> None:
         self._failed = False
@@ -195,6 +200,7 @@ class TrainPanel(QWidget):
         handle.status_changed.connect(self._on_handle_status_changed)
         handle.finished.connect(self._on_handle_finished)
         self._announced = False
+        self._held_status = ""  # the engine's newest line while stopping (shown once the job has ended)
         self._set_state("running")
         self.controls.set_message("Preparing the images and the model…")
         self.controls.headline.setText("Starting…")
@@ -209,7 +215,8 @@ class TrainPanel(QWidget):
             handle.deleteLater()
         self.controls.settings_button.setChecked(True)
         self._set_state("idle")
-        self.run_ended.emit(self.run_path, status)
+        if status != "cancelled" or self._announced:  # a cancelled Start has no run to tell of
+            self.run_ended.emit(self.run_path, status)
 
     # --- job signals (GUI thread) ------------------------------------------------------------------
     def _announce(self) -> None:
@@ -234,6 +241,9 @@ class TrainPanel(QWidget):
 
     @Slot(str)
     def _on_handle_status_changed(self, message: str) -> None:
+        if self.state == "stopping":  # "Stopping…" stays on show until the job has ended
+            self._held_status = message
+            return
         self._announce()
         if not self._failed:
             self.controls.set_message(message[:1].upper() + message[1:])
@@ -242,6 +252,18 @@ class TrainPanel(QWidget):
     @Slot(object)
     def _on_handle_finished(self, outcome: Outcome) -> None:
         status = outcome.status
+        if status == "cancelled":  # stopped before the run folder was written (TrainJob.create)
+            self.controls.headline.setText("Ready")
+            self.controls.detail.setText("")
+            self.controls.bar.setValue(0)
+            self.controls.set_message(CANCELLED_MESSAGE)
+            self.status_posted.emit(CANCELLED_MESSAGE)
+            self._end(status)
+            return
+        if self._held_status and status != "failed":
+            self._announce()
+            self.controls.set_message(self._held_status[:1].upper() + self._held_status[1:])
+            self.status_posted.emit(self._held_status)
         if status == "failed":
             self._failed = True
             message = self.setup.mark_field(outcome.field, outcome.error or "training failed")

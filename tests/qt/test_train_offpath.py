@@ -1,0 +1,56 @@
+"""The Train page off its happy path: a Stop before training has begun, typed numbers that are
+not numbers or too big, and a batch larger than the dataset."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from studio.engine import trainer
+from studio.qt.panels import train as train_panel
+from studio.qt.panels.train_setup import TrainSetup
+
+
+def test_stop_while_the_images_load_cancels_before_any_run_folder(window, tiny_run, qtbot, monkeypatch, tmp_path):
+    panel = window.train
+    tiny_run(panel, steps=50)
+    loading, release = threading.Event(), threading.Event()
+    load = trainer.load_training_data
+
+    def slow_load(spec):  # the dataset load of an ordinary Start, held until the Stop is in
+        loading.set()
+        release.wait(30)
+        return load(spec)
+
+    monkeypatch.setattr(trainer, "load_training_data", slow_load)
+    ended = []
+    panel.run_ended.connect(lambda *args: ended.append(args))
+    qtbot.mouseClick(panel.controls.start_button, Qt.LeftButton)
+    qtbot.waitUntil(loading.is_set, timeout=20_000)
+    qtbot.mouseClick(panel.controls.stop_button, Qt.LeftButton)
+    assert panel.controls.headline.text() == "Cancelling…"
+    release.set()
+    qtbot.waitUntil(lambda: panel.handle is None, timeout=30_000)
+    qtbot.wait(50)
+    assert panel.controls.message.text() == train_panel.CANCELLED_MESSAGE
+    assert panel.controls.headline.text() == "Ready"
+    assert panel.controls.start_button.isEnabled() and not panel.controls.stop_button.isEnabled()
+    assert window.status.text() == train_panel.CANCELLED_MESSAGE
+    assert not Path(panel.run_path).exists() and not list((tmp_path / "runs").glob("*"))
+    assert ended == []  # no run to list
+
+
+def test_stop_while_preparing_cancels_and_nothing_starts_later(window, tiny_run, qtbot, monkeypatch, tmp_path):
+    panel = window.train
+    tiny_run(panel, steps=5)
+    monkeypatch.setattr(TrainSetup, "pending", property(lambda self: "Loading PyTorch…"))
+    assert panel.start() and panel.state == "preparing"
+    assert panel.controls.start_button.text() == "Preparing…"
+    qtbot.mouseClick(panel.controls.stop_button, Qt.LeftButton)
+    assert panel.state == "idle" and panel.controls.start_button.isEnabled()
+    assert panel.controls.message.text() == train_panel.CANCELLED_MESSAGE
+    monkeypatch.setattr(TrainSetup, "pending", property(lambda self: None))
+    panel.setup.changed.emit()  # what the Start waited for is in: the cancelled Start stays cancelled
+    assert panel.handle is None and not list((tmp_path / "runs").glob("*"))
