@@ -108,11 +108,24 @@ def _sides(text: str | None) -> list[int] | None:
     return sides
 
 
+CELL_MAX = 40  # a column's most characters: one long run name kept every row 150 wide
+
+
+def elide_middle(text: str, most: int = CELL_MAX) -> str:
+    """``text`` cut to ``most`` characters with "…" in the middle (start and end kept: run names
+    differ at their end, a timestamp); ``studio runs --json`` keeps the whole names."""
+    if len(text) <= most:
+        return text
+    head = (most - 1) // 2 + (most - 1) % 2
+    return f"{text[:head]}…{text[len(text) - (most - 1 - head):]}"
+
+
 def _print_table(rows: list[dict], columns: list[str]) -> None:
-    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in columns}
+    cells = [{c: elide_middle(str(r[c])) for c in columns} for r in rows]
+    widths = {c: max(len(c), *(len(r[c]) for r in cells)) for c in columns}
     print("  ".join(c.upper().ljust(widths[c]) for c in columns))
-    for r in rows:
-        print("  ".join(str(r[c]).ljust(widths[c]) for c in columns))
+    for r in cells:
+        print("  ".join(r[c].ljust(widths[c]) for c in columns))
 
 
 COMMANDS = {"runs": cmd_runs, "datasets": cmd_datasets, "families": cmd_families, "bench": cmd_bench}
