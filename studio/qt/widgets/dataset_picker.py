@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QToolButton,
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QToolButton,
                                QVBoxLayout, QWidget)
 
 from ...data.names import BUNDLED, FOLDER_PREFIX, PROCEDURAL, STANDARD, default_data_root, describe_dataset
@@ -22,6 +22,7 @@ from .. import preload
 from ..runner import Latest
 from .cards import set_role
 from .image_view import ImageView
+from .save_dialog import ask_folder
 
 RESOLUTIONS = (None, 28, 32, 64, 128)  # None: the data's own size (folders: 32)
 THUMBNAILS = 32
@@ -219,7 +220,7 @@ class DatasetPicker(QWidget):
     @Slot(int)
     def _on_combo_activated(self, index: int) -> None:
         if self.combo.itemData(index, SPEC_ROLE) is None:  # "Folder…"
-            folder = QFileDialog.getExistingDirectory(self, "Choose a folder of images")
+            folder = ask_folder(self, "Choose a folder of images", "images")
             if folder:
                 self.set_folder(folder)
             else:
@@ -235,7 +236,7 @@ class DatasetPicker(QWidget):
 
     @Slot()
     def _on_root_button_clicked(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose the data root", self.root.text())
+        folder = ask_folder(self, "Choose the data root", "data-root", self.root.text())
         if folder:
             self.root.setText(folder)
             self._load()
