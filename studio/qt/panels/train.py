@@ -69,17 +69,17 @@ class TrainPanel(QWidget):
         views.addWidget(self.curves)
         views.addWidget(card("Samples", self.previews))
         views.setSizes([560, 560])
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.setSpacing(12)
-        right_layout.addWidget(card("", self.controls, margins=16))
-        right_layout.addWidget(views, 1)
-        layout = QHBoxLayout(self)
+        # the controls span the page above the settings column: hiding the column on Start (or
+        # Settings) never moves Start / Pause / Stop from under the mouse, and the headline has room
+        body = QHBoxLayout()
+        body.setSpacing(16)
+        body.addWidget(scroll)
+        body.addWidget(views, 1)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 16, 16, 12)
-        layout.setSpacing(16)
-        layout.addWidget(scroll)
-        layout.addWidget(right, 1)
+        layout.setSpacing(12)
+        layout.addWidget(card("", self.controls, margins=16))
+        layout.addLayout(body, 1)
         self.splitter, self.setup_area = views, scroll
 
         self.controls.start_requested.connect(self.start)  # the buttons or their keys

@@ -186,7 +186,9 @@ class PreviewStrip(QWidget):
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.back)
-        row.addWidget(self.caption, 1, Qt.AlignCenter)
+        self.caption.setAlignment(Qt.AlignCenter)  # a narrow card wraps it to two lines: never cut
+        self.caption.setWordWrap(True)
+        row.addWidget(self.caption, 1)
         row.addWidget(self.forward)
         row.addSpacing(8)
         row.addWidget(self.save_button)

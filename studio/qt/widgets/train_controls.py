@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QProgressBar, QPushButt
                                QWidget)
 
 from ...engine import Progress
-from .cards import label, make_opaque, set_role
+from .cards import ElidedLabel, label, make_opaque, set_role
 
 SHOW_HZ = 5  # progress shown at most this often
 
@@ -37,12 +37,13 @@ class TrainControls(QWidget):
         self.bar = QProgressBar(maximum=1000, textVisible=False)
         self.bar.setFixedHeight(10)
         self.headline = label("Ready", "title")
-        self.detail = label("", "muted")
+        self.detail = ElidedLabel("", "muted")  # the secondary stats give way (…, all in the tooltip)
         self.message = label("", "muted", wrap=True)
         self.message.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        for text in (self.headline, self.detail, self.message):  # long words elide or wrap: never widen the window
-            text.setSizePolicy(QSizePolicy.Ignored, text.sizePolicy().verticalPolicy())
-        self.headline.setMinimumWidth(40)
+        # the headline (a few short words: "Step 73 of 400", "Stopped at step 40") is never cut; the
+        # detail elides and the message wraps: neither widens the window
+        self.headline.setSizePolicy(QSizePolicy.Minimum, QSizePolicy.Preferred)
+        self.message.setSizePolicy(QSizePolicy.Ignored, self.message.sizePolicy().verticalPolicy())
 
         buttons = QHBoxLayout()
         buttons.setSpacing(8)
@@ -55,7 +56,8 @@ class TrainControls(QWidget):
         grid.setVerticalSpacing(6)
         grid.addLayout(buttons, 0, 0, 2, 1, Qt.AlignVCenter)
         grid.addWidget(self.headline, 0, 1)
-        grid.addWidget(self.detail, 0, 2, Qt.AlignRight | Qt.AlignBottom)
+        self.detail.setAlignment(Qt.AlignRight | Qt.AlignBottom)
+        grid.addWidget(self.detail, 0, 2)
         grid.addWidget(self.bar, 1, 1, 1, 2)
         grid.addWidget(self.message, 2, 0, 1, 3)
         grid.setColumnStretch(1, 1)
@@ -134,7 +136,6 @@ class TrainControls(QWidget):
                 soon = f" (in {_duration(p.eta_s * (p.next_preview - p.step) / (p.total - p.step))})"
             parts.append(f"next samples at step {p.next_preview:,}{soon}")
         self.detail.setText("  ·  ".join(parts))
-        self.detail.setToolTip(self.detail.text())
 
     def show_outcome(self, status: str) -> None:
         """The headline once a job has ended."""
