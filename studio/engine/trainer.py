@@ -21,6 +21,7 @@ from ..errors import Cancelled, SpecError
 from ..models.config import SUPPORTED_RESOLUTIONS  # torch-free there: the window checks it before torch is in
 from ..runs import Run, RunError, RunWriteError, run_dataset
 from ..specs import TrainSpec, is_early_preview, is_preview_step, load_training_data, next_preview_step
+from .allocator import tune_allocator
 from .batches import Batches
 from .control import Control
 from .devices import autocast_factory, resolve_device, resolve_precision
@@ -220,6 +221,7 @@ class TrainJob:
 
     def _train(self) -> str:
         spec, run, reporter, control = self.spec, self.run_folder, self.reporter, self.control
+        tune_allocator()  # steps stop giving their memory back to the system (engine.allocator)
         device_type = resolve_device(spec.device).type
         self.tuner = tuner = thread_policy(self.dist.threads(self.threads, device_type), device_type)  # from now
         device, precision, model, optimizers, sampler, elapsed = self._setup()
