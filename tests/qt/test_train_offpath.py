@@ -54,3 +54,35 @@ def test_stop_while_preparing_cancels_and_nothing_starts_later(window, tiny_run,
     monkeypatch.setattr(TrainSetup, "pending", property(lambda self: None))
     panel.setup.changed.emit()  # what the Start waited for is in: the cancelled Start stays cancelled
     assert panel.handle is None and not list((tmp_path / "runs").glob("*"))
+
+
+def _type(qtbot, box, text: str) -> None:
+    """Type ``text`` over the field's contents and leave it (Tab), as a user does."""
+    box.setFocus()
+    box.selectAll()
+    qtbot.keyClicks(box.lineEdit(), text)
+    box.interpretText()  # what leaving the field does (focus out / Enter)
+    box.clearFocus()
+
+
+def test_a_learning_rate_that_is_not_a_number_stays_as_typed_and_is_named(window, tiny_run, qtbot):
+    panel = window.train
+    tiny_run(panel, steps=5)
+    form, box = panel.setup.training_form, panel.setup.training_form.editors["lr"]
+    for typed, words in (("nan", "you typed nan, which is not a number"),
+                         ("inf", "you typed inf, which reads as infinity"),
+                         ("-inf", "you typed -inf, which reads as infinity"),
+                         ("1e999", "you typed 1e999, which reads as infinity")):
+        _type(qtbot, box, typed)
+        qtbot.wait(20)
+        assert box.text() == typed  # never redrawn as 1e+12
+        error = form.errors["lr"].text()
+        assert error.startswith("Learning rate must be") and words in error, error
+        assert "1e+12" not in error and not panel.controls.start_button.isEnabled()
+    _type(qtbot, box, "0.001")
+    qtbot.wait(20)
+    assert box.text() == "0.001" and box.value() == 0.001 and form.errors["lr"].text() == ""
+    assert panel.controls.start_button.isEnabled()
+    _type(qtbot, box, "nan")
+    form.set_values({"lr": 0.002})  # a preset's value replaces what was typed
+    assert box.text() == "0.002" and box.value() == 0.002

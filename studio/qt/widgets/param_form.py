@@ -81,6 +81,8 @@ class FloatBox(QDoubleSpinBox):
     typed stays shown while it is the value (1e-400, which reads as 0, is not redrawn as "0"),
     and values are not rounded to a few decimals (QDoubleSpinBox's default turned 5e-13 into 0)."""
 
+    retyped = Signal()  # another number that the box cannot hold was typed (valueChanged does not say)
+
     def __init__(self, parent: QWidget | None = None):
         self.typed = ""  # the text last typed (its value is kept only while it is the value)
         super().__init__(parent)
@@ -89,15 +91,32 @@ class FloatBox(QDoubleSpinBox):
         self.setStepType(QAbstractSpinBox.AdaptiveDecimalStepType)
 
     def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt API)
-        if self.typed and _number(self.typed) == value:
-            return self.typed
+        if self.typed and (_number(self.typed) == value or self.not_finite):
+            return self.typed  # "nan", "inf", "1e999" stay as typed (Qt holds them as its range's end)
         return f"{value:.6g}"
+
+    @property
+    def not_finite(self) -> bool:
+        """The typed text is nan, ±inf or too large a number (1e999): no value the box can hold."""
+        number = _number(self.typed) if self.typed else None
+        return number is not None and not math.isfinite(number)
+
+    def value(self) -> float:
+        """The number typed, NaN and ±inf included (so the form's check refuses them by name),
+        else the box's value."""
+        return _number(self.typed) if self.not_finite else super().value()
+
+    def setValue(self, value: float) -> None:  # noqa: N802 (a value set by the program, not typed)
+        self.typed = ""
+        super().setValue(value)
 
     def valueFromText(self, text: str) -> float:  # noqa: N802
         value = _number(text)
         if value is None:
             return self.value()
-        self.typed = text.strip()
+        was, self.typed = (self.value(), self.not_finite), text.strip()
+        if self.not_finite and was != (self.value(), True):  # nan -> inf: the same end of Qt's range,
+            self.retyped.emit()  # so no valueChanged; the form checks it again
         return value
 
     def validate(self, text: str, pos: int):
@@ -155,6 +174,7 @@ class ParamForm(QWidget):
         elif spec.kind is float:
             editor = FloatBox()
             editor.valueChanged.connect(self._on_editor_changed)
+            editor.retyped.connect(self._on_editor_changed)
         else:
             editor = QLineEdit()
             editor.textChanged.connect(self._on_editor_changed)
@@ -196,7 +216,8 @@ class ParamForm(QWidget):
     def typed(self, name: str) -> str:
         """What the field shows: for a number, as the user typed it."""
         editor = self.editors[name]
-        if isinstance(editor, FloatBox) and editor.typed and _number(editor.typed) == editor.value():
+        if isinstance(editor, FloatBox) and editor.typed and (editor.not_finite or
+                                                              _number(editor.typed) == editor.value()):
             return editor.typed
         return editor.text() if isinstance(editor, (QLineEdit, QAbstractSpinBox)) else str(self.values()[name])
 
@@ -209,7 +230,12 @@ class ParamForm(QWidget):
         value = self.values()[name]
         if not spec.numeric or spec.allows(value):
             return message
-        return f"{spec.title} must be {spec.limits or 'a finite number'} ({as_typed(self.typed(name), value)})"
+        typed = as_typed(self.typed(name), value)
+        if isinstance(value, float) and math.isnan(value):
+            typed += ", which is not a number"
+        elif isinstance(value, float) and math.isinf(value):
+            typed += ", which reads as infinity"
+        return f"{spec.title} must be {spec.limits or 'a finite number'} ({typed})"
 
     def set_errors(self, errors: dict[str, str]) -> dict[str, str]:
         """Mark the named fields invalid and show each reason under its field (a numeric
