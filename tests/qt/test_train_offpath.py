@@ -86,3 +86,32 @@ def test_a_learning_rate_that_is_not_a_number_stays_as_typed_and_is_named(window
     _type(qtbot, box, "nan")
     form.set_values({"lr": 0.002})  # a preset's value replaces what was typed
     assert box.text() == "0.002" and box.value() == 0.002
+
+
+def test_a_number_past_a_fields_limit_is_refused_with_the_limit_not_cut(window, tiny_run, qtbot):
+    panel = window.train
+    tiny_run(panel, steps=5)
+    form, box = panel.setup.training_form, panel.setup.training_form.editors["steps"]
+    _type(qtbot, box, "99999999999")
+    qtbot.wait(20)
+    assert box.text() == "99999999999" and box.value() == 99_999_999_999  # Qt used to keep 999,999,999
+    assert form.errors["steps"].text() == "Steps must be at most 2,147,483,647 (you typed 99999999999)"
+    assert panel.setup.reason == form.errors["steps"].text() and not panel.controls.start_button.isEnabled()
+    _type(qtbot, box, "400")
+    qtbot.wait(20)
+    assert box.value() == 400 and form.errors["steps"].text() == "" and panel.controls.start_button.isEnabled()
+
+
+def test_a_batch_larger_than_the_dataset_is_said_with_the_dataset_size(window, tiny_run, qtbot):
+    panel = window.train
+    tiny_run(panel, steps=5)
+    size = panel.setup.dataset.summary.info["size"]
+    _type(qtbot, panel.setup.training_form.editors["batch_size"], str(20 * size))
+    qtbot.wait(20)
+    message = panel.controls.message.text()
+    assert message.startswith(f"Batch size {20 * size:,} is larger than the {size:,} images")
+    assert "repeats every image about 20 times" in message
+    assert panel.controls.start_button.isEnabled()  # it trains (engine.batches pads from the same epoch)
+    _type(qtbot, panel.setup.training_form.editors["batch_size"], "64")
+    qtbot.wait(20)
+    assert "larger than" not in panel.controls.message.text()

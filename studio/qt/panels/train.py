@@ -114,6 +114,8 @@ class TrainPanel(QWidget):
         reason = self.setup.reason
         if reason and not self._failed:
             self.controls.set_message(reason, "warning")
+        elif self.setup.warning and not self._failed:  # Start works; the page says what it will do
+            self.controls.set_message(self.setup.warning, "warning")
         elif self.setup.pending and not self._failed:
             self.controls.set_message(f"{self.setup.pending} Start now, and the run begins once that is done.")
         elif not self._failed and not self.controls.message.text():

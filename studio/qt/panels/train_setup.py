@@ -44,6 +44,7 @@ class TrainSetup(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.reason: str | None = None  # why Start is refused (validate)
+        self.warning: str | None = None  # what Start would do that is rarely meant (validate)
         self.preview_interval: int | None = None  # steps between previews; None: the family's default
         self._saved_forms: dict[str, dict] = {}
         self.dataset = DatasetPicker()
@@ -204,10 +205,11 @@ class TrainSetup(QWidget):
                 training_errors[exc.field] = spec_error
         except ValueError as exc:
             spec_error = str(exc)
-        # the forms word a number out of range with what was typed (ParamForm.worded)
-        training_errors = self.training_form.set_errors(training_errors)
-        model_errors = self.model_form.set_errors(model_errors)
-        spec_error = training_errors.get(spec_field, spec_error)
+        # the forms word a number out of range with what was typed (ParamForm.worded), the
+        # field's own limits too (a number past what the field holds: the core has no limit)
+        training_errors = self.training_form.set_errors(self.training_form.limit_errors() | training_errors)
+        model_errors = self.model_form.set_errors(self.model_form.limit_errors() | model_errors)
+        spec_error = training_errors.get(spec_field, spec_error) or next(iter(training_errors.values()), None)
 
         summary = self.dataset.summary
         if preload.error():
@@ -221,7 +223,19 @@ class TrainSetup(QWidget):
         else:  # while the summary loads: a Start waits for it (pending)
             reason = next(iter(model_errors.values()), None) or spec_error
         self.reason = reason
+        self.warning = None if reason else self._batch_warning(summary)
         return reason
+
+    def _batch_warning(self, summary) -> str | None:
+        """A batch larger than the dataset trains (engine.batches: every batch repeats the
+        images, about batch ÷ size times), but it is rarely what was meant: said, not refused."""
+        size = summary.info.get("size") if summary is not None else None
+        batch = self.training_form.values()["batch_size"]
+        if not size or batch <= size:
+            return None
+        return (f"Batch size {batch:,} is larger than the {size:,} images: each batch repeats every image about "
+                f"{-(-batch // size):,} times (more memory and time per step, nothing learned faster); "
+                f"a batch of at most {size:,} is usual")
 
     def mark_field(self, field: str | None, error: str) -> str:
         """A failed job's error (``SpecError`` wording: the field's spec name first) with the

@@ -61,7 +61,7 @@ class FieldSpec:
         """``value`` is a finite number within the limits."""
         lo, hi = self.minimum, self.maximum
         return math.isfinite(value) and (lo is None or value > lo or value == lo and not self.open_minimum) \
-            and (hi is None or value <= hi)
+            and (hi is None or value <= hi) and (self.kind is not int or abs(value) <= INT_LIMIT)
 
     @property
     def tooltip(self) -> str:
@@ -123,6 +123,57 @@ class FloatBox(QDoubleSpinBox):
         return (QValidator.Intermediate if _number(text) is None else QValidator.Acceptable), text, pos
 
 
+class IntBox(QSpinBox):
+    """An integer field that keeps a number too large for it (99999999999) as typed, so the form
+    refuses it with the limit: Qt's own spin box dropped the digits past its range without a
+    word (99999999999 became 999,999,999)."""
+
+    retyped = Signal()  # a number past the limit was typed or replaced (valueChanged does not say)
+
+    def __init__(self, parent: QWidget | None = None):
+        self.typed = ""  # the text last typed while it is past the limit
+        super().__init__(parent)
+        self.setRange(-INT_LIMIT, INT_LIMIT)
+        self.setGroupSeparatorShown(True)
+
+    def _integer(self, text: str) -> int | None:
+        try:
+            return int(text.replace(self.locale().groupSeparator(), "").strip())
+        except ValueError:
+            return None
+
+    @property
+    def too_large(self) -> bool:
+        number = self._integer(self.typed) if self.typed else None
+        return number is not None and abs(number) > INT_LIMIT
+
+    def validate(self, text: str, pos: int):
+        number = self._integer(text)
+        if number is not None and abs(number) > INT_LIMIT:
+            return QValidator.Acceptable, text, pos
+        return super().validate(text, pos)
+
+    def valueFromText(self, text: str) -> int:  # noqa: N802 (Qt API)
+        was, number = self.typed, self._integer(text)
+        self.typed = text.strip() if number is not None and abs(number) > INT_LIMIT else ""
+        if self.typed != was:
+            self.retyped.emit()
+        if self.typed:
+            return INT_LIMIT if number > 0 else -INT_LIMIT
+        return super().valueFromText(text)
+
+    def textFromValue(self, value: int) -> str:  # noqa: N802
+        return self.typed if self.too_large else super().textFromValue(value)
+
+    def value(self) -> int:
+        """The number typed, past the limit included (so the form refuses it by name)."""
+        return self._integer(self.typed) if self.too_large else super().value()
+
+    def setValue(self, value: int) -> None:  # noqa: N802 (a value set by the program, not typed)
+        self.typed = ""
+        super().setValue(value)
+
+
 def _number(text: str) -> float | None:
     try:
         return float(text)
@@ -167,10 +218,9 @@ class ParamForm(QWidget):
             editor = QCheckBox()
             editor.toggled.connect(self._on_editor_changed)
         elif spec.kind is int:
-            editor = QSpinBox()
-            editor.setRange(-INT_LIMIT, INT_LIMIT)
-            editor.setGroupSeparatorShown(True)
+            editor = IntBox()
             editor.valueChanged.connect(self._on_editor_changed)
+            editor.retyped.connect(self._on_editor_changed)
         elif spec.kind is float:
             editor = FloatBox()
             editor.valueChanged.connect(self._on_editor_changed)
@@ -231,11 +281,20 @@ class ParamForm(QWidget):
         if not spec.numeric or spec.allows(value):
             return message
         typed = as_typed(self.typed(name), value)
+        if spec.kind is int and abs(value) > INT_LIMIT:  # past what a field (and Qt) holds
+            return f"{spec.title} must be at most {INT_LIMIT:,} ({typed})"
         if isinstance(value, float) and math.isnan(value):
             typed += ", which is not a number"
         elif isinstance(value, float) and math.isinf(value):
             typed += ", which reads as infinity"
         return f"{spec.title} must be {spec.limits or 'a finite number'} ({typed})"
+
+    def limit_errors(self) -> dict[str, str]:
+        """The numeric fields whose value is outside their limits (worded by ``set_errors``): the
+        core's checks do not know a field's limits (an int past ``INT_LIMIT``, say)."""
+        values = self.values()
+        return {name: "out of range" for name, spec in self.specs.items()
+                if spec.numeric and not spec.allows(values[name])}
 
     def set_errors(self, errors: dict[str, str]) -> dict[str, str]:
         """Mark the named fields invalid and show each reason under its field (a numeric
