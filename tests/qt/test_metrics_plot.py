@@ -179,3 +179,23 @@ def test_a_run_with_one_point_has_a_readable_axis_and_a_visible_point(qtbot):
     widget.add_records([(2, 1.0, {"loss": 0.6})])
     _settle(widget, qtbot)
     assert widget.curves["loss"][1].opts["symbol"] is None  # two points: a line again
+
+
+@pytest.mark.parametrize("x_range", [(0.0, 1.0), (0.2, 1.3), (0.0, 3.0), (0.9, 1.1), (0.0, 10.0)])
+def test_the_step_axis_has_distinct_whole_ticks_for_a_tiny_range(qtbot, x_range):
+    """Before the first record (0..1) or at step 1 the axis read "0 0 0 0 0 1 1 1 1" (ticks every
+    0.1 shown as whole steps): ticks are whole steps, each label once."""
+    widget = MetricsPlot()
+    qtbot.addWidget(widget)
+    axis = widget.plots["loss"].getAxis("bottom") if "loss" in widget.plots else None
+    if axis is None:
+        widget.set_history([{"step": 1, "time": 0.5, "loss": 0.7}])
+        axis = widget.plots["loss"].getAxis("bottom")
+    for wall_time in (False, True):
+        axis.wall_time = wall_time
+        ticks = [(v, text) for spacing, values in axis.tickValues(*x_range, 500)
+                 for v, text in zip(values, axis.tickStrings(values, 1.0, spacing))]
+        labels = [text for _, text in ticks]
+        assert len(labels) == len(set(labels)) and all(v == round(v) for v, _ in ticks), (x_range, ticks)
+        lo, hi = math.ceil(x_range[0]), math.floor(x_range[1])
+        assert len(labels) >= min(2, hi - lo + 1), (x_range, labels)

@@ -28,6 +28,15 @@ class _Axis(pg.AxisItem):
 
     wall_time = False
 
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 (pyqtgraph API)
+        """Whole steps (or seconds) only: a range of 0..1 (the plots before the first record) read
+        "0 0 0 0 0 1 1 1 1" from ticks at every 0.1. With no whole spacing, the whole numbers in range."""
+        levels = [(spacing, values) for spacing, values in super().tickValues(minVal, maxVal, size) if spacing >= 1]
+        if levels:
+            return levels
+        lo, hi = math.ceil(min(minVal, maxVal)), math.floor(max(minVal, maxVal))
+        return [(1.0, [float(v) for v in range(lo, hi + 1)])] if hi >= lo else []
+
     def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph API)
         if self.wall_time:
             return [_clock(v) for v in values]
