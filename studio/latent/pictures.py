@@ -34,7 +34,8 @@ class UserPicture:
     both uint8 (H, W, C); ``z`` float32 (d,); ``label`` the class it was encoded / inverted for
     (class-conditional models; else None); ``error`` the mean squared error per pixel between
     the two in [−1, 1] units; ``how`` "encoded" or "inverted"; ``errors`` the inversion's error
-    after every iteration (empty when encoded)."""
+    after every iteration (empty when encoded); ``source`` where it came from (a
+    ``studio.editing.session.PictureSource``, or None), to bring it into another model."""
 
     name: str
     image: np.ndarray
@@ -44,6 +45,7 @@ class UserPicture:
     error: float
     how: str
     errors: list[float] = field(default_factory=list)
+    source: object = None
 
     @property
     def psnr(self) -> float:

@@ -82,6 +82,7 @@ class ExplorerState:
         self.image: np.ndarray | None = None  # uint8 (H, W, C): z decoded, on screen
         self.pictures: list = []  # your pictures in this space (studio.latent.pictures.UserPicture)
         self.picture = -1  # the picture the latent on screen started from (moved since, maybe), or -1
+        self.carried: list = []  # the previous space's pictures, for a view to bring into this one
 
     # --- the space ---------------------------------------------------------------------------
     def open(self, space) -> None:
@@ -89,7 +90,9 @@ class ExplorerState:
         self.space, self.generation = space, self.generation + 1
         self.label = 0 if space.class_conditional else None
         self.point, self.image = -1, None
-        had_pictures, self.pictures, self.picture = bool(self.pictures), [], -1  # codes of the previous model
+        # codes of the previous model: set aside (``carried``) for a view to re-encode / re-search
+        self.carried, self.pictures, self.picture = self.pictures, [], -1
+        had_pictures = bool(self.carried)
         self.embeddings = {"pca": space.pca.transform(space.codes)}
         self.projection, self.selection = "pca", np.zeros(0, np.int64)
         tool_changed = self.tool == "reconstruction" and not space.encoded

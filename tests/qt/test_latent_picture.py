@@ -287,3 +287,45 @@ def test_hovering_your_pictures_mark_shows_its_card(window, qtbot, tmp_path):
     corner = latent_map.view.viewRange()[0][0], latent_map.view.viewRange()[1][0]
     hover(qtbot, latent_map, (corner[0] + 1e-3, corner[1] + 1e-3))
     qtbot.waitUntil(lambda: not latent_map.tip.isVisible(), timeout=5_000)
+
+
+def test_a_model_change_stops_the_gan_search_at_once_and_the_pictures_come_into_the_new_model(
+        window, qtbot, trained_run):
+    """Tester 29: the search went on in the old model (iteration 70 → 160) and then said
+    'Stopped after 280 iterations: nothing was added'; VAE → DCGAN emptied Your pictures while
+    the hint still said the picture was on the map."""
+    page = open_page(window, qtbot, trained_run("dcgan"))
+    tool = page.picture
+    qtbot.waitUntil(lambda: tool.intake.images is not None, timeout=20_000)
+    tool.steps.setValue(100_000)
+    tool.intake.dataset_button.click()
+    qtbot.waitUntil(lambda: tool.inverting and len(tool.errors) >= 3, timeout=20_000)
+    handle = tool.handle
+    page.open_run(DEMO_VAE)
+    assert not tool.inverting and handle.wait(1.0), "the search still runs after the model change"
+    assert "another model is opening" in tool.message.text() and "dataset image 0" in tool.message.text()
+    wait_pictures(qtbot, page, 1)  # searched in the GAN, now encoded by the VAE
+    assert page.space.encoded and page.state.pictures[0].how == "encoded"
+    assert page.state.pictures[0].name == "dataset image 0"
+    qtbot.waitUntil(lambda: "is on the map" in tool.message.text(), timeout=10_000)
+
+    # VAE → GAN: the picture is searched for again, and the hint says what is there at each moment
+    tool.steps.setValue(20)
+    with qtbot.waitSignal(page.space_opened, timeout=60_000):
+        page.open_run(trained_run("dcgan"))
+    assert page.state.pictures == [] and "searched for again" in tool.message.text()
+    wait_pictures(qtbot, page, 1)
+    assert page.state.pictures[0].how == "inverted" and len(page.state.pictures[0].errors) == 20
+    qtbot.waitUntil(lambda: "dataset image 0 is on the map" in tool.message.text(), timeout=10_000)
+
+
+def test_each_paste_has_its_own_name(window, qtbot):
+    page = open_page(window, qtbot, DEMO_VAE)
+    for value in (0, 255):
+        rgba = np.full((20, 30, 4), value, np.uint8)
+        rgba[..., 3] = 255
+        QGuiApplication.clipboard().setImage(QImage(rgba.data, 30, 20, 120, QImage.Format_RGBA8888).copy())
+        page.intake.paste()
+    wait_pictures(qtbot, page, 2)
+    assert [p.name for p in page.state.pictures] == ["pasted #1 (30×20)", "pasted #2 (30×20)"]
+    assert [page.picture.shelf.item(i).text() for i in range(2)] == ["pasted #1…", "pasted #2…"]

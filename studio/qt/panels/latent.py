@@ -165,6 +165,7 @@ class LatentPanel(QWidget):
             self.picker.show_current(path)
         self.mapping.cancel()
         self.measuring.cancel()
+        self.picture.model_changing()  # a picture search in the old model stops now
         self.map.set_message("Encoding the dataset…")
         self.bar.busy("encoding")
         self.opening.submit(open_space, path, with_progress=True)
@@ -189,6 +190,7 @@ class LatentPanel(QWidget):
     @Slot(str)
     def _on_opening_failed(self, message: str) -> None:
         self.bar.idle()
+        self.picture.model_kept()
         if self.state.space is None:
             self.map.set_message(f"Could not open this run: {message}")
         self.bar.say(f"could not open: {message}", "error")
@@ -196,6 +198,7 @@ class LatentPanel(QWidget):
     @Slot()
     def _on_opening_cancelled(self) -> None:
         self.bar.idle()
+        self.picture.model_kept()
         if self.state.space is None:
             self.map.set_message("Opening cancelled: choose a model above.")
         self.bar.say("opening cancelled")

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QListWidget, QListWidge
                                QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
 from ...editing.picture import to_pixels
+from ...editing.session import PictureSource
 from ...errors import SpecError
 from ...latent.pictures import InvertPictureJob, dataset_images, encode_user_picture, neighbours_text
 from ..runner import Latest, runner
@@ -26,9 +27,17 @@ from .latent_tools import thumb
 PICTURE_COLOR = "#ff5fa2"  # your pictures on the map and in this tool
 
 
-def encode_for(space, picture, name: str, label: int | None):
-    """(space, UserPicture): the encoding channel's job."""
-    return space, encode_user_picture(space, picture, name, label)
+def encode_for(space, picture, source, label: int | None):
+    """(space, UserPicture): the encoding channel's job (``source`` a PictureSource, kept on it)."""
+    result = encode_user_picture(space, picture, source.name, label)
+    result.source = source
+    return space, result
+
+
+def source_of_picture(picture) -> PictureSource:
+    """Where ``picture`` (a UserPicture) came from, to bring it into another model: its
+    original source, or its fitted pixels."""
+    return picture.source if picture.source is not None else PictureSource("pixels", picture.image, picture.name)
 
 
 def images_of(space):
@@ -40,19 +49,23 @@ class PictureTool(QWidget):
     """Your pictures in the open latent space. The page gives it the ``PictureIntake`` it
     serves (``take_intake``): the page is the drop and paste target, the buttons live here."""
 
+    HINT = "Drop a picture on the page, paste one (Ctrl+V), open a file or pick a dataset image."
+
     def __init__(self, state):
         super().__init__()
         self.state = state
         self.intake = None
         self.handle = None  # the running inversion's JobHandle
         self._space = None  # the space the inversion runs in
+        self._source = None  # the PictureSource being encoded or searched for
+        self._carry: list = []  # sources to bring into the model being opened
+        self._changing = False  # another model is being opened: pictures wait for it
         self.errors: list[float] = []
         self.input_view, self.output_view = thumb("your picture", 112), thumb("reconstruction", 112)
         self.output_caption = label("reconstruction", "muted")
         self.detail = label("", "muted", wrap=True)
         self.detail.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
-        self.message = label("Drop a picture on the page, paste one (Ctrl+V), open a file or pick a dataset image.",
-                             "muted", wrap=True)
+        self.message = label(self.HINT, "muted", wrap=True)
         self.message.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.steps = QSpinBox(minimum=10, maximum=100_000, value=300, singleStep=50, suffix=" iterations",
                               toolTip="Adam steps on z when a GAN's picture is searched for (more: a closer match, "
@@ -146,10 +159,47 @@ class PictureTool(QWidget):
         set_role(self.message, role)
 
     # --- the state's events ------------------------------------------------------------------------
+    def model_changing(self) -> None:
+        """Another model is being opened: the search or encoding in progress stops at once (its
+        result would belong to the old model) and its picture, with the pictures waiting, is
+        brought into the new model once it is open (``set_space``) or back to this one
+        (``model_kept``)."""
+        if self._changing:
+            return
+        self._changing = True
+        busy, iterations = self.inverting or self.encoding.busy, len(self.errors)
+        self.encoding.cancel()
+        self._stop()
+        if busy and self._source is not None:
+            self._carry.append(self._source)
+            done = f" after {iterations} iterations" if self._space is not None and not self._space.encoded else ""
+            self.say(f"Stopped{done}: another model is opening; {self._source.name} is brought into it.")
+        if self.intake is not None:
+            self._carry += [source for source, _ in self.intake.waiting]
+            self.intake.waiting.clear()
+            self.intake.hold()  # nothing is fitted to the old model meanwhile
+
+    def model_kept(self) -> None:
+        """The other model did not open: the pictures set aside come back into this one."""
+        if self._changing:
+            self._changing = False
+            self._bring_carried(self._carry, "")
+
+    def _bring_carried(self, sources: list, words: str) -> None:
+        self._carry = []
+        if self.intake is None:
+            return
+        for source in sources:
+            self.intake.waiting.append((source, None))
+        self._release()
+        if words:  # after the intake's "Fitting …": what happens to the pictures
+            self.say(words)
+
     def set_space(self, space) -> None:
         self.encoding.cancel()
-        self.cancel()
-        self._release()  # an encoding cancelled above ends without a word
+        self._stop()
+        self._changing = False
+        carried = [source_of_picture(p) for p in self.state.carried] + self._carry
         for view in (self.input_view, self.output_view):
             view.set_image(None)
         self.detail.setText("")
@@ -160,6 +210,13 @@ class PictureTool(QWidget):
         if self.intake is not None:
             self.intake.set_images(None)
         self.loading.submit(images_of, space)
+        if carried:
+            how = "encoded" if space.encoded else "searched for again (a GAN has no encoder)"
+            words = (f"Your {len(carried)} picture{'s' if len(carried) > 1 else ''} from the previous model "
+                     f"{'are' if len(carried) > 1 else 'is'} {how} in this {space.family}, one by one.")
+        else:
+            words = self.HINT
+        self._bring_carried(carried, words)
 
     @Slot(object)
     def _on_loading_succeeded(self, result) -> None:
@@ -213,15 +270,21 @@ class PictureTool(QWidget):
     @Slot(object, object)
     def _on_intake_fitted(self, source, picture) -> None:
         space = self.state.space
+        if self._changing:  # fitted for the model being left: it goes into the next one
+            self._carry.append(source)
+            return
         if space is None or tuple(picture.shape[1:]) != self.image_shape():
-            return  # fitted for a model no longer open
+            if space is not None:
+                self.intake.bring(source)  # fitted for a model no longer open: fit it to this one
+            return
+        self._source = source
         self.state.set_tool("picture")
         self.input_view.set_image(to_pixels(picture)[0])
         self.output_view.set_image(None)
         self.intake.hold()  # a picture pasted meanwhile waits for this one (released when it ends)
         if space.encoded:
             self.say(f"Encoding {source.name}…")
-            self.encoding.submit(encode_for, space, picture, source.name, self.state.label)
+            self.encoding.submit(encode_for, space, picture, source, self.state.label)
         else:
             self.invert(space, picture, source.name)
 
@@ -257,13 +320,19 @@ class PictureTool(QWidget):
     @Slot()
     def cancel(self) -> None:
         """Stop the inversion (its thread ends at the next iteration; nothing is added)."""
-        handle, self.handle = self.handle, None
-        if handle is not None:
-            handle.muted = True  # nothing more of it reaches the page
-            handle.cancel()
-            self.set_inverting(False)
+        if self._stop():
             self.say(f"Stopped after {len(self.errors)} iterations: nothing was added.")
             self._release()
+
+    def _stop(self) -> bool:
+        """End the inversion without a word; True when one ran."""
+        handle, self.handle = self.handle, None
+        if handle is None:
+            return False
+        handle.muted = True  # nothing more of it reaches the page
+        handle.cancel()
+        self.set_inverting(False)
+        return True
 
     def _release(self) -> None:
         """This picture is done with: the intake fits the next one waiting, if any."""
@@ -296,6 +365,7 @@ class PictureTool(QWidget):
         self.handle, space = None, self._space
         self.set_inverting(False)
         if outcome.ok:
+            outcome.result.source = self._source
             self._add(space, outcome.result)
         elif outcome.status != "cancelled":
             self._on_failed(outcome.error or "the search failed")
