@@ -81,18 +81,26 @@ class ViewerState(ChangeEvents):
     follow: bool = True  # the step follows the newest one while sampling
     image: int | None = None  # one image of the batch, or None for all
     busy: bool = False
+    stale: bool = False  # the running job samples a model no longer open: its reports are ignored
     _listeners: list[Callable[[str], None]] = field(default_factory=list, repr=False)
 
     # --- actions ---------------------------------------------------------------------------
     def set_model(self, model, meta: dict) -> None:
-        self.model, self.meta = model, dict(meta)
+        """Open ``model`` (None: another is being opened): the previous model's results are
+        cleared, and a job still running for it is ignored from now on (the page cancels it)."""
+        had_pair = self.pair != [None, None]
+        self.model, self.meta, self.stale = model, dict(meta), self.busy
+        self.trajectory, self.pair, self.pair_titles = None, [None, None], ("A", "B")
+        self.step, self.announced, self.follow = 0, 0, True
         self._changed("model")
+        if had_pair:
+            self._changed("pair")
 
     def begin(self, mode: str) -> None:
         """A sampling job of ``mode`` starts."""
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; one of {', '.join(MODES)}")
-        self.mode, self.busy = mode, True
+        self.mode, self.busy, self.stale = mode, True, False
         if mode == "compare":
             self.pair, self.pair_titles = [None, None], ("A", "B")
         self._changed("busy")
@@ -103,6 +111,8 @@ class ViewerState(ChangeEvents):
 
     def stored(self, index: int, traj: Trajectory) -> None:
         """The job reports trajectory ``index`` (of this job) has ``traj.done`` steps stored."""
+        if self.stale:
+            return
         if self.mode in ("run", "edit"):  # the main trajectory
             if traj is not self.trajectory:
                 self.trajectory, self.follow, self.step, self.announced = traj, True, 0, 0
@@ -150,6 +160,18 @@ class ViewerState(ChangeEvents):
         if traj is not None and traj.done > 0 and not traj.checkpoints:
             return ("Inpainting cannot be branched: RePaint jumps back up the chain again and again, "
                     "so no step holds a state to continue from")
+        return ""
+
+    def branch_refusal(self, step: int) -> str:
+        """Why the main trajectory cannot be branched from ``step`` (0-based) now ("" when it
+        can): nothing to branch yet, ``branch_note``, or the last step (nothing left to sample:
+        the branch would be a 0-step copy)."""
+        traj = self.trajectory
+        if not self.can_branch:
+            return self.branch_note or "Run first: a branch continues a finished or stopped run from one of its steps"
+        if step >= traj.n - 1:
+            return (f"Step {traj.n} is the last: nothing is left to sample from it. Pick an earlier step "
+                    "(the timeline, ← →) to branch from")
         return ""
 
     def step_caption(self) -> str:

@@ -83,3 +83,35 @@ def test_a_branch_and_a_comparison_fill_the_pair(model):
     assert state.pair == [a, b] and state.pair_titles == ("A", "B")
     with pytest.raises(ValueError):
         state.begin("paint")
+
+
+def test_another_model_clears_the_views_and_ignores_the_old_jobs_reports(model):
+    """A model opened while a run samples: the old frames go and the run's late reports do not
+    come back under the new model (its Branch would have used the old trajectory)."""
+    state = ViewerState()
+    state.set_model(model, {})
+    (traj,) = run_job(sampling_job(lambda: [SamplingJob(model, _spec())])).result
+    state.begin("run")
+    state.stored(0, traj)
+    assert state.trajectory is traj and state.announced == 6
+    state.set_model(None, {})  # another model is being opened
+    assert state.trajectory is None and state.announced == 0 and state.stale and state.branch_refusal(0)
+    state.stored(0, traj)  # the cancelled job's last report
+    state.end()
+    state.set_model(model, {})
+    assert state.trajectory is None and not state.can_branch
+    state.begin("run")  # a new job of the new model is heard again
+    state.stored(0, traj)
+    assert state.trajectory is traj and not state.stale
+
+
+def test_branch_is_refused_at_the_last_step(model):
+    state = ViewerState()
+    state.set_model(model, {})
+    assert state.branch_refusal(0).startswith("Run first")
+    (traj,) = run_job(sampling_job(lambda: [SamplingJob(model, _spec())])).result
+    state.begin("run")
+    state.stored(0, traj)
+    state.end()
+    assert state.step == 5 and state.branch_refusal(5).startswith("Step 6 is the last")
+    assert state.branch_refusal(4) == "" and state.can_branch

@@ -143,3 +143,52 @@ def test_save_dialogs_start_in_pictures_then_the_last_folder(qtbot, tmp_path, mo
     (tmp_path / "chosen").mkdir()
     save_dialog.ask_save_path(parent, "Export", "b.png", "PNG (*.png)")
     assert starts[1] == str(tmp_path / "chosen" / "b.png")  # the folder last saved to
+
+
+def test_a_model_change_cancels_the_run_and_clears_its_views(qtbot, page, trained_run):
+    """Tester 29: the old model's frames stayed under the new model's name with 'Branch from
+    step 50' enabled (it would have branched the new model from the old trajectory)."""
+    page.top.sampler.setCurrentIndex(page.top.sampler.findData("ddpm"))
+    page.top.steps.setValue(50)
+    page.run()
+    qtbot.waitUntil(lambda: page.trajectory is not None and page.trajectory.done >= 2, timeout=30_000)
+    handle, old = page.handle, page.model
+    page.open_run(trained_run("ddpm"))  # the same run, opened again: a new model object all the same
+    assert page.model is None and page.trajectory is None and page.pair.trajectories == [None, None]
+    assert not page.step_page.branch_button.isEnabled()
+    assert page.step_page.xt_view.view.image() is None and page.step_page.filmstrip.count() == 0
+    assert handle.wait(2.0), "the old model's run still samples"
+    qtbot.waitUntil(lambda: page.model is not None and not page.busy, timeout=30_000)
+    assert page.model is not old and page.trajectory is None and not page.step_page.branch_button.isEnabled()
+
+
+def test_branch_is_refused_at_the_last_step_and_says_why(qtbot, page):
+    """Branch from the final step made a 0-step copy of the original."""
+    page.top.steps.setValue(5)
+    run_and_wait(qtbot, page, page.run)
+    assert page.slider.value() == 4 and not page.step_page.branch_button.isEnabled()
+    assert "Step 5 is the last" in page.step_page.branch_button.toolTip()
+    page.branch()  # the shortcut's way in is refused too
+    assert not page.busy
+    page.slider.setValue(3)
+    assert page.step_page.branch_button.isEnabled()
+    assert "last" not in page.step_page.branch_button.toolTip()
+
+
+@pytest.mark.parametrize("box, name, typed, words", [("steps", "Steps", "0", "you typed 0"),
+                                                     ("batch", "Images", "0", "you typed 0"),
+                                                     ("steps", "Steps", "", "the box was left empty")])
+def test_a_number_outside_the_limits_is_refused_in_words(qtbot, page, box, name, typed, words):
+    """Steps 0 and Images 0 silently went back to 50 and 16."""
+    from PySide6.QtCore import Qt
+
+    spin = getattr(page.top, box)
+    kept, low, high = spin.value(), spin.minimum(), spin.maximum()
+    assert low >= 1 and (box, high) in (("steps", 50), ("batch", 16))  # the tiny DDPM's T = 50
+    spin.setFocus()
+    spin.selectAll()
+    qtbot.keyClick(spin, Qt.Key_Delete)
+    qtbot.keyClicks(spin, typed)
+    qtbot.keyClick(spin, Qt.Key_Return)
+    assert page.message.text() == f"{name} must be from {low} to {high} ({words}): kept {kept}."
+    assert page.message.property("role") == "error" and spin.value() == kept

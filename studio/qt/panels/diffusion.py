@@ -106,13 +106,13 @@ class DiffusionPanel(QWidget):
     def _on_picker_listed(self, rows: list) -> None:
         """First launch: open the first usable run (the newest of yours, else a bundled demo)."""
         if not self._opened_first and rows and self.model is None and not self._tasks["load"].busy:
-            self._opened_first = True
             self.picker.select(rows[0][0])
 
     @Slot(str)
     def _on_picker_run_chosen(self, path: str) -> None:
-        self.cancel()
-        self._opened_first = True
+        self.cancel()  # a run of the model being left: cancelled, and its views cleared
+        self._opened_first = True  # (the first launch's choice comes here too)
+        self.state.set_model(None, {})
         self.top.say(f"Opening {Path(path).name}…")
         self._tasks["load"].submit(open_model, path)
 
@@ -156,9 +156,9 @@ class DiffusionPanel(QWidget):
     def branch(self, step: int | None = None) -> None:
         """Continue the current trajectory from ``step`` (default: the one on screen)."""
         traj = self.trajectory
-        if not self.state.can_branch or self.busy:
-            return
         k, model = self.slider.value() if step is None else step, self.model
+        if self.state.branch_refusal(k) or self.busy:
+            return
         spec = SamplingSpec(sampler=self.step_page.branch_sampler.currentData(), steps=traj.n, eta=self.step_page.branch_eta.value(),
                             seed=self.step_page.branch_seed.value(), batch=traj.spec.batch, label=traj.spec.label,
                             guidance=traj.spec.guidance)
@@ -287,7 +287,7 @@ class DiffusionPanel(QWidget):
     def _sync_buttons(self) -> None:
         traj = self.trajectory
         has = traj is not None and traj.done > 0
-        self.step_page.branch_button.setEnabled(self.state.can_branch and not self.busy)
+        self.step_page.branch_button.setEnabled(not self.state.branch_refusal(self.state.step) and not self.busy)
         self.export_button.setEnabled(has)
         self.timeline.set_enabled(has)
         if has:

@@ -69,7 +69,12 @@ class StepView(QWidget):
     def show_state(self, state, what: str) -> None:
         """Draw ``state`` (an ``engine.viewer.ViewerState``) after its change ``what``."""
         traj, slider = state.trajectory, self.timeline.slider
+        refusal = state.branch_refusal(state.step)
+        if refusal and traj is not None and traj.done:  # (the edit page words the others)
+            self.branch_button.setToolTip(refusal)
         if traj is None:
+            if what == "model":  # another model: the previous one's frames go
+                self.clear()
             return
         if what == "trajectory":
             self.timeline.length = traj.n
@@ -89,6 +94,15 @@ class StepView(QWidget):
             slider.setValue(state.step)
             slider.blockSignals(False)
             self.show_step(state)
+
+    def clear(self) -> None:
+        """No trajectory: empty views, filmstrip and timeline."""
+        for view in (self.xt_view, self.x0_view, self.eps_view):
+            view.set_image(None)
+        self.filmstrip.reset(lambda i: None, lambda i: "")
+        self.timeline.slider.setRange(0, 0)
+        self.timeline.step_label.setText("")
+        self.schedule.set_cursor(None)
 
     def show_step(self, state) -> None:
         traj, step, image = state.trajectory, state.step, state.image

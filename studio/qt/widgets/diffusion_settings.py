@@ -3,10 +3,12 @@ seed, images, class, guidance scale), Run / Cancel, a progress bar and one messa
 
 from __future__ import annotations
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QMenu, QProgressBar, QPushButton, QSizePolicy,
                                QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from ...engine.sampling import SamplingSpec, option_ranges
+from ...specs import as_typed
 from .cards import ElidedLabel, label, set_role
 from .mp4_check import when_mp4_known
 from .run_picker import RunPicker
@@ -36,6 +38,25 @@ def has_eta(sampler: str | None) -> bool:
     return bool(getattr(SCHEDULERS.get(sampler), "has_eta", False))
 
 
+class LimitedSpinBox(QSpinBox):
+    """A whole-number box that says so when a number outside its limits was typed, instead of
+    Qt silently putting the last value back (Steps 0 became 50): ``refused`` carries one line
+    naming the field, its limits, what was typed (``specs.as_typed``) and the value kept."""
+
+    refused = Signal(str)
+
+    def __init__(self, name: str, **kwargs):
+        super().__init__(**kwargs)
+        self.name = name
+
+    def fixup(self, text: str) -> str:  # noqa: D102 (Qt calls it for a text it will not accept)
+        typed = text.removeprefix(self.prefix()).removesuffix(self.suffix()).strip()
+        what = as_typed(typed, None) if typed else "the box was left empty"
+        self.refused.emit(f"{self.name} must be from {self.minimum():,} to {self.maximum():,} ({what}): "
+                          f"kept {self.value():,}.")
+        return text
+
+
 class SamplingSettings(QWidget):
     """Owns the controls; the page reads ``spec()`` and calls ``set_model`` / ``set_busy``."""
 
@@ -44,11 +65,11 @@ class SamplingSettings(QWidget):
         self.picker = RunPicker(lambda caps: caps.denoise_step)
         self.model_info = ElidedLabel("", "muted")  # a long description elides, never widens the window
         self.sampler = QComboBox()
-        self.steps = QSpinBox(minimum=1, maximum=1000, value=50)
+        self.steps = LimitedSpinBox("Steps", minimum=1, maximum=1000, value=50)
         self.eta = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.1, value=0.0, decimals=2)
         self.eta.setToolTip("η: 0 deterministic DDIM, 1 as much noise as DDPM")
-        self.seed = QSpinBox(minimum=0, maximum=2 ** 31 - 1, value=0)
-        self.batch = QSpinBox(minimum=1, maximum=16, value=16)
+        self.seed = LimitedSpinBox("Seed", minimum=0, maximum=2 ** 31 - 1, value=0)
+        self.batch = LimitedSpinBox("Images", minimum=1, maximum=16, value=16)
         self.batch.setToolTip("Images sampled together (1–16)")
         self.label_combo = QComboBox()
         self.guidance = QDoubleSpinBox(minimum=0.0, maximum=20.0, singleStep=0.5, value=2.0, decimals=1)
@@ -93,6 +114,8 @@ class SamplingSettings(QWidget):
         layout.addWidget(self.message)
         self.sampler.currentIndexChanged.connect(lambda _: self.eta.setEnabled(self._eta_allowed()))
         self._ready = self._busy = False
+        for box in (self.steps, self.seed, self.batch):
+            box.refused.connect(lambda text: self.say(text, "error"))
 
     def spec(self) -> SamplingSpec:
         label_value = self.label_combo.currentData() if self.label_combo.count() else None
