@@ -167,6 +167,17 @@ def get_family(name: str) -> type[Model2D]:
     return getattr(importlib.import_module(module), cls)
 
 
+def options_text(options: dict[str, Any]) -> str:
+    """Options as the Playground's status line names them: "beta = 8.0, latent = 1"."""
+    return ", ".join(f"{k} = {v}" for k, v in options.items())
+
+
+def described(family: str, options: dict[str, Any]) -> str:
+    """A family as the status line names it: "VAE (beta = 8.0)" (just "VAE" with no options)."""
+    text = options_text(options)
+    return f"{get_family(family).label} ({text})" if text else get_family(family).label
+
+
 def build_family(name: str, options: dict[str, Any] | None = None, seed: int = 0) -> Model2D:
     """A family's model from its name and options (checked: a bad one is a ``SpecError`` naming
     ``options.<field>``)."""

@@ -115,7 +115,7 @@ def check_points(drawn: np.ndarray) -> np.ndarray:
     if drawn.ndim != 2 or drawn.shape[1] != 2:
         raise SpecError(f"points must have shape (N, 2), got {drawn.shape}", "data")
     if len(drawn) < 3:
-        raise SpecError(f"draw at least 3 points (there are {len(drawn)}), or pick a preset", "data")
+        raise SpecError(f"has {len(drawn)} points: draw at least 3, or pick a preset", "data")
     if not np.isfinite(drawn).all() or np.abs(drawn).max() > VIEW:
         raise SpecError(f"drawn points must lie inside [−{VIEW:g}, {VIEW:g}]²", "data")
     return drawn

@@ -79,6 +79,14 @@ class PlaygroundState:
         self.events.emit("speed", self.speed)
         self.events.emit("lesson", lesson)
 
+    @property
+    def follows_lesson(self) -> bool:
+        """The data set, family and options are still the lesson's (its text applies); False once
+        the user picks another family, options or data ("your own setup")."""
+        lesson = self.lesson
+        return lesson is not None and (self.dataset, self.family, self.options) == \
+            (lesson.dataset, lesson.family, dict(lesson.options))
+
     # --- data ---------------------------------------------------------------------------
     def set_preset(self, name: str, points: int | None = None, noise: float | None = ...) -> None:  # type: ignore[assignment]
         """Fill the data with a preset (``noise`` left out keeps the current choice)."""
@@ -153,10 +161,11 @@ class PlaygroundState:
         self.events.emit("setting", self.setting)
 
     def spec(self) -> PlaygroundSpec:
-        """What a new run trains; ``SpecError`` (field "data") when there are too few points."""
+        """What a new run trains; ``SpecError`` (field "data", worded to follow it: "data has 0
+        points: draw at least 16, …") when there are too few points."""
         if not self.trainable:
-            raise SpecError(f"draw at least {MIN_TRAIN_POINTS} points (there are {len(self.points)}), "
-                            f"or pick a data set", "data")
+            raise SpecError(f"has {len(self.points)} points: draw at least {MIN_TRAIN_POINTS}, or pick a data set",
+                            "data")
         return PlaygroundSpec(family=self.family, options=dict(self.options), dataset=self.dataset,
                               drawn=self.points.copy(), noise=self.noise, lr=self.lr, seed=self.seed,
                               steps_per_frame=self.speed)

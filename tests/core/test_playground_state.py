@@ -100,3 +100,19 @@ def test_compare_follows_the_lesson_until_the_user_picks_its_family():
     state.set_compare(None)
     state.apply_lesson("flow-exact")
     assert state.compare is None  # Compare off stays off
+
+
+def test_the_setup_follows_its_lesson_until_the_user_changes_it_and_too_few_points_are_worded_for_data():
+    state = PlaygroundState("gan-mode-collapse")
+    assert state.follows_lesson
+    state.set_family("ddpm")
+    assert not state.follows_lesson
+    state.apply_lesson("gan-mode-collapse")
+    assert state.follows_lesson
+    state.set_preset("spiral")
+    assert not state.follows_lesson
+    state.clear()
+    with pytest.raises(SpecError) as err:
+        state.spec()
+    assert str(err.value) == "data has 0 points: draw at least 16, or pick a data set"
+    assert err.value.worded({"data": "The data"}) == "The data has 0 points: draw at least 16, or pick a data set"

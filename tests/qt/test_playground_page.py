@@ -40,7 +40,7 @@ def wait_frame(qtbot, page, at_least: int = 1):
 def test_every_lesson_plays_and_draws_its_family_view(qtbot, page, lesson):
     choose(page.controls.lesson, lesson)
     assert page.state.lesson.key == lesson and page.controls.family.currentData() == page.state.family
-    assert page.controls.lesson_text.text().startswith("<b>What to look for.</b>")
+    assert page.controls.lesson_text.text().startswith(f"<b>{page.state.lesson.title}.</b> <b>What to look for.</b>")
     qtbot.mouseClick(page.play, Qt.LeftButton)
     assert page.play.text() == "❚❚ Pause"
     step = wait_frame(qtbot, page, 2 * page.state.speed)
@@ -84,8 +84,10 @@ def test_drawing_erasing_and_clearing_points(qtbot, page):
     assert len(page.state.points) < before + 24
     qtbot.mouseClick(page.controls.clear, Qt.LeftButton)
     assert len(page.state.points) == 0 and "draw at least 16" in page.controls.point_count.text()
-    qtbot.mouseClick(page.play, Qt.LeftButton)
-    assert page.job is None and "draw at least 16 points" in page.message.text()
+    assert not page.play.isEnabled() and not page.step_button.isEnabled()  # nothing to train on
+    assert page.play.toolTip() == "draw at least 16 points, or pick a data set"
+    page.start()
+    assert page.job is None and page.message.text() == "The data has 0 points: draw at least 16, or pick a data set"
 
 
 def test_drawing_while_it_learns_feeds_the_running_job(qtbot, page):

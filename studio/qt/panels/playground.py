@@ -12,20 +12,22 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
 from ...errors import SpecError
-from ...playground import PlaygroundJob, get_family
+from ...playground import PlaygroundJob
+from ...playground.base import described, options_text
 from ...playground.compare import PlaygroundPair, loss_points
 from ...playground.frame import Layer
-from ...playground.job import MAX_STEPS_PER_FRAME
 from ...playground.recording import FrameRecorder
-from ...playground.state import PlaygroundState
+from ...playground.state import MIN_TRAIN_POINTS, PlaygroundState
 from ..runner import JobHandle, runner
 from ..widgets.playground_controls import PlaygroundControls
 from ..widgets.playground_drawer import FrameDrawer
 from ..widgets.playground_export import GifExport, export_png
+from ..widgets.cards import ElidedLabel
 from ..widgets.playground_pane import PlaygroundPane
+from ..widgets.playground_toolbar import PlaygroundToolbar
 
 JOB_REST_S = 0.008  # the job rests this long after each frame while the UI draws it
 
@@ -49,21 +51,11 @@ class PlaygroundPanel(QWidget):
         scroll.setFixedWidth(310)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
 
-        self.play = QPushButton("▶ Play", objectName="primary", toolTip="train and watch (Space)")
-        self.play.setShortcut(Qt.Key_Space)
-        self.step_button = QPushButton("Step", toolTip="pause after one frame's worth of steps")
-        self.reset = QPushButton("Reset", toolTip="a fresh, untrained model on the same data")
-        self.speed = QSlider(Qt.Horizontal, minimum=1, maximum=MAX_STEPS_PER_FRAME // 4, value=self.state.speed)
-        self.speed.setFixedWidth(100)
-        self.speed_label = QLabel()
-        self.compare = QPushButton("Compare", checkable=True,
-                                   toolTip="two families side by side, learning the same data")
-        self.export = QPushButton("Export PNG", toolTip="save the view as a picture")
-        self.export_gif = QPushButton("Export GIF", toolTip="save the training so far as an animation")
-        bar = QHBoxLayout()
-        for w in (self.play, self.step_button, self.reset, QLabel("Speed"), self.speed, self.speed_label, None,
-                  self.compare, self.export, self.export_gif):
-            bar.addWidget(w) if w is not None else bar.addStretch(1)
+        self.toolbar = PlaygroundToolbar(self.state.speed)
+        bar = self.toolbar
+        self.play, self.step_button, self.reset, self.speed, self.speed_label, self.compare, self.export, \
+            self.export_gif = (bar.play, bar.step_button, bar.reset, bar.speed, bar.speed_label, bar.compare,
+                               bar.export, bar.export_gif)
 
         self.pane = PlaygroundPane()
         self.pane_b = PlaygroundPane(drawable=False)
@@ -76,9 +68,10 @@ class PlaygroundPanel(QWidget):
         views.setContentsMargins(0, 0, 0, 0)
         views.addWidget(self.pane, 1)
         views.addWidget(self.pane_b, 1)
-        self.message = QLabel(objectName="muted")
+        self.message = ElidedLabel(role="muted")  # one line: a long one elides, the tooltip says it all
+        self.message.setObjectName("muted")
         page = QVBoxLayout()
-        page.addLayout(bar)
+        page.addWidget(self.toolbar)
         page.addWidget(self.views, 1)
         page.addWidget(self.message)
         outer = QHBoxLayout(self)
@@ -125,7 +118,7 @@ class PlaygroundPanel(QWidget):
             spec = replace(self.state.spec(), rest_s=JOB_REST_S)
             self.job = PlaygroundJob(spec) if other is None else PlaygroundPair(spec, other)
         except SpecError as exc:
-            self.message.setText(str(exc))
+            self.message.setText(exc.worded({"data": "The data"}))
             return False
         if paused:
             self.job.pause()
@@ -194,7 +187,7 @@ class PlaygroundPanel(QWidget):
         self.stop()
 
     def _show_play(self, playing: bool) -> None:
-        self.play.setText("❚❚ Pause" if playing else "▶ Play")
+        self.toolbar.show_playing(playing)
 
     @Slot()
     def _on_play_clicked(self) -> None:
@@ -247,7 +240,7 @@ class PlaygroundPanel(QWidget):
     def _on_state_speed(self, speed: int) -> None:
         with QSignalBlocker(self.speed):
             self.speed.setValue(speed)
-        self.speed_label.setText(f"{speed} steps/frame")
+        self.toolbar.show_speed(speed)
         if self.job is not None:
             self.job.set_speed(speed)
 
@@ -265,11 +258,11 @@ class PlaygroundPanel(QWidget):
     def _on_state_family(self, family: str) -> None:
         options = dict(self.state.options)
         if family != self._shown[0]:
-            why, rank = f"Family changed to {_named(family, options)}", 2
+            why, rank = f"Family changed to {described(family, options)}", 2
         else:
             old = self._shown[1]
             changed = {k: v for k, v in options.items() if k not in old or old[k] != v}
-            why, rank = f"Options changed ({_options_text(changed) or 'back to the defaults'})", 1
+            why, rank = f"Options changed ({options_text(changed) or 'back to the defaults'})", 1
         self._shown = (family, options)
         self._drop_run(why, rank)
         self.message.setText(self.pane.configure(family, options))
@@ -280,15 +273,15 @@ class PlaygroundPanel(QWidget):
 
     def _on_state_compare(self, family: str | None) -> None:
         on = family is not None
-        self._drop_run(f"Compare: {_named(self.state.family, self.state.options)} beside "
-                       f"{_named(family, self.state.compare_options)}" if on else "One view", 0)
+        self._drop_run(f"Compare: {described(self.state.family, self.state.options)} beside "
+                       f"{described(family, self.state.compare_options)}" if on else "One view", 0)
         self.message.setText(self.pane_b.configure(family, self.state.compare_options) if on else "")
         self.pane.set_compact(on)
         self.pane.show_picker(on)
         self.pane_b.setVisible(on)
         with QSignalBlocker(self.compare):
             self.compare.setChecked(on)
-        self.compare.setText("One view" if on else "Compare")
+        self.toolbar.show_compare(on)
 
     @Slot(bool)
     def _on_compare_toggled(self, on: bool) -> None:
@@ -313,8 +306,18 @@ class PlaygroundPanel(QWidget):
 
     # --- data and drawing ---------------------------------------------------------------
     def _on_state_data(self, points) -> None:
-        if self.job is not None and len(points) >= 3:
+        """New data feeds the running model; too few points to train (Clear, the eraser) end the
+        run at once, and Play and Step wait until there are enough."""
+        trainable = self.state.trainable
+        why = f"draw at least {MIN_TRAIN_POINTS} points, or pick a data set"
+        self.toolbar.allow_training(trainable, why)
+        if self.job is not None and trainable:
             self.job.set_data(points)
+        elif self.job is not None:
+            step = self.job.step
+            self._dropped = None  # nothing to restart on
+            self.stop()
+            self.message.setText(f"Training stopped at step {step:,}: the data has {len(points)} points — {why}")
         self._draw_data()
 
     def _draw_data(self) -> None:
@@ -363,12 +366,3 @@ class PlaygroundPanel(QWidget):
         if self.handle is not None:
             self.handle.cancel()
 
-
-def _options_text(options: dict) -> str:
-    return ", ".join(f"{k} = {v}" for k, v in options.items())
-
-
-def _named(family: str, options: dict) -> str:
-    """A family as the status line names it: "VAE (beta = 8.0)"."""
-    text = _options_text(options)
-    return f"{get_family(family).label} ({text})" if text else get_family(family).label

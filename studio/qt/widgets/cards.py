@@ -62,14 +62,17 @@ class ElidedLabel(QLabel):
 
 class ElidedCombo(QComboBox):
     """A combo box whose closed text elides in the middle ("name · … · step 800") when the room is
-    short, with the whole text as its tooltip (Qt's own draws it cut off mid-letter)."""
+    short, with the whole text as its tooltip (Qt's own draws it cut off mid-letter).
+    ``elide_mode``: where the "…" goes (a subclass or instance may set ``Qt.ElideRight``)."""
+
+    elide_mode = Qt.ElideMiddle
 
     def shown_text(self) -> str:
         """The text drawn in the closed box now."""
         opt = QStyleOptionComboBox()
         self.initStyleOption(opt)
         room = self.style().subControlRect(QStyle.CC_ComboBox, opt, QStyle.SC_ComboBoxEditField, self).width()
-        return self.fontMetrics().elidedText(opt.currentText, Qt.ElideMiddle, max(0, room - 4))
+        return self.fontMetrics().elidedText(opt.currentText, self.elide_mode, max(0, room - 4))
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt API)
         painter = QStylePainter(self)

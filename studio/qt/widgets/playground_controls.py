@@ -10,8 +10,13 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDoubleSpinBox, QFormLay
 
 from ...playground import LESSONS, PRESETS, family_names, get_family
 from ...playground.datasets import MAX_NOISE, MAX_POINTS, MIN_POINTS
-from ...playground.state import PlaygroundState
+from ...playground.base import described
+from ...playground.state import MIN_TRAIN_POINTS, PlaygroundState
+from ...specs import as_typed
+from .cards import ElidedCombo, set_role
 from .param_form import ParamForm, fields_of
+
+CUSTOM = "— your own setup —"
 
 
 class PlaygroundControls(QWidget):
@@ -21,9 +26,13 @@ class PlaygroundControls(QWidget):
     def __init__(self, state: PlaygroundState, parent: QWidget | None = None):
         super().__init__(parent)
         self.state = state
-        self.lesson = QComboBox(objectName="lesson")
+        self.lesson = ElidedCombo(objectName="lesson")  # a long title ends in "…", whole in the tooltip
+        self.lesson.elide_mode = Qt.ElideRight
         for lesson in LESSONS:
             self.lesson.addItem(lesson.title, lesson.key)
+        self.lesson.addItem(CUSTOM, "")  # shown once the family, options or data are no longer the lesson's
+        self.lesson.view().setMinimumWidth(max(  # the popup shows whole titles
+            self.lesson.fontMetrics().horizontalAdvance(self.lesson.itemText(i)) for i in range(self.lesson.count())) + 32)
         self.lesson_text = QLabel(wordWrap=True, objectName="muted")
         self.lesson_text.setTextInteractionFlags(Qt.TextSelectableByMouse)
 
@@ -31,7 +40,8 @@ class PlaygroundControls(QWidget):
         for key, (label, _) in PRESETS.items():
             self.preset.addItem(label, key)
         self.preset.addItem("Drawn by hand", "drawn")
-        self.points = QSpinBox(minimum=MIN_POINTS, maximum=MAX_POINTS, singleStep=100, value=state.points_count)
+        # any whole number may be typed: one out of range is refused with a message, not silently undone
+        self.points = QSpinBox(minimum=0, maximum=10 * MAX_POINTS, singleStep=100, value=state.points_count)
         self.noise = QDoubleSpinBox(minimum=-0.01, maximum=MAX_NOISE, singleStep=0.01, decimals=2)
         self.noise.setSpecialValueText("preset's own")
         self.noise.setValue(-0.01)
@@ -52,7 +62,7 @@ class PlaygroundControls(QWidget):
         form.addRow("Points", self.points)
         form.addRow("Noise", self.noise)
         form.addRow(tool_row)
-        self.point_count = QLabel(objectName="muted")
+        self.point_count = QLabel(objectName="muted", wordWrap=True)
         form.addRow(self.point_count)
 
         self.family = QComboBox(objectName="family")
@@ -67,7 +77,7 @@ class PlaygroundControls(QWidget):
         model_layout.addWidget(self.paper)
         model_layout.addLayout(self.form_box)
 
-        for combo in (self.lesson, self.preset, self.family):  # long names must not widen the column
+        for combo in (self.preset, self.family):  # long names must not widen the column
             combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(8)
         layout = QVBoxLayout(self)
@@ -89,15 +99,28 @@ class PlaygroundControls(QWidget):
         state.events.connect("lesson", self._show_lesson)
         state.events.connect("family", self._show_family)
         state.events.connect("data", self._show_data)
+        for name in ("family", "data"):  # "your own setup" once they are no longer the lesson's
+            state.events.connect(name, lambda *_: self._show_lesson(state.lesson))
         self._show_lesson(state.lesson)
         self._show_family(state.family)
         self._show_data(state.points)
 
     # --- state → widgets --------------------------------------------------------------------
     def _show_lesson(self, lesson) -> None:
+        """The lesson and its text while the setup is the lesson's; otherwise "your own setup" and
+        what applies to it: the family's paper and a lesson of that family's what-to-look-for."""
+        follows = self.state.follows_lesson
         with QSignalBlocker(self.lesson):
-            self.lesson.setCurrentIndex(self.lesson.findData(lesson.key))
-        self.lesson_text.setText(f"<b>What to look for.</b> {lesson.text}")
+            self.lesson.setCurrentIndex(self.lesson.findData(lesson.key if follows else ""))
+        if follows:
+            self.lesson_text.setText(f"<b>{lesson.title}.</b> <b>What to look for.</b> {lesson.text}")
+            return
+        model = get_family(self.state.family)
+        own = next((x for x in LESSONS if x.family == self.state.family), None)
+        text = f"<b>Your own setup:</b> {described(self.state.family, self.state.options)}. {model.paper}"
+        if own is not None:
+            text += f" <b>What to look for</b> (from the lesson “{own.title}”). {own.text}"
+        self.lesson_text.setText(text)
 
     def _show_family(self, family: str) -> None:
         model = get_family(family)
@@ -117,12 +140,16 @@ class PlaygroundControls(QWidget):
         with QSignalBlocker(self.preset):
             self.preset.setCurrentIndex(self.preset.findData(self.state.dataset))
         self.point_count.setText(f"{len(points)} points" + ("" if self.state.trainable else
-                                                             " — draw at least 16 to train"))
+                                                             f" — draw at least {MIN_TRAIN_POINTS} to train"))
+        set_role(self.point_count, "muted")
 
     # --- widgets → state -------------------------------------------------------------------
     @Slot(int)
     def _on_lesson_current_index_changed(self, _index: int) -> None:
-        self.state.apply_lesson(self.lesson.currentData())
+        if self.lesson.currentData():
+            self.state.apply_lesson(self.lesson.currentData())
+        else:  # "your own setup" is what the page shows, not something to pick
+            self._show_lesson(self.state.lesson)
 
     @Slot(int)
     def _on_preset_current_index_changed(self, _index: int) -> None:
@@ -132,6 +159,12 @@ class PlaygroundControls(QWidget):
 
     @Slot()
     def _on_points_editing_finished(self) -> None:
+        if not MIN_POINTS <= self.points.value() <= MAX_POINTS:
+            self.point_count.setText(f"Points must be from {MIN_POINTS} to {MAX_POINTS:,} "
+                                     f"({as_typed(self.points.text(), None)}); the data keeps "
+                                     f"{self.state.points_count:,}")
+            set_role(self.point_count, "error")
+            return
         noise = None if self.noise.value() < 0 else self.noise.value()
         if self.state.dataset != "drawn" and (self.points.value(), noise) != (self.state.points_count, self.state.noise):
             self.state.set_preset(self.state.dataset, self.points.value(), noise)
@@ -162,6 +195,7 @@ class PlaygroundControls(QWidget):
             self.state.options.update({k: values[k] for k in changed})
             for k in changed:
                 self.options_edited.emit(k, values[k])
+            self._show_lesson(self.state.lesson)
         elif changed:
             self.state.set_family(self.state.family, {**self.state.options, **{k: values[k] for k in changed}},
                                   self.state.lr)

@@ -17,8 +17,10 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QSlid
 
 from ...errors import SpecError
 from ...playground import build_family, family_names, get_family
+from ...playground.base import options_text
 from ...playground.frame import Frame
 from .. import theme
+from .cards import ElidedLabel
 from .playground_view import LayerPlot
 
 SLIDER_TICKS = 1000
@@ -41,9 +43,10 @@ class PlaygroundPane(QWidget):
         self.family = QComboBox(objectName="paneFamily", toolTip="the family this view trains")
         for name in family_names():
             self.family.addItem(get_family(name).label, name)
-        self.family.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.family.setMinimumContentsLength(10)
-        self.options_label = QLabel(objectName="muted", toolTip="this view's options that differ from the defaults")
+        self.family.setSizeAdjustPolicy(QComboBox.AdjustToContents)  # whole names; the options label elides
+        self.options_label = ElidedLabel()  # long options elide (whole text in the tooltip), never widen the page
+        self.options_label.setObjectName("muted")
+        self.options_label.setToolTip("this view's options that differ from the defaults")
         self.step_label = QLabel("step 0", objectName="stepCounter")
         self.step_label.setMinimumWidth(self.step_label.fontMetrics().horizontalAdvance("step 9,999,999"))
         self.step_label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
@@ -65,8 +68,8 @@ class PlaygroundPane(QWidget):
         self.header = QWidget()
         header = QHBoxLayout(self.header)
         header.setContentsMargins(0, 0, 0, 0)
-        header.addWidget(self.family, 1)
-        header.addWidget(self.options_label)
+        header.addWidget(self.family)
+        header.addWidget(self.options_label, 1)
         header.addWidget(self.step_label)
         self.setting_row = QWidget()
         row = QHBoxLayout(self.setting_row)
@@ -82,7 +85,7 @@ class PlaygroundPane(QWidget):
 
     def set_compact(self, compact: bool) -> None:
         """Full: data plot | (family plot, loss, numbers). Compact (two panes side by side): the
-        data plot over the loss and numbers; the family's own plot is hidden."""
+        data plot over the loss over the numbers; the family's own plot is hidden."""
         self.compact = compact
         g = self.grid
         for w in (self.header, self.main, self.setting_row, self.side, self.loss, self.stats):
@@ -91,16 +94,16 @@ class PlaygroundPane(QWidget):
         if compact:
             g.addWidget(self.main, 1, 0, 1, 2)
             g.addWidget(self.setting_row, 2, 0, 1, 2)
-            g.addWidget(self.loss, 3, 0)
-            g.addWidget(self.stats, 3, 1)
-            stretch_rows, stretch_cols = (0, 4, 0, 1), (1, 1)
+            g.addWidget(self.loss, 3, 0, 1, 2)
+            g.addWidget(self.stats, 4, 0, 1, 2)  # the pane's whole width: three numbers fit its 3 lines
+            stretch_rows, stretch_cols = (0, 4, 0, 1, 0), (1, 1)
         else:  # main | side over loss, the slider under main, the numbers under the loss
             g.addWidget(self.main, 1, 0, 2, 1)
             g.addWidget(self.setting_row, 3, 0)
             g.addWidget(self.side, 1, 1)
             g.addWidget(self.loss, 2, 1)
             g.addWidget(self.stats, 3, 1)
-            stretch_rows, stretch_cols = (0, 3, 2, 0), (5, 3)
+            stretch_rows, stretch_cols = (0, 3, 2, 0, 0), (5, 3)
         for r, k in enumerate(stretch_rows):
             g.setRowStretch(r, k)
         for c, k in enumerate(stretch_cols):
@@ -120,7 +123,7 @@ class PlaygroundPane(QWidget):
             self.family.setCurrentIndex(self.family.findData(family))
         model, error = get_family(family), ""
         self.options = dict(options)
-        self.options_label.setText(", ".join(f"{k} = {v}" for k, v in options.items()))
+        self.options_label.setText(options_text(options))
         try:
             model = build_family(family, options)
         except SpecError as exc:

@@ -63,6 +63,24 @@ class MagnitudeAxis(pg.AxisItem):
         return super().tickStrings([abs(v) for v in values] if self.magnitudes else values, scale, spacing)
 
 
+class WrappedLabel(QLabel):
+    """A word-wrapped label that is always as tall as its text needs at its width (two views side
+    by side wrap a legend onto more lines; a plain QLabel kept its old height and cut them off)."""
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt API)
+        super().setText(text)
+        self._fit_height()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        need = self.heightForWidth(self.width()) if self.width() > 0 and self.text() else 0
+        if need > 0 and need != self.minimumHeight():
+            self.setMinimumHeight(need)
+
+
 class LayerPlot(QWidget):
     """A plot of layers with a one-line legend under it. ``equal``: 1:1 aspect over ±``lim``."""
 
@@ -78,7 +96,7 @@ class LayerPlot(QWidget):
         self.plot.getPlotItem().setTitle(title, size="9pt", color=theme.MUTED)
         for side in ("left", "bottom"):
             self.plot.getPlotItem().getAxis(side).enableAutoSIPrefix(False)
-        self.legend = QLabel(objectName="muted", wordWrap=True)
+        self.legend = WrappedLabel(objectName="muted", wordWrap=True)
         self.legend.setTextFormat(Qt.RichText)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
