@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QSize, Qt, Slot
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
                                QSizePolicy, QStackedWidget, QStatusBar, QVBoxLayout, QWidget)
@@ -23,6 +23,7 @@ CLOSE_WAIT_S = 1.5  # closing: how long cancelled jobs may take to end
 TRAINING_WAIT_S = 30.0  # …except a training run writing its checkpoint
 PAGES = [("train", "✦   Train"), ("latent", "◎   Latent explorer"), ("diffusion", "≋   Diffusion viewer"),
          ("runs", "▤   Runs"), ("playground", "✧   Playground")]
+DROP_HINT = "Drop a folder of images anywhere on the window to train on it."
 
 
 class MainWindow(QMainWindow):
@@ -75,7 +76,13 @@ class MainWindow(QMainWindow):
         layout.addWidget(side)
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
-        self.status = QLabel("Drop a folder of images anywhere on the window to train on it.")
+        # the status bar speaks for the page on show: the Train page's newest line there; elsewhere,
+        # while a run trains, one short line ("Training: step 120 of 400 (Train page)"), else the hint
+        self._train_status = DROP_HINT  # the Train page's newest line
+        self._core_error = ""  # PyTorch could not be loaded: said on every page
+        self._status_tick = QTimer(self, interval=1000)  # the short training line, once a second
+        self._status_tick.timeout.connect(self._show_status)
+        self.status = QLabel(DROP_HINT)
         self.status.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # a long path never widens the window
         bar = QStatusBar()
         bar.addWidget(self.status, 1)
@@ -126,6 +133,24 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.page_widget(key))
         if key == "runs":
             self.runs.refresh()
+        self._show_status()
+
+    @Slot()
+    def _show_status(self) -> None:
+        """The status bar's line for the page on show (see ``__init__``)."""
+        train, text = self.train, self._core_error
+        if not text and self.page == "train":
+            text = self._train_status
+        elif not text and (train.handle is not None or train.state == "preparing"):
+            last = train.controls.last
+            if last is None:
+                text = "Training: starting… (Train page)"
+            elif train.state == "paused":
+                text = f"Training paused at step {last.step:,} of {last.total:,} (Train page)"
+            else:
+                text = f"Training: step {last.step:,} of {last.total:,} (Train page)"
+        self.status.setText(text or DROP_HINT)
+        self.status.setToolTip(text)  # clipped when the window is narrow
 
     @Slot()
     def _on_page_shortcut_activated(self) -> None:
@@ -145,19 +170,22 @@ class MainWindow(QMainWindow):
 
     def _on_core_failed(self, message: str) -> None:
         self._loading.setText(f"PyTorch could not be loaded: {message}")
-        self._on_train_status_posted(f"PyTorch could not be loaded ({message}); reinstall with "
-                                     f"'bash scripts/setup.sh'")
+        self._core_error = f"PyTorch could not be loaded ({message}); reinstall with 'bash scripts/setup.sh'"
+        self._show_status()
 
     # --- training <-> runs ----------------------------------------------------------------------
     @Slot(str)
     def _on_train_run_started(self, path: str) -> None:
         self._training_run = path
+        self._status_tick.start()
         if "runs" in self._built:
             self.runs.set_training_run(path)
 
     @Slot(str, str)
     def _on_train_run_ended(self, path: str, status: str) -> None:
         self._training_run = None
+        self._status_tick.stop()
+        self._show_status()
         if "runs" in self._built:
             self.runs.set_training_run(None)
         if self.page == "runs" and "runs" in self._built:
@@ -165,8 +193,8 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_train_status_posted(self, message: str) -> None:
-        self.status.setText(message)
-        self.status.setToolTip(message)  # clipped when the window is narrow
+        self._train_status = message
+        self._show_status()
 
     @Slot(str, int, object)
     def _on_runs_resume_requested(self, path: str, extra_steps: int, lr: float | None) -> None:

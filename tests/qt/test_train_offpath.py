@@ -115,3 +115,30 @@ def test_a_batch_larger_than_the_dataset_is_said_with_the_dataset_size(window, t
     _type(qtbot, panel.setup.training_form.editors["batch_size"], "64")
     qtbot.wait(20)
     assert "larger than" not in panel.controls.message.text()
+
+
+def test_the_status_bar_speaks_for_the_page_on_show(window, tiny_run, qtbot):
+    """The Train page's line ("training autoencoder on …") followed the user to every page: on
+    another page the bar says only that a run trains, and where, with its step."""
+    from studio.qt.main_window import DROP_HINT
+
+    panel = window.train
+    tiny_run(panel, steps=100_000)
+    with qtbot.waitSignal(panel.run_started, timeout=60_000):
+        panel.start()
+    qtbot.waitUntil(lambda: panel.controls.last is not None and panel.controls.last.step >= 2, timeout=60_000)
+    on_train = window.status.text()
+    assert on_train.startswith("training autoencoder on")
+    window.show_page("latent")
+    qtbot.waitUntil(lambda: window.status.text().startswith("Training: step "), timeout=5_000)
+    assert window.status.text().endswith(" (Train page)") and "training autoencoder" not in window.status.text()
+    step = panel.controls.last.step
+    qtbot.waitUntil(lambda: int(window.status.text().split()[2].replace(",", "")) > step, timeout=10_000)
+    window.show_page("train")
+    assert window.status.text() == on_train or window.status.text() == panel.controls.message.text().lower()
+    with qtbot.waitSignal(panel.run_ended, timeout=30_000):
+        panel.stop()
+    window.show_page("runs")
+    assert window.status.text() == DROP_HINT
+    window.show_page("train")
+    assert window.status.text().startswith("stopped at step ")
