@@ -59,6 +59,19 @@ class LatentChange:
     from_sliders: bool = False
 
 
+def home_latent(space) -> tuple[np.ndarray, int]:
+    """(z float32 (d,), map point or -1): where the explorer starts and Reset returns. An
+    encoder's space: the codes' mean (every principal slider at 0). A GAN's: its z ~ N(0, I)
+    puts nearly all the mass on a shell of radius ≈ √d, and the mean (≈ 0, far inside it) is
+    no latent the generator was trained on (the demo DCGAN draws a black square there), so the
+    map code nearest the mean instead: a typical z, a plausible picture."""
+    mean = np.asarray(space.pca.mean, np.float32).reshape(-1)
+    if space.encoded:
+        return mean, -1
+    i = int(np.argmin(np.square(space.codes - mean).sum(1)))
+    return np.asarray(space.codes[i], np.float32).copy(), i
+
+
 class ExplorerState:
     """Everything the Latent explorer page shows, as plain data. Every setter checks its input
     (ValueError naming it) and emits the matching event in ``events`` (a namespace of
@@ -101,13 +114,14 @@ class ExplorerState:
         self.basis_kind, self.basis = "pca", SliderBasis.principal(space.pca, PC_SLIDERS)
         # the new model's mean before anyone hears of it: a listener reading the latent (the map's
         # marker) must not get the previous model's code (32 numbers against a 100-number PCA)
-        self.z = np.array(space.pca.mean, np.float32).reshape(-1)
+        home, point = home_latent(space)
+        self.z = home.copy()
         self.events.space.emit(space)
         if had_pictures:
             self.events.pictures.emit(self.pictures)
         if tool_changed:
             self.events.tool.emit(self.tool)
-        self.set_latent(space.pca.mean, record=False)
+        self.set_latent(home, point, record=False)
 
     def _need_space(self):
         if self.space is None:
@@ -182,8 +196,8 @@ class ExplorerState:
         self.set_latent(self._need_space().random_latent(self.seed))
 
     def reset(self) -> None:
-        """The mean latent: every principal slider at 0."""
-        self.set_latent(self._need_space().pca.mean)
+        """Back to where the space opened (``home_latent``)."""
+        self.set_latent(*home_latent(self._need_space()))
 
     def decode_request(self) -> tuple[int, np.ndarray, int | None]:
         """(generation, z, label) to decode for the image on screen."""

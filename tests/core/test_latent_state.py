@@ -190,3 +190,26 @@ def test_opening_a_model_with_another_latent_size_tells_listeners_a_consistent_s
     state.open(make_space(d=9))
     (shape, marker), = seen
     assert shape == (9,) and marker is not None
+
+
+def test_a_gan_opens_and_resets_at_a_typical_latent_not_the_near_zero_mean():
+    """Tester 29: the demo DCGAN's Reset drew a black square: z = mean ≈ 0 lies far inside the
+    shell of radius √d where a N(0, I) latent lives. An encoder's space keeps the mean."""
+    from studio.latent import open_space
+    from studio.runs import demo_runs_root
+
+    space = open_space(str(demo_runs_root() / "dcgan-fashion-mnist"))
+    state = ExplorerState()
+    state.open(space)
+    opened = state.z.copy()
+    state.random()
+    state.reset()
+    assert np.array_equal(state.z, opened) and state.point >= 0 and np.array_equal(state.z, space.codes[state.point])
+    d = space.latent_dim
+    assert np.linalg.norm(state.z) > 0.5 * np.sqrt(d) > np.linalg.norm(space.pca.mean)
+    shown, samples = space.decode(state.z, None)[0], [space.decode(space.random_latent(s), None)[0] for s in range(8)]
+    assert shown.mean() > 0.5 * np.mean([s.mean() for s in samples])  # as bright as a sample, not black
+    encoded = make_space()
+    state.open(encoded)
+    state.reset()
+    assert np.allclose(state.z, encoded.pca.mean) and state.point == -1
