@@ -42,7 +42,8 @@ class DecodedPane(QWidget):
         self.random_button = QPushButton("Random")
         self.random_button.setToolTip("A latent drawn from a Gaussian fitted to the codes (seeded)")
         self.reset_button = QPushButton("Reset")
-        self.reset_button.setToolTip("The average latent (the codes' mean): every slider at 0")
+        self.reset_button.setToolTip("Back to where the model opened: the average latent (every slider at 0); "
+                                     "for a GAN the map's code nearest it (z ≈ 0 draws no real picture)")
         self.seed = QSpinBox(minimum=0, maximum=2**31 - 1, prefix="seed ")
         self.seed.setToolTip("The seed of the next random latent; editing it shows that latent")
         buttons = QHBoxLayout()
