@@ -106,3 +106,27 @@ def test_long_lesson_titles_show_whole_in_the_popup_and_tooltip(qtbot, page):
     combo.grab()  # painted: the tooltip is set as it draws
     shown = combo.shown_text()
     assert shown == combo.currentText() or (shown.endswith("…") and combo.toolTip() == combo.currentText())
+
+
+def test_gif_frames_name_the_family_as_text_and_show_whole_legends(qtbot, page, tmp_path, monkeypatch):
+    from studio.qt.widgets import playground_export
+
+    seen = []
+    grab = playground_export.qimage_to_array
+
+    def spy(image):
+        for pane in page.gif._panes:
+            legend = pane.main.legend
+            seen.append((pane.family.isVisible(), pane.title.text(), legend.height() >= legend.heightForWidth(legend.width())))
+        return grab(image)
+
+    monkeypatch.setattr(playground_export, "qimage_to_array", spy)
+    choose(page.controls.lesson, "ddpm-reverse")  # many legend entries
+    qtbot.mouseClick(page.compare, Qt.LeftButton)  # two narrow panes: the legends wrap
+    qtbot.mouseClick(page.play, Qt.LeftButton)
+    qtbot.waitUntil(lambda: len(page.recorder.frames) >= 2, timeout=30_000)
+    qtbot.mouseClick(page.play, Qt.LeftButton)
+    page.gif.save(page.recorder.frames, page.panes, str(tmp_path / "a.gif"))
+    qtbot.waitUntil(lambda: (tmp_path / "a.gif").exists() and not page.gif.busy, timeout=30_000)
+    assert seen and all(not shown and title and whole for shown, title, whole in seen), seen[:4]
+    assert {title for _, title, _ in seen} == {"Diffusion (DDPM)", page.pane_b.family.currentText()}

@@ -17,17 +17,15 @@ from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 from ...errors import SpecError
 from ...playground import PlaygroundJob
 from ...playground.base import described, options_text
-from ...playground.compare import PlaygroundPair, loss_points
-from ...playground.frame import Layer
+from ...playground.compare import PlaygroundPair
 from ...playground.recording import FrameRecorder
 from ...playground.state import MIN_TRAIN_POINTS, PlaygroundState
 from ..runner import JobHandle, runner
 from ..widgets.playground_controls import PlaygroundControls
-from ..widgets.playground_drawer import FrameDrawer
 from ..widgets.playground_export import GifExport, export_png
 from ..widgets.cards import ElidedLabel
-from ..widgets.playground_pane import PlaygroundPane
 from ..widgets.playground_toolbar import PlaygroundToolbar
+from ..widgets.playground_views import PlaygroundViews
 
 JOB_REST_S = 0.008  # the job rests this long after each frame while the UI draws it
 
@@ -57,17 +55,9 @@ class PlaygroundPanel(QWidget):
             self.export_gif = (bar.play, bar.step_button, bar.reset, bar.speed, bar.speed_label, bar.compare,
                                bar.export, bar.export_gif)
 
-        self.pane = PlaygroundPane()
-        self.pane_b = PlaygroundPane(drawable=False)
-        self.pane_b.set_compact(True)
-        self.pane_b.hide()
-        self.pane.show_picker(False)  # one family: the left column picks it
-        self.panes = (self.pane, self.pane_b)
-        self.views = QWidget()  # what Export PNG saves
-        views = QHBoxLayout(self.views)
-        views.setContentsMargins(0, 0, 0, 0)
-        views.addWidget(self.pane, 1)
-        views.addWidget(self.pane_b, 1)
+        self.views = PlaygroundViews()  # what Export PNG saves
+        self.pane, self.pane_b, self.panes, self.drawer = (self.views.pane, self.views.pane_b, self.views.panes,
+                                                           self.views.drawer)
         self.message = ElidedLabel(role="muted")  # one line: a long one elides, the tooltip says it all
         self.message.setObjectName("muted")
         page = QVBoxLayout()
@@ -79,7 +69,6 @@ class PlaygroundPanel(QWidget):
         outer.addWidget(scroll)
         outer.addLayout(page, 1)
         self.gif = GifExport(self)
-        self.drawer = FrameDrawer(self.panes, self)
         self.drawer.drawn.connect(self.frame_drawn)
         self.drawer.drawn.connect(self._on_drawer_drawn)
 
@@ -140,11 +129,9 @@ class PlaygroundPanel(QWidget):
             self.handle.cancel()
             self.handle.muted = True
         self.handle = self.job = None
-        self.drawer.clear()
+        self.views.reset()
         self.recorder.clear()  # Export GIF must not show the run just dropped
         self._show_play(False)
-        for pane in self.panes:
-            pane.reset()
         self._draw_data()
 
     def _drop_run(self, why: str, rank: int) -> None:
@@ -222,9 +209,7 @@ class PlaygroundPanel(QWidget):
 
     @Slot(list)
     def _on_handle_metrics_reported(self, records: list) -> None:
-        pair = isinstance(self.job, PlaygroundPair)
-        for pane, lane in zip(self.panes, ("A", "B") if pair else (None,)):
-            pane.add_losses(loss_points(records, lane))
+        self.views.add_losses(records, isinstance(self.job, PlaygroundPair))
 
     @Slot(object)
     def _on_handle_finished(self, outcome) -> None:
@@ -275,12 +260,7 @@ class PlaygroundPanel(QWidget):
         on = family is not None
         self._drop_run(f"Compare: {described(self.state.family, self.state.options)} beside "
                        f"{described(family, self.state.compare_options)}" if on else "One view", 0)
-        self.message.setText(self.pane_b.configure(family, self.state.compare_options) if on else "")
-        self.pane.set_compact(on)
-        self.pane.show_picker(on)
-        self.pane_b.setVisible(on)
-        with QSignalBlocker(self.compare):
-            self.compare.setChecked(on)
+        self.message.setText(self.views.show_compare(family, self.state.compare_options))
         self.toolbar.show_compare(on)
 
     @Slot(bool)
@@ -322,8 +302,7 @@ class PlaygroundPanel(QWidget):
 
     def _draw_data(self) -> None:
         if self.job is None or not self.running:  # while training, the frames carry the data
-            for pane in self.panes:
-                pane.main.show_layers([Layer("points", "data", "data", {"xy": self.state.points})])
+            self.views.show_data(self.state.points)
 
     @Slot(str)
     def _on_controls_tool_changed(self, tool: str) -> None:

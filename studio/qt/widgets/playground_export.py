@@ -78,7 +78,7 @@ class GifExport(QObject):
             pane.configure(live.family.currentData(), live.options)
             pane.set_compact(pair)
             pane.setting_row.hide()
-            pane.family.setEnabled(False)
+            pane.show_title()
             pane._loss = tuple(list(v) for v in live._loss)
             row.addWidget(pane)
             self._panes.append(pane)
@@ -98,6 +98,7 @@ class GifExport(QObject):
             for pane, part in zip(self._panes, frame.frames if isinstance(frame, FramePair) else (frame,)):
                 pane.show_frame(part)
                 pane.flush_loss(upto_step=part.step)
+            self._stage.layout().activate()  # legends grown to their wrapped height before the grab
             self._pictures.append(qimage_to_array(self._stage.grab().toImage())[..., :3])
         self.said.emit(f"Drawing the GIF: frame {len(self._pictures)} of {len(self._pictures) + len(self._todo)}")
         if not self._todo:

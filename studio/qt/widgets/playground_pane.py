@@ -47,6 +47,8 @@ class PlaygroundPane(QWidget):
         self.options_label = ElidedLabel()  # long options elide (whole text in the tooltip), never widen the page
         self.options_label.setObjectName("muted")
         self.options_label.setToolTip("this view's options that differ from the defaults")
+        self.title = QLabel(objectName="paneTitle")  # the family named as text, where nothing is picked (GIF)
+        self.title.hide()
         self.step_label = QLabel("step 0", objectName="stepCounter")
         self.step_label.setMinimumWidth(self.step_label.fontMetrics().horizontalAdvance("step 9,999,999"))
         self.step_label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
@@ -69,6 +71,7 @@ class PlaygroundPane(QWidget):
         header = QHBoxLayout(self.header)
         header.setContentsMargins(0, 0, 0, 0)
         header.addWidget(self.family)
+        header.addWidget(self.title)
         header.addWidget(self.options_label, 1)
         header.addWidget(self.step_label)
         self.setting_row = QWidget()
@@ -114,6 +117,14 @@ class PlaygroundPane(QWidget):
         """The header's family picker and the options it names (two views: each names its own)."""
         self.family.setVisible(shown)
         self.options_label.setVisible(shown)
+
+    def show_title(self) -> None:
+        """Name the family and its options as plain text instead of the picker (a picture: the GIF
+        showed a greyed-out combo box, which read as a disabled control)."""
+        self.family.hide()
+        self.title.setText(self.family.currentText())
+        self.title.show()
+        self.options_label.setVisible(bool(self.options_label.text()))
 
     # --- the family -------------------------------------------------------------------------
     def configure(self, family: str, options: dict) -> str:

@@ -5,7 +5,7 @@ speed label keep one width, the widest of their texts, so nothing moves under th
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import QAbstractButton, QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
 from ...playground.job import MAX_STEPS_PER_FRAME
@@ -60,6 +60,8 @@ class PlaygroundToolbar(QWidget):
         self.speed_label.setText(speed_text(speed))
 
     def show_compare(self, on: bool) -> None:
+        with QSignalBlocker(self.compare):
+            self.compare.setChecked(on)
         self.compare.setText(ONE_VIEW if on else COMPARE)
 
     def allow_training(self, allowed: bool, why: str = "") -> None:
