@@ -119,8 +119,10 @@ def test_the_viewer_fits_with_a_class_conditional_model(window, qtbot):
     window.show_page("diffusion")
     page.open_run(str(resource_path("models", "ddpm-cfg-fashion-mnist")))
     qtbot.waitUntil(lambda: page.model is not None and page.top.label_combo.count() == 12, timeout=60_000)
-    page.top.label_combo.setCurrentIndex(page.top.label_combo.findData(9))  # the longest name: Ankle boot
-    fits(window, qtbot, "class-conditional")
+    combo = page.top.label_combo
+    for data in (-1, 9, None):  # "One of each class" (the default; was cut to "One of each cl"), Ankle boot, ...
+        combo.setCurrentIndex(combo.findData(data))
+        fits(window, qtbot, f"class-conditional, {combo.currentText()}")
     page.mode_buttons.button(3).click()
     qtbot.waitUntil(lambda: page.edit.session.num_classes == 10, timeout=30_000)
     page.edit.method_buttons.button(2).click()

@@ -101,8 +101,7 @@ class SamplingSettings(QWidget):
                     self._class_widgets += [caption, widget]
                     caption.hide()
                     widget.hide()
-        self.label_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.label_combo.setMinimumContentsLength(8)
+        self.label_combo.setSizeAdjustPolicy(QComboBox.AdjustToContents)  # "One of each class" whole
         settings.addStretch(1)
         settings.addWidget(self.run_button)
         settings.addWidget(self.cancel_button)
