@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QProgressBar, QPushButt
 
 from ...engine import Progress
 from .cards import ElidedLabel, label, make_opaque, set_role
+from .wrap_text import WrapText
 
 SHOW_HZ = 5  # progress shown at most this often
 
@@ -38,8 +39,7 @@ class TrainControls(QWidget):
         self.bar.setFixedHeight(10)
         self.headline = label("Ready", "title")
         self.detail = ElidedLabel("", "muted")  # the secondary stats give way (…, all in the tooltip)
-        self.message = label("", "muted", wrap=True)
-        self.message.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.message = WrapText("", "muted")  # a 150-character run path wraps in the card, copies as it is
         # the headline (a few short words: "Step 73 of 400", "Stopped at step 40") is never cut; the
         # detail elides and the message wraps: neither widens the window
         self.headline.setSizePolicy(QSizePolicy.Minimum, QSizePolicy.Preferred)

@@ -1,0 +1,67 @@
+"""Selectable text that wraps anywhere a word is too long: run folder paths and messages holding
+them (the Runs page's details, the Train page's message line)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import Qt as QtGuiQt
+from PySide6.QtGui import QTextOption
+from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QWidget
+
+from .. import theme
+
+ROLE_COLORS = {"muted": theme.MUTED, "error": "#ff8a98", "warning": theme.WARNING, "title": "#ffffff"}
+
+
+class WrapText(QTextBrowser):
+    """Read-only, selectable text as tall as its lines that never widens its window: it wraps at
+    spaces and, where a word is longer than the room (a 144-character folder name), anywhere
+    (``QTextOption.WrapAtWordBoundaryOrAnywhere``); a QLabel wraps only at spaces, "/" and "-",
+    and the zero-width spaces once inserted for it came along when the text was copied.
+    ``setText`` takes plain or rich text (as a QLabel's AutoText), ``text()`` gives it plain; the
+    ``role`` property (``cards.set_role``: muted, error, warning) colours it as it does a label."""
+
+    def __init__(self, text: str = "", role: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setFrameShape(QFrame.NoFrame)
+        self.setWordWrapMode(QTextOption.WrapAtWordBoundaryOrAnywhere)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setOpenLinks(False)
+        self.setTextInteractionFlags(Qt.TextSelectableByMouse | Qt.TextSelectableByKeyboard)
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
+        self.document().setDocumentMargin(0)
+        self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
+        if role:
+            self.setProperty("role", role)
+        self._colour()
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (QLabel's API)
+        if QtGuiQt.mightBeRichText(text):  # as QLabel's AutoText
+            self.setHtml(text)
+        else:
+            self.setPlainText(text)
+        self._fit_height()
+
+    def text(self) -> str:
+        return self.toPlainText()
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.DynamicPropertyChange and bytes(event.propertyName()) == b"role":
+            self._colour()
+        return super().event(event)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        self._fit_height()
+
+    def _colour(self) -> None:
+        colour = ROLE_COLORS.get(self.property("role") or "", theme.TEXT)
+        self.setStyleSheet(f"QTextBrowser {{ background: transparent; border: none; color: {colour}; }}")
+
+    def _fit_height(self, *_args) -> None:
+        self.document().setTextWidth(self.viewport().width())
+        height = int(self.document().size().height() + 0.999) if self.toPlainText() else 0
+        if height != self.height():
+            self.setFixedHeight(height + 2 * self.frameWidth())
