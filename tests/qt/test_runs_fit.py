@@ -147,21 +147,3 @@ def test_the_runs_page_fits_1366_by_768_in_every_state(make_window, qtbot, long_
     with qtbot.waitSignal(window.train.run_ended, timeout=60_000):
         window.train.stop()
     assert math.isfinite(json.loads((long_root / os.path.basename(path) / "run.json").read_text())["step"])
-
-
-def test_a_long_path_in_the_detail_wraps_and_copies_as_it_is(qtbot):
-    """The detail label wraps a 150-character folder path without invisible break characters
-    (selected and copied, the path must be the path)."""
-    from PySide6.QtCore import Qt
-    from PySide6.QtWidgets import QLabel
-
-    from studio.qt.panels.runs import breakable
-
-    path = "/home/someone/" + "a_very-long_folder-name/" * 6 + "fashion-mnist"
-    label = QLabel()
-    label.setTextFormat(Qt.RichText)
-    label.setWordWrap(True)
-    label.setText(breakable(path))
-    qtbot.addWidget(label)
-    assert label.minimumSizeHint().width() < 200
-    assert "\u200b" not in breakable(path) and breakable("a<b") == "a&lt;b"

@@ -162,19 +162,3 @@ def test_the_thumbnail_of_a_strip_of_samples_shows_the_first_whole(qapp, trained
     # all of the first sample (not a magnified quarter of it), none of the second
     assert thumb.pixelColor(1, 1).getRgb()[:3] == thumb.pixelColor(last[0], 1).getRgb()[:3] == (0, 255, 128)
     assert thumb.pixelColor(*last).getRgb()[:3] == (255, 0, 0)
-
-
-def test_breakable_lets_a_long_name_wrap_and_keeps_its_text(qtbot):
-    """A data path with a 144-character folder name must not set the detail label's least width
-    (it was 973 px: the page widened); the text reads the same, ordinary paths are only escaped."""
-    from PySide6.QtWidgets import QLabel
-
-    from studio.qt.widgets.run_info import breakable
-
-    path = "/home/someone/" + "verylongfoldername" * 8 + "/a&b.npz"
-    label = QLabel(wordWrap=True)
-    qtbot.addWidget(label)
-    label.setText("vae on " + breakable(path) + " · step 5<br>second line")
-    assert label.minimumSizeHint().width() < 300
-    assert label.text().replace("\u200b", "").startswith("vae on " + path.replace("&", "&amp;"))
-    assert breakable("/runs/vae-shapes/run.json & <b>") == "/runs/vae-shapes/run.json &amp; &lt;b&gt;"

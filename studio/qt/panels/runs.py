@@ -10,8 +10,9 @@ import shutil
 from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, Qt, QTimer, QUrl, Signal, Slot
-from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QMessageBox, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QMessageBox, QPushButton, QSplitter, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from ...runs import default_runs_root, demo_runs_root
 from ..run_history import RunHistory, live_step, read_run_history, rename_run
@@ -21,9 +22,14 @@ from ..widgets.image_view import PreviewStrip
 from ..widgets.metrics_plot import MetricsPlot
 from ..widgets.run_draw import RunDrawer
 from ..widgets.run_follow import RunFollow
-from ..widgets.run_info import breakable, run_summary
+from ..widgets.run_info import run_summary
+from ..widgets.wrap_text import WrapText
 from ..widgets.run_resume import ResumeRow
 from ..widgets.run_table import RunTable, list_run_rows
+
+
+EMPTY = ("No runs yet — train one on the Train page (or with 'studio train' in a terminal); its folder in "
+         "the runs folder above appears here.")
 
 
 class RunsPanel(QWidget):
@@ -60,8 +66,15 @@ class RunsPanel(QWidget):
         top.addWidget(self.open_root_button)
 
         self.title = ElidedLabel("Choose a run", "title")
-        self.info = label("Runs you train here or with 'studio train' appear in the table.", "muted", wrap=True)
-        self.info.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.info = WrapText("Runs you train here or with 'studio train' appear in the table.", "muted")
+        self.path_text = WrapText("", "muted")  # the run folder, whole: wraps anywhere, copies as it is
+        self.copy_path_button = QToolButton(text="Copy path")
+        self.copy_path_button.setToolTip("Copy the run folder's path (Ctrl+C in the table; right-click a row "
+                                         "for its name)")
+        self.copy_path_button.clicked.connect(self._on_copy_path_clicked)
+        path_row = QHBoxLayout()
+        path_row.addWidget(self.path_text, 1)
+        path_row.addWidget(self.copy_path_button, 0, Qt.AlignTop)
         self.plot = MetricsPlot()
         self.previews = PreviewStrip("The run's latest samples appear here.")
         self.follow = RunFollow(self.plot, self.previews, self.title, self)  # a run training elsewhere grows live
@@ -99,6 +112,7 @@ class RunsPanel(QWidget):
         detail_layout = QVBoxLayout(detail)
         detail_layout.setContentsMargins(0, 0, 0, 0)
         detail_layout.addWidget(self.title)
+        detail_layout.addLayout(path_row)
         detail_layout.addWidget(self.info)
         detail_layout.addWidget(views, 1)
         detail_layout.addLayout(actions)
@@ -106,8 +120,9 @@ class RunsPanel(QWidget):
         split = QSplitter(Qt.Vertical)
         split.addWidget(self.table)
         split.addWidget(card("", detail))
-        split.setStretchFactor(0, 2)
-        split.setStretchFactor(1, 3)
+        split.setStretchFactor(0, 0)  # the table keeps its ROWS_SHOWN rows; the details get the rest
+        split.setStretchFactor(1, 1)
+        split.setCollapsible(0, False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 16, 16, 12)
         layout.setSpacing(12)
@@ -140,6 +155,9 @@ class RunsPanel(QWidget):
     def _on_list_task_succeeded(self, rows) -> None:
         selected = str(self.current.run.path) if self.current else None
         self.table.set_rows(rows)
+        if self.chosen is None:
+            own = [r for r in rows if not r.demo]  # the bundled demos are always there
+            self.plot.empty.setText(EMPTY if not own else "Choose a run in the table to see its curves.")
         if selected is not None and self.select(selected):
             row = next(r for r in rows if r.path == selected)
             if (row.step, row.status) != (live_step(self.current.run), self.current.run.status):
@@ -159,6 +177,8 @@ class RunsPanel(QWidget):
         self.chosen = path  # shown in the folder even when it is no readable run (a damaged run.json)
         self.drawer.set_run(path)
         self.title.setText(Path(path).name)
+        self.path_text.setText(path)
+        self.plot.empty.setText("This run has logged no losses yet.")
         self.info.setText("Reading…")
         set_role(self.info, "muted")
         self._detail_task.submit(read_run_history, path)
@@ -177,7 +197,7 @@ class RunsPanel(QWidget):
     @Slot(str)
     def _on_detail_task_failed(self, message: str) -> None:
         self.current = None
-        self.info.setText(breakable(message))
+        self.info.setText(message)
         set_role(self.info, "error")
         self.follow.clear()
         self._enable_actions()
@@ -256,6 +276,7 @@ class RunsPanel(QWidget):
         self.current = self.chosen = None
         self.title.setText("Choose a run")
         self.info.setText("")
+        self.path_text.setText("")
         self.plot.clear()
         self.previews.clear()
         self._enable_actions()
@@ -264,12 +285,24 @@ class RunsPanel(QWidget):
     @Slot()
     def _on_reveal_clicked(self) -> None:
         if self.chosen:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(self.chosen))
+            self.reveal(self.chosen, "the run folder")
 
     @Slot()
     def _on_open_root_clicked(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.root)))
+        self.reveal(str(self.root), "the runs folder")
+
+    @Slot()
+    def _on_copy_path_clicked(self) -> None:
+        if self.chosen:
+            QGuiApplication.clipboard().setText(self.chosen)
+
+    def reveal(self, path: str, what: str) -> None:
+        """Open ``path`` in the file manager; where none opens it (none installed: Qt only warns on
+        stderr and openUrl returns False), say so in the window with the path, selectable and
+        copyable."""
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(path)):
+            self.show_path(f"No file manager opened {what}. It is here:", path)
 
     # dialogs (tests replace these)
     def ask_new_name(self, current: str) -> str | None:
@@ -285,4 +318,15 @@ class RunsPanel(QWidget):
 
     def show_error(self, title: str, message: str) -> None:
         QMessageBox.warning(self, title, message)
+
+    def show_path(self, text: str, path: str) -> QMessageBox:
+        """A small window-modal box: ``text``, the whole ``path`` selectable, [Copy path] [Close]."""
+        box = QMessageBox(QMessageBox.Information, "Show in folder", f"{text}\n\n{path}", QMessageBox.Close, self)
+        box.setTextInteractionFlags(Qt.TextSelectableByMouse | Qt.TextSelectableByKeyboard)
+        copy = box.addButton("Copy path", QMessageBox.ActionRole)
+        copy.clicked.disconnect()  # copies and keeps the box open
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(path))
+        box.setAttribute(Qt.WA_DeleteOnClose)
+        box.open()
+        return box
 

@@ -1,18 +1,15 @@
 """The Runs page's words about a run: the rich-text lines under its name (family, data, step,
-status, device, held-out scores, what went wrong) for a word-wrapped label."""
+status, device, held-out scores, what went wrong), shown in a ``wrap_text.WrapText``."""
 
 from __future__ import annotations
 
 import html
-import re
 
 from ... import glossary
 from ...runs import Run
 from .. import theme
 from ..run_history import live_step
 from .run_resume import window_advice
-
-_UNBROKEN = re.compile(r"[^\s/\\-]{40,}")  # no space, slash or hyphen: nowhere for Qt to wrap
 
 
 def run_summary(run: Run) -> str:
@@ -21,7 +18,7 @@ def run_summary(run: Run) -> str:
     worded for the window (``run_resume.window_advice``)."""
     meta = run.meta
     step = live_step(run)
-    data = breakable(str(meta.get("data")))
+    data = html.escape(str(meta.get("data")))
     lines = [f"{run.family} on {data} · step {step:,} of {meta.get('target_step', step):,} · "
              f"<b>{run.status}</b> · {meta.get('device', '?')} {meta.get('precision', '')} · "
              f"created {meta.get('created', '')[:16].replace('T', ' ')}"]
@@ -30,18 +27,9 @@ def run_summary(run: Run) -> str:
         lines.append("on held-out images: " + ", ".join(f"{glossary.plain_name(k)} {v:.4g}"
                                                        for k, v in evaluation.items() if _number(v)))
     if meta.get("error"):
-        advice = breakable(window_advice(meta["error"], " below"))  # names the field, not a CLI command
+        advice = html.escape(window_advice(meta["error"], " below"))  # names the field, not a CLI command
         lines.append(f"<span style='color:{theme.DANGER}'>{advice}</span>")
     return "<br>".join(lines)
-
-
-def breakable(text: str) -> str:
-    """``text`` as rich text for a word-wrapped label, able to wrap however long its words. Qt
-    wraps at spaces and after "/" or "-" but never inside a word: a 144-character folder name
-    set the label's least width to 973 px and widened the page (measured). A run of 40 or more
-    characters with no such place gets a zero-width space every 20 (those few come along when
-    that part is selected and copied; paths wrap at "/" untouched)."""
-    return html.escape(_UNBROKEN.sub(lambda m: "\u200b".join(re.findall(".{1,20}", m[0], re.S)), text))
 
 
 def _number(value) -> bool:

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QSize, QSortFilterProxyModel, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QImage, QPixmap, QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+from PySide6.QtGui import (QColor, QGuiApplication, QImage, QKeySequence, QPixmap, QStandardItem,
+                           QStandardItemModel)
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView
 
 from ...runs import scan_runs
 from .. import theme
@@ -17,7 +18,8 @@ from ..run_history import live_step
 COLUMNS = ["", "Name", "Family", "Dataset", "Steps", "Status", "Updated"]
 STATUS_COLORS = {"finished": theme.SUCCESS, "running": theme.ACCENT, "stopped": theme.MUTED,
                  "failed": theme.DANGER, "diverged": theme.WARNING, "damaged": theme.DANGER}
-THUMB = 44
+THUMB = 36  # rows 44 px high: six of them and the chosen run's curves fit at 1366×768
+ROWS_SHOWN = 6  # the table's height at first (the details took the room: 3 rows); the splitter moves it
 PATH_ROLE = Qt.UserRole + 1
 
 
@@ -81,10 +83,45 @@ class RunTable(QTableView):
         self.setIconSize(QSize(THUMB, THUMB))
         self.verticalHeader().hide()
         self.verticalHeader().setDefaultSectionSize(THUMB + 8)
+        self.setMinimumHeight(self.rows_height(3))
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.Stretch)
         self.selectionModel().currentRowChanged.connect(self._on_selection_current_row_changed)
+        self.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._on_context_menu_requested)
+
+    def rows_height(self, rows: int) -> int:
+        """The height that shows the header and ``rows`` rows."""
+        return self.horizontalHeader().sizeHint().height() + rows * (THUMB + 8) + 2 * self.frameWidth()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt API: the Runs page's splitter gives the table this)
+        return QSize(super().sizeHint().width(), self.rows_height(ROWS_SHOWN))
+
+    def chosen_path(self) -> str:
+        """The selected row's run folder ("" when none)."""
+        return self.currentIndex().siblingAtColumn(1).data(PATH_ROLE) or ""
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        """Ctrl+C copies the selected run's folder path (Qt's own copied the name cell only); the
+        name is on the row's menu."""
+        if event.matches(QKeySequence.Copy) and self.chosen_path():
+            QGuiApplication.clipboard().setText(self.chosen_path())
+            return
+        super().keyPressEvent(event)
+
+    def row_menu(self, path: str) -> QMenu:
+        """The menu of the row of ``path``: Copy path (Ctrl+C), Copy name (the folder's name)."""
+        menu = QMenu(self)
+        menu.addAction("Copy path", QKeySequence.Copy, lambda: QGuiApplication.clipboard().setText(path))
+        menu.addAction("Copy name", lambda: QGuiApplication.clipboard().setText(Path(path).name))
+        return menu
+
+    @Slot(object)
+    def _on_context_menu_requested(self, pos) -> None:
+        path = self.indexAt(pos).siblingAtColumn(1).data(PATH_ROLE)
+        if path:
+            self.row_menu(path).popup(self.viewport().mapToGlobal(pos))
 
     def set_rows(self, rows: list[RunRow]) -> None:
         self.setSortingEnabled(False)
@@ -117,6 +154,6 @@ class RunTable(QTableView):
 
     @Slot()
     def _on_selection_current_row_changed(self) -> None:
-        path = self.currentIndex().siblingAtColumn(1).data(PATH_ROLE)
+        path = self.chosen_path()
         if path:
             self.path_chosen.emit(path)

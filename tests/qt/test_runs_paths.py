@@ -1,0 +1,123 @@
+"""The run folder's path on the Runs page: shown whole (wrapped, no invisible characters), copied
+by a button, Ctrl+C on a row and the row's menu; "Show in folder" with no file manager says where
+it is; the table keeps room for rows and its empty state speaks of runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import QMessageBox
+
+from studio.runs import Run, default_runs_root
+
+LONG = "averyveryverylongrunfoldername_" * 4 + "vae-2026"  # as the tester named it
+
+
+def _run(name: str) -> Path:
+    path = default_runs_root() / name
+    Run.create(path, {"family": "vae", "data": "fashion-mnist-5k", "status": "finished",
+                      "image_shape": [1, 28, 28]}).close()
+    return path
+
+
+def _open(window, qtbot, path: Path):
+    runs = window.runs
+    window.show_page("runs")
+    qtbot.waitUntil(lambda: str(path) in runs.row_paths(), timeout=10_000)
+    assert runs.select(str(path))
+    qtbot.waitUntil(lambda: runs.current is not None and runs.current.run.path == path, timeout=10_000)
+    return runs
+
+
+def test_the_whole_path_is_shown_wrapped_and_copied_as_it_is(window, qtbot):
+    window.resize(1366, 768)
+    path = _run(LONG)
+    runs = _open(window, qtbot, path)
+    qtbot.waitUntil(lambda: runs.path_text.isVisible())
+    assert runs.path_text.text() == str(path)  # the title elides the name; the path is here whole
+    assert runs.path_text.width() <= runs.width()  # wraps within the page
+    assert runs.path_text.document().size().height() > runs.path_text.fontMetrics().height() * 1.5  # 2+ lines
+    clipboard = QGuiApplication.clipboard()
+    runs.copy_path_button.click()
+    assert clipboard.text() == str(path)
+    clipboard.setText("")
+    runs.path_text.selectAll()
+    runs.path_text.copy()
+    assert clipboard.text() == str(path)  # the selection: no U+200B (the old wrapping trick)
+    assert "\u200b" not in runs.info.text() and "\u200b" not in runs.info.toHtml()
+    clipboard.setText("")
+    runs.table.setFocus()
+    qtbot.keyClick(runs.table, Qt.Key_C, Qt.ControlModifier)
+    assert clipboard.text() == str(path)  # Ctrl+C on the row: the path (was the name cell)
+    names = {a.text(): a for a in runs.table.row_menu(str(path)).actions()}
+    names["Copy name"].trigger()
+    assert clipboard.text() == LONG
+    names["Copy path"].trigger()
+    assert clipboard.text() == str(path)
+
+
+def test_show_in_folder_without_a_file_manager_says_where(window, qtbot, monkeypatch):
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: False))
+    path = _run("no-file-manager")
+    runs = _open(window, qtbot, path)
+    runs.reveal_button.click()
+    box = next(b for b in runs.findChildren(QMessageBox) if b.isVisible())
+    assert str(path) in box.text()
+    copy = next(b for b in box.buttons() if b.text() == "Copy path")
+    copy.click()
+    assert QGuiApplication.clipboard().text() == str(path)
+    assert box.isVisible()  # copying leaves it open to read
+    box.close()
+
+
+def test_the_table_keeps_six_rows_and_its_empty_state_speaks_of_runs(window, qtbot):
+    runs = window.runs
+    window.resize(1366, 768)
+    window.show_page("runs")
+    qtbot.waitUntil(lambda: runs.plot.empty.text().startswith("No runs yet"), timeout=10_000)
+    path = _run("one")
+    runs.refresh()  # the runs folder did not exist yet: nothing to watch
+    runs = _open(window, qtbot, path)
+    qtbot.wait(50)
+    rows = runs.table.viewport().height() / runs.table.verticalHeader().defaultSectionSize()
+    assert rows >= 6, rows  # was 3: the details took the room
+    assert runs.plot.isVisible() and runs.plot.height() >= 150
+
+
+def test_wrap_text_wraps_a_long_word_anywhere_and_keeps_its_text(qtbot):
+    """A 144-character folder name (no space, "/" or "-") must not set the least width (a QLabel's
+    was 973 px and widened the page); the text, selected and copied, is the text: no U+200B."""
+    from studio.qt.widgets.wrap_text import WrapText
+
+    path = "/home/someone/" + "verylongfoldername" * 8 + "/a&b<c>.npz"
+    text = WrapText(path, "muted")
+    qtbot.addWidget(text)
+    text.resize(300, 10)
+    assert text.minimumSizeHint().width() < 300
+    assert text.height() > 3 * text.fontMetrics().height()  # wrapped inside the word, grown to fit
+    assert text.text() == path and "\u200b" not in text.toHtml()
+    text.setText("vae on <b>x</b><br>second line")  # rich text, as a QLabel's AutoText
+    assert text.text() == "vae on x\nsecond line"
+
+
+def test_the_train_page_message_wraps_a_long_run_path_inside_its_card(window, qtbot):
+    """The Train page's "Finished …; run folder: PATH" line: a 150-character path ran past the
+    card's edge (it wrapped only at "/"); now it wraps inside it and copies as it is."""
+    window.resize(1366, 768)
+    window.show_page("train")
+    controls = window.train.controls
+    path = str(default_runs_root() / LONG) + "_and_more_and_more"
+    text = f"Finished at step 50; run folder: {path}"
+    controls.set_message(text)
+    qtbot.wait(50)
+    message = controls.message
+    right = message.mapTo(window, message.rect().topRight()).x()
+    card = controls.parentWidget()
+    assert right <= card.mapTo(window, card.rect().topRight()).x()  # inside its card
+    assert message.document().size().width() <= message.viewport().width()  # no line runs past it
+    assert message.text() == text
+    message.selectAll()
+    message.copy()
+    assert QGuiApplication.clipboard().text() == text  # no U+200B
