@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import cli_edit, cli_info
-from .errors import SpecError, UsageError
+from .errors import SpecError, UsageError, bad_input
 
 EXIT_BAD_INPUT = 2
 
@@ -153,12 +153,6 @@ def open_window() -> int:
     return window_main([])
 
 
-def _bad_input(exc: Exception) -> UsageError:
-    if isinstance(exc, SpecError) and exc.field:  # the CLI names a spec field by its flag
-        return UsageError(f"error: {exc.worded({exc.field: '--' + exc.field.replace('_', '-')})}")
-    return UsageError(f"error: {exc}")
-
-
 # --- commands -----------------------------------------------------------------------
 def cmd_train(args: argparse.Namespace) -> int:
     from .engine import TrainJob
@@ -176,7 +170,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             return 0
         dist = Distributed.from_env()  # torchrun's RANK, WORLD_SIZE, …; a plain run without them
     except ValueError as exc:
-        raise _bad_input(exc) from None
+        raise bad_input(exc) from None
     run_dir = Path(args.run_dir) if args.run_dir else new_run_dir(default_runs_root(), spec.family, spec.data)
     _set_threads(args.threads)
     with _reporter() as reporter:  # shown by torchrun's rank 0 alone
@@ -185,7 +179,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                                   command=["studio", "train", *sys.argv[2:]])
         except (ValueError, RunError) as exc:
             dist.close(barrier=False)
-            raise _bad_input(exc) from None
+            raise bad_input(exc) from None
         _print_skipped(job)
         job.threads, job.compile = args.threads, args.compile  # threads None: adapted (studio.engine.threads)
         return _finish(job, reporter)
@@ -239,7 +233,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     try:
         dist = Distributed.from_env()
     except ValueError as exc:
-        raise _bad_input(exc) from None
+        raise bad_input(exc) from None
     with _reporter() as reporter:  # shown by torchrun's rank 0 alone
         try:
             job = TrainJob.resume(args.run, args.steps, reporter=reporter if dist.is_main else None, overrides={
@@ -247,7 +241,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
                 "device": args.device}, dist=dist)
         except (ValueError, RunError) as exc:
             dist.close(barrier=False)
-            raise _bad_input(exc) from None
+            raise bad_input(exc) from None
         job.threads = args.threads
         return _finish(job, reporter)
 
@@ -268,7 +262,7 @@ def _finish(job, reporter) -> int:
         status = job.run()
     except RunError as exc:  # the run folder failed under it (a full disk): one line, what is intact
         job.dist.close(barrier=False)
-        raise _bad_input(exc) from None
+        raise bad_input(exc) from None
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -307,7 +301,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     except SpecError as exc:
         raise UsageError(f"error: {exc.worded(SAMPLE_FLAGS)}") from None
     except (ValueError, RunError) as exc:
-        raise _bad_input(exc) from None
+        raise bad_input(exc) from None
     options = {k: v for k, v in {"sampler": args.sampler, "steps": args.sample_steps, "eta": args.eta,
                                  "guidance_scale": args.guidance}.items() if v is not None}
     if args.class_label is not None:
@@ -339,7 +333,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         device = resolve_device(args.device)
         samplers = get_family(run.family).capabilities.samplers
     except (ValueError, RunError) as exc:
-        raise _bad_input(exc) from None
+        raise bad_input(exc) from None
     options = {}
     if args.sample_steps is not None:
         if not samplers:
@@ -352,7 +346,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         except SpecError as exc:
             raise UsageError(f"error: {exc.worded(SAMPLE_FLAGS)}") from None
         except (ValueError, RunError) as exc:
-            raise _bad_input(exc) from None
+            raise bad_input(exc) from None
         options["steps"] = args.sample_steps
     _set_threads(args.threads)
     bars = StageBars(enabled=sys.stderr.isatty() or not args.json)
@@ -360,7 +354,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         result = evaluate_run(run, n=args.n, seed=args.seed, device=device, k=args.k, nll_images=args.nll_images,
                               progress=bars, **options)
     except (ClassifierError, RunError) as exc:
-        raise _bad_input(exc) from None
+        raise bad_input(exc) from None
     finally:
         bars.close()
     print(json.dumps(result) if args.json else format_evaluation(result))

@@ -8,7 +8,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .errors import UsageError
+from .errors import UsageError, bad_input
 
 
 def add_parsers(sub) -> None:
@@ -85,7 +85,6 @@ def cmd_families(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run_benchmark
-    from .cli import _bad_input
 
     try:
         extra = {k: v for k, v in {"long": args.long or None, "quality": args.quality, "compile": args.compile or None,
@@ -93,7 +92,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return run_benchmark(args.name, json_output=args.json, quick=args.quick,
                              families=args.families.split(",") if args.families else None, **extra)
     except ValueError as exc:
-        raise _bad_input(exc) from None
+        raise bad_input(exc) from None
 
 
 def _sides(text: str | None) -> list[int] | None:

@@ -36,6 +36,14 @@ class UsageError(Exception):
     stderr, exit code 2, nothing written."""
 
 
+def bad_input(exc: Exception) -> UsageError:
+    """``exc`` (a refused value) as the CLI's one line: a SpecError's field named by its flag
+    (``lr`` -> ``--lr``)."""
+    if isinstance(exc, SpecError) and exc.field:
+        return UsageError(f"error: {exc.worded({exc.field: '--' + exc.field.replace('_', '-')})}")
+    return UsageError(f"error: {exc}")
+
+
 class Cancelled(Exception):
     """The job was cancelled (a user's Stop/Cancel, a newer request, the window closing)."""
 
