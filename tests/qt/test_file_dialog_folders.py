@@ -26,7 +26,7 @@ def starts(monkeypatch, tmp_path):
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(folder))
     (tmp_path / "chosen").mkdir()
     (tmp_path / "images").mkdir()
-    for key in ("export/folder", "folders/config", "folders/images"):
+    for key in ("export/folder", "folders/config", "folders/images", "folders/run"):
         save_dialog.QSettings().remove(key)
     return seen
 
@@ -52,3 +52,15 @@ def test_each_kind_remembers_its_own_folder(qtbot, monkeypatch, tmp_path, starts
     assert starts[-1] == str(tmp_path)
     save_dialog.ask_folder(parent, "Choose a folder of images", "images")
     assert starts[-1] == str(tmp_path / "images")
+
+
+def test_a_folder_dialog_given_a_missing_start_uses_the_rule(qtbot, monkeypatch, tmp_path, starts):
+    """The run picker's "Open a run folder" starts in the runs folder, which a new user lacks:
+    Qt then opened the working folder."""
+    monkeypatch.setattr(QStandardPaths, "writableLocation", staticmethod(lambda _kind: str(tmp_path / "none")))
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    save_dialog.ask_folder(parent, "Open a run folder", "run", str(tmp_path / "no-runs-yet"))
+    assert starts[-1] == str(Path.home())
+    save_dialog.ask_folder(parent, "Open a run folder", "run", str(tmp_path))
+    assert starts[-1] == str(tmp_path)

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QMessageBox, QPushButton, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QMessageBox, QPushButton, QWidget
 
 from ...runs import Run, RunError, default_runs_root, demo_runs_root, list_model_runs
 from ..runner import Latest
 from .cards import ElidedCombo
+from .save_dialog import ask_folder
 
 NeedsFn = Callable[[object], bool]  # Capabilities -> whether the page can use the model
 LOOKING = "Looking for trained models…"
@@ -142,7 +143,7 @@ class RunPicker(QWidget):
     @Slot()
     def _on_browse_button_clicked(self) -> None:
         start = str(self.root or default_runs_root())
-        folder = QFileDialog.getExistingDirectory(self, "Open a run folder", start)
+        folder = ask_folder(self, "Open a run folder", "run", start)  # no runs folder yet: the rule's
         if not folder:
             return
         try:
