@@ -11,6 +11,7 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
 from studio.runs import Run, default_runs_root
+from tests.qt.test_runs_page import _open
 
 LONG = "averyveryverylongrunfoldername_" * 4 + "vae-2026"  # as the tester named it
 
@@ -20,15 +21,6 @@ def _run(name: str) -> Path:
     Run.create(path, {"family": "vae", "data": "fashion-mnist-5k", "status": "finished",
                       "image_shape": [1, 28, 28]}).close()
     return path
-
-
-def _open(window, qtbot, path: Path):
-    runs = window.runs
-    window.show_page("runs")
-    qtbot.waitUntil(lambda: str(path) in runs.row_paths(), timeout=10_000)
-    assert runs.select(str(path))
-    qtbot.waitUntil(lambda: runs.current is not None and runs.current.run.path == path, timeout=10_000)
-    return runs
 
 
 def test_the_whole_path_is_shown_wrapped_and_copied_as_it_is(window, qtbot):
