@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
 from ...errors import SpecError
 from ...playground import PlaygroundJob
-from ...playground.base import described, options_text
+from ...playground.restarts import COMPARE, LESSON, Restarts, compare_change, family_change
 from ...playground.compare import PlaygroundPair
 from ...playground.recording import FrameRecorder
 from ...playground.state import MIN_TRAIN_POINTS, PlaygroundState
@@ -39,7 +39,7 @@ class PlaygroundPanel(QWidget):
         self.job: PlaygroundJob | None = None
         self.handle: JobHandle | None = None
         self.recorder = FrameRecorder()
-        self._dropped: dict | None = None  # a run ended by a change that needs a new model (``_drop_run``)
+        self.restarts = Restarts()  # why a change that needs a new model ended the run (``_drop_run``)
         self._shown = (self.state.family, dict(self.state.options))  # the first view's family and options
         self._paused_hidden: PlaygroundJob | None = None  # the run the page paused when it was hidden
 
@@ -135,41 +135,30 @@ class PlaygroundPanel(QWidget):
         self._draw_data()
 
     def _drop_run(self, why: str, rank: int) -> None:
-        """A change that needs a new model (a lesson, the family or its options, Compare) ends the
-        run. The page says so in its status line and, when the run was playing, trains the new
-        model at once: once for all the changes of one user action (a lesson changes the data,
-        the family and Compare), the reason of the highest ``rank`` named."""
+        """A change that needs a new model ends the run; ``studio.playground.restarts`` says why,
+        once per user action, and a run that was playing restarts with the new model at once."""
         job = self.job
-        if job is not None:
-            playing = self.running and not job.paused
-            before = self._dropped or {"step": 0, "playing": False, "why": "", "rank": -1}
-            self._dropped = {**before, "step": max(before["step"], job.step), "playing": before["playing"] or playing}
+        if job is not None and self.restarts.ended(job.step, self.running and not job.paused):
             QTimer.singleShot(0, self, self._after_drop)
-        if self._dropped is not None and rank > self._dropped["rank"]:
-            self._dropped.update(why=why, rank=rank)
+        self.restarts.because(why, rank)
         self.stop()
 
     @Slot()
     def _after_drop(self) -> None:
-        dropped, self._dropped = self._dropped, None
-        if dropped is None:
+        dropped = self.restarts.take()
+        if dropped is None or self.job is not None:  # a run started meanwhile (Play in the same turn) stays
             return
-        why, step = dropped["why"], dropped["step"]
-        if self.job is not None:  # a run was started meanwhile (Play in the same turn): that one stays
-            return
-        if dropped["playing"]:
+        if dropped.playing:
             if not self.start():
                 return  # start() has said why
             self._show_play(True)
-            text = f"{why} — training restarted from step 0 with a new model (the last one had reached step {step:,})"
-        else:
-            text = f"{why} — the run at step {step:,} was dropped; ▶ Play trains the new model from step 0"
         error = self.message.text()  # the new options' error, if any
+        text = dropped.notice(restarted=dropped.playing)
         self.message.setText(f"{error}  ({text})" if error else text)
 
     @Slot()
     def _on_reset_clicked(self) -> None:
-        self._dropped = None  # a restart a change had asked for is off too
+        self.restarts.take()  # a restart a change had asked for is off too
         self.message.setText("")
         self.stop()
 
@@ -242,24 +231,18 @@ class PlaygroundPanel(QWidget):
 
     def _on_state_family(self, family: str) -> None:
         options = dict(self.state.options)
-        if family != self._shown[0]:
-            why, rank = f"Family changed to {described(family, options)}", 2
-        else:
-            old = self._shown[1]
-            changed = {k: v for k, v in options.items() if k not in old or old[k] != v}
-            why, rank = f"Options changed ({options_text(changed) or 'back to the defaults'})", 1
+        why, rank = family_change(self._shown, family, options)
         self._shown = (family, options)
         self._drop_run(why, rank)
         self.message.setText(self.pane.configure(family, options))
 
     def _on_state_lesson(self, lesson) -> None:
-        if self._dropped is not None:
-            self._dropped.update(why=f"Lesson “{lesson.title}”", rank=3)
+        self.restarts.because(f"Lesson “{lesson.title}”", LESSON)
 
     def _on_state_compare(self, family: str | None) -> None:
         on = family is not None
-        self._drop_run(f"Compare: {described(self.state.family, self.state.options)} beside "
-                       f"{described(family, self.state.compare_options)}" if on else "One view", 0)
+        self._drop_run(compare_change(self.state.family, self.state.options, family, self.state.compare_options),
+                       COMPARE)
         self.message.setText(self.views.show_compare(family, self.state.compare_options))
         self.toolbar.show_compare(on)
 
@@ -295,7 +278,7 @@ class PlaygroundPanel(QWidget):
             self.job.set_data(points)
         elif self.job is not None:
             step = self.job.step
-            self._dropped = None  # nothing to restart on
+            self.restarts.take()  # nothing to restart on
             self.stop()
             self.message.setText(f"Training stopped at step {step:,}: the data has {len(points)} points — {why}")
         self._draw_data()
