@@ -69,8 +69,8 @@ def test_the_table_keeps_six_rows_and_its_empty_state_speaks_of_runs(window, qtb
     window.resize(1366, 768)
     window.show_page("runs")
     qtbot.waitUntil(lambda: runs.plot.empty.text().startswith("No runs yet"), timeout=10_000)
-    path = _run("one")
-    runs.refresh()  # the runs folder did not exist yet: nothing to watch
+    assert not default_runs_root().exists()
+    path = _run("one")  # the runs folder is made now: its parent was watched, no Refresh needed
     runs = _open(window, qtbot, path)
     qtbot.wait(50)
     rows = runs.table.viewport().height() / runs.table.verticalHeader().defaultSectionSize()

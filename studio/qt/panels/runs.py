@@ -139,10 +139,13 @@ class RunsPanel(QWidget):
     def refresh(self) -> None:
         root = self.root
         self.root_label.setText(f"  {root}")
-        if root.is_dir() and str(root) not in self.watcher.directories():
+        # the runs folder, or while it does not exist yet its nearest folder that does (the first
+        # training makes it: its runs then appear without Refresh)
+        watched = next((str(f) for f in (root, *root.parents) if f.is_dir()), None)
+        if watched and watched not in self.watcher.directories():
             for old in self.watcher.directories():
                 self.watcher.removePath(old)
-            self.watcher.addPath(str(root))
+            self.watcher.addPath(watched)
         self._list_task.submit(list_run_rows, root, demo_runs_root())
 
     def row_paths(self) -> list[str]:
