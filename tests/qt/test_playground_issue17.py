@@ -5,30 +5,11 @@ that undid a typed 0 silently, a lesson title cut off."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PySide6.QtCore import Qt
 
 from studio.playground import LESSONS_BY_KEY
 from studio.qt.widgets.playground_controls import CUSTOM
-
-
-@pytest.fixture
-def page(qtbot):
-    from studio.qt.panels.playground import PlaygroundPanel
-
-    panel = PlaygroundPanel()
-    qtbot.addWidget(panel)
-    panel.resize(1120, 700)
-    panel.show()
-    yield panel
-    handle = panel.handle
-    panel.shutdown()
-    if handle is not None:
-        assert handle.wait(10)
-
-
-def choose(combo, data) -> None:
-    combo.setCurrentIndex(combo.findData(data))
+from tests.qt.test_playground_page import choose, page  # noqa: F401 (the page fixture: 1170x740, shut down after)
 
 
 def test_clear_while_playing_stops_the_run_and_play_waits_for_points(qtbot, page):
