@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication, QImage
+from test_diffusion_fit import clipped
 from test_latent_page import close_now, open_page
 
 from studio.editing.picture import load_picture
@@ -329,3 +330,29 @@ def test_each_paste_has_its_own_name(window, qtbot):
     wait_pictures(qtbot, page, 2)
     assert [p.name for p in page.state.pictures] == ["pasted #1 (30×20)", "pasted #2 (30×20)"]
     assert [page.picture.shelf.item(i).text() for i in range(2)] == ["pasted #1…", "pasted #2…"]
+
+
+def test_your_picture_fits_1366x768_with_two_pictures_and_a_gan_search_running(window, qtbot, trained_run):
+    """Tester 29 (s52): the error chart squashed under the list, the hint cut at the bottom."""
+    window.resize(1366, 768)
+    page = open_page(window, qtbot, trained_run("dcgan"))
+    tool = page.picture
+    qtbot.waitUntil(lambda: tool.intake.images is not None, timeout=20_000)
+    tool.steps.setValue(10)
+    for i in range(2):
+        tool.intake.dataset_index.setValue(i)
+        tool.intake.dataset_button.click()
+        wait_pictures(qtbot, page, i + 1)
+    tool.steps.setValue(100_000)
+    tool.intake.dataset_index.setValue(2)
+    tool.intake.dataset_button.click()
+    qtbot.waitUntil(lambda: tool.inverting and len(tool.errors) >= 3, timeout=20_000)
+    qtbot.wait(50)
+    fits_1366x768(window, page)
+    assert clipped(tool) == []
+    assert tool.curve.height() >= 90  # the chart readable under the list (was ~50 px)
+    for i in range(2):  # each picture with its name, whole, in the list
+        assert tool.shelf.visualItemRect(tool.shelf.item(i)).bottom() <= tool.shelf.viewport().height()
+    assert tool.message.heightForWidth(tool.message.width()) <= tool.message.height() + 1  # the whole hint
+    assert tool.message.geometry().bottom() <= tool.height()
+    tool.cancel()

@@ -92,7 +92,7 @@ class LatentPanel(QWidget):
         tools_card.layout().addLayout(tabs)
         tools_card.layout().addWidget(self.tools, 1)
         tools_card.setMinimumHeight(236)
-        left = QVBoxLayout()  # the map over the tools; the image and its sliders take the full height
+        self.left = left = QVBoxLayout()  # the map over the tools; the image and sliders take the full height
         left.setSpacing(12)
         left.addWidget(self.map_card, 5)
         left.addWidget(tools_card, 3)
@@ -283,6 +283,7 @@ class LatentPanel(QWidget):
         index = TOOLS.index(tool)
         self.tool_buttons.button(index).setChecked(True)
         self.tools.setCurrentIndex(index)
+        self.left.setStretch(1, 5 if tool == "picture" else 3)  # your picture's controls, pictures and chart
 
     def show_example(self) -> None:
         """A point picked and an interpolation between two labels (for screenshots and demos)."""

@@ -74,7 +74,8 @@ class PictureTool(QWidget):
                                  resizeMode=QListWidget.Adjust, spacing=4, iconSize=QSize(56, 56))
         self.shelf.setToolTip("Your pictures in this model's latent space: click one to show it; the sliders start "
                               "from its latent")
-        self.shelf.setMinimumHeight(64)
+        # one row of pictures with their names under them (64 px showed the pictures only)
+        self.shelf.setMinimumHeight(56 + self.shelf.fontMetrics().height() + 24)
         self.shelf.itemClicked.connect(self._on_shelf_item_clicked)
         self.remove_button = QPushButton("Remove", toolTip="Take the picture shown off the map")
         self.remove_button.clicked.connect(self._on_remove_clicked)
