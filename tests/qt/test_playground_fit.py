@@ -13,6 +13,8 @@ from tests.qt.test_diffusion_fit import fits as fits_1366
 
 def fits(window, qtbot, state: str) -> None:
     fits_1366(window, qtbot, state, window.playground)
+    controls = window.playground.controls  # the left column is as wide as its scroll area shows, no wider
+    assert controls.width() <= controls.parentWidget().width(), (state, controls.width())
 
 
 @pytest.fixture

@@ -77,7 +77,7 @@ class PlaygroundControls(QWidget):
         model_layout.addWidget(self.paper)
         model_layout.addLayout(self.form_box)
 
-        for combo in (self.preset, self.family):  # long names must not widen the column
+        for combo in (self.lesson, self.preset, self.family):  # long names must not widen the column
             combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(8)
         layout = QVBoxLayout(self)
