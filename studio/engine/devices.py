@@ -37,7 +37,7 @@ def resolve_device(name: str = "auto") -> torch.device:
 # Families whose default run trained in bf16 autocast to the same held-out quality as in fp32
 # (within seed noise): the README's "bf16 against fp32" table. `--precision auto` gives the
 # others fp32; add a family here only with its row in that table.
-BF16_PROVEN_FAMILIES = frozenset({"vae", "ddpm", "cvae", "dcgan", "autoencoder", "wgan-gp"})
+BF16_PROVEN_FAMILIES = frozenset({"autoencoder", "vae", "cvae", "dcgan", "cdcgan", "wgan-gp", "ddpm", "realnvp", "pixelcnn"})
 
 
 def cpu_bf16_kind() -> str:
