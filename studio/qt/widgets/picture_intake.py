@@ -9,6 +9,7 @@ encoding or GAN search) ``hold()``s the next one until it calls ``release()``.""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
@@ -83,6 +84,7 @@ class PictureIntake(QObject):
         host.setAcceptDrops(True)
         self.waiting: list[tuple[PictureSource, str | None]] = []  # (source, fit) to fit next, in order
         self.held = False  # the page is still working on the last picture fitted
+        self.pasted = 0  # pictures pasted so far, to name each
         self.task = Latest(self, "picture")
         self.task.succeeded.connect(self._on_task_succeeded)
         self.task.failed.connect(self._on_task_failed)
@@ -151,6 +153,10 @@ class PictureIntake(QObject):
         source = source_of(QGuiApplication.clipboard().mimeData())
         if source is None:
             self.say("The clipboard holds no picture: copy a picture or a picture file first.", "error")
+        elif source.kind == "pixels":  # each paste its own name: "pasted #2 (300×240)"
+            self.pasted += 1
+            size = source.name.removeprefix("a pasted ").removesuffix(" picture")
+            source = replace(source, name=f"pasted #{self.pasted} ({size})")
         self.bring(source)
 
     def dataset_source(self, i: int) -> PictureSource | None:
