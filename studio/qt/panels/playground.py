@@ -2,10 +2,12 @@
 
 The state (data, family, options, speed, view slider, the family compared) is a Qt-free
 ``PlaygroundState``; the training is a ``PlaygroundJob`` (or, comparing two families, one
-``PlaygroundPair``) on the shared runner at one torch thread. This panel lays out the widgets,
-forwards the user's actions and hands the frames the job reports to a ``FrameDrawer``, which
-draws only the newest, at most 30 a second, one plot per event-loop turn (a UI thread that
-falls behind skips frames instead of queueing them), and to the recorder Export GIF draws from."""
+``PlaygroundPair``) on the shared runner at one torch thread, held by a ``PlaygroundRun``
+(widgets/playground_run.py: start, stop, pause, step, the recorder Export GIF draws from).
+This panel lays out the left column (``PlaygroundControls``), the top row
+(``PlaygroundToolbar``) and the views (``PlaygroundViews``, whose ``FrameDrawer`` draws only the
+newest frame, at most 30 a second, one plot per event-loop turn), forwards the user's actions,
+and says in its status line why a change dropped the run (``studio.playground.restarts``)."""
 
 from __future__ import annotations
 
@@ -18,13 +20,12 @@ from ...errors import SpecError
 from ...playground import PlaygroundJob
 from ...playground.restarts import COMPARE, LESSON, Restarts, compare_change, family_change
 from ...playground.compare import PlaygroundPair
-from ...playground.recording import FrameRecorder
 from ...playground.state import MIN_TRAIN_POINTS, PlaygroundState
-from ..runner import JobHandle, runner
 from ..widgets.playground_controls import PlaygroundControls
 from ..widgets.playground_export import GifExport, export_png
 from ..widgets.cards import ElidedLabel
 from ..widgets.playground_toolbar import PlaygroundToolbar
+from ..widgets.playground_run import PlaygroundRun
 from ..widgets.playground_views import PlaygroundViews
 
 JOB_REST_S = 0.008  # the job rests this long after each frame while the UI draws it
@@ -36,12 +37,9 @@ class PlaygroundPanel(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.state = PlaygroundState()
-        self.job: PlaygroundJob | None = None
-        self.handle: JobHandle | None = None
-        self.recorder = FrameRecorder()
+        self.run = PlaygroundRun(self)
         self.restarts = Restarts()  # why a change that needs a new model ended the run (``_drop_run``)
         self._shown = (self.state.family, dict(self.state.options))  # the first view's family and options
-        self._paused_hidden: PlaygroundJob | None = None  # the run the page paused when it was hidden
 
         self.controls = PlaygroundControls(self.state)
         scroll = QScrollArea(widgetResizable=True, frameShape=QScrollArea.NoFrame)
@@ -70,7 +68,10 @@ class PlaygroundPanel(QWidget):
         outer.addLayout(page, 1)
         self.gif = GifExport(self)
         self.drawer.drawn.connect(self.frame_drawn)
-        self.drawer.drawn.connect(self._on_drawer_drawn)
+        self.drawer.drawn.connect(self.run.drawn)
+        self.run.frame.connect(self.drawer.offer)
+        self.run.losses.connect(self.views.add_losses)
+        self.run.ended.connect(self._on_run_ended)
 
         self.play.clicked.connect(self._on_play_clicked)
         self.step_button.clicked.connect(self._on_step_button_clicked)
@@ -96,41 +97,31 @@ class PlaygroundPanel(QWidget):
 
     # --- running ------------------------------------------------------------------------
     frames_drawn = property(lambda self: self.drawer.frames_drawn)
-
-    @property
-    def running(self) -> bool:
-        return self.handle is not None and self.handle.running
+    job = property(lambda self: self.run.job)
+    handle = property(lambda self: self.run.handle)
+    recorder = property(lambda self: self.run.recorder)
+    running = property(lambda self: self.run.running)
 
     def start(self, paused: bool = False) -> bool:
         try:
             other = self.state.compare_spec()
             spec = replace(self.state.spec(), rest_s=JOB_REST_S)
-            self.job = PlaygroundJob(spec) if other is None else PlaygroundPair(spec, other)
+            job = PlaygroundJob(spec) if other is None else PlaygroundPair(spec, other)
         except SpecError as exc:
             self.message.setText(exc.worded({"data": "The data"}))
             return False
-        if paused:
-            self.job.pause()
         for lane, pane in enumerate(self.panes[:2 if other else 1]):
             value = pane.setting_value(pane.setting.value())
             if value is not None:
-                self.job.set_setting(value, *((lane,) if other else ()))
+                job.set_setting(value, *((lane,) if other else ()))
         self.message.setText("")
-        self.recorder.clear()
-        self.handle = runner().start(self.job, name="playground", threads=1)
-        self.handle.preview_ready.connect(self._on_handle_preview_ready)
-        self.handle.metrics_reported.connect(self._on_handle_metrics_reported)
-        self.handle.finished.connect(self._on_handle_finished)
+        self.run.start(job, paused)
         return True
 
     def stop(self) -> None:
         """End the current run (its model is dropped): the next Play starts afresh."""
-        if self.handle is not None:
-            self.handle.cancel()
-            self.handle.muted = True
-        self.handle = self.job = None
+        self.run.stop()
         self.views.reset()
-        self.recorder.clear()  # Export GIF must not show the run just dropped
         self._show_play(False)
         self._draw_data()
 
@@ -167,43 +158,18 @@ class PlaygroundPanel(QWidget):
 
     @Slot()
     def _on_play_clicked(self) -> None:
-        if self.job is None or not self.running:
-            self._show_play(self.start())
-        elif self.job.paused:
-            self.job.resume()
-            self._show_play(True)
-        else:
-            self.job.pause()
-            self._show_play(False)
+        self._show_play(self.run.toggle() if self.running else self.start())
 
     @Slot()
     def _on_step_button_clicked(self) -> None:
-        if self.job is None or not self.running:
-            if not self.start(paused=True):
-                return
-        self.job.pause()
-        self._show_play(False)
-        self.job.step_once(self.state.speed)
+        if self.running or self.start(paused=True):
+            self._show_play(False)
+            self.run.step(self.state.speed)
 
-
-    @Slot(int, object)
-    def _on_handle_preview_ready(self, _step: int, frame) -> None:
-        self.recorder.offer(frame)
-        self.drawer.offer(frame)
-
-    @Slot(int)
-    def _on_drawer_drawn(self, step: int) -> None:
-        if self.job is not None:
-            self.job.drawn(step)  # the job's rest after the frame ends: the UI has done its part
-
-    @Slot(list)
-    def _on_handle_metrics_reported(self, records: list) -> None:
-        self.views.add_losses(records, isinstance(self.job, PlaygroundPair))
-
-    @Slot(object)
-    def _on_handle_finished(self, outcome) -> None:
-        if outcome.status == "failed":
-            self.message.setText(outcome.error)
+    @Slot(str)
+    def _on_run_ended(self, error: str) -> None:
+        if error:
+            self.message.setText(error)
         self._show_play(False)
 
     # --- settings -----------------------------------------------------------------------
@@ -312,19 +278,14 @@ class PlaygroundPanel(QWidget):
         """Another page (or a minimised window): nobody watches, so the run pauses instead of
         taking a core from, say, a training on the Train page; it resumes when the page is back."""
         super().hideEvent(event)
-        if self.running and not self.job.paused:
-            self.job.pause()
-            self._paused_hidden = self.job
+        if self.run.pause_hidden():
             self.drawer.clear()
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
         super().showEvent(event)
-        job, self._paused_hidden = self._paused_hidden, None
-        if job is not None and job is self.job and self.running and job.paused:
-            job.resume()
+        self.run.resume_shown()
 
     def shutdown(self) -> None:
         self.gif.cancel()
-        if self.handle is not None:
-            self.handle.cancel()
+        self.run.shutdown()
 
