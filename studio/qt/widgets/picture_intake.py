@@ -14,14 +14,14 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QSpinBox, QWidget
 
 from ...editing.picture import FITS
 from ...editing.session import PictureSource, file_source, fit_source
 from ...errors import SpecError
 from ..runner import Latest
 from .edit_canvas import source_of
-from .save_dialog import start_folder
+from .save_dialog import ask_open_path
 
 PICTURE_FILES = "Pictures (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
 FIT_TEXTS = {"crop": "Crop to square", "pad": "Pad to square"}
@@ -144,7 +144,7 @@ class PictureIntake(QObject):
 
     @Slot()
     def open_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.host, "Open a picture", start_folder(), PICTURE_FILES)
+        path = ask_open_path(self.host, "Open a picture", PICTURE_FILES, "picture")
         if path:
             self.bring(file_source(path))
 
