@@ -61,7 +61,7 @@ def test_a_picture_comes_in_by_open_drop_paste_or_dataset(qtbot, page, tmp_path,
     assert not page.busy and page.message.text().startswith("The picture comes first: drop a file")
 
     wide = wide_picture(tmp_path / "wide.png")
-    monkeypatch.setattr("studio.qt.widgets.picture_intake.QFileDialog.getOpenFileName",
+    monkeypatch.setattr("studio.qt.widgets.save_dialog.QFileDialog.getOpenFileName",
                         lambda *args: (str(wide), "Pictures"))
     edit.open_button.click()
     qtbot.waitUntil(lambda: session.picture is not None, timeout=20_000)

@@ -89,7 +89,7 @@ def test_a_dropped_picture_is_encoded_marked_near_its_class_and_the_sliders_star
 
     # opened from a file, pasted, picked from the dataset: each one more picture on the map
     sneaker = garment(tmp_path, 7, "sneaker.png", mode="RGB")
-    monkeypatch.setattr("studio.qt.widgets.picture_intake.QFileDialog.getOpenFileName",
+    monkeypatch.setattr("studio.qt.widgets.save_dialog.QFileDialog.getOpenFileName",
                         lambda *args: (sneaker, "Pictures"))
     tool.intake.open_button.click()
     wait_pictures(qtbot, page, 2)
