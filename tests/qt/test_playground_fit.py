@@ -52,3 +52,21 @@ def test_the_playground_fits_1366_by_768_in_every_state(playground, qtbot):
     fits(window, qtbot, "one view after Compare")
     page.message.setText("a very long status message that goes on and on " * 6)
     fits(window, qtbot, "long status message")
+
+
+def test_compared_views_show_their_options_whole(playground, qtbot):
+    """Two GANs side by side differ only by their loss: "loss = vanilla" / "loss = wgan-gp" must be
+    read whole at 1340×730 (the family boxes, sized to their longest item, left "loss = …" in both)."""
+    from PySide6.QtWidgets import QLabel
+
+    window, page = playground, playground.playground
+    page.controls.lesson.setCurrentIndex(page.controls.lesson.findData("gan-mode-collapse"))
+    qtbot.mouseClick(page.compare, Qt.LeftButton)
+    qtbot.waitUntil(lambda: page.panes[1].isVisible(), timeout=10_000)
+    window.resize(1340, 730)
+    qtbot.wait(50)
+    shown = [QLabel.text(pane.options_label) for pane in page.panes]
+    assert shown == [pane.options_label.full_text for pane in page.panes]
+    assert {s.split(" = ")[-1] for s in shown} == {"vanilla", "wgan-gp"}
+    box = page.panes[0].family
+    assert box.width() < box.view().minimumWidth() + 60  # the closed box fits "GAN", its list the longest name

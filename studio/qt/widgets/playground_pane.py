@@ -12,8 +12,9 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
-from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QSlider, QWidget
+from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal, Slot
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QSlider, QStyle, QStyleOptionComboBox,
+                               QWidget)
 
 from ...errors import SpecError
 from ...playground import build_family, family_names, get_family
@@ -43,7 +44,7 @@ class PlaygroundPane(QWidget):
         self.family = QComboBox(objectName="paneFamily", toolTip="the family this view trains")
         for name in family_names():
             self.family.addItem(get_family(name).label, name)
-        self.family.setSizeAdjustPolicy(QComboBox.AdjustToContents)  # whole names; the options label elides
+        self._fit_family_box()  # as wide as the family shown: the options beside it keep their room
         self.options_label = ElidedLabel()  # long options elide (whole text in the tooltip), never widen the page
         self.options_label.setObjectName("muted")
         self.options_label.setToolTip("this view's options that differ from the defaults")
@@ -132,6 +133,7 @@ class PlaygroundPane(QWidget):
         them); returns the options' error, or ""."""
         with QSignalBlocker(self.family):
             self.family.setCurrentIndex(self.family.findData(family))
+        self._fit_family_box()
         model, error = get_family(family), ""
         self.options = dict(options)
         self.options_label.setText(options_text(options))
@@ -237,8 +239,21 @@ class PlaygroundPane(QWidget):
             self.setting_label.setText(f"{self.slider_spec.label}: {value:g}")
             self.setting_changed.emit(value)
 
+    def _fit_family_box(self) -> None:
+        """The closed family box as wide as the name it shows, its list as wide as the longest
+        name: with two views side by side a box sized to its longest item ("Flow matching / …")
+        left "loss = …" beside "GAN" in both, the one thing that told the views apart."""
+        box = self.family
+        option = QStyleOptionComboBox()
+        box.initStyleOption(option)
+        metrics = box.fontMetrics()
+        text = QSize(metrics.horizontalAdvance(box.currentText()), metrics.height())
+        box.setFixedWidth(box.style().sizeFromContents(QStyle.CT_ComboBox, option, text, box).width())
+        box.view().setMinimumWidth(max(metrics.horizontalAdvance(box.itemText(i)) for i in range(box.count())) + 24)
+
     @Slot(int)
     def _on_family_current_index_changed(self, _index: int) -> None:
+        self._fit_family_box()
         self.family_picked.emit(self.family.currentData())
 
 
