@@ -126,7 +126,7 @@ def test_checkpoints_log_fcd_kid_and_coverage(trained_run):
 def test_studio_eval_says_a_conditional_likelihood_is_given_the_class(trained_run, capsys):
     from studio.cli import main
 
-    assert main(["eval", trained_run("pixelcnn", steps=3), "--n", "100", "--nll-images", "20"]) == 0
+    assert main(["eval", trained_run("pixelcnn", steps=3), "--n", "10", "--nll-images", "20"]) == 0
     assert "held-out likelihood given the class (test split" in capsys.readouterr().out
 
 
