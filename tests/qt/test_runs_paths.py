@@ -113,3 +113,13 @@ def test_the_train_page_message_wraps_a_long_run_path_inside_its_card(window, qt
     message.selectAll()
     message.copy()
     assert QGuiApplication.clipboard().text() == text  # no U+200B
+
+
+def test_wrapped_text_is_not_handed_the_focus_when_a_button_goes_off():
+    """Start disables itself when clicked; Qt then hands the focus to the next widget in the tab
+    chain that takes tab focus. The Train page's message (a WrapText) took it and showed a blinking
+    text caret before "Training vae…" (seen on Xvfb). A click still selects (and Ctrl+C copies)."""
+    from studio.qt.widgets.wrap_text import WrapText
+
+    text = WrapText()
+    assert not text.focusPolicy() & Qt.TabFocus and text.focusPolicy() & Qt.ClickFocus

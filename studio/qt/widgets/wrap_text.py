@@ -29,6 +29,7 @@ class WrapText(QTextBrowser):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.setOpenLinks(False)
         self.setTextInteractionFlags(Qt.TextSelectableByMouse | Qt.TextSelectableByKeyboard)
+        self.setFocusPolicy(Qt.ClickFocus)  # a click selects; never handed focus (a text caret) when a button goes off
         self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
         self.document().setDocumentMargin(0)
         self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
