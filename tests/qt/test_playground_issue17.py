@@ -24,7 +24,7 @@ def test_clear_while_playing_stops_the_run_and_play_waits_for_points(qtbot, page
     assert page.message.text().endswith("the data has 0 points — draw at least 16 points, or pick a data set")
     assert not page.play.isEnabled() and not page.step_button.isEnabled()
     shown = [item for key, item in page.pane.main.items.items() if item.isVisible() and key[0] == "points"]
-    assert [len(item.data) for item in shown] == [0]  # the plot shows the (empty) data only, not old points
+    assert [len(item.xy) for item in shown] == [0]  # the plot shows the (empty) data only, not old points
     for _ in range(3):  # 18 points: Play comes back
         page.state.brush(0.0, 0.0)
     assert page.play.isEnabled() and page.step_button.isEnabled()

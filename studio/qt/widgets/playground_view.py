@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ...playground.frame import Layer
 from .. import theme
+from .point_cloud import PointCloud
 
 ROLE_COLORS = {"data": "#c9ccd6", "model": "#f2b75e", "field": "#b9e26c", "grid": "#9b87ff", "aux": "#ff7fa8",
                "noised": "#79c1ff", "outline": "#e7e7ec", "path": "#4fd3c4", "heat": "#f2b75e",
@@ -175,7 +176,7 @@ class LayerPlot(QWidget):
         if layer.kind == "points":
             size = POINT_SIZES.get(role, 4)
             alpha = 0.45 if role == "data" else 0.8
-            return pg.ScatterPlotItem(size=size, pen=None, brush=pg.mkBrush(_rgba(role, alpha)), pxMode=True)
+            return PointCloud(_rgba(role, alpha), size)
         if layer.kind == "heatmap":
             item = pg.ImageItem(axisOrder="row-major")
             item.setLookupTable(_colormap(role).getLookupTable(nPts=256))
