@@ -12,6 +12,8 @@ with ``drawPoints`` was tried: Qt strokes each dot as a path, painting 2.5× slo
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
@@ -64,14 +66,15 @@ class PointCloud(pg.GraphicsObject):
     def _dot_pixmap(self, ratio: float) -> QPixmap:
         """The dot, antialiased, at the screen's device-pixel ratio (made again if that changes)."""
         if self._dot is None or self._dot.devicePixelRatio() != ratio:
-            side = max(1, round(self.size * ratio))
+            diameter = self.size * ratio
+            side = math.ceil(diameter) + 2  # a pixel of margin around the disc for its antialiased edge
             dot = QPixmap(side, side)
             dot.fill(Qt.transparent)
             painter = QPainter(dot)
             painter.setRenderHint(QPainter.Antialiasing)
             painter.setPen(Qt.NoPen)
             painter.setBrush(self.color)
-            painter.drawEllipse(QRectF(0, 0, side, side))
+            painter.drawEllipse(QRectF((side - diameter) / 2, (side - diameter) / 2, diameter, diameter))
             painter.end()
             dot.setDevicePixelRatio(ratio)
             self._dot = dot
