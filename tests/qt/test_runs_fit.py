@@ -107,7 +107,8 @@ def test_the_runs_page_fits_1366_by_768_in_every_state(make_window, qtbot, long_
     assert runs.lr.placeholderText() == "same as before"  # not the rate of the run shown before
     assert runs.reveal_button.isEnabled() and not runs.resume_button.isEnabled()  # to mend it in the folder
     opened = []
-    monkeypatch.setattr("studio.qt.panels.runs.QDesktopServices.openUrl", lambda url: opened.append(url.toLocalFile()))
+    monkeypatch.setattr("studio.qt.widgets.run_actions.QDesktopServices.openUrl",
+                        lambda url: opened.append(url.toLocalFile()))
     runs.reveal_button.click()
     assert opened == [str(damaged)]
     assert "run.json" in runs.table.rows.item(row, 1).toolTip()

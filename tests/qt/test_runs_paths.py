@@ -1,14 +1,16 @@
 """The run folder's path on the Runs page: shown whole (wrapped, no invisible characters), copied
 by a button, Ctrl+C on a row and the row's menu; "Show in folder" with no file manager says where
-it is; the table keeps room for rows and its empty state speaks of runs."""
+it is; the table keeps room for rows and its empty state speaks of runs; the run's name (the
+title) is shown whole and selected by a mouse drag."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QDesktopServices, QGuiApplication
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QMouseEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from studio.runs import Run, default_runs_root
 from tests.qt.test_runs_page import _open
@@ -28,7 +30,7 @@ def test_the_whole_path_is_shown_wrapped_and_copied_as_it_is(window, qtbot):
     path = _run(LONG)
     runs = _open(window, qtbot, path)
     qtbot.waitUntil(lambda: runs.path_text.isVisible())
-    assert runs.path_text.text() == str(path)  # the title elides the name; the path is here whole
+    assert runs.path_text.text() == str(path)  # the path, whole
     assert runs.path_text.width() <= runs.width()  # wraps within the page
     assert runs.path_text.document().size().height() > runs.path_text.fontMetrics().height() * 1.5  # 2+ lines
     clipboard = QGuiApplication.clipboard()
@@ -123,3 +125,39 @@ def test_wrapped_text_is_not_handed_the_focus_when_a_button_goes_off():
 
     text = WrapText()
     assert not text.focusPolicy() & Qt.TabFocus and text.focusPolicy() & Qt.ClickFocus
+
+
+def _drag(widget, start: QPoint, end: QPoint) -> None:
+    """A left-button drag from ``start`` to ``end`` (widget coordinates), as a mouse makes it."""
+    QTest.mousePress(widget, Qt.LeftButton, Qt.NoModifier, start)
+    for pos in (start + QPoint(5, 0), end):
+        QApplication.sendEvent(widget, QMouseEvent(QEvent.MouseMove, QPointF(pos), QPointF(widget.mapToGlobal(pos)),
+                                                   Qt.NoButton, Qt.LeftButton, Qt.NoModifier))
+    QTest.mouseRelease(widget, Qt.LeftButton, Qt.NoModifier, end)
+
+
+def test_the_run_name_is_shown_whole_and_a_mouse_drag_selects_it(window, qtbot):
+    """The title of a long-named run wraps instead of ending in "…" (it was an ElidedLabel) and is
+    selectable by mouse: dragged across and copied, it gives the whole name."""
+    window.resize(1366, 768)
+    name = "lr-sweep-vae-fashion-mnist-latent-32-beta-0.5-second-attempt"
+    assert len(name) == 60
+    runs = _open(window, qtbot, _run(name))
+    title = runs.title
+    qtbot.waitUntil(title.isVisible)
+    assert title.text() == name
+    assert title.textInteractionFlags() & Qt.TextSelectableByMouse
+    assert title.height() >= title.document().size().height()  # every line of it on show
+    viewport = title.viewport()
+    _drag(viewport, QPoint(1, 3), QPoint(viewport.width() - 1, viewport.height() - 3))
+    assert title.textCursor().selectedText() == name
+    QGuiApplication.clipboard().setText("")
+    title.copy()
+    assert QGuiApplication.clipboard().text() == name
+
+    long_name = ("an-artist-named-this-run-after-everything-she-tried-on-a-rainy-afternoon-with-the-vae-and-a-"
+                 "lower-learning-rate-than-before-and-a-bigger-latent-space")
+    _open(window, qtbot, _run(long_name))
+    assert title.text() == long_name and "…" not in title.toPlainText()
+    assert title.document().size().height() > 1.5 * title.fontMetrics().height()  # wrapped onto 2+ lines
+    assert title.height() >= title.document().size().height() and title.width() <= runs.width()

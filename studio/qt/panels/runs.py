@@ -9,10 +9,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from PySide6.QtCore import QFileSystemWatcher, Qt, QTimer, QUrl, Signal, Slot
-from PySide6.QtGui import QDesktopServices, QGuiApplication
-from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QMessageBox, QPushButton, QSplitter, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtCore import QFileSystemWatcher, Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from ...runs import default_runs_root, demo_runs_root
 from ..run_history import RunHistory, live_step, read_run_history, rename_run
@@ -20,19 +18,20 @@ from ..runner import Latest
 from ..widgets.cards import ElidedLabel, card, label, set_role
 from ..widgets.image_view import PreviewStrip
 from ..widgets.metrics_plot import MetricsPlot
+from ..widgets.run_actions import PathRow, RunDialogs
 from ..widgets.run_draw import RunDrawer
 from ..widgets.run_follow import RunFollow
 from ..widgets.run_info import run_summary
-from ..widgets.wrap_text import WrapText
 from ..widgets.run_resume import ResumeRow
 from ..widgets.run_table import RunTable, list_run_rows
+from ..widgets.wrap_text import WrapText
 
 
 EMPTY = ("No runs yet — train one on the Train page (or with 'studio train' in a terminal); its folder in "
          "the runs folder above appears here.")
 
 
-class RunsPanel(QWidget):
+class RunsPanel(RunDialogs, QWidget):  # RunDialogs: its questions (tests replace them)
     resume_requested = Signal(str, int, object)  # run folder, extra steps, a new learning rate (None: the same)
 
     def __init__(self, parent: QWidget | None = None):
@@ -65,16 +64,10 @@ class RunsPanel(QWidget):
         top.addWidget(self.refresh_button)
         top.addWidget(self.open_root_button)
 
-        self.title = ElidedLabel("Choose a run", "title")
+        self.title = WrapText("Choose a run", "title")  # a long name wraps, whole, and a click selects it
         self.info = WrapText("Runs you train here or with 'studio train' appear in the table.", "muted")
-        self.path_text = WrapText("", "muted")  # the run folder, whole: wraps anywhere, copies as it is
-        self.copy_path_button = QToolButton(text="Copy path")
-        self.copy_path_button.setToolTip("Copy the run folder's path (Ctrl+C in the table; right-click a row "
-                                         "for its name)")
-        self.copy_path_button.clicked.connect(self._on_copy_path_clicked)
-        path_row = QHBoxLayout()
-        path_row.addWidget(self.path_text, 1)
-        path_row.addWidget(self.copy_path_button, 0, Qt.AlignTop)
+        self.path_row = PathRow()  # the run folder, whole (wraps anywhere, copies as it is) · [Copy path]
+        self.path_text, self.copy_path_button = self.path_row.path_text, self.path_row.copy_button
         self.plot = MetricsPlot()
         self.previews = PreviewStrip("The run's latest samples appear here.")
         self.follow = RunFollow(self.plot, self.previews, self.title, self)  # a run training elsewhere grows live
@@ -112,7 +105,7 @@ class RunsPanel(QWidget):
         detail_layout = QVBoxLayout(detail)
         detail_layout.setContentsMargins(0, 0, 0, 0)
         detail_layout.addWidget(self.title)
-        detail_layout.addLayout(path_row)
+        detail_layout.addWidget(self.path_row)
         detail_layout.addWidget(self.info)
         detail_layout.addWidget(views, 1)
         detail_layout.addLayout(actions)
@@ -180,7 +173,7 @@ class RunsPanel(QWidget):
         self.chosen = path  # shown in the folder even when it is no readable run (a damaged run.json)
         self.drawer.set_run(path)
         self.title.setText(Path(path).name)
-        self.path_text.setText(path)
+        self.path_row.setText(path)
         self.plot.empty.setText("This run has logged no losses yet.")
         self.info.setText("Reading…")
         set_role(self.info, "muted")
@@ -279,7 +272,7 @@ class RunsPanel(QWidget):
         self.current = self.chosen = None
         self.title.setText("Choose a run")
         self.info.setText("")
-        self.path_text.setText("")
+        self.path_row.setText("")
         self.plot.clear()
         self.previews.clear()
         self._enable_actions()
@@ -294,42 +287,3 @@ class RunsPanel(QWidget):
     def _on_open_root_clicked(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         self.reveal(str(self.root), "the runs folder")
-
-    @Slot()
-    def _on_copy_path_clicked(self) -> None:
-        if self.chosen:
-            QGuiApplication.clipboard().setText(self.chosen)
-
-    def reveal(self, path: str, what: str) -> None:
-        """Open ``path`` in the file manager; where none opens it (none installed: Qt only warns on
-        stderr and openUrl returns False), say so in the window with the path, selectable and
-        copyable."""
-        if not QDesktopServices.openUrl(QUrl.fromLocalFile(path)):
-            self.show_path(f"No file manager opened {what}. It is here:", path)
-
-    # dialogs (tests replace these)
-    def ask_new_name(self, current: str) -> str | None:
-        name, ok = QInputDialog.getText(self, "Rename run", "New name:", text=current)
-        return name.strip() if ok else None
-
-    def confirm(self, title: str, text: str, action: str) -> bool:
-        box = QMessageBox(QMessageBox.Warning, title, text, QMessageBox.Cancel, self)
-        button = box.addButton(action, QMessageBox.DestructiveRole)
-        box.setDefaultButton(QMessageBox.Cancel)
-        box.exec()
-        return box.clickedButton() is button
-
-    def show_error(self, title: str, message: str) -> None:
-        QMessageBox.warning(self, title, message)
-
-    def show_path(self, text: str, path: str) -> QMessageBox:
-        """A small window-modal box: ``text``, the whole ``path`` selectable, [Copy path] [Close]."""
-        box = QMessageBox(QMessageBox.Information, "Show in folder", f"{text}\n\n{path}", QMessageBox.Close, self)
-        box.setTextInteractionFlags(Qt.TextSelectableByMouse | Qt.TextSelectableByKeyboard)
-        copy = box.addButton("Copy path", QMessageBox.ActionRole)
-        copy.clicked.disconnect()  # copies and keeps the box open
-        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(path))
-        box.setAttribute(Qt.WA_DeleteOnClose)
-        box.open()
-        return box
-

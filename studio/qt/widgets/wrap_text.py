@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QWidget
 from .. import theme
 
 ROLE_COLORS = {"muted": theme.MUTED, "error": "#ff8a98", "warning": theme.WARNING, "title": "#ffffff"}
+ROLE_FONTS = {"title": "font-size: 15pt; font-weight: 600;"}  # as dark.qss's QLabel[role="title"]
 
 
 class WrapText(QTextBrowser):
@@ -19,7 +20,7 @@ class WrapText(QTextBrowser):
     (``QTextOption.WrapAtWordBoundaryOrAnywhere``); a QLabel wraps only at spaces, "/" and "-",
     and the zero-width spaces once inserted for it came along when the text was copied.
     ``setText`` takes plain or rich text (as a QLabel's AutoText), ``text()`` gives it plain; the
-    ``role`` property (``cards.set_role``: muted, error, warning) colours it as it does a label."""
+    ``role`` property (``cards.set_role``: muted, error, warning, title) styles it as it does a label."""
 
     def __init__(self, text: str = "", role: str = "", parent: QWidget | None = None):
         super().__init__(parent)
@@ -58,8 +59,9 @@ class WrapText(QTextBrowser):
         self._fit_height()
 
     def _colour(self) -> None:
-        colour = ROLE_COLORS.get(self.property("role") or "", theme.TEXT)
-        self.setStyleSheet(f"QTextBrowser {{ background: transparent; border: none; color: {colour}; }}")
+        role = self.property("role") or ""
+        colour, font = ROLE_COLORS.get(role, theme.TEXT), ROLE_FONTS.get(role, "")
+        self.setStyleSheet(f"QTextBrowser {{ background: transparent; border: none; color: {colour}; {font} }}")
 
     def _fit_height(self, *_args) -> None:
         self.document().setTextWidth(self.viewport().width())
