@@ -9,8 +9,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from studio.engine import trainer
-from studio.qt.panels import train as train_panel
 from studio.qt.panels.train_setup import TrainSetup
+from studio.train_words import CANCELLED_MESSAGE
 
 
 def test_stop_while_the_images_load_cancels_before_any_run_folder(window, tiny_run, qtbot, monkeypatch, tmp_path):
@@ -34,10 +34,10 @@ def test_stop_while_the_images_load_cancels_before_any_run_folder(window, tiny_r
     release.set()
     qtbot.waitUntil(lambda: panel.handle is None, timeout=30_000)
     qtbot.wait(50)
-    assert panel.controls.message.text() == train_panel.CANCELLED_MESSAGE
+    assert panel.controls.message.text() == CANCELLED_MESSAGE
     assert panel.controls.headline.text() == "Ready"
     assert panel.controls.start_button.isEnabled() and not panel.controls.stop_button.isEnabled()
-    assert window.status.text() == train_panel.CANCELLED_MESSAGE
+    assert window.status.text() == CANCELLED_MESSAGE
     assert not Path(panel.run_path).exists() and not list((tmp_path / "runs").glob("*"))
     assert ended == []  # no run to list
 
@@ -50,7 +50,7 @@ def test_stop_while_preparing_cancels_and_nothing_starts_later(window, tiny_run,
     assert panel.controls.start_button.text() == "Preparing…"
     qtbot.mouseClick(panel.controls.stop_button, Qt.LeftButton)
     assert panel.state == "idle" and panel.controls.start_button.isEnabled()
-    assert panel.controls.message.text() == train_panel.CANCELLED_MESSAGE
+    assert panel.controls.message.text() == CANCELLED_MESSAGE
     monkeypatch.setattr(TrainSetup, "pending", property(lambda self: None))
     panel.setup.changed.emit()  # what the Start waited for is in: the cancelled Start stays cancelled
     assert panel.handle is None and not list((tmp_path / "runs").glob("*"))
@@ -142,3 +142,45 @@ def test_the_status_bar_speaks_for_the_page_on_show(window, tiny_run, qtbot):
     assert window.status.text() == DROP_HINT
     window.show_page("train")
     assert window.status.text().startswith("stopped at step ")
+
+
+def test_the_page_and_the_status_bar_say_how_a_job_ended(qtbot):
+    """``TrainStatus`` at each end of a job: the line held while stopping, then the headline; a
+    failure's sentence in red; a divergence's advice naming the Runs page's field, not a CLI
+    command; a cancelled start as before it. The page gets a sentence, the status bar the line."""
+    from studio.qt.widgets.train_controls import TrainControls
+    from studio.qt.widgets.train_status import TrainStatus
+
+    controls, posted = TrainControls(), []
+    qtbot.addWidget(controls)
+    words = TrainStatus(controls, posted.append)
+    words.starting()
+    assert (controls.headline.text(), controls.message.text()) == ("Starting…", "Preparing the images and the model…")
+    words.stopping(announced=True)
+    assert controls.message.text() == "Stopping after this step and saving a checkpoint…"
+    words.held = "stopped at step 40; checkpoint saved"
+    words.ended("stopped")
+    assert controls.message.text() == "Stopped at step 40; checkpoint saved" and controls.message.property("role") == "muted"
+    assert posted == ["stopped at step 40; checkpoint saved"] and controls.headline.text() == "Stopped at step 0"
+
+    posted.clear()
+    words.ended("failed", "learning rate must be a number in (0, 1]")  # a held line is not said over a failure
+    assert controls.message.text() == "Learning rate must be a number in (0, 1]"
+    assert controls.message.property("role") == "error" and controls.headline.text() == "Failed"
+    assert posted == ["learning rate must be a number in (0, 1]"]
+
+    posted.clear()
+    words.held = ""
+    controls.set_message("Loss became nan at step 120 (studio resume /runs/r --steps 100 --lr 0.0001)")
+    words.ended("diverged")
+    advice = ("Loss became nan at step 120: type 0.0001 as the learning rate beside Resume training on the "
+              "Runs page")
+    assert controls.message.text() == advice and controls.message.property("role") == "warning"
+    assert posted == [advice] and controls.headline.text() == "Diverged"
+
+    posted.clear()
+    words.stopping(announced=False)
+    assert controls.headline.text() == "Cancelling…" and controls.message.text().startswith("Cancelling the start")
+    words.cancelled()
+    assert (controls.headline.text(), controls.detail.text(), controls.bar.value()) == ("Ready", "", 0)
+    assert controls.message.text() == CANCELLED_MESSAGE and posted == [CANCELLED_MESSAGE]

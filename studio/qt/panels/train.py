@@ -20,6 +20,7 @@ from ...engine.reporting import Progress
 from ...runs import default_runs_root
 from ...specs import TrainSpec
 from ...specs import new_run_dir as shared_run_dir
+from ...train_words import CANCELLED_MESSAGE, idle_line
 from .. import preload
 from ..run_history import preview_note
 from ..runner import JobHandle, runner
@@ -29,10 +30,10 @@ from ..widgets.image_view import PreviewStrip
 from ..widgets.learning_curves import LearningCurves
 from ..widgets.resume_history import ResumeHistory
 from ..widgets.train_controls import TrainControls
+from ..widgets.train_status import TrainStatus
 from .train_setup import TrainSetup
 
 
-CANCELLED_MESSAGE = "Start cancelled before training began; nothing was written."
 REPORT_HZ = 10  # the training job's progress and metrics deliveries per second (the runner's limit)
 
 
@@ -56,6 +57,7 @@ class TrainPanel(QWidget):
         self.setup = TrainSetup()
         self.export_button = add_export_button(self.setup, self.status_posted)  # Export run config…
         self.controls = TrainControls()
+        self.words = TrainStatus(self.controls, self.status_posted.emit)  # the message line and the status bar
         self.curves = LearningCurves()  # its plot: a MetricsPlot once the core has loaded (pyqtgraph with it)
         self.previews = PreviewStrip("Samples from the model appear here while it learns.")
         self.resuming = ResumeHistory(self.setup, self.curves, self.previews, self)  # a resume shows it first
@@ -111,15 +113,11 @@ class TrainPanel(QWidget):
             self._show_reason()
 
     def _show_reason(self) -> None:
-        reason = self.setup.reason
-        if reason and not self._failed:
-            self.controls.set_message(reason, "warning")
-        elif self.setup.warning and not self._failed:  # Start works; the page says what it will do
-            self.controls.set_message(self.setup.warning, "warning")
-        elif self.setup.pending and not self._failed:
-            self.controls.set_message(f"{self.setup.pending} Start now, and the run begins once that is done.")
-        elif not self._failed and not self.controls.message.text():
-            self.controls.set_message("Ready. Press Start (Ctrl+Enter) to train a new run.")
+        """Why Start is refused, what it would do (a warning: it works), what it waits for, or how
+        to start; a failure's words stay until the setup changes."""
+        line = idle_line(self.setup.reason, self.setup.warning, self.setup.pending, self.controls.message.text())
+        if line and not self._failed:
+            self.controls.set_message(*line)
 
     # --- actions ----------------------------------------------------------------------------
     @Slot()
@@ -183,11 +181,7 @@ class TrainPanel(QWidget):
             return
         self.handle.control.stop()
         self._set_state("stopping")
-        if self._announced:
-            self.controls.set_message("Stopping after this step and saving a checkpoint…")
-        else:  # still loading the images: the job ends before it writes the run folder (TrainJob.create)
-            self.controls.headline.setText("Cancelling…")
-            self.controls.set_message("Cancelling the start: nothing is written before training begins…")
+        self.words.stopping(self._announced)  # not announced: a cancelled start, no run folder written
 
     def _launch(self, job, path: str) -> None:
         self._failed = False
@@ -202,13 +196,8 @@ class TrainPanel(QWidget):
         handle.status_changed.connect(self._on_handle_status_changed)
         handle.finished.connect(self._on_handle_finished)
         self._announced = False
-        self._held_status = ""  # the engine's newest line while stopping (shown once the job has ended)
         self._set_state("running")
-        self.controls.set_message("Preparing the images and the model…")
-        self.controls.headline.setText("Starting…")
-        self.controls.detail.setText("")
-        self.controls.bar.setValue(0)
-        self.controls.last = None
+        self.words.starting()
         self.controls.settings_button.setChecked(False)
 
     def _end(self, status: str) -> None:
@@ -244,40 +233,23 @@ class TrainPanel(QWidget):
     @Slot(str)
     def _on_handle_status_changed(self, message: str) -> None:
         if self.state == "stopping":  # "Stopping…" stays on show until the job has ended
-            self._held_status = message
+            self.words.held = message
             return
         self._announce()
-        if not self._failed:
-            self.controls.set_message(message[:1].upper() + message[1:])
-        self.status_posted.emit(message)
+        self.words.say(message, show=not self._failed)
 
     @Slot(object)
     def _on_handle_finished(self, outcome: Outcome) -> None:
         status = outcome.status
         if status == "cancelled":  # stopped before the run folder was written (TrainJob.create)
-            self.controls.headline.setText("Ready")
-            self.controls.detail.setText("")
-            self.controls.bar.setValue(0)
-            self.controls.set_message(CANCELLED_MESSAGE)
-            self.status_posted.emit(CANCELLED_MESSAGE)
+            self.words.cancelled()
             self._end(status)
             return
-        if self._held_status and status != "failed":
+        if self.words.held and status != "failed":  # the run folder exists: the line held tells of it
             self._announce()
-            self.controls.set_message(self._held_status[:1].upper() + self._held_status[1:])
-            self.status_posted.emit(self._held_status)
-        if status == "failed":
-            self._failed = True
-            message = self.setup.mark_field(outcome.field, outcome.error or "training failed")
-            self.controls.set_message(message[:1].upper() + message[1:], "error")
-            self.status_posted.emit(message)
-        self.controls.show_outcome(status)
-        if status == "diverged":  # the engine's last status line says what to do, in the window's words
-            from ..widgets.run_resume import window_advice
-
-            advice = window_advice(self.controls.message.text(), " on the Runs page")
-            self.controls.set_message(advice, "warning")
-            self.status_posted.emit(advice)
+        self._failed = status == "failed"  # (False since _launch) its words stay until the setup changes
+        failure = self.setup.mark_field(outcome.field, outcome.error or "training failed") if self._failed else None
+        self.words.ended(status, failure)  # and after a divergence the engine's advice, in the window's words
         self.plot.redraw()
         self._end(status)
 

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QVBoxLayout, QWidget
 from ...engine import TrainSpec
 from ...errors import SpecError
 from ...models import family_names, family_options
+from ...train_words import batch_warning, option_errors, setup_problem
 from .. import preload
 from ..widgets.cards import card, label
 from ..widgets.dataset_picker import DatasetPicker
@@ -185,17 +186,10 @@ class TrainSetup(QWidget):
                          preview_every=self.preview_interval)  # None: the core's cadence (studio.specs)
 
     def validate(self) -> str | None:
-        """Mark invalid fields with their reason; return the first reason Start is blocked, or None."""
-        from ...models import config_from_dict
-        from ...models.config import SUPPORTED_RESOLUTIONS
-
-        config = self.family_class().Config
-        model_errors = {}
-        for name, value in self.model_form.values().items():
-            try:
-                config_from_dict(config, {name: value})
-            except ValueError as exc:
-                model_errors[name] = str(exc)
+        """Mark invalid fields with their reason; return the first reason Start is blocked, or None
+        (``reason``; ``warning``: what a Start would do that is rarely meant). The checks and their
+        words are the core's (``studio.train_words``, ``TrainSpec.resolved``)."""
+        model_errors = option_errors(self.family_class().Config, self.model_form.values())
         training_errors, spec_error, spec_field = {}, None, None
         try:
             self.spec().resolved()
@@ -211,31 +205,13 @@ class TrainSetup(QWidget):
         model_errors = self.model_form.set_errors(self.model_form.limit_errors() | model_errors)
         spec_error = training_errors.get(spec_field, spec_error) or next(iter(training_errors.values()), None)
 
-        summary = self.dataset.summary
-        if preload.error():
-            reason = f"PyTorch could not be loaded: {preload.error()}"
-        elif self.dataset.error:
-            reason = f"The images can't be used: {self.dataset.error}"
-        elif summary is not None and summary.info["resolution"] not in SUPPORTED_RESOLUTIONS:
-            size = summary.info["resolution"]
-            reason = (f"The images are {size}×{size} px; choose a size of "
-                      f"{', '.join(map(str, SUPPORTED_RESOLUTIONS))} px under Images")
-        else:  # while the summary loads: a Start waits for it (pending)
-            reason = next(iter(model_errors.values()), None) or spec_error
-        self.reason = reason
-        self.warning = None if reason else self._batch_warning(summary)
-        return reason
-
-    def _batch_warning(self, summary) -> str | None:
-        """A batch larger than the dataset trains (engine.batches: every batch repeats the
-        images, about batch ÷ size times), but it is rarely what was meant: said, not refused."""
-        size = summary.info.get("size") if summary is not None else None
-        batch = self.training_form.values()["batch_size"]
-        if not size or batch <= size:
-            return None
-        return (f"Batch size {batch:,} is larger than the {size:,} images: each batch repeats every image about "
-                f"{-(-batch // size):,} times (more memory and time per step, nothing learned faster); "
-                f"a batch of at most {size:,} is usual")
+        info = self.dataset.summary.info if self.dataset.summary is not None else {}
+        # while the summary loads (no info yet) a Start waits for it (pending)
+        self.reason = (setup_problem(preload.error(), self.dataset.error, info.get("resolution"))
+                       or next(iter(model_errors.values()), None) or spec_error)
+        self.warning = None if self.reason else batch_warning(self.training_form.values()["batch_size"],
+                                                              info.get("size"))
+        return self.reason
 
     def mark_field(self, field: str | None, error: str) -> str:
         """A failed job's error (``SpecError`` wording: the field's spec name first) with the
