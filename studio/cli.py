@@ -268,6 +268,8 @@ def _finish(job, reporter) -> int:
             signal.signal(sig, handler)
     reporter.close()
     job.dist.close()  # torchrun: every rank ends together, after rank 0's last checkpoint
+    if status == "cancelled":  # stopped before the first step: the engine said so and removed the folder
+        return 130
     if not job.dist.is_main:
         return 0 if status in ("finished", "stopped") else 1
     sample = job.run_folder.latest_sample()

@@ -175,8 +175,13 @@ class CheckpointFiles:
         if step == 0:
             pointer.unlink(missing_ok=True)
         elif (latest := self._checkpoint_files(folder).get(step)) and len(latest) == 2:
-            atomic_write_json(pointer, {"step": step, "weights": latest["safetensors"].name,
-                                        "state": latest["state.pt"].name})
+            names = {"step": step, "weights": latest["safetensors"].name, "state": latest["state.pt"].name}
+            try:
+                current = read_json(pointer, LIMITS["latest.json"])
+            except (OSError, UnsafeFile):
+                current = None
+            if current != names:  # written only when it changes: a resume stopped at once leaves it as it was
+                atomic_write_json(pointer, names)
         samples = self._folder("samples", create=True)
         for path in regular_files(samples, "step-*.png"):
             if (m := SAMPLE_FILE.match(path.name)) and int(m.group(1)) > step:

@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING, Any, Iterable
 if TYPE_CHECKING:  # torch is imported where a model is loaded: listing runs needs none (the window's first paint)
     import torch
 
-from .fsio import (GiB, MiB, FolderLock, UnsafeFile, atomic_write_bytes, atomic_write_json,  # noqa: F401
-                   lock_holder, open_append, plain_name, read_regular, real_subdir, regular_files,
-                   remove_temp_files)
+from .fsio import (LOCK_NAME, TEMP_SUFFIX, GiB, MiB, FolderLock, UnsafeFile,  # noqa: F401
+                   atomic_write_bytes, atomic_write_json, lock_holder, open_append, plain_name, read_regular,
+                   real_subdir, regular_files, remove_temp_files)
 from .run_checkpoints import CHECKPOINTS_KEPT, CheckpointFiles  # noqa: F401
 from .run_schema import (RUN_FORMAT, RUN_VERSION, SPEC_FIELDS, RunError, RunWriteError,  # noqa: F401
                          SchemaError, check_fields, check_run_meta, refusing)
@@ -83,12 +83,14 @@ class Run(CheckpointFiles):
         self._metrics_file = None
         self._lock: FolderLock | None = None
         self._spec = None
+        self._made: bool | None = None  # create(): whether it made the folder (None: an opened run)
 
     # --- create / open --------------------------------------------------------------
     @classmethod
-    def create(cls, path: str | os.PathLike, meta: dict[str, Any]) -> "Run":
-        """A new run folder, locked for writing by this process. If anything can't be written (a
-        full disk), what was made is removed again and RunWriteError says why."""
+    def create(cls, path: str | os.PathLike, meta: dict[str, Any], files: dict[str, bytes] | None = None) -> "Run":
+        """A new run folder, locked for writing by this process, with ``files`` ({plain name:
+        bytes}, e.g. a folder dataset's skipped.txt) beside run.json. If anything can't be written
+        (a full disk, or Ctrl-C meanwhile), what was made is removed again; RunWriteError says why."""
         path = Path(path)
         if path.exists() and (not path.is_dir() or any(path.iterdir())):
             raise RunError(f"run folder {path} already exists and is not empty; "
@@ -96,22 +98,18 @@ class Run(CheckpointFiles):
         meta = {"format": RUN_FORMAT, "version": RUN_VERSION, "name": path.name,
                 "created": _now(), "updated": _now(), "step": 0, "status": "created", **meta}
         run = cls(path, meta)
-        made = not path.exists()
+        run._made = not path.exists()
         try:
             path.mkdir(parents=True, exist_ok=True)
             run.lock_for_writing()
             run.save_meta()  # run.json first: a folder holding anything else is also a run
             for name in ("checkpoints", "samples"):
                 real_subdir(path, name, create=True)
-        except (OSError, RunError) as exc:
-            run.close()
-            for name in ("checkpoints", "samples", "run.json", ".lock"):
-                with contextlib.suppress(OSError):
-                    (path / name).rmdir() if name in ("checkpoints", "samples") else (path / name).unlink()
-            if made:
-                with contextlib.suppress(OSError):
-                    path.rmdir()
-            if isinstance(exc, RunError):
+            for name, data in (files or {}).items():
+                atomic_write_bytes(path / plain_name(name, "a run file's name"), data)
+        except BaseException as exc:  # a full disk, or Ctrl-C in the middle: nothing half-made is left
+            run._remove_created()
+            if not isinstance(exc, OSError) or isinstance(exc, RunError):
                 raise
             raise RunWriteError(f"{exc.strerror or exc} ({path}) while creating the run folder; nothing was "
                                 f"kept") from None
@@ -157,7 +155,8 @@ class Run(CheckpointFiles):
         return lock_holder(self.path)
 
     def save_meta(self, **updates: Any) -> None:
-        self.meta.update(updates, updated=_now())
+        """Write run.json with ``updates``; its ``updated`` time is now unless given."""
+        self.meta.update({"updated": _now(), **updates})
         atomic_write_json(self.path / "run.json", _finite(self.meta))
 
     def spec(self):
@@ -193,6 +192,42 @@ class Run(CheckpointFiles):
         a writer checks this before its first write, so a link out is refused, never followed."""
         for name in ("checkpoints", "samples"):
             self._folder(name)
+
+    def discard(self) -> None:
+        """Remove the run this process created (``create``) and still holds, leaving nothing
+        behind: a new run stopped or cancelled before its first step has nothing worth keeping
+        (the trainer calls this). What the run wrote goes — the files at its top (run.json,
+        metrics.jsonl, skipped.txt, temporary files), ``checkpoints/`` and ``samples/``; links
+        are removed, never followed — then the lock, then the folder if ``create`` made it (one
+        given empty stays, empty; a foreign folder put inside keeps it). RunError for a run this
+        process did not create or no longer holds (an opened run is never discarded)."""
+        if self._made is None or self._lock is None or not self._lock.held:
+            raise RunError(f"{self.path} was not created by this process: it is not discarded")
+        self._remove_created()
+
+    def _remove_created(self) -> None:
+        if self._metrics_file is not None:
+            self._metrics_file.close()
+            self._metrics_file = None
+        held = self._lock is not None and self._lock.held
+        try:
+            entries = list(os.scandir(self.path)) if held else []
+        except OSError:  # gone already (deleted by hand meanwhile)
+            entries = []
+        for entry in entries:
+            with contextlib.suppress(OSError):
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name in ("checkpoints", "samples") or entry.name.endswith(TEMP_SUFFIX):
+                        shutil.rmtree(entry.path)  # never follows a link inside
+                elif entry.name != LOCK_NAME:
+                    os.unlink(entry.path)
+        self.close()
+        if held:
+            with contextlib.suppress(OSError):
+                os.unlink(self.path / LOCK_NAME)
+        if self._made:
+            with contextlib.suppress(OSError):
+                self.path.rmdir()
 
     def close(self) -> None:
         """Close the metrics file and give up the write lock."""
@@ -238,8 +273,11 @@ class Run(CheckpointFiles):
             self._metrics_file.close()
             self._metrics_file = None
         kept = [r for r in self.read_metrics() if r["step"] <= step]
-        atomic_write_bytes(self.metrics_path, "".join(json.dumps(_finite(r), allow_nan=False) + "\n"
-                                                      for r in kept).encode())
+        data = "".join(json.dumps(_finite(r), allow_nan=False) + "\n" for r in kept).encode()
+        with contextlib.suppress(OSError, UnsafeFile):
+            if read_regular(self.metrics_path, LIMITS["metrics"]) == data:
+                return  # nothing to drop: the file stays as it was (a resume stopped before its first step)
+        atomic_write_bytes(self.metrics_path, data)
 
     # --- samples --------------------------------------------------------------------
     @property

@@ -20,3 +20,17 @@ def compile_refusal(family: str) -> str | None:
     """One line saying why ``--compile`` cannot train ``family`` and what to do, or None if it can."""
     reason = COMPILE_REFUSED.get(family)
     return f"--compile cannot train {family}: {reason}; train it without --compile" if reason else None
+
+
+def compile_networks(model, device) -> str:
+    """``model.compile_networks()`` where torch.compile can work here; one line saying what was
+    done: TorchInductor needs a C++ compiler on the CPU, which a frozen app bundle does not have."""
+    import shutil
+    import sys
+
+    if getattr(sys, "frozen", False):
+        return "--compile: not available in the app bundle (no compiler); training uncompiled"
+    if device.type == "cpu" and not any(shutil.which(c) for c in ("cc", "gcc", "clang", "cl")):
+        return "--compile: no C++ compiler found (TorchInductor needs one on the CPU); training uncompiled"
+    names = model.compile_networks()
+    return f"compiling {', '.join(names)} with torch.compile (the first steps take longer)"

@@ -310,7 +310,7 @@ class FollowerRun(Run):
     method of ``Run`` is either one of these or a read."""
 
     WRITES = ("create", "save_meta", "lock_for_writing", "close", "append_metrics", "truncate_metrics",
-              "write_sample", "save_checkpoint", "start_from")
+              "write_sample", "save_checkpoint", "start_from", "discard")
 
     @classmethod
     def following(cls, path, meta: dict[str, Any]) -> "FollowerRun":
@@ -344,6 +344,9 @@ class FollowerRun(Run):
 
     def start_from(self, step: int) -> list[int]:
         return []
+
+    def discard(self) -> None:  # rank 0 removes the folder
+        return None
 
 
 def on_main(dist: Distributed, make: Callable[[], Run], follow: Callable[[], Run]) -> Run:

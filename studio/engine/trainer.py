@@ -23,9 +23,11 @@ from ..runs import Run, RunError, RunWriteError, run_dataset
 from ..specs import TrainSpec, is_early_preview, is_preview_step, load_training_data, next_preview_step
 from .allocator import tune_allocator
 from .batches import Batches
+from .compiling import compile_networks  # noqa: F401 (imported from here by bench and tests)
 from .control import Control
 from .devices import autocast_factory, resolve_device, resolve_precision
 from .distributed import Distributed, FollowerRun, on_main
+from .early_stop import stopped_before_first_step
 from .jobs import Job, Outcome, describe_error
 from .reporting import Progress, Reporter
 from .resume import build_training, reseed_after_divergence, restore
@@ -49,20 +51,6 @@ def resolution_note(resolution: int, device: str = "auto") -> str | None:
             f"models may take hours): a GPU (--device cuda) or 64 px trains much faster")
 
 
-def compile_networks(model, device: torch.device) -> str:
-    """``model.compile_networks()`` where torch.compile can work here; one line saying what was
-    done: TorchInductor needs a C++ compiler on the CPU, which a frozen app bundle does not have."""
-    import shutil
-    import sys
-
-    if getattr(sys, "frozen", False):
-        return "--compile: not available in the app bundle (no compiler); training uncompiled"
-    if device.type == "cpu" and not any(shutil.which(c) for c in ("cc", "gcc", "clang", "cl")):
-        return "--compile: no C++ compiler found (TorchInductor needs one on the CPU); training uncompiled"
-    names = model.compile_networks()
-    return f"compiling {', '.join(names)} with torch.compile (the first steps take longer)"
-
-
 class TrainJob:
     """Create with ``TrainJob.create`` (new run) or ``TrainJob.resume`` (existing run),
     then call ``run()``; it returns the final status."""
@@ -83,6 +71,7 @@ class TrainJob:
         self.last_checkpoint = 0  # the newest checkpoint written (0: none)
         self.last_good: int | None = None  # the newest with finite weights and held-out figures
         self._restored, self._changes = None, {}
+        self._meta_before: dict | None = None  # a resume's run.json as it was, until its first step
 
     # --- construction ---------------------------------------------------------------
     @classmethod
@@ -114,12 +103,10 @@ class TrainJob:
                 "target_step": spec.steps, "versions": _versions(), "command": command}
         if control is not None and control.stopped:  # Stop before the first step: no empty run folder
             raise Cancelled()
-        run = on_main(dist, lambda: Run.create(run_dir, meta), lambda: FollowerRun.following(run_dir, meta))
-        if dataset.skipped and dist.is_main:  # the full list of files a folder dataset skipped, with reasons
-            from ..data.folder import SKIPPED_FILE, skipped_report
-            from ..runs import atomic_write_bytes
+        from ..data.folder import SKIPPED_FILE, skipped_report  # a folder's skipped files, with reasons
 
-            atomic_write_bytes(run.path / SKIPPED_FILE, skipped_report(dataset.skipped))
+        files = {SKIPPED_FILE: skipped_report(dataset.skipped)} if dataset.skipped else {}
+        run = on_main(dist, lambda: Run.create(run_dir, meta, files), lambda: FollowerRun.following(run_dir, meta))
         return cls(run, spec, dataset, spec.steps, reporter, control, dist)
 
     @classmethod
@@ -180,6 +167,9 @@ class TrainJob:
         try:
             status = self._train()
         except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt) and self._before_first_step():  # aborted (a second Ctrl-C)
+                _try(self._stopped_before_first_step)
+                raise
             failure = self._write_error(exc, f"at step {self.step}") if _unexplained_os_error(exc) else exc
             message = f"training failed at step {self.step}: {failure or type(failure).__name__}"
             self.reporter.status(message)
@@ -227,6 +217,8 @@ class TrainJob:
         device, precision, model, optimizers, sampler, elapsed = self._setup()
         self.dist.seed(spec.seed, self.step)  # ranks > 0 draw their own noise
         replicas = self.dist.replicate(model, device)  # DDP for the step (engine.distributed)
+        if self._restored is not None:
+            self._meta_before = dict(run.meta)
         run.save_meta(status="running", target_step=self.target_step, device=str(device), precision=precision,
                       error=None, **self._resume_record())
         reporter.status(f"training {spec.family} on {spec.data}: {device.type}, {precision}, "
@@ -282,6 +274,8 @@ class TrainJob:
             if self.step % spec.checkpoint_every == 0:
                 self._checkpoint(model, optimizers, sampler, device, time.perf_counter() - started)
 
+        if status == "stopped" and self._before_first_step():
+            return self._stopped_before_first_step()
         if self.step != self.last_checkpoint or self.step == start_step:
             # cancelled (the window closing): checkpoint at once, without the held-out evaluation
             self._checkpoint(model, optimizers, sampler, device, time.perf_counter() - started,
@@ -293,6 +287,13 @@ class TrainJob:
         return status
 
     # --- helpers --------------------------------------------------------------------
+    def _before_first_step(self) -> bool:
+        return self.step == (self._restored.step if self._restored is not None else 0)
+
+    def _stopped_before_first_step(self) -> str:
+        return stopped_before_first_step(self.run_folder, self.reporter, self._restored is not None, self.step,
+                                         self._meta_before)
+
     def _preview_inputs(self, model, device):
         """Fixed noise (and fixed real images for reconstructions), the same on every
         preview and after a resume, so the grids show learning, not resampling."""
@@ -403,7 +404,6 @@ class TrainJob:
                     totals[k] = totals.get(k, 0.0) + float(v) * len(chunk)
         return {k: v / len(self._test_images) for k, v in totals.items()}
 
-
     def _sample_quality(self, model, device, elapsed: float) -> dict[str, float]:
         """FCD / KID / class coverage of a fixed, modest number of samples (studio.metrics),
         when a classifier ships for the dataset and the family samples; the sample count is
@@ -436,7 +436,8 @@ def train_job(make: Callable[[Reporter, Control], "TrainJob"], threads: int | No
     """Training as a protocol job (``studio.engine.jobs``): ``make(reporter, control)`` creates
     or resumes the TrainJob in the job's thread (so a bad dataset fails there, not in the UI),
     then runs it. The outcome's status is the run's — "finished", "stopped" (a cancel too: the
-    run checkpointed and can be resumed) or "diverged" — and its result the run folder.
+    run checkpointed and can be resumed) or "diverged" — and its result the run folder; "cancelled"
+    (result None): a new run stopped before its first step, nothing kept (``engine.early_stop``).
     ``threads`` fixes torch's thread count; None adapts it (``studio.engine.threads``)."""
 
     def job(reporter: Reporter, control: Control) -> Outcome:
@@ -449,7 +450,7 @@ def train_job(make: Callable[[Reporter, Control], "TrainJob"], threads: int | No
                 traceback.print_exc()
             where = f"training failed at step {train.step}: " if train.step else ""
             raise TrainingFailed(where + describe_error(exc)) from exc
-        return Outcome(status, result=str(train.run_folder.path))
+        return Outcome(status, result=None if status == "cancelled" else str(train.run_folder.path))
 
     return job
 

@@ -190,3 +190,109 @@ def test_each_family_trains_through_the_engine(tmp_path, tiny_options):
                             "preview_every": 2, "options": tiny_options.get(family, {})})
         assert TrainJob.create(spec, tmp_path / family).run() == "finished", family
         assert Run.open(tmp_path / family).latest_sample() is not None
+
+
+class StopOnStart(RecordingReporter):
+    """Calls ``action`` at the "training … on …" line: the run folder is written, no step taken yet."""
+
+    def __init__(self, action, path):
+        super().__init__()
+        self.action, self.path, self.folder_seen = action, path, None
+
+    def status(self, message):
+        super().status(message)
+        if message.startswith("training "):
+            self.folder_seen = sorted(p.name for p in self.path.iterdir())
+            self.action()
+
+    def close(self):  # the CLI's reporter is closed once the run has ended
+        pass
+
+
+@pytest.mark.parametrize("how", ["stop", "cancel"])
+def test_a_new_run_stopped_before_its_first_step_leaves_nothing(tmp_path, how):
+    """Stop (or the window closing) between the run folder's writing and step 1: no 'stopped at
+    step 0' run to clutter the Runs list; the outcome says nothing was saved."""
+    from studio.engine.jobs import run_job
+    from studio.engine.trainer import train_job
+
+    control = Control()
+    reporter = StopOnStart(getattr(control, how), tmp_path / "run")
+    spec = TrainSpec(steps=1000, **SMALL)
+    outcome = run_job(train_job(lambda r, c: TrainJob.create(spec, tmp_path / "run", r, c)), reporter, control)
+    assert reporter.folder_seen == [".lock", "checkpoints", "run.json", "samples"]  # it was written, then removed
+    assert (outcome.status, outcome.result) == ("cancelled", None)
+    assert not (tmp_path / "run").exists() and list(tmp_path.iterdir()) == []
+    assert reporter.progresses == [] and reporter.previews == []
+    assert reporter.messages[-1] == f"stopped before the first step; nothing was saved (run folder " \
+                                    f"{tmp_path / 'run'} removed)"
+
+
+def test_a_run_folder_given_empty_stays_empty_after_an_early_stop(tmp_path):
+    (tmp_path / "run").mkdir()
+    control = Control()
+    job = TrainJob.create(TrainSpec(steps=1000, **SMALL), tmp_path / "run", StopOnStart(control.stop, tmp_path / "run"),
+                          control)
+    assert job.run() == "cancelled"
+    assert (tmp_path / "run").is_dir() and list((tmp_path / "run").iterdir()) == []
+
+
+def test_a_second_ctrl_c_before_the_first_step_leaves_nothing(tmp_path):
+    def abort():
+        raise KeyboardInterrupt
+
+    job = TrainJob.create(TrainSpec(steps=1000, **SMALL), tmp_path / "run", StopOnStart(abort, tmp_path / "run"))
+    with pytest.raises(KeyboardInterrupt):
+        job.run()
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_cli_says_nothing_was_saved_and_exits_130(tmp_path, capsys):
+    from studio import cli
+
+    control = Control()
+    reporter = StopOnStart(control.stop, tmp_path / "run")
+    job = TrainJob.create(TrainSpec(steps=1000, **SMALL), tmp_path / "run", reporter, control)
+    assert cli._finish(job, reporter) == 130
+    assert capsys.readouterr().out == ""  # no "stopped: <a folder that is gone>"
+    assert "nothing was saved" in reporter.messages[-1] and not (tmp_path / "run").exists()
+
+
+def _folder_state(path):
+    """{relative path: (inode, mtime_ns, bytes)} of every file under ``path`` but the lock (a
+    rewrite, even of the same bytes, makes a new inode)."""
+    return {str(p.relative_to(path)): (p.stat().st_ino, p.stat().st_mtime_ns, p.read_bytes())
+            for p in sorted(path.rglob("*")) if p.is_file() and p.name != ".lock"}
+
+
+@pytest.mark.parametrize("how", ["stop", "cancel"])
+def test_a_resume_stopped_before_its_next_step_leaves_the_run_as_it_was(tmp_path, how):
+    """A resumed run keeps its folder: checkpoints, samples, metrics and run.json byte for byte
+    (no 'stopped at step 10' over 'finished', no resume recorded, no step-10 checkpoint rewritten)."""
+    TrainJob.create(TrainSpec(steps=10, **SMALL), tmp_path / "run").run()
+    before = _folder_state(tmp_path / "run")
+    control = Control()
+    reporter = StopOnStart(getattr(control, how), tmp_path / "run")
+    job = TrainJob.resume(tmp_path / "run", 5, reporter=reporter, control=control, overrides={"lr": 1e-4})
+    assert job.run() == "stopped"
+    after = _folder_state(tmp_path / "run")
+    meta_before, meta_after = (json.loads(state.pop("run.json")[2]) for state in (before, after))
+    assert after == before  # checkpoints, samples and metrics untouched, not even rewritten
+    assert meta_after == meta_before and meta_after["status"] == "finished" and meta_after["step"] == 10
+    assert reporter.messages[-1] == "stopped before step 11; the run is as it was, at step 10: nothing was written"
+    assert Run.open(tmp_path / "run").status == "finished"
+    assert TrainJob.resume(tmp_path / "run", 2).run() == "finished"
+
+
+def test_a_run_that_fails_at_step_0_keeps_its_folder_with_the_error(tmp_path, monkeypatch):
+    """A failure is not a stop: the folder stays, listed as failed with the reason to act on."""
+    from studio.models.autoencoder import Autoencoder
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("the first step broke")
+
+    monkeypatch.setattr(Autoencoder, "train_step", broken)
+    with pytest.raises(RuntimeError):
+        TrainJob.create(TrainSpec(steps=10, **SMALL), tmp_path / "run").run()
+    run = Run.open(tmp_path / "run")
+    assert run.status == "failed" and run.meta["error"] == "training failed at step 0: the first step broke"

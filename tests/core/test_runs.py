@@ -173,3 +173,63 @@ def test_a_run_locked_in_this_process_refuses_a_second_writer(tmp_path):
     assert Run.open(tmp_path / "r").writer_pid() is None
     with Run.open(tmp_path / "r").lock_for_writing():
         assert Run.open(tmp_path / "r").writer_pid() == os.getpid()
+
+
+def test_discard_removes_what_the_run_wrote_and_nothing_else(tmp_path):
+    """A new run stopped before its first step is discarded: its files, checkpoints/, samples/ and
+    lock go, a link inside is removed without following it, and a folder it did not write stays."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("mine")
+    run = Run.create(tmp_path / "r", META)
+    run.append_metrics([{"step": 1, "recon": 0.5}])
+    run.save_checkpoint(1, {"w": torch.zeros(1)}, {})
+    (run.samples_dir / "step-0000001.png").write_bytes(b"png")
+    (run.path / "skipped.txt").write_text("a.txt: not an image\n")
+    (run.path / ".run.json.abc.tmp").write_text("{")
+    os.symlink(outside, run.path / "samples" / "link")
+    run.discard()
+    assert not (tmp_path / "r").exists()
+    assert (outside / "keep.txt").read_text() == "mine"
+    again = Run.create(tmp_path / "r2", META)
+    (again.path / "photos").mkdir()  # not the run's: kept, and so is the folder holding it
+    again.discard()
+    assert sorted(p.name for p in (tmp_path / "r2").iterdir()) == ["photos"]
+
+
+def test_discard_refuses_a_run_it_did_not_create(tmp_path):
+    Run.create(tmp_path / "r", META).close()
+    opened = Run.open(tmp_path / "r")
+    opened.lock_for_writing()
+    with pytest.raises(RunError, match="not created by this process"):
+        opened.discard()
+    opened.close()
+    assert (tmp_path / "r" / "run.json").exists()
+
+
+def test_ctrl_c_while_a_run_folder_is_created_leaves_nothing(tmp_path, monkeypatch):
+    import studio.runs as runs
+
+    def interrupted(root, name, create=False):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runs, "real_subdir", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        Run.create(tmp_path / "r", META)
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_resume_point_with_nothing_after_it_rewrites_nothing(tmp_path):
+    """start_from at the newest checkpoint changes no file (a resume stopped at once leaves the
+    folder as it was, modification times included); past it, it cuts back as before."""
+    run = Run.create(tmp_path / "r", META)
+    run.append_metrics([{"step": s, "recon": 1.0 / s} for s in (1, 2)])
+    for step in (1, 2):
+        run.save_checkpoint(step, {"w": torch.zeros(1)}, {})
+    files = [run.metrics_path, run.checkpoint_dir / "latest.json"]
+    before = [(p.stat().st_ino, p.stat().st_mtime_ns, p.read_bytes()) for p in files]  # a rewrite: a new inode
+    assert run.start_from(2) == []
+    assert [(p.stat().st_ino, p.stat().st_mtime_ns, p.read_bytes()) for p in files] == before
+    assert run.start_from(1) == [2]
+    assert [r["step"] for r in run.read_metrics()] == [1] and run.latest_checkpoint()["step"] == 1
+    run.close()

@@ -145,6 +145,7 @@ def test_the_runs_page_fits_1366_by_768_in_every_state(make_window, qtbot, long_
     show(window, qtbot, Path(path))
     assert not runs.resume_button.isEnabled() and not runs.delete_button.isEnabled()
     fits(window, qtbot, "training in this window")
+    qtbot.waitUntil(lambda: window.train.controls.last is not None, timeout=60_000)  # a Stop before step 1 keeps no run
     with qtbot.waitSignal(window.train.run_ended, timeout=60_000):
         window.train.stop()
     assert math.isfinite(json.loads((long_root / os.path.basename(path) / "run.json").read_text())["step"])
