@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QListWidget, Q
 from . import preload, theme
 from .runner import runner
 from .widgets.help_menu import help_button
+from .widgets.plain_text import plain, tip
 from .panels.train import TrainPanel
 
 CLOSE_WAIT_S = 1.5  # closing: how long cancelled jobs may take to end
@@ -40,7 +41,7 @@ class MainWindow(QMainWindow):
         self._training_run: str | None = None  # for the Runs page, once it is built
         self.stack = QStackedWidget()
         self.stack.addWidget(self.train)
-        self._loading = QLabel("Loading PyTorch…", alignment=Qt.AlignCenter)
+        self._loading = plain(QLabel("Loading PyTorch…", alignment=Qt.AlignCenter))
         self._loading.setProperty("role", "muted")
         self.stack.addWidget(self._loading)
         self.sidebar = QListWidget(objectName="sidebar")
@@ -82,7 +83,7 @@ class MainWindow(QMainWindow):
         self._core_error = ""  # PyTorch could not be loaded: said on every page
         self._status_tick = QTimer(self, interval=1000)  # the short training line, once a second
         self._status_tick.timeout.connect(self._show_status)
-        self.status = QLabel(DROP_HINT)
+        self.status = plain(QLabel(DROP_HINT))  # a run's path, a file's name: shown as they are
         self.status.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # a long path never widens the window
         bar = QStatusBar()
         bar.addWidget(self.status, 1)
@@ -150,7 +151,7 @@ class MainWindow(QMainWindow):
             else:
                 text = f"Training: step {last.step:,} of {last.total:,} (Train page)"
         self.status.setText(text or DROP_HINT)
-        self.status.setToolTip(text)  # clipped when the window is narrow
+        self.status.setToolTip(tip(text))  # clipped when the window is narrow
 
     @Slot()
     def _on_page_shortcut_activated(self) -> None:

@@ -92,7 +92,9 @@ def test_wrap_text_wraps_a_long_word_anywhere_and_keeps_its_text(qtbot):
     assert text.minimumSizeHint().width() < 300
     assert text.height() > 3 * text.fontMetrics().height()  # wrapped inside the word, grown to fit
     assert text.text() == path and "\u200b" not in text.toHtml()
-    text.setText("vae on <b>x</b><br>second line")  # rich text, as a QLabel's AutoText
+    text.setText("vae on <b>x</b><br>second line")  # text shows as it is, never as HTML (a run's name)
+    assert text.text() == "vae on <b>x</b><br>second line"
+    text.set_rich_text("vae on <b>x</b><br>second line")  # markup only when asked for
     assert text.text() == "vae on x\nsecond line"
 
 

@@ -184,7 +184,7 @@ class RunsPanel(RunDialogs, QWidget):  # RunDialogs: its questions (tests replac
         self.current = history
         run, meta = history.run, history.run.meta
         self.title.setText(run.name)
-        self.info.setText(run_summary(run))
+        self.info.set_rich_text(run_summary(run))
         set_role(self.info, "muted")
         self.resume_row.set_run_lr((meta.get("spec") or {}).get("lr"))
         self.follow.show(history)  # and follows it while it trains (here or elsewhere): "· live"

@@ -9,10 +9,14 @@ from PySide6.QtWidgets import (QBoxLayout, QButtonGroup, QComboBox, QFrame, QLab
                                QStyleOptionComboBox, QStylePainter, QToolButton, QVBoxLayout, QWidget)
 
 from .. import theme
+from .plain_text import tip
 
 
-def label(text: str = "", role: str = "", wrap: bool = False) -> QLabel:
-    widget = QLabel(text, wordWrap=wrap)
+def label(text: str = "", role: str = "", wrap: bool = False, rich: bool = False) -> QLabel:
+    """A label in a style ``role`` (muted, error, warning, title, section) that shows its text as
+    it is (``plain_text``: a run name or file name never read as HTML); ``rich``: its text is
+    markup, whose user parts the caller escapes (``plain_text.escape``)."""
+    widget = QLabel(text, wordWrap=wrap, textFormat=Qt.RichText if rich else Qt.PlainText)
     if role:
         widget.setProperty("role", role)
     return widget
@@ -21,10 +25,11 @@ def label(text: str = "", role: str = "", wrap: bool = False) -> QLabel:
 class ElidedLabel(QLabel):
     """One line that never widens its window and is never cut off mid-letter: text longer than
     the room ends in "…" and the whole text becomes the tooltip. ``text()`` and ``full_text``
-    give the whole text."""
+    give the whole text. Text and tooltip show as they are, never as HTML (``plain_text``)."""
 
     def __init__(self, text: str = "", role: str = "", parent: QWidget | None = None):
         super().__init__(parent)
+        self.setTextFormat(Qt.PlainText)  # elided markup would be broken markup anyway
         self.full_text, self._own_tip = "", ""
         if role:
             self.setProperty("role", role)
@@ -57,7 +62,7 @@ class ElidedLabel(QLabel):
         shown = self.fontMetrics().elidedText(self.full_text, Qt.ElideRight, room)
         QLabel.setText(self, shown)
         tips = [t for t in (self.full_text if shown != self.full_text else "", self._own_tip) if t]
-        QLabel.setToolTip(self, "\n\n".join(tips))
+        QLabel.setToolTip(self, tip("\n\n".join(tips)))
 
 
 class ElidedCombo(QComboBox):

@@ -22,6 +22,7 @@ from .. import preload
 from ..runner import Latest
 from .cards import set_role
 from .image_view import ImageView
+from .plain_text import escape, tip
 from .save_dialog import ask_folder
 
 RESOLUTIONS = (None, 28, 32, 64, 128)  # None: the data's own size (folders: 32)
@@ -86,7 +87,7 @@ class DatasetPicker(QWidget):
         self.root_label = QLabel("Data root")
         self.thumbnails = ImageView("Loading…")
         self.thumbnails.setMinimumHeight(150)
-        self.info = QLabel(wordWrap=True)
+        self.info = QLabel(wordWrap=True, textFormat=Qt.RichText)  # _set_info escapes what is not markup
         self.info.setProperty("role", "muted")
         self.info.setTextInteractionFlags(Qt.TextSelectableByMouse)
 
@@ -136,7 +137,7 @@ class DatasetPicker(QWidget):
         for folder in self.recent_folders:
             item = QStandardItem(f"   {Path(folder).name or folder}")
             item.setData(FOLDER_PREFIX + folder, SPEC_ROLE)
-            item.setToolTip(folder)
+            item.setToolTip(tip(folder))
             model.appendRow(item)
         choose = QStandardItem("   Folder…")
         choose.setToolTip("Any folder of .png/.jpg/.webp images; subfolders become labels. "
@@ -213,8 +214,9 @@ class DatasetPicker(QWidget):
     def loading(self) -> bool:
         return self.summary is None and self.error is None
 
-    def _set_info(self, text: str, role: str) -> None:
-        self.info.setText(text)
+    def _set_info(self, text: str, role: str, rich: bool = False) -> None:
+        """Show ``text`` (plain: a message quoting a folder; ``rich``: markup) in ``role``."""
+        self.info.setText(text if rich else escape(text))
         set_role(self.info, role)
 
     @Slot(int)
@@ -248,9 +250,9 @@ class DatasetPicker(QWidget):
             folder = self.spec.startswith("folder:")
             self.resolution.setItemText(0, f"{'Default' if folder else 'Native'} ({summary.info['resolution']} px)")
         self.thumbnails.set_image(summary.grid)
-        self._set_info(describe_summary(summary), "muted")
+        self._set_info(describe_summary(summary), "muted", rich=True)
         skipped = "\n".join(f"{Path(p).name}: {why}" for p, why in summary.skipped[:50])
-        self.info.setToolTip(skipped)
+        self.info.setToolTip(tip(skipped))
         self.loaded.emit()
 
     @Slot(str)
@@ -272,7 +274,7 @@ def describe_summary(summary: DatasetSummary) -> str:
     lines = [f"<b>{info['size']:,}</b> images · {info['resolution']}×{info['resolution']} {kind}"]
     names = info.get("label_names") or []
     if info["num_classes"]:
-        shown = ", ".join(names[:6]) + (", …" if len(names) > 6 else "")
+        shown = escape(", ".join(names[:6]) + (", …" if len(names) > 6 else ""))  # its folders' names
         lines[0] += f" · {info['num_classes']} labels"
         if shown:
             lines.append(shown)
@@ -281,11 +283,11 @@ def describe_summary(summary: DatasetSummary) -> str:
     from ...engine.trainer import resolution_note
 
     if note := resolution_note(info["resolution"]):  # 128 px on a CPU-only machine
-        lines.append(f"<span style='color:#f2b75e'>{note[0].upper() + note[1:]}</span>")
+        lines.append(f"<span style='color:#f2b75e'>{escape(note[0].upper() + note[1:])}</span>")
     if info.get("streamed"):
         lines.append("Too many to hold in memory: read from disk while training")
     if summary.skipped:
-        names = ", ".join(Path(p).name for p, _ in summary.skipped[:4])
+        names = escape(", ".join(Path(p).name for p, _ in summary.skipped[:4]))
         more = f" and {len(summary.skipped) - 4} more" if len(summary.skipped) > 4 else ""
         count = len(summary.skipped)
         lines.append(f"<span style='color:#f2b75e'>{count} file{'s' if count != 1 else ''} skipped: {names}{more}</span>"

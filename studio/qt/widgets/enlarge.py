@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QSizePo
 
 from ...imaging import GRID_FILL, GridLayout, find_grid
 from .. import theme
+from .plain_text import plain
 from .save_dialog import ask_save_path
 
 SCREEN_SHARE = 0.85  # the window takes this much of the screen's free width and height
@@ -47,7 +48,7 @@ class EnlargeDialog(QDialog):
         self.view.setFocusPolicy(Qt.NoFocus)  # the keys belong to the dialog (← → Space Esc)
         self.view.setMinimumSize(200, 200)
         self.view.clicked.connect(self._on_view_clicked)
-        self.caption = QLabel("")
+        self.caption = plain(QLabel(""))  # names what is shown: a run's or a picture's name
         self.caption.setProperty("role", "muted")
         self.caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # never widens the window
         self.back, self.forward = QToolButton(text="◀"), QToolButton(text="▶")

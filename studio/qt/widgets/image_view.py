@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QSizePolicy, QT
 from ...imaging import GRID_FILL, GridLayout
 from .. import theme
 from .cards import make_opaque
+from .plain_text import plain
 from .save_dialog import ask_save_path
 
 
@@ -168,9 +169,9 @@ class PreviewStrip(QWidget):
         self.history: deque[tuple[int, np.ndarray]] = deque(maxlen=keep)
         self.index = -1
         self.view = ImageView(placeholder)
-        self.caption = QLabel("")
+        self.caption = plain(QLabel(""))
         self.caption.setProperty("role", "muted")
-        self.note = QLabel("", wordWrap=True, alignment=Qt.AlignCenter)
+        self.note = plain(QLabel("", wordWrap=True, alignment=Qt.AlignCenter))
         self.note.setProperty("role", "muted")
         self.note.hide()
         for text in (self.caption, self.note):  # long words elide or wrap: never widen the window

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QProgressBar, 
                                QWidget)
 
 from .cards import label, set_role
+from .plain_text import tip
 from .run_picker import RunPicker
 
 
@@ -64,7 +65,7 @@ class ExplorerBar(QWidget):
 
     def say(self, text: str, role: str = "muted") -> None:
         self.status.setText(text)
-        self.status.setToolTip(text)  # clipped when the window is narrow
+        self.status.setToolTip(tip(text))  # clipped when the window is narrow
         set_role(self.status, role)
 
     def busy(self, what: str) -> None:

@@ -16,6 +16,7 @@ from ...export import export_scale, save_animation, strip
 from ..runner import Latest
 from .image_view import ImageView
 from .mp4_check import when_mp4_known
+from .plain_text import plain, tip
 from .save_dialog import ask_save_path
 
 MIN_ZOOM = 2  # strip frames are drawn at least this many screen pixels per image pixel
@@ -59,7 +60,7 @@ class FrameStrip(QWidget):
         self.fps = QSpinBox(minimum=1, maximum=60, value=12, suffix=" fps")
         self.fps.setToolTip("Frames per second, for playing and for GIF / MP4 exports")
         self.fps.valueChanged.connect(self._on_fps_value_changed)
-        self.info = QLabel("")
+        self.info = plain(QLabel(""))  # a saved file's name, an error quoting its path
         self.info.setProperty("role", "muted")
         self.info.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.export_button = QToolButton(text="Export", popupMode=QToolButton.InstantPopup)
@@ -195,7 +196,7 @@ class FrameStrip(QWidget):
     @Slot(object)
     def _on_writing_succeeded(self, path) -> None:
         self.info.setText(f"saved {path.name}")
-        self.info.setToolTip(str(path))
+        self.info.setToolTip(tip(str(path)))
         self.exported.emit(str(path))
 
     @Slot(str)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QFrame, QGraphicsItem, QGraphicsRectItem, QHBoxLa
 
 from .. import theme
 from .cards import ElidedLabel, label
+from .plain_text import plain, tip
 from .image_view import show_large, to_qimage
 
 # label colours: Tableau 10's order of hues, lifted to read on the dark surface
@@ -133,7 +134,7 @@ class LatentMap(QWidget):
         self.tip.setStyleSheet(f"QFrame#mapTip {{ background: {theme.RAISED}; border: 1px solid {theme.BORDER}; "
                                f"border-radius: 8px; }} QLabel {{ background: transparent; }}")
         self.tip.setAttribute(Qt.WA_TransparentForMouseEvents)
-        self.tip_image, self.tip_caption = QLabel(), QLabel(alignment=Qt.AlignCenter)
+        self.tip_image, self.tip_caption = QLabel(), plain(QLabel(alignment=Qt.AlignCenter))
         tip_layout = QVBoxLayout(self.tip)
         tip_layout.setContentsMargins(6, 6, 6, 4)
         tip_layout.setSpacing(3)
@@ -204,7 +205,7 @@ class LatentMap(QWidget):
 
     def _legend_entry(self, k: int, name: str, scatter: pg.ScatterPlotItem) -> QToolButton:
         entry = QToolButton(text=f"●  {name}", checkable=True, checked=True)
-        entry.setToolTip(f"Show or hide {name}")
+        entry.setToolTip(tip(f"Show or hide {name}"))
         entry.setStyleSheet(f"QToolButton {{ border: none; background: transparent; text-align: left; "
                             f"padding: 2px 6px; color: {theme.TEXT}; }} QToolButton:!checked {{ color: #5f6472; }} "
                             f"QToolButton:hover {{ background: {theme.RAISED}; }}")

@@ -22,7 +22,9 @@ from ...latent.pictures import InvertPictureJob, dataset_images, encode_user_pic
 from ..runner import Latest, runner
 from .cards import label, set_role
 from .image_view import to_qimage
+from .plain_text import tip
 from .latent_tools import thumb
+from .plot_axis import ReadableAxis
 
 PICTURE_COLOR = "#ff5fa2"  # your pictures on the map and in this tool
 
@@ -82,14 +84,12 @@ class PictureTool(QWidget):
         self.progress = QProgressBar(format="%v / %m")
         self.cancel_button = QPushButton("Cancel", toolTip="Stop searching: nothing is added")
         self.cancel_button.clicked.connect(self.cancel)
-        self.curve = pg.PlotWidget()
+        # labelled on any range (a fixed 40 px axis dropped "1.23450"-wide labels: none were left)
+        self.curve = pg.PlotWidget(axisItems={"left": ReadableAxis("left")})
         self.curve.setMinimumHeight(70)
         self.curve.setMenuEnabled(False)
         self.curve.setMouseEnabled(False, False)
         self.curve.getPlotItem().hideButtons()
-        axis = self.curve.getPlotItem().getAxis("left")
-        axis.enableAutoSIPrefix(False)  # plain numbers, no "(x0.001)"
-        axis.setWidth(40)
         self.curve.getPlotItem().hideAxis("bottom")  # the iterations are in words beside the pictures
         self.line = self.curve.plot([], [], pen=pg.mkPen(PICTURE_COLOR, width=2))
         self.curve.setToolTip("Reconstruction error ‖G(z) − x‖² per pixel (pixels in [−1, 1]), each iteration")
@@ -156,7 +156,7 @@ class PictureTool(QWidget):
 
     def say(self, text: str, role: str = "muted") -> None:
         self.message.setText(text)
-        self.message.setToolTip(text)
+        self.message.setToolTip(tip(text))
         set_role(self.message, role)
 
     # --- the state's events ------------------------------------------------------------------------
@@ -239,7 +239,7 @@ class PictureTool(QWidget):
             pixmap = QPixmap.fromImage(to_qimage(picture.image)).scaled(self.shelf.iconSize(), Qt.KeepAspectRatio,
                                                                          Qt.FastTransformation)  # crisp pixels
             item = QListWidgetItem(QIcon(pixmap), name)
-            item.setToolTip(f"{picture.name} ({picture.how}, PSNR {picture.psnr:.1f} dB)")
+            item.setToolTip(tip(f"{picture.name} ({picture.how}, PSNR {picture.psnr:.1f} dB)"))
             item.setData(Qt.UserRole, i)
             self.shelf.addItem(item)
         self.remove_button.setEnabled(self.state.picture >= 0)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QListWidget,
 
 from ..runner import Latest
 from .cards import label
+from .plain_text import tip
 from .image_view import to_qimage
 from .latent_tools import thumb
 
@@ -108,7 +109,7 @@ class ReconstructionTool(QWidget):
             name = space.label_name(int(space.labels[i])) if space.labels is not None else ""
             item = QListWidgetItem(QIcon(QPixmap.fromImage(to_qimage(space.images[i]))), f"{space.errors[i]:.3f}")
             item.setData(Qt.UserRole, int(i))
-            item.setToolTip(f"#{i} {name}: error {space.errors[i]:.4f}")
+            item.setToolTip(tip(f"#{i} {name}: error {space.errors[i]:.4f}"))
             self.ranking.addItem(item)
 
     def show_point(self, i: int) -> None:

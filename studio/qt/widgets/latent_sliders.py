@@ -7,6 +7,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QGridLayout, QLabel, QSlider, QToolButton, QWidget
 
+from .plain_text import plain, tip
+
 STEPS = 100  # slider ticks per unit
 LIMIT = 3.0
 
@@ -34,7 +36,7 @@ class SliderBank(QWidget):
             w.deleteLater()
         self._widgets, self.sliders, self._readouts = [], [], []
         for row, name in enumerate(names):
-            caption = QLabel(name)
+            caption = plain(QLabel(name))  # a direction's name, as the user typed it
             caption.setMinimumWidth(64)
             caption.setProperty("role", "muted")
             slider = QSlider(Qt.Horizontal)
@@ -46,12 +48,12 @@ class SliderBank(QWidget):
             readout.setFixedWidth(40)
             readout.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
             if tooltips:
-                caption.setToolTip(tooltips[row])
-                slider.setToolTip(tooltips[row])
+                caption.setToolTip(tip(tooltips[row]))
+                slider.setToolTip(tip(tooltips[row]))
             widgets = [caption, slider, readout]
             if removable:
                 remove = QToolButton(text="✕")
-                remove.setToolTip(f"Delete the direction “{name}”")
+                remove.setToolTip(tip(f"Delete the direction “{name}”"))
                 remove.setProperty("row", row)
                 remove.clicked.connect(self._on_remove_clicked)
                 widgets.append(remove)

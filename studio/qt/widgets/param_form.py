@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSp
 
 from ...specs import as_typed
 from .cards import set_style_property
+from .plain_text import plain
 
 INT_LIMIT = 2**31 - 1
 LABEL_WIDTH = 140  # all forms on a page line up
@@ -201,7 +202,7 @@ class ParamForm(QWidget):
             label = QLabel(spec.title)
             label.setMinimumWidth(LABEL_WIDTH)
             label.setToolTip(spec.tooltip)
-            error = QLabel(wordWrap=True)
+            error = plain(QLabel(wordWrap=True))  # may quote what was typed
             error.setProperty("role", "error")
             error.hide()
             layout.addRow(label, editor)

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QMessageBox, QToolButton, QWidget
 
+from .plain_text import message, plain
 from .wrap_text import WrapText
 
 
@@ -55,18 +56,19 @@ class RunDialogs:
         return name.strip() if ok else None
 
     def confirm(self, title: str, text: str, action: str) -> bool:
-        box = QMessageBox(QMessageBox.Warning, title, text, QMessageBox.Cancel, self)
+        box = plain(QMessageBox(QMessageBox.Warning, title, text, QMessageBox.Cancel, self))  # quotes the run's name
         button = box.addButton(action, QMessageBox.DestructiveRole)
         box.setDefaultButton(QMessageBox.Cancel)
         box.exec()
         return box.clickedButton() is button
 
-    def show_error(self, title: str, message: str) -> None:
-        QMessageBox.warning(self, title, message)
+    def show_error(self, title: str, text: str) -> None:
+        message(self, title, text)
 
     def show_path(self, text: str, path: str) -> QMessageBox:
         """A small window-modal box: ``text``, the whole ``path`` selectable, [Copy path] [Close]."""
-        box = QMessageBox(QMessageBox.Information, "Show in folder", f"{text}\n\n{path}", QMessageBox.Close, self)
+        box = plain(QMessageBox(QMessageBox.Information, "Show in folder", f"{text}\n\n{path}", QMessageBox.Close,
+                                self))
         box.setTextInteractionFlags(Qt.TextSelectableByMouse | Qt.TextSelectableByKeyboard)
         copy = box.addButton("Copy path", QMessageBox.ActionRole)
         copy.clicked.disconnect()  # copies and keeps the box open

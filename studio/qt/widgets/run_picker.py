@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QMessageBox, QPushButton, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QWidget
 
 from ...runs import Run, RunError, default_runs_root, demo_runs_root, list_model_runs
 from ..runner import Latest
 from .cards import ElidedCombo
+from .plain_text import message
 from .save_dialog import ask_folder
 
 NeedsFn = Callable[[object], bool]  # Capabilities -> whether the page can use the model
@@ -149,6 +150,6 @@ class RunPicker(QWidget):
         try:
             Run.open(folder)
         except RunError as exc:
-            QMessageBox.warning(self, "Not a run folder", str(exc))
+            message(self, "Not a run folder", str(exc))
             return
         self.select(folder)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView
 from ...runs import scan_runs
 from .. import theme
 from ..run_history import live_step
+from .plain_text import tip
 
 COLUMNS = ["", "Name", "Family", "Dataset", "Steps", "Status", "Updated"]
 STATUS_COLORS = {"finished": theme.SUCCESS, "running": theme.ACCENT, "stopped": theme.MUTED,
@@ -138,7 +139,7 @@ class RunTable(QTableView):
             items = [thumb, QStandardItem(row.name), QStandardItem(row.family), QStandardItem(row.data), steps,
                      status, QStandardItem(row.updated)]
             items[1].setData(row.path, PATH_ROLE)
-            items[1].setToolTip(f"{row.path}\n\n{row.reason}" if row.reason else row.path)
+            items[1].setToolTip(tip(f"{row.path}\n\n{row.reason}" if row.reason else row.path))
             self.rows.appendRow(items)
         self.setSortingEnabled(True)
 

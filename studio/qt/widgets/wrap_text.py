@@ -4,7 +4,6 @@ them (the Runs page's details, the Train page's message line)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import Qt as QtGuiQt
 from PySide6.QtGui import QTextOption
 from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QWidget
 
@@ -19,8 +18,9 @@ class WrapText(QTextBrowser):
     spaces and, where a word is longer than the room (a 144-character folder name), anywhere
     (``QTextOption.WrapAtWordBoundaryOrAnywhere``); a QLabel wraps only at spaces, "/" and "-",
     and the zero-width spaces once inserted for it came along when the text was copied.
-    ``setText`` takes plain or rich text (as a QLabel's AutoText), ``text()`` gives it plain; the
-    ``role`` property (``cards.set_role``: muted, error, warning, title) styles it as it does a label."""
+    ``setText`` shows its text as it is, never as HTML (a run named ``a<b>c``: see ``plain_text``);
+    ``set_rich_text`` takes markup, whose user parts the caller escapes (``plain_text.escape``);
+    ``text()`` gives what is shown, plain. The ``role`` property (``cards.set_role``: muted, error, warning, title) styles it as it does a label."""
 
     def __init__(self, text: str = "", role: str = "", parent: QWidget | None = None):
         super().__init__(parent)
@@ -40,10 +40,12 @@ class WrapText(QTextBrowser):
         self.setText(text)
 
     def setText(self, text: str) -> None:  # noqa: N802 (QLabel's API)
-        if QtGuiQt.mightBeRichText(text):  # as QLabel's AutoText
-            self.setHtml(text)
-        else:
-            self.setPlainText(text)
+        self.setPlainText(text)
+        self._fit_height()
+
+    def set_rich_text(self, markup: str) -> None:
+        """Show ``markup`` (rich text: ``<b>``, ``<br>``, ``<span style=…>``) as HTML."""
+        self.setHtml(markup)
         self._fit_height()
 
     def text(self) -> str:
