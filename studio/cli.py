@@ -160,6 +160,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .runs import RunError, default_runs_root
     from .engine.compiling import compile_refusal
     from .specs import config_of, new_run_dir
+    from .train_words import batch_warning
 
     try:
         spec = _train_spec(args)
@@ -181,6 +182,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             dist.close(barrier=False)
             raise bad_input(exc) from None
         _print_skipped(job)
+        if dist.is_main and (warning := batch_warning(job.spec.batch_size, len(job.dataset))):
+            print(f"warning: {warning}", file=sys.stderr)  # as the window says it: trains all the same
         job.threads, job.compile = args.threads, args.compile  # threads None: adapted (studio.engine.threads)
         return _finish(job, reporter)
 
