@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 # small enough to train in a second or two on the CPU, big enough to have every part of the model
@@ -35,9 +37,20 @@ def tiny_options():
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory):
     """``trained_run(family, steps=20, **spec)`` -> the folder of a finished tiny run on
-    fashion-mnist-5k (cached per session: don't modify it; copy it if you must)."""
+    fashion-mnist-5k (cached per test run: don't modify it; copy it if you must). Under
+    pytest-xdist the workers share the cache (a file lock per run: the first trains, the
+    others wait and read it), so no tiny run is trained twice."""
+    import hashlib
+    import os
+
+    from filelock import FileLock  # a torch dependency
+
     from studio.engine import TrainJob, TrainSpec
 
+    base_temp = tmp_path_factory.getbasetemp()
+    # a worker's base folder sits in the controller's, which all workers of this run share
+    root = (base_temp.parent if os.environ.get("PYTEST_XDIST_WORKER") else base_temp) / "trained-runs"
+    root.mkdir(exist_ok=True)
     cache: dict[tuple, str] = {}
 
     def make(family: str, steps: int = 20, **spec):
@@ -46,8 +59,13 @@ def trained_run(tmp_path_factory):
             options = {**TINY_OPTIONS.get(family, {}), **spec.pop("options", {})}
             base = dict(family=family, data="fashion-mnist-5k", steps=steps, batch_size=16, seed=0, device="cpu",
                         precision="fp32", checkpoint_every=steps, preview_every=0, options=options)
-            folder = tmp_path_factory.mktemp(f"run-{family}") / "run"
-            assert TrainJob.create(TrainSpec(**{**base, **spec}), folder).run() == "finished"
+            name = f"{family}-{hashlib.sha1(repr(key).encode()).hexdigest()[:12]}"
+            folder, done = root / name / "run", root / f"{name}.done"
+            with FileLock(str(root / f"{name}.lock")):
+                if not done.exists():
+                    shutil.rmtree(folder.parent, ignore_errors=True)  # a worker that died half-way
+                    assert TrainJob.create(TrainSpec(**{**base, **spec}), folder).run() == "finished"
+                    done.touch()
             cache[key] = str(folder)
         return cache[key]
 

@@ -37,7 +37,7 @@ def test_closing_while_the_diffusion_viewer_samples(window, trained_run, qtbot):
 def test_closing_while_a_pixelcnn_draws(window, trained_run, qtbot):
     runs = window.runs
     window.show_page("runs")
-    path = trained_run("pixelcnn")
+    path = trained_run("pixelcnn", steps=3)  # the run test_drawing and test_pixelcnn share
     runs.open_run(path)
     qtbot.waitUntil(lambda: runs.current is not None and runs.draw_button.isEnabled(), timeout=30_000)
     qtbot.mouseClick(runs.draw_button, Qt.LeftButton)
