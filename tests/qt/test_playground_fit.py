@@ -4,6 +4,7 @@ whole text as tooltip) — idle, playing, Compare playing, each lesson, a long s
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
@@ -70,3 +71,64 @@ def test_compared_views_show_their_options_whole(playground, qtbot):
     assert {s.split(" = ")[-1] for s in shown} == {"vanilla", "wgan-gp"}
     box = page.panes[0].family
     assert box.width() < box.view().minimumWidth() + 60  # the closed box fits "GAN", its list the longest name
+
+
+def drawn_labels(axis) -> list[tuple[str, object]]:
+    """[(text, rect)] of the value labels ``axis`` (a pyqtgraph AxisItem) draws now, as its paint
+    lays them out (AxisItem.generateDrawSpecs with the painter's font)."""
+    from PySide6.QtGui import QImage, QPainter
+
+    image = QImage(8, 8, QImage.Format_ARGB32)
+    painter = QPainter(image)
+    if axis.style["tickFont"] is not None:
+        painter.setFont(axis.style["tickFont"])
+    try:
+        specs = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return [(text, rect) for rect, _, text in specs[2]]
+
+
+def assert_readable(axis, at_least: int = 2) -> list[str]:
+    """The left axis draws at least ``at_least`` labels, no more than its height holds, each
+    clear of the next by 0.4 of a label's height or more (none touching, none overlapping), all
+    different, in order (the highest value at the top); returns their texts, top to bottom."""
+    from PySide6.QtGui import QFontMetricsF, QGuiApplication
+
+    labels = sorted(drawn_labels(axis), key=lambda label: label[1].top())
+    texts, rects = [t for t, _ in labels], [r for _, r in labels]
+    height = 0.8 * QFontMetricsF(axis.style["tickFont"] or QGuiApplication.font()).height()
+    assert len(labels) >= at_least, (texts, axis.height())
+    assert len(labels) <= axis.height() / (1.4 * height) + 1, (texts, axis.height())
+    for (a, ra), (b, rb) in zip(labels, labels[1:]):
+        assert rb.top() - ra.bottom() >= 0.4 * height, (a, b, ra.bottom(), rb.top())
+    assert len(set(texts)) == len(texts) and [float(t) for t in texts] == sorted(map(float, texts), reverse=True)
+    return texts
+
+
+@pytest.mark.parametrize("losses", [
+    1.2 + 0.4 * np.sin(np.arange(40)),  # a GAN's D loss about 1.2
+    -8 + 7 * (1 - np.exp(-np.arange(40) / 10)),  # a WGAN critic from -8 up to -1
+    10 * 0.85 ** np.arange(40),  # falling from 10 to 0.02
+    1.2345 + 1e-4 * (np.arange(40) % 2),  # flat-ish: changes by 1e-4
+    3000 + 2000 * np.cos(np.arange(40) / 7),  # large values
+])
+def test_compared_loss_plots_label_their_values_without_crowding(playground, qtbot, losses):
+    """Two views side by side at 1366×768: each short loss plot labels its y axis with as many
+    values as its height holds, never drawn into each other (pyqtgraph's own axis drew five
+    labels into a 33 px axis), and on a tiny range with the digits that tell them apart."""
+    window, page = playground, playground.playground
+    window.resize(1366, 768)
+    qtbot.mouseClick(page.compare, Qt.LeftButton)
+    qtbot.waitUntil(lambda: page.panes[1].isVisible(), timeout=10_000)
+    qtbot.wait(50)
+    for pane in page.panes:
+        pane.add_losses([(5 * (i + 1), float(v)) for i, v in enumerate(losses)])
+        pane.flush_loss()
+    qtbot.wait(50)
+    for pane in page.panes:
+        axis = pane.loss.getPlotItem().getAxis("left")
+        assert axis.height() >= 60  # room for three labels or more
+        texts = assert_readable(axis)
+        values = [float(t) for t in texts]
+        assert min(values) >= np.min(losses) - np.ptp(losses) and max(values) <= np.max(losses) + np.ptp(losses)

@@ -23,9 +23,11 @@ from ...playground.frame import Frame
 from .. import theme
 from .cards import ElidedLabel
 from .playground_view import LayerPlot
+from .plot_axis import ReadableAxis
 
 SLIDER_TICKS = 1000
 LOSS_HZ = 8
+COMPACT_LOSS_HEIGHT = 130  # px: the loss plot of two views side by side (its axis ~80 px at 1366×768)
 
 
 class PlaygroundPane(QWidget):
@@ -57,10 +59,10 @@ class PlaygroundPane(QWidget):
         self.setting_label = QLabel()
         self.setting = QSlider(Qt.Horizontal, minimum=0, maximum=SLIDER_TICKS)
         self.side = LayerPlot(equal=True, lim=3.5)
-        self.loss = pg.PlotWidget(background=theme.SURFACE)
+        # its value labels spaced to the plot's height (two views side by side: a short plot)
+        self.loss = pg.PlotWidget(background=theme.SURFACE, axisItems={"left": ReadableAxis("left")})
         self.loss.setMenuEnabled(False)
         self.loss.hideButtons()
-        self.loss.getPlotItem().getAxis("left").enableAutoSIPrefix(False)
         self.loss_curve = self.loss.plot(pen=pg.mkPen(theme.ACCENT, width=1.2))
         self.loss_curve.setDownsampling(auto=True, method="peak")
         self.loss_curve.setClipToView(True)
@@ -113,6 +115,9 @@ class PlaygroundPane(QWidget):
         for c, k in enumerate(stretch_cols):
             g.setColumnStretch(c, k)
         self.side.setVisible(not compact)
+        # the square data plot has height to spare over its width: the loss takes enough for 3-4 value
+        # labels (it had 85 px at 1366×768: 33 px of axis, room for one or two)
+        self.loss.setMinimumHeight(COMPACT_LOSS_HEIGHT if compact else 0)
 
     def show_picker(self, shown: bool) -> None:
         """The header's family picker and the options it names (two views: each names its own)."""
