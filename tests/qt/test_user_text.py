@@ -88,6 +88,10 @@ def test_a_run_named_like_html_shows_its_name_on_the_runs_and_train_pages_and_th
     assert runs.title.text() == NAME and runs.path_row.path_text.text() == str(path)
     assert runs.info.text().startswith("autoencoder on fashion-mnist-5k · step 4 of 4 · finished")  # still rich
     assert literal_everywhere(window, "<b>c") == []
+    runs.lr.setText("<b>x")  # a refused learning rate: its tooltips quote what was typed
+    assert rendered(runs.lr.toolTip()).endswith("(you typed <b>x)") and not runs.resume_button.isEnabled()
+    assert rendered(runs.resume_button.toolTip()) == rendered(runs.lr.toolTip())
+    runs.lr.setText("")
 
     # the dialogs about it: the confirmation and an error quoting the name typed
     seen = []

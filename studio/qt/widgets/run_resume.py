@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QSpinBox, QWi
 from ...errors import SpecError
 from ...specs import check_lr
 from .cards import label, set_style_property
+from .plain_text import tip
 
 LR_FIELD = "learning rate"  # as the row reads: "… more steps at learning rate [ ]"
 _CLI_ADVICE = re.compile(r"\s*\(studio resume .*?--lr (\S+)\)")
@@ -85,10 +86,10 @@ class ResumeRow(QWidget):
         except SpecError as exc:
             problem = exc.worded({"lr": "The learning rate"})
         set_style_property(self.lr, "invalid", bool(problem))
-        self.lr.setToolTip(problem or self._lr_tip)
+        self.lr.setToolTip(tip(problem) or self._lr_tip)  # quotes what was typed
         self.lr.setEnabled(self.allowed)
         self.button.setEnabled(self.allowed and not problem)
-        self.button.setToolTip(self.why_not if not self.allowed else problem or
+        self.button.setToolTip(self.why_not if not self.allowed else tip(problem) or
                                "Train this run further, watching it on the Train page")
 
     @Slot()
