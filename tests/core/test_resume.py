@@ -142,29 +142,29 @@ def test_diverge_then_resume_with_a_lower_lr_trains_finitely_to_the_end(tmp_path
     has non-finite held-out figures, so the advice must not call it kept; the resume takes --lr,
     rolls back to step 0, reseeds, and trains finitely to the end."""
     run = tmp_path / "d"
-    assert main(["train", "--family", "vae", "--steps", "30", "--batch-size", "32", "--lr", "1", "--set", "width=8",
+    assert main(["train", "--family", "vae", "--steps", "10", "--batch-size", "32", "--lr", "1", "--set", "width=8",
                  "--set", "latent_dim=4", "--checkpoint-every", "1", "--preview-every", "0", "--device", "cpu",
                  "--precision", "fp32", "--run-dir", str(run)]) == 1
     meta = json.loads((run / "run.json").read_text())
     assert meta["status"] == "diverged" and meta["divergences"] == 1 and meta["step"] == 0
     advice = meta["error"]
     assert "checkpoint at step" not in advice and "a resume starts again from step 0" in advice
-    assert f"(studio resume {run} --steps 30 --lr 0.1)" in advice
+    assert f"(studio resume {run} --steps 10 --lr 0.1)" in advice
     text = (run / "metrics.jsonl").read_text()
     assert "NaN" not in text and "Infinity" not in text and "null" in text
     capsys.readouterr()
-    assert main(["resume", str(run), "--steps", "30", "--lr", "0.001"]) == 0
+    assert main(["resume", str(run), "--steps", "10", "--lr", "0.001"]) == 0
     err = capsys.readouterr().err
     assert "no checkpoint has finite weights and held-out figures" in err and "reseeded" in err
     assert "Traceback" not in err
     meta = json.loads((run / "run.json").read_text())
-    assert meta["status"] == "finished" and meta["step"] == 30 and meta["spec"]["lr"] == 0.001
+    assert meta["status"] == "finished" and meta["step"] == 10 and meta["spec"]["lr"] == 0.001
     assert meta["resumes"][-1]["changes"] == {"lr": [1.0, 0.001]} and meta["resumes"][-1]["reseeded"] == 1_000_003
     records = Run.open(run).read_metrics()
-    assert [r["step"] for r in records if "loss" in r] == list(range(1, 31))
+    assert [r["step"] for r in records if "loss" in r] == list(range(1, 11))
     assert all(v is None or math.isfinite(v) for r in records for k, v in r.items() if k != "epoch")
     assert all(math.isfinite(r["loss"]) and math.isfinite(r.get("test/kl", 0.0)) for r in records if "loss" in r)
-    state = torch.load(run / "checkpoints" / "step-0000030.state.pt", weights_only=True)
+    state = torch.load(run / "checkpoints" / "step-0000010.state.pt", weights_only=True)
     assert state["optimizers"]["model"]["param_groups"][0]["lr"] == 0.001
 
 
