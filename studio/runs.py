@@ -145,6 +145,13 @@ class Run(CheckpointFiles):
     step = property(lambda self: int(self.meta.get("step", 0)))
 
     @property
+    def steps_left(self) -> int:
+        """Steps from the run's step to the total its last train or resume aimed at (run.json's
+        ``target_step``): > 0 when it ended early (stopped, diverged, interrupted, failed), 0 once
+        it reached that total or when none is recorded. A resume offers these first."""
+        return max(0, int(self.meta.get("target_step") or 0) - self.step)
+
+    @property
     def status(self) -> str:
         """run.json's status, except that a "running" run no process holds is "interrupted"."""
         status = self.meta.get("status", "unknown")

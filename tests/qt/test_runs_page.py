@@ -162,3 +162,44 @@ def test_the_thumbnail_of_a_strip_of_samples_shows_the_first_whole(qapp, trained
     # all of the first sample (not a magnified quarter of it), none of the second
     assert thumb.pixelColor(1, 1).getRgb()[:3] == thumb.pixelColor(last[0], 1).getRgb()[:3] == (0, 255, 128)
     assert thumb.pixelColor(*last).getRgb()[:3] == (255, 0, 0)
+
+
+def test_resume_offers_the_steps_left_to_a_run_that_stopped_early_then_the_extension(window, qtbot):
+    """A run stopped at step 2 of its planned 6 offers the 4 left (not 1,000); resumed with them
+    it finishes at 6, and then offers the default extension."""
+    from studio.qt.widgets.run_resume import EXTENSION
+
+    path = _cli_run("stopped-early")  # 4 steps, finished
+    Run.open(path).save_meta(status="stopped", step=4, target_step=10)  # as a Stop at step 4 of 10 leaves it
+    runs = _open(window, qtbot, path)
+    assert runs.extra_steps.value() == 6
+    assert "6 left of its planned 10" in runs.extra_steps.toolTip()
+    with qtbot.waitSignal(window.train.run_ended, timeout=60_000) as ended:
+        runs.resume_button.click()
+    assert ended.args == [str(path), "finished"]
+    assert Run.open(path).step == 10 and Run.open(path).steps_left == 0
+    runs = _open(window, qtbot, path)
+    qtbot.waitUntil(lambda: runs.current.run.step == 10, timeout=10_000)
+    assert runs.extra_steps.value() == EXTENSION == 1000
+    assert "reached its planned 10" in runs.extra_steps.toolTip()
+
+
+def test_copy_path_is_off_without_a_run_and_says_copied(window, qtbot, monkeypatch):
+    from PySide6.QtGui import QGuiApplication
+
+    from studio.qt.widgets import run_actions
+
+    monkeypatch.setattr(run_actions, "COPIED_MS", 200)
+    runs = window.runs
+    window.show_page("runs")
+    assert not runs.copy_path_button.isEnabled() and "Choose a run" in runs.copy_path_button.toolTip()
+    path = _cli_run("to-copy")
+    runs = _open(window, qtbot, path)
+    button = runs.copy_path_button
+    assert button.isEnabled() and button.text() == "Copy path"
+    width = button.width()
+    QGuiApplication.clipboard().setText("")
+    qtbot.mouseClick(button, Qt.LeftButton)
+    assert QGuiApplication.clipboard().text() == str(path)
+    assert button.text() == "Copied ✓" and button.width() == width  # said on the button, which keeps its size
+    qtbot.waitUntil(lambda: button.text() == "Copy path", timeout=2_000)

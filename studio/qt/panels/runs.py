@@ -187,6 +187,7 @@ class RunsPanel(RunDialogs, QWidget):  # RunDialogs: its questions (tests replac
         self.info.set_rich_text(run_summary(run))
         set_role(self.info, "muted")
         self.resume_row.set_run_lr((meta.get("spec") or {}).get("lr"))
+        self.resume_row.set_steps_left(run.steps_left, meta.get("target_step"))
         self.follow.show(history)  # and follows it while it trains (here or elsewhere): "· live"
         self._enable_actions()
 
@@ -217,6 +218,7 @@ class RunsPanel(RunDialogs, QWidget):  # RunDialogs: its questions (tests replac
         self.reveal_button.setEnabled(has or bool(self.chosen) and Path(self.chosen).is_dir())
         if not has:
             self.resume_row.set_run_lr(None)
+            self.resume_row.set_steps_left(0)
         self.drawer.set_run(str(self.current.run.path) if has else None,
                             has and self.current.run.latest_checkpoint() is not None)
 

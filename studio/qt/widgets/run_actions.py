@@ -4,26 +4,40 @@ file manager opens it; the rename and delete dialogs (``RunDialogs``, which test
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QUrl, Slot
+from PySide6.QtCore import Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication
-from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QMessageBox, QToolButton, QWidget
+from PySide6.QtWidgets import QAbstractButton, QHBoxLayout, QInputDialog, QMessageBox, QToolButton, QWidget
 
 from .plain_text import message, plain
 from .wrap_text import WrapText
 
+COPIED_MS = 2000  # how long a copy button reads "Copied"
+COPY_TIP = "Copy the run folder's path (Ctrl+C in the table; right-click a row for its name)"
+
+
+def copy_text(button: QAbstractButton, text: str) -> None:
+    """Put ``text`` on the clipboard and say so on ``button`` ("Copied ✓" for ``COPIED_MS``,
+    then its own text again)."""
+    QGuiApplication.clipboard().setText(text)
+    own = button.property("ownText") or button.text()
+    button.setProperty("ownText", own)
+    button.setText("Copied ✓")
+    QTimer.singleShot(COPIED_MS, button, lambda: button.setText(own))
+
 
 class PathRow(QWidget):
     """The run folder, whole: it wraps anywhere and copies as it is (``WrapText``); [Copy path]
-    beside it copies it too. ``setText("")``: no folder chosen (Copy path does nothing)."""
+    beside it copies it too, saying "Copied ✓" for a moment. ``setText("")``: no folder chosen
+    (Copy path is off)."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.path = ""
         self.path_text = WrapText("", "muted")
         self.copy_button = QToolButton(text="Copy path")
-        self.copy_button.setToolTip("Copy the run folder's path (Ctrl+C in the table; right-click a row "
-                                    "for its name)")
+        self.copy_button.setMinimumWidth(QToolButton(text="Copied ✓").sizeHint().width())  # no jump when it says so
         self.copy_button.clicked.connect(self._on_copy_clicked)
+        self.setText("")
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.path_text, 1)
@@ -32,11 +46,13 @@ class PathRow(QWidget):
     def setText(self, path: str) -> None:  # noqa: N802 (a label's API)
         self.path = path
         self.path_text.setText(path)
+        self.copy_button.setEnabled(bool(path))
+        self.copy_button.setToolTip(COPY_TIP if path else "Choose a run in the table first")
 
     @Slot()
     def _on_copy_clicked(self) -> None:
         if self.path:
-            QGuiApplication.clipboard().setText(self.path)
+            copy_text(self.copy_button, self.path)
 
 
 class RunDialogs:
@@ -72,7 +88,7 @@ class RunDialogs:
         box.setTextInteractionFlags(Qt.TextSelectableByMouse | Qt.TextSelectableByKeyboard)
         copy = box.addButton("Copy path", QMessageBox.ActionRole)
         copy.clicked.disconnect()  # copies and keeps the box open
-        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(path))
+        copy.clicked.connect(lambda: copy_text(copy, path))
         box.setAttribute(Qt.WA_DeleteOnClose)
         box.open()
         return box

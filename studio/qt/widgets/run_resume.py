@@ -15,6 +15,8 @@ from .cards import label, set_style_property
 from .plain_text import tip
 
 LR_FIELD = "learning rate"  # as the row reads: "… more steps at learning rate [ ]"
+EXTENSION = 1000  # the steps offered to a run that reached its planned total
+STEPS_TIP = "How many more steps to train"
 _CLI_ADVICE = re.compile(r"\s*\(studio resume .*?--lr (\S+)\)")
 
 
@@ -45,9 +47,9 @@ class ResumeRow(QWidget):
         self.button = QPushButton("Resume training")
         self.button.setProperty("primary", True)
         self.button.clicked.connect(self._on_button_clicked)
-        self.extra_steps = QSpinBox(minimum=1, maximum=10_000_000, value=1000, singleStep=500)
+        self.extra_steps = QSpinBox(minimum=1, maximum=10_000_000, value=EXTENSION, singleStep=500)
         self.extra_steps.setGroupSeparatorShown(True)
-        self.extra_steps.setToolTip("How many more steps to train")
+        self.extra_steps.setToolTip(STEPS_TIP)
         self.lr = QLineEdit()
         self.lr.setClearButtonEnabled(True)
         self.lr.setMaximumWidth(150)
@@ -68,6 +70,15 @@ class ResumeRow(QWidget):
                         f"the run's own ({lr:g})" if lr is not None else
                         f"A new {LR_FIELD} from here on; empty: the run's own")
         self._on_lr_text_changed(self.lr.text())
+
+    def set_steps_left(self, left: int, target: int | None = None) -> None:
+        """Offer the chosen run's steps ``left`` to its planned ``target`` (``Run.steps_left``)
+        when it ended early; ``EXTENSION`` more once it reached it (``left`` 0)."""
+        self.extra_steps.setValue(left or EXTENSION)
+        self.extra_steps.setToolTip(
+            f"{STEPS_TIP}: the {left:,} left of its planned {target:,}" if left and target else
+            f"{STEPS_TIP}: the {left:,} left of its plan" if left else
+            f"{STEPS_TIP} (it reached its planned {target:,})" if target else STEPS_TIP)
 
     def set_allowed(self, allowed: bool, why_not: str = "") -> None:
         """Whether the chosen run may be resumed now (the page's rule), and if not why."""
