@@ -41,4 +41,7 @@ def test_the_idle_line_says_the_first_thing_that_matters():
 
 def test_wording():
     assert sentence("training vae…") == "Training vae…" and sentence("") == ""
+    assert sentence("held-out fid at step 3") == "Held-out fid at step 3"
+    for name in ("alpha.png, fitted", "my_run3 paused", "cifar10: loading", "./runs/a failed"):  # names keep their case
+        assert sentence(name) == name
     assert "nothing was written" in CANCELLED_MESSAGE
