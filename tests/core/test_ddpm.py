@@ -240,14 +240,14 @@ def test_v_prediction_returns_eps():
 def test_cli_sample_class_and_guidance(trained_run, tmp_path, capsys):
     from studio.cli import main
 
-    run = trained_run("ddpm", steps=3, options={"class_conditional": True})
+    run = trained_run("ddpm", options={"class_conditional": True})  # the tiny runs other tests use
     out = tmp_path / "grid.png"
     assert main(["sample", run, "--n", "4", "--out", str(out), "--class", "3", "--guidance", "2.5",
                  "--sample-steps", "2", "--device", "cpu"]) == 0
     assert out.exists()
     assert main(["sample", run, "--n", "2", "--out", str(out), "--class", "10", "--device", "cpu"]) == 2
     assert "--class must be in 0..9, got 10" in capsys.readouterr().err
-    plain = trained_run("ddpm", steps=3)
+    plain = trained_run("ddpm")
     assert main(["sample", plain, "--n", "2", "--out", str(out), "--guidance", "2", "--device", "cpu"]) == 2
     assert "--guidance applies to class-conditional diffusion" in capsys.readouterr().err
     assert main(["sample", plain, "--n", "2", "--out", str(out), "--class", "1", "--device", "cpu"]) == 2
