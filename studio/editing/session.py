@@ -56,6 +56,11 @@ def file_source(path: str | os.PathLike) -> PictureSource:
     return PictureSource("file", str(path), os.path.basename(str(path)))
 
 
+def _preset(name: str, resolution: int) -> np.ndarray:
+    """``picture.named_mask`` as the session holds a mask: bool (R, R), True = regenerate."""
+    return named_mask(name, resolution)[0, 0].numpy().astype(bool)
+
+
 def tint(frame: np.ndarray, mask: np.ndarray, batch: int, color=(155, 135, 255), alpha: float = 0.4) -> np.ndarray:
     """``frame`` uint8 (H, W, C), one picture or the ``tile`` grid of ``batch`` pictures, with
     the pixels where ``mask`` (bool (h, w), one picture's) is set tinted with ``color`` (RGB):
@@ -100,17 +105,20 @@ class EditSession(ChangeEvents):
     edit_mask: np.ndarray | None = None
     _edit_image: torch.Tensor | None = field(default=None, repr=False)
     _edit_strength: float = 0.0
+    mask_preset: str = ""  # the mask is this preset (``picture.MASK_NAMES``); "" when painted
+    _fitted_as: tuple[PictureSource, str] | None = field(default=None, repr=False)  # (source, fit) on show
     _last_point: tuple[float, float] | None = field(default=None, repr=False)
     _listeners: list[Callable[[str], None]] = field(default_factory=list, repr=False)
 
     # --- the model and the picture -----------------------------------------------------------
     def set_model(self, model) -> None:
-        """A new model: its shape and classes. The mask survives when the resolution does; the
-        picture must be fitted again (``needs_fit``); a class swap needs a conditional model."""
+        """A new model: its shape and classes. The mask survives when the resolution does (a preset
+        at any resolution); the picture must be fitted again (``needs_fit``); a class swap needs a
+        conditional model."""
         shape = tuple(int(v) for v in model.image_shape)
         conditional = bool(getattr(model.capabilities, "class_conditional", False))
-        if self.image_shape is None or shape[1:] != self.image_shape[1:]:
-            self.mask = np.zeros(shape[1:], bool)
+        if self.image_shape is None or shape[1:] != self.image_shape[1:]:  # a preset is made again at the size
+            self.mask = _preset(self.mask_preset, shape[1]) if self.mask_preset else np.zeros(shape[1:], bool)
         self.image_shape, self.picture = shape, None
         self.num_classes = int(model.num_classes) if conditional else 0
         self.guidance_default = self.guidance = float(getattr(model.config, "guidance_scale", 2.0))
@@ -124,12 +132,24 @@ class EditSession(ChangeEvents):
     def needs_fit(self) -> bool:
         return self.source is not None and self.picture is None and self.image_shape is not None
 
-    def set_picture(self, source: PictureSource, picture: torch.Tensor) -> None:
-        """``picture`` is ``fit_source(source, self.image_shape, self.fit)``."""
+    def set_picture(self, source: PictureSource, picture: torch.Tensor) -> Trajectory | None:
+        """``picture`` is ``fit_source(source, self.image_shape, self.fit)``. Another picture
+        (another ``source``, or the same one fitted another way) drops what belonged to the old
+        one: the edit made of it (returned, so the page can cancel it if it still runs and clear
+        it from the viewer; None when there was none) and a painted mask, which was drawn on the
+        old picture's content; a preset mask (``set_named_mask``: a half, the centre square) is
+        kept, it fits any picture. The same picture fitted again for another model of the same
+        resolution keeps its mask (``set_model`` already dropped the edit)."""
         if self.image_shape is None or tuple(picture.shape[1:]) != self.image_shape:
             raise SpecError(f"must be fitted to {self.image_shape}, got {tuple(picture.shape)}", field="image")
-        self.source, self.picture = source, picture
+        dropped = None
+        if self._fitted_as is None or self._fitted_as[0] is not source or self._fitted_as[1] != self.fit:
+            dropped, self.trajectory, self.edit_method = self.trajectory, None, ""
+            self.edit_mask, self._edit_image = None, None
+            self.mask = _preset(self.mask_preset, self.mask.shape[0]) if self.mask_preset else np.zeros_like(self.mask)
+        self.source, self.picture, self._fitted_as = source, picture, (source, self.fit)
         self._changed("picture")
+        return dropped
 
     def set_fit(self, fit: str) -> bool:
         """Crop or pad; True when the picture must be fitted again."""
@@ -169,20 +189,20 @@ class EditSession(ChangeEvents):
             if 0 <= cx < w and 0 <= cy < h:  # the pixel under the brush always counts
                 hit[cy, cx] = True
         if np.any(self.mask[hit] != value):
-            self.mask[hit] = value
+            self.mask[hit], self.mask_preset = value, ""
             self._changed("mask")
 
     def invert_mask(self) -> None:
-        self.mask = ~self.mask
+        self.mask, self.mask_preset = ~self.mask, ""
         self._changed("mask")
 
     def clear_mask(self) -> None:
-        self.mask = np.zeros_like(self.mask)
+        self.mask, self.mask_preset = np.zeros_like(self.mask), ""
         self._changed("mask")
 
     def set_named_mask(self, name: str) -> None:
         """One of ``picture.MASK_NAMES`` (a half, or the centre square)."""
-        self.mask = named_mask(name, self.mask.shape[0])[0, 0].numpy().astype(bool)
+        self.mask, self.mask_preset = _preset(name, self.mask.shape[0]), name
         self._changed("mask")
 
     # --- the method and its settings --------------------------------------------------------------

@@ -68,7 +68,8 @@ class ChangeEvents:
 @dataclass
 class ViewerState(ChangeEvents):
     """What the Diffusion viewer shows. Change events name one of: "model", "trajectory" (a new
-    main trajectory), "stored" (it has more steps), "pair", "step", "image", "busy"."""
+    main trajectory), "stored" (it has more steps), "pair", "step", "image", "busy", "cleared" (the
+    main trajectory is gone: ``forget_edit``)."""
 
     model: Any = None
     meta: dict = field(default_factory=dict)
@@ -108,6 +109,18 @@ class ViewerState(ChangeEvents):
     def end(self) -> None:
         self.busy = False
         self._changed("busy")
+
+    def forget_edit(self, traj: Trajectory | None) -> None:
+        """The edit ``traj`` no longer belongs on screen (its picture was replaced): it is cleared
+        when it is the main trajectory ("cleared"), and an edit job still running is ignored from
+        now on, like a replaced model's (the page cancels it)."""
+        if traj is None:
+            return
+        if self.busy and self.mode == "edit":
+            self.stale = True
+        if traj is self.trajectory:
+            self.trajectory, self.step, self.announced, self.follow = None, 0, 0, True
+            self._changed("cleared")
 
     def stored(self, index: int, traj: Trajectory) -> None:
         """The job reports trajectory ``index`` (of this job) has ``traj.done`` steps stored."""

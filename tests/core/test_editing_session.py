@@ -95,10 +95,14 @@ def test_a_new_model_keeps_the_mask_at_the_same_resolution_and_refits_the_pictur
     big = build_model("ddpm", TINY_OPTIONS["ddpm"], (3, 32, 32))
     session.set_method("swap")  # the method falls back when the model cannot swap classes
     session.set_model(big)
-    assert session.mask.shape == (32, 32) and not session.mask.any() and session.method == "img2img"
+    assert session.method == "img2img"  # a preset is made again at the new size (a painted mask: below)
+    assert np.array_equal(session.mask, named_mask("left", 32)[0, 0].numpy() > 0)
     assert session.num_classes == 0 and session.image_shape == (3, 32, 32)
     with pytest.raises(SpecError, match=r"must be fitted to \(3, 32, 32\)"):
         session.set_picture(PictureSource("pixels", np.zeros((5, 5), np.uint8), "x"), torch.zeros(1, 1, 28, 28))
+    session.paint(30.5, 1.5, 1)
+    session.set_model(model)
+    assert session.mask.shape == (28, 28) and not session.mask.any()
 
 
 def test_jobs_are_made_from_the_picture_the_method_and_the_viewers_spec(model):
@@ -167,3 +171,61 @@ def test_an_edit_in_the_viewer_is_its_main_trajectory_branchable_unless_inpainte
     kept = ~session.edit_mask
     before, after = to_pixels(session.picture)[0][..., 0], result.trajectory.final[:, :, :, 0]
     assert all(np.abs(before[kept].astype(int) - a[kept]).max() <= 1 for a in after)
+
+
+def _other_picture(session, name="another", fit="crop"):
+    pixels = np.full((28, 28), 90, np.uint8)
+    source = PictureSource("pixels", pixels, name)
+    return source, fit_source(source, session.image_shape, fit)
+
+
+def test_a_new_picture_drops_the_old_pictures_edit_and_painted_mask_and_keeps_a_preset(model):
+    """Tester F8: a new picture kept the old one's x_t / x̂₀ ("the result") and painted mask."""
+    session = _session(model)
+    session.set_method("inpaint")
+    session.paint(5.5, 5.5, 3)
+    job = session.job(model, _spec())
+    assert session.trajectory is job.trajectory and session.edit_mask is not None
+    dropped = session.set_picture(*_other_picture(session))
+    assert dropped is job.trajectory  # the page cancels it if it still runs
+    assert session.trajectory is None and session.edit_mask is None and not session.is_edit(job.trajectory)
+    assert not session.mask.any() and session.mask.shape == (28, 28)  # painted on the old picture: gone
+    assert session.set_picture(*_other_picture(session)) is None  # nothing left to drop
+
+    session.set_named_mask("right")  # a preset fits any picture: kept
+    assert session.mask_preset == "right"
+    session.job(model, _spec())
+    source, picture = _other_picture(session, "third")
+    session.set_picture(source, picture)
+    assert np.array_equal(session.mask, named_mask("right", 28)[0, 0].numpy() > 0) and session.trajectory is None
+    session.paint(20.5, 3.5, 1, value=False)  # touched by the brush: a painted mask now
+    assert session.mask_preset == ""
+    painted = session.mask.copy()
+
+    session.job(model, _spec())  # the same picture fitted again for another model of that size keeps its mask
+    session.set_model(model)
+    assert session.needs_fit and session.trajectory is None
+    assert session.set_picture(source, picture) is None and np.array_equal(session.mask, painted)
+    session.job(model, _spec())
+    assert session.set_fit("pad")  # fitted another way: the content moved, the painted mask and edit go
+    assert session.set_picture(source, fit_source(source, session.image_shape, "pad")) is not None
+    assert not session.mask.any()
+
+
+def test_forget_edit_clears_the_viewer_and_ignores_the_running_edit(model):
+    session = _session(model)
+    state, events = ViewerState(), []
+    state.set_model(model, {})
+    state.connect(events.append)
+    job = session.job(model, _spec())
+    state.begin("edit")
+    state.stored(0, job.trajectory)
+    assert state.trajectory is job.trajectory
+    events.clear()
+    state.forget_edit(session.set_picture(*_other_picture(session)))
+    assert state.trajectory is None and state.stale and events == ["cleared"]
+    state.stored(0, job.trajectory)  # its late reports
+    assert state.trajectory is None
+    state.end()
+    state.forget_edit(None)  # nothing dropped: nothing changes
+    assert events == ["cleared", "busy"]
