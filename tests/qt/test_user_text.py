@@ -52,6 +52,16 @@ def literal_everywhere(root: QWidget, marker: str) -> list[str]:
     return wrong
 
 
+def guessing_labels(root: QWidget) -> list[str]:
+    """Every label under ``root`` outside the Playground page that leaves Qt to guess whether its
+    text is HTML (``Qt.AutoText``): []. Each says plain, or rich by choice (``plain_text``)."""
+    from studio.qt.panels.playground import PlaygroundPanel
+
+    playground = root.findChildren(PlaygroundPanel)
+    return [f"{type(w.parent()).__name__} > QLabel {QLabel.text(w)!r}" for w in root.findChildren(QLabel)
+            if w.textFormat() == Qt.AutoText and not any(p.isAncestorOf(w) for p in playground)]
+
+
 def weird_run(trained_run) -> str:
     path = default_runs_root() / NAME
     shutil.copytree(trained_run("autoencoder", steps=4), path)
@@ -113,7 +123,7 @@ def test_a_run_named_like_html_shows_its_name_on_the_runs_and_train_pages_and_th
         assert window.page == "train" and window.train.controls.message.text() == f"Opening {NAME}…"
     named = [p for p in posted if NAME in p[0]]
     assert named and all(line == bar == bar_tip for line, bar, bar_tip in named), posted
-    assert literal_everywhere(window, "<b>c") == []
+    assert literal_everywhere(window, "<b>c") == [] and guessing_labels(window) == []
 
 
 def test_a_picture_file_named_like_html_shows_its_name_on_the_editing_page(edit_page, qtbot, tmp_path):  # noqa: F811
@@ -143,4 +153,11 @@ def test_a_picture_file_named_like_html_shows_its_name_on_the_latent_page(window
     assert shown(tool.detail).startswith(f"{FILE} · "), shown(tool.detail)
     assert shown(page.pane.caption) == f"your picture · {FILE} · encoded"
     assert rendered(tool.shelf.item(0).toolTip()).startswith(f"{FILE} (")
-    assert literal_everywhere(window, "<b>x") == []
+    assert literal_everywhere(window, "<b>x") == [] and guessing_labels(window) == []
+
+
+def test_no_label_of_the_window_guesses_whether_its_text_is_html(window):
+    for key in ("latent", "diffusion", "runs", "playground"):  # each page built
+        window.page_widget(key)
+        window.show_page(key)
+    assert len(window.findChildren(QLabel)) > 60 and guessing_labels(window) == []

@@ -22,7 +22,7 @@ from .. import preload
 from ..runner import Latest
 from .cards import set_role
 from .image_view import ImageView
-from .plain_text import escape, tip
+from .plain_text import escape, plain, tip
 from .save_dialog import ask_folder
 
 RESOLUTIONS = (None, 28, 32, 64, 128)  # None: the data's own size (folders: 32)
@@ -84,7 +84,7 @@ class DatasetPicker(QWidget):
         self.root.setPlaceholderText("folder holding MNIST/, FashionMNIST/ or cifar-10-batches-py/")
         self.root_button = QToolButton(text="…")
         self.root_button.setToolTip("Choose the data root folder")
-        self.root_label = QLabel("Data root")
+        self.root_label = plain(QLabel("Data root"))
         self.thumbnails = ImageView("Loading…")
         self.thumbnails.setMinimumHeight(150)
         self.info = QLabel(wordWrap=True, textFormat=Qt.RichText)  # _set_info escapes what is not markup
@@ -94,7 +94,7 @@ class DatasetPicker(QWidget):
         grid = QGridLayout()
         grid.setContentsMargins(0, 0, 0, 0)
         grid.addWidget(self.combo, 0, 0, 1, 3)
-        grid.addWidget(QLabel("Size"), 1, 0)
+        grid.addWidget(plain(QLabel("Size")), 1, 0)
         grid.addWidget(self.resolution, 1, 1, 1, 2)
         grid.addWidget(self.root_label, 2, 0)
         row = QHBoxLayout()

@@ -134,7 +134,7 @@ class LatentMap(QWidget):
         self.tip.setStyleSheet(f"QFrame#mapTip {{ background: {theme.RAISED}; border: 1px solid {theme.BORDER}; "
                                f"border-radius: 8px; }} QLabel {{ background: transparent; }}")
         self.tip.setAttribute(Qt.WA_TransparentForMouseEvents)
-        self.tip_image, self.tip_caption = QLabel(), plain(QLabel(alignment=Qt.AlignCenter))
+        self.tip_image, self.tip_caption = plain(QLabel()), plain(QLabel(alignment=Qt.AlignCenter))
         tip_layout = QVBoxLayout(self.tip)
         tip_layout.setContentsMargins(6, 6, 6, 4)
         tip_layout.setSpacing(3)

@@ -44,7 +44,7 @@ class SliderBank(QWidget):
             slider.setProperty("row", row)
             slider.valueChanged.connect(self._on_slider_value_changed)
             slider.sliderReleased.connect(self._on_slider_released)
-            readout = QLabel("0.00")
+            readout = plain(QLabel("0.00"))
             readout.setFixedWidth(40)
             readout.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
             if tooltips:

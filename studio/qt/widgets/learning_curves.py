@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from .. import preload
 from .cards import card
+from .plain_text import plain
 
 
 class LearningCurves(QWidget):
@@ -18,7 +19,7 @@ class LearningCurves(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.plot = None
-        self._holder = QLabel("Loading…", alignment=Qt.AlignCenter)
+        self._holder = plain(QLabel("Loading…", alignment=Qt.AlignCenter))
         self._holder.setProperty("role", "muted")
         self._holder.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)  # the plot's place
         self._options: tuple | None = None  # restored before the plot existed

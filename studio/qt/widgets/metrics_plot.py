@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider
 from ... import glossary
 from .. import theme
 from .curve_data import History, Series, history_columns, roomy_range
+from .plain_text import plain
 
 REDRAW_HZ = 4  # plot updates per second, one plot each: every plot refreshes at REDRAW_HZ / plots
 TEST_PREFIX = "test/"
@@ -75,7 +76,7 @@ class MetricsPlot(QWidget):
         self.smoothing.setMinimumWidth(60)
         self.smoothing.setMaximumWidth(130)
         self.smoothing.setToolTip("Exponential moving average of the curves (debiased, as in TensorBoard)")
-        self.smoothing_label = QLabel("0.60")
+        self.smoothing_label = plain(QLabel("0.60"))
         self.smoothing_label.setProperty("role", "muted")
         self.log_y = QCheckBox("Log y")
         self.log_y.setToolTip("Logarithmic y axis: shows slow late improvements")
@@ -92,7 +93,7 @@ class MetricsPlot(QWidget):
         self.x_axis.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.x_axis.setMinimumContentsLength(3)
         self.show_combo.currentIndexChanged.connect(self._on_show_combo_current_index_changed)
-        self.more = QLabel("")
+        self.more = plain(QLabel(""))
         self.more.setProperty("role", "muted")
 
         self._shown: list[str] = []  # the plots on the canvas now
@@ -102,23 +103,23 @@ class MetricsPlot(QWidget):
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.ci.setSpacing(14)
         self.canvas.ci.setContentsMargins(6, 6, 10, 6)
-        self.empty = QLabel("Loss curves appear here once training starts.", alignment=Qt.AlignCenter,
-                            wordWrap=True)
+        self.empty = plain(QLabel("Loss curves appear here once training starts.", alignment=Qt.AlignCenter,
+                                  wordWrap=True))
         self.empty.setProperty("role", "muted")
 
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
-        for w in (QLabel("Smoothing"), self.smoothing, self.smoothing_label):
+        for w in (plain(QLabel("Smoothing")), self.smoothing, self.smoothing_label):
             bar.addWidget(w)
         bar.addSpacing(8)
         bar.addWidget(self.log_y)
         bar.addStretch(1)
-        bar.addWidget(QLabel("x:"))
+        bar.addWidget(plain(QLabel("x:")))
         bar.addWidget(self.x_axis)
         self.pick_row = QWidget()  # which curves: shown once there are curves
         pick = QHBoxLayout(self.pick_row)
         pick.setContentsMargins(0, 0, 0, 0)
-        for w in (QLabel("Show"), self.show_combo, self.more):
+        for w in (plain(QLabel("Show")), self.show_combo, self.more):
             pick.addWidget(w)
         pick.addStretch(1)
         self.pick_row.hide()

@@ -199,7 +199,7 @@ class ParamForm(QWidget):
             editor.setToolTip(spec.tooltip)
             editor.setObjectName(spec.name)
             editor.setMinimumWidth(80)  # a wide range must not widen the form
-            label = QLabel(spec.title)
+            label = plain(QLabel(spec.title))
             label.setMinimumWidth(LABEL_WIDTH)
             label.setToolTip(spec.tooltip)
             error = plain(QLabel(wordWrap=True))  # may quote what was typed
