@@ -125,7 +125,11 @@ def main(argv: list[str] | None = None) -> int:
             return open_window()
         args = build_parser().parse_args(argv)
         if args.selftest:
+            from .export import folder_problem
             from .qt.selftest import run_selftest
+
+            if args.report and (problem := folder_problem(args.report)):
+                raise UsageError(f"error: --report {args.report}: {problem}")
 
             return run_selftest(args.report, args.demo_root)
         if args.report or args.demo_root:
@@ -290,6 +294,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from .engine.devices import resolve_device
     from .engine.sampling import check_options
     from .errors import SpecError
+    from .export import check_writable
     from .imaging import save_grid_png
     from .metrics.evaluate import generate_batches
     from .runs import Run, RunError, load_model
@@ -298,6 +303,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise UsageError("error: --n must be at least 1")
     try:
         run = Run.open(args.run)
+        check_writable(args.out)  # the folder exists and takes files, before any sampling
         device = resolve_device(args.device)
         model = load_model(run, device)
         # one rule for every sampling option, shared with the window (engine.sampling.check_options)
@@ -319,7 +325,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 # how ``studio sample`` names the fields of engine.sampling.check_options
 SAMPLE_FLAGS = {"sampler": "--sampler", "steps": "--sample-steps", "eta": "--eta", "guidance": "--guidance",
-                "label": "--class"}
+                "label": "--class", "out": "--out"}
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

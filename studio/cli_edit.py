@@ -218,6 +218,7 @@ def cmd_encode(args: argparse.Namespace) -> int:
     from .editing import InvertJob, load_picture, psnr, round_trip
     from .editing.picture import check_output
     from .errors import SpecError
+    from .export import check_writable
 
     _check_common(args)
     run, model = _open(args)
@@ -227,8 +228,7 @@ def cmd_encode(args: argparse.Namespace) -> int:
             out = Path(args.out)
             if out.suffix.lower() != ".npy":
                 raise SpecError(f"{out} must end in .npy", field="out")
-            if not out.parent.is_dir():
-                raise SpecError(f"{out}: the folder {out.parent} does not exist", field="out")
+            check_writable(out)
         if args.reconstruction is not None:
             check_output(args.reconstruction, "reconstruction")
         picture = load_picture(args.image, model.image_shape, args.fit)

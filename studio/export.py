@@ -2,16 +2,89 @@
 
 Frames are uint8 arrays (H, W) or (H, W, C), all the same shape. Every file is written to a
 temporary name and renamed into place, like the run folder's files. Qt-free: the latent
-explorer, the diffusion viewer and the CLI all export through here.
+explorer, the diffusion viewer and the CLI all export through here. ``write_problem`` is the one
+rule for whether a file can be written somewhere (its folder exists and takes files), which the
+window's export dialogs and the CLI's ``--out`` check before any drawing or sampling.
 """
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
+
+from .errors import SpecError
+
+REASONS = {errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+           errno.EROFS: "a read-only disk", errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk is full"}
+
+
+def _reason(exc: OSError) -> str:
+    """An OSError's cause in a few plain words ("permission denied"), never its file name."""
+    return REASONS.get(exc.errno, (exc.strerror or type(exc).__name__).lower())
+
+
+def _cant_write(folder: Path, exc: OSError) -> str:
+    return f"can't write to {folder} ({_reason(exc)}): choose another folder"
+
+
+def write_problem(path: str | os.PathLike) -> str | None:
+    """Why a file cannot be written at ``path``, as a clause a face completes ("the folder X does
+    not exist", "X is a folder; give a file name", "can't write to X (permission denied): choose
+    another folder"), or None when it can. The one rule the window's export dialogs and the CLI's
+    ``--out`` share, checked before any work is done. Writability is tried, not guessed from the
+    mode bits (root passes ``os.access`` into an immutable or read-only folder): an empty hidden
+    file is created in the folder and removed at once."""
+    path = Path(path)
+    if path.is_dir():
+        return f"{path} is a folder; give a file name"
+    if path.parent.exists() and not path.parent.is_dir():
+        return f"{path.parent} is a file, not a folder"
+    if not path.parent.is_dir():
+        return f"the folder {path.parent} does not exist"
+    return _probe(path.parent)
+
+
+def folder_problem(folder: str | os.PathLike) -> str | None:
+    """``write_problem`` for a folder that is created when missing (``--report DIR``): the
+    nearest part of it that exists must be a folder that takes files."""
+    existing = Path(folder).absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder"
+    return _probe(existing)
+
+
+def _probe(folder: Path) -> str | None:
+    test = folder / f".studio-write-test-{os.getpid()}"
+    try:
+        fd = os.open(test, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # left by a process that was killed: the folder takes files
+        return None
+    except OSError as exc:
+        return _cant_write(folder, exc)
+    os.close(fd)
+    test.unlink(missing_ok=True)
+    return None
+
+
+def check_writable(path: str | os.PathLike, field: str | None = "out") -> Path:
+    """``path`` when a file can be written there; else ``SpecError("PATH: <write_problem>", field)``
+    (the CLI: ``error: --out PATH: can't write to FOLDER (permission denied): choose another folder``)."""
+    problem = write_problem(path)
+    if problem:
+        raise SpecError(f"{path}: {problem}", field=field)
+    return Path(path)
+
+
+def sentence(clause: str) -> str:
+    """A clause of ``write_problem`` as the window's line: its first letter capitalised."""
+    return clause[:1].upper() + clause[1:]
 
 
 def _as_pil(frame: np.ndarray, scale: int):
@@ -34,16 +107,35 @@ def _check(frames: Sequence[np.ndarray]) -> None:
         raise ValueError(f"frames differ in shape: {sorted(shapes)}")
 
 
-def _replace_into(path: Path, write) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
+class WriteError(ValueError):
+    """A file could not be written; the message is the window's line ("Can't write to X (…): …")."""
+
+
+def _replace_into(path: Path, write: Callable[[Path], None] | bytes) -> Path:
+    """Write ``path`` through a hidden temporary name and rename it into place. ``write`` is the
+    encoded file (``bytes``: the temporary file then lives for a single write, so a process
+    ended while an animation is encoded leaves nothing behind) or a function writing the file.
+    An OSError is raised as ``WriteError`` naming the folder and the cause, never the temporary."""
     tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
     try:
-        write(tmp)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(write, bytes):
+            tmp.write_bytes(write)
+        else:
+            write(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise WriteError(sentence(_cant_write(path.parent, exc))) from exc
         raise
     return path
+
+
+def _encoded(image, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, **options)
+    return buffer.getvalue()
 
 
 EXPORT_PX = 256  # exported pictures are at least this tall: big enough to show on a projector
@@ -69,25 +161,28 @@ def strip(frames: Sequence[np.ndarray], padding: int = 2, fill: int = 96) -> np.
 
 
 def save_png_strip(frames: Sequence[np.ndarray], path: str | os.PathLike, scale: int = 1) -> Path:
-    image = _as_pil(strip(frames), scale)
-    return _replace_into(Path(path), lambda tmp: image.save(tmp, format="PNG"))
+    return _replace_into(Path(path), _encoded(_as_pil(strip(frames), scale), format="PNG"))
 
 
 def save_gif(frames: Sequence[np.ndarray], path: str | os.PathLike, fps: float = 12, scale: int = 1,
-             loop: bool = True) -> Path:
+             loop: bool = True, check: Callable[[], None] | None = None) -> Path:
     """An animated GIF, one frame per array; Pillow merges identical consecutive frames into one
-    longer frame, so the timing stays right but the frame count can be lower."""
+    longer frame, so the timing stays right but the frame count can be lower. It is encoded in
+    memory and written in one go. ``check`` (e.g. ``Control.check``) is called between frames
+    and may raise ``Cancelled`` to stop before anything is written."""
     _check(frames)
-    images = [_as_pil(f, scale) for f in frames]
-    if images[0].mode == "RGB":  # one adaptive palette per frame keeps colours honest
-        images = [im.quantize(colors=256, method=2, dither=0) for im in images]
+    check = check or (lambda: None)
+    images = []
+    for f in frames:
+        check()
+        image = _as_pil(f, scale)
+        # one adaptive palette per frame keeps colours honest
+        images.append(image.quantize(colors=256, method=2, dither=0) if image.mode == "RGB" else image)
+    check()
     duration = max(20, int(round(1000 / fps)))
-
-    def write(tmp: Path) -> None:
-        images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], duration=duration,
-                       loop=0 if loop else 1, disposal=1, optimize=False)
-
-    return _replace_into(Path(path), write)
+    data = _encoded(images[0], format="GIF", save_all=True, append_images=images[1:], duration=duration,
+                    loop=0 if loop else 1, disposal=1, optimize=False)
+    return _replace_into(Path(path), data)
 
 
 def mp4_available() -> bool:

@@ -201,15 +201,16 @@ def upscaled_path(out: str | os.PathLike, scale: int) -> Path:
 
 
 def check_output(out: str | os.PathLike, field: str = "out") -> Path:
-    """A writable ``.png`` path (its folder must exist), checked before any work is done."""
+    """A writable ``.png`` path (its folder must exist and take files: ``export.check_writable``),
+    checked before any work is done."""
+    from ..export import check_writable
+
     out = Path(out)
     if out.suffix.lower() != ".png":
         raise SpecError(f"{out} must end in .png", field=field)
     if out.is_dir():
         raise SpecError(f"{out} is a folder; give a file name ending in .png", field=field)
-    if not out.parent.is_dir():
-        raise SpecError(f"{out}: the folder {out.parent} does not exist", field=field)
-    return out
+    return check_writable(out, field)
 
 
 def save_pictures(images: Tensor, out: str | os.PathLike, scale: int = 8) -> tuple[Path, Path | None]:
