@@ -156,6 +156,22 @@ def test_a_picture_file_named_like_html_shows_its_name_on_the_latent_page(window
     assert literal_everywhere(window, "<b>x") == [] and guessing_labels(window) == []
 
 
+def test_the_latent_maps_legend_shows_a_folder_name_with_an_ampersand(qtbot):
+    import numpy as np
+
+    from studio.qt.widgets.latent_map import LatentMap
+
+    latent_map = LatentMap()
+    qtbot.addWidget(latent_map)
+    names = ["cats & dogs", "<b>birds"]
+    latent_map.set_points(np.random.default_rng(0).normal(size=(6, 2)), np.array([0, 0, 0, 1, 1, 1]), names,
+                          np.zeros((6, 1, 8, 8), np.uint8))
+    entries = [latent_map.legend_layout.itemAt(i).widget() for i in range(2)]
+    # what a button shows: its text with each "&&" one "&" and a lone "&" a hidden shortcut marker
+    assert [e.text().replace("&&", "\0").replace("&", "").replace("\0", "&") for e in entries] == names
+    assert [rendered(e.toolTip()) for e in entries] == [f"Show or hide {n}" for n in names]
+
+
 def test_no_label_of_the_window_guesses_whether_its_text_is_html(window):
     for key in ("latent", "diffusion", "runs", "playground"):  # each page built
         window.page_widget(key)

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QFrame, QGraphicsItem, QGraphicsRectItem, QHBoxLa
 
 from .. import theme
 from .cards import ElidedLabel, label
-from .plain_text import plain, tip
+from .plain_text import button_text, plain, tip
 from .image_view import show_large, to_qimage
 
 # label colours: Tableau 10's order of hues, lifted to read on the dark surface
@@ -204,7 +204,7 @@ class LatentMap(QWidget):
         self.set_positions(xy, fit=True)
 
     def _legend_entry(self, k: int, name: str, scatter: pg.ScatterPlotItem) -> QToolButton:
-        entry = QToolButton(text=f"●  {name}", checkable=True, checked=True)
+        entry = QToolButton(checkable=True, checked=True)
         entry.setToolTip(tip(f"Show or hide {name}"))
         entry.setStyleSheet(f"QToolButton {{ border: none; background: transparent; text-align: left; "
                             f"padding: 2px 6px; color: {theme.TEXT}; }} QToolButton:!checked {{ color: #5f6472; }} "
@@ -212,7 +212,7 @@ class LatentMap(QWidget):
         entry.setProperty("label", k)
         entry.toggled.connect(scatter.setVisible)
         # the dot in the label's colour, the name in the text colour
-        entry.setText(name)
+        entry.setText(button_text(name))  # a folder name, "&" and all
         entry.setIcon(_dot_icon(label_color(k)))
         entry.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
         return entry

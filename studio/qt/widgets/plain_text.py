@@ -10,7 +10,9 @@ name, a dataset's folder names and every error that quotes them are such text. T
   or message box made otherwise; ``message`` for a modal note;
 - where markup and such text mix (a bold status beside a dataset name), the text goes through
   ``escape`` (this module is the one place that escapes);
-- a tooltip has no plain mode: one that may hold such text goes through ``tip``.
+- a tooltip has no plain mode: one that may hold such text goes through ``tip``;
+- a button's or menu item's text makes "&" a shortcut marker ("cats & dogs" showed "cats  dogs"):
+  such text goes through ``button_text``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,12 @@ def tip(text: str) -> str:
     """A tooltip that shows ``text`` as it is: unchanged when Qt would show it plain anyway (a
     plain tooltip keeps its own line breaks, unwrapped), else escaped into a paragraph."""
     return QtGuiQt.convertFromPlainText(text, Qt.WhiteSpaceNormal) if QtGuiQt.mightBeRichText(text) else text
+
+
+def button_text(text: str) -> str:
+    """``text`` for a button, a menu item or a tab that shows its "&" (Qt reads "&x" as the
+    shortcut Alt+X and hides the "&"; "&&" is one "&")."""
+    return text.replace("&", "&&")
 
 
 def plain(widget: QLabel | QMessageBox):
