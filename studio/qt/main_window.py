@@ -18,13 +18,23 @@ from . import preload, theme
 from .runner import runner
 from .widgets.help_menu import help_button
 from .widgets.plain_text import plain, tip
+from .widgets.shortcut_list import Shortcut, grouped, key_text, window_shortcuts
 from .panels.train import TrainPanel
 
 CLOSE_WAIT_S = 1.5  # closing: how long cancelled jobs may take to end
 TRAINING_WAIT_S = 30.0  # …except a training run writing its checkpoint
 PAGES = [("train", "✦   Train"), ("latent", "◎   Latent explorer"), ("diffusion", "≋   Diffusion viewer"),
          ("runs", "▤   Runs"), ("playground", "✧   Playground")]
+PAGE_NAMES = {key: text.split(maxsplit=1)[1] for key, text in PAGES}
 DROP_HINT = "Drop a folder of images anywhere on the window to train on it."
+_DROP_ELSEWHERE = "Drop a folder of images here to train on it (opens Train)."
+IDLE_LINES = {  # the status bar's line on each page while nothing else is said there (``_show_status``)
+    "train": DROP_HINT,
+    "latent": f"Choose a model, then click the map or drag the sliders to decode a point. {_DROP_ELSEWHERE}",
+    "diffusion": f"Choose a model and press Run (Ctrl+Enter); ← → step, Space plays. {_DROP_ELSEWHERE}",
+    "runs": f"Choose a run for its curves and samples; F5 reads the runs folder again. {_DROP_ELSEWHERE}",
+    "playground": f"Press Play (Space) to train the lesson's model and watch it learn. {_DROP_ELSEWHERE}",
+}
 
 
 class MainWindow(QMainWindow):
@@ -51,19 +61,19 @@ class MainWindow(QMainWindow):
             item.setSizeHint(QSize(0, 40))
             self.sidebar.addItem(item)
         self.sidebar.setFixedWidth(196)
-        brand_icon = QLabel()
+        brand_icon = plain(QLabel())
         brand_icon.setPixmap(self.windowIcon().pixmap(30, 30))
         brand = QHBoxLayout()
         brand.setContentsMargins(14, 16, 6, 10)
         brand.addWidget(brand_icon)
-        brand.addWidget(QLabel("Generative Studio", objectName="brand"), 1)
+        brand.addWidget(plain(QLabel("Generative Studio", objectName="brand")), 1)
         side = QWidget(objectName="sidebarBox")
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
         side_layout.setSpacing(0)
         side_layout.addLayout(brand)
         side_layout.addWidget(self.sidebar, 1)
-        self.help_button = help_button(self)
+        self.help_button = help_button(self, self.shortcuts)
         foot = QHBoxLayout()
         foot.setContentsMargins(0, 0, 8, 0)
         self.about = _about_line()
@@ -78,7 +88,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
         # the status bar speaks for the page on show: the Train page's newest line there; elsewhere,
-        # while a run trains, one short line ("Training: step 120 of 400 (Train page)"), else the hint
+        # while a run trains, one short line ("Training: step 120 of 400 (Train page)"), else the
+        # page's own idle line (IDLE_LINES)
         self._train_status = DROP_HINT  # the Train page's newest line
         self._core_error = ""  # PyTorch could not be loaded: said on every page
         self._status_tick = QTimer(self, interval=1000)  # the short training line, once a second
@@ -94,10 +105,13 @@ class MainWindow(QMainWindow):
         self.train.run_ended.connect(self._on_train_run_ended)
         self.train.status_posted.connect(self._on_train_status_posted)
         for i, (key, _) in enumerate(PAGES):
-            QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self, activated=self._on_page_shortcut_activated).setProperty(
-                "page", key)
-        QShortcut(QKeySequence("F5"), self, activated=self._on_refresh_shortcut_activated)
-        QShortcut(QKeySequence.Quit, self, activated=self.close)
+            shortcut = QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self, activated=self._on_page_shortcut_activated,
+                                 whatsThis=f"Show the {PAGE_NAMES[key]} page")
+            shortcut.setProperty("page", key)
+            self.sidebar.item(i).setToolTip(f"{PAGE_NAMES[key]} ({key_text(shortcut.key())})")
+        QShortcut(QKeySequence("F5"), self, activated=self._on_refresh_shortcut_activated,
+                  whatsThis="Read the runs folder again (the Runs page's table)")
+        QShortcut(QKeySequence.Quit, self, activated=self.close, whatsThis="Quit Generative Studio")
         self.restore_settings()
         preload.when_loaded(self._on_core_loaded, self._on_core_failed)
 
@@ -119,6 +133,21 @@ class MainWindow(QMainWindow):
                 page.resume_requested.connect(self._on_runs_resume_requested)
                 page.set_training_run(self._training_run)
         return self._built[key]
+
+    def page_of(self, widget) -> str:
+        """The name of the page ``widget`` is on ("" for the sidebar, the status bar, the window)."""
+        pages = {page: key for key, page in self._built.items()}
+        while widget is not None and widget not in pages:
+            widget = widget.parentWidget()
+        return PAGE_NAMES[pages[widget]] if widget is not None else ""
+
+    def shortcuts(self) -> list[Shortcut]:
+        """Every keyboard shortcut of the window, one row per action (Help ▸ Keyboard shortcuts):
+        the pages not built yet are built first, once PyTorch is in (their keys come with them)."""
+        if preload.loaded():
+            for key in self.pages:
+                self.page_widget(key)
+        return grouped(window_shortcuts(self, self.page_of), list(PAGE_NAMES.values()))
 
     runs = property(lambda self: self.page_widget("runs"))
     latent = property(lambda self: self.page_widget("latent"))
@@ -150,7 +179,7 @@ class MainWindow(QMainWindow):
                 text = f"Training paused at step {last.step:,} of {last.total:,} (Train page)"
             else:
                 text = f"Training: step {last.step:,} of {last.total:,} (Train page)"
-        self.status.setText(text or DROP_HINT)
+        self.status.setText(text or IDLE_LINES[self.page])
         self.status.setToolTip(tip(text))  # clipped when the window is narrow
 
     @Slot()
@@ -264,7 +293,7 @@ def _about_line() -> QLabel:
     """Version and (once torch has loaded) compute device at the foot of the sidebar."""
     from .. import __version__
 
-    line = QLabel(f"v{__version__}")
+    line = plain(QLabel(f"v{__version__}"))
     line.setProperty("role", "muted")
     line.setContentsMargins(18, 8, 8, 12)
     return line

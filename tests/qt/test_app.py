@@ -1,6 +1,6 @@
 """`studio` with no arguments: studio.qt.app.main opens the window and returns the exit code."""
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 
@@ -74,3 +74,43 @@ def test_help_menu_opens_the_glossary(window, qtbot):
     qtbot.waitUntil(dialog.isVisible, timeout=5_000)
     assert "Latent cost" in dialog.text.toPlainText() and "KL divergence" in dialog.text.toPlainText()
     dialog.close()
+
+
+def test_each_page_has_its_own_idle_line_in_the_status_bar(window, qtbot):
+    """The status bar speaks for the page on show: the drop hint on Train; elsewhere the page's
+    own line, which says that a dropped folder opens Train."""
+    from studio.qt.main_window import DROP_HINT, IDLE_LINES
+
+    seen = {}
+    for page in window.pages:
+        window.show_page(page)
+        seen[page] = window.status.text()
+        assert seen[page] == IDLE_LINES[page]
+    assert seen["train"] == DROP_HINT and len(set(seen.values())) == len(seen)
+    assert all(line.endswith("(opens Train).") for page, line in seen.items() if page != "train")
+    assert "Ctrl+Enter" in seen["diffusion"] and "F5" in seen["runs"] and "Play" in seen["playground"]
+
+
+def test_a_folder_dragged_over_any_page_is_taken_by_the_window_and_opens_train(window, qtbot, tmp_path):
+    """What the other pages' idle line promises: a folder dragged over any of them (even over a
+    part that takes dropped pictures, like the Diffusion viewer's Edit page) reaches the window,
+    and dropping it opens the Train page with the folder as the dataset."""
+    from PySide6.QtCore import QMimeData, QPoint, QPointF, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+    folder = tmp_path / "my pictures"
+    folder.mkdir()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(folder))])
+    window.show_page("diffusion")
+    window.diffusion.mode_buttons.button(3).click()  # Edit a picture: takes dropped pictures, not folders
+    for page, target in (("latent", window.latent), ("diffusion", window.diffusion.edit), ("runs", window.runs.table),
+                         ("playground", window.playground)):
+        window.show_page(page)
+        event = QDragEnterEvent(QPoint(5, 5), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+        QApplication.sendEvent(target, event)  # Qt passes it up to the first widget that accepts it
+        assert event.isAccepted(), page
+        window.dropEvent(QDropEvent(QPointF(5, 5), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier))
+        assert window.page == "train", page
+        assert window.train.setup.dataset.spec == f"folder:{folder.resolve()}"
+        qtbot.waitUntil(lambda: not window.train.setup.dataset.loading, timeout=20_000)

@@ -120,7 +120,7 @@ def test_a_batch_larger_than_the_dataset_is_said_with_the_dataset_size(window, t
 def test_the_status_bar_speaks_for_the_page_on_show(window, tiny_run, qtbot):
     """The Train page's line ("training autoencoder on …") followed the user to every page: on
     another page the bar says only that a run trains, and where, with its step."""
-    from studio.qt.main_window import DROP_HINT
+    from studio.qt.main_window import IDLE_LINES
 
     panel = window.train
     tiny_run(panel, steps=100_000)
@@ -139,7 +139,7 @@ def test_the_status_bar_speaks_for_the_page_on_show(window, tiny_run, qtbot):
     with qtbot.waitSignal(panel.run_ended, timeout=30_000):
         panel.stop()
     window.show_page("runs")
-    assert window.status.text() == DROP_HINT
+    assert window.status.text() == IDLE_LINES["runs"]  # the page's own idle line again
     window.show_page("train")
     assert window.status.text().startswith("stopped at step ")
 

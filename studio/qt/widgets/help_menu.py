@@ -1,13 +1,18 @@
 """The Help menu at the foot of the sidebar: the glossary (F1) — every number the studio shows,
-in plain words with the exact definition and the technical name — and About."""
+in plain words with the exact definition and the technical name —, the keyboard shortcuts
+(Ctrl+/: read from the window, ``shortcut_list``) and About."""
 
 from __future__ import annotations
 
+from typing import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QDialog, QMenu, QTextBrowser, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QAbstractItemView, QDialog, QHeaderView, QLabel, QMenu, QTableWidget,
+                               QTableWidgetItem, QTextBrowser, QToolButton, QVBoxLayout, QWidget)
 
 from ...glossary import glossary_html
+from .shortcut_list import Shortcut
 
 
 class GlossaryDialog(QDialog):
@@ -22,8 +27,52 @@ class GlossaryDialog(QDialog):
         self.resize(640, 520)
 
 
-def help_button(window: QWidget) -> QToolButton:
-    """"Help" with Glossary (F1) and About; the glossary dialog is made on first use."""
+class ShortcutsDialog(QDialog):
+    """The window's keyboard shortcuts as a table (keys · what · where), read afresh from
+    ``shortcuts()`` each time it is shown."""
+
+    def __init__(self, shortcuts: Callable[[], list[Shortcut]], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts")
+        self._shortcuts = shortcuts
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["Keys", "What it does", "Where"])
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.verticalHeader().hide()
+        self.table.setWordWrap(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeToContents)
+        note = QLabel("Keys that work on one page work while it is on show; a page's list is complete "
+                      "once the page has been opened.", wordWrap=True)
+        note.setProperty("role", "muted")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addWidget(note)
+        self.resize(720, 560)
+
+    def refresh(self) -> None:
+        rows = self._shortcuts()
+        self.table.setRowCount(len(rows))
+        for i, row in enumerate(rows):
+            for j, text in enumerate((row.keys, row.what or "—", row.where)):
+                self.table.setItem(i, j, QTableWidgetItem(text))
+        self.table.resizeRowsToContents()
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        """What the table shows, row by row (keys, what, where)."""
+        return [tuple(self.table.item(i, j).text() for j in range(3)) for i in range(self.table.rowCount())]
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        self.refresh()
+        super().showEvent(event)
+
+
+def help_button(window: QWidget, shortcuts: Callable[[], list[Shortcut]]) -> QToolButton:
+    """"Help" with Glossary (F1), Keyboard shortcuts (Ctrl+/; ``shortcuts()`` lists them) and
+    About; each dialog is made on first use."""
     button = QToolButton(window, text="?  Help")
     button.setObjectName("helpButton")
     button.setPopupMode(QToolButton.InstantPopup)
@@ -36,11 +85,23 @@ def help_button(window: QWidget) -> QToolButton:
         dialog.show()
         dialog.raise_()
 
-    menu.addAction("Glossary…  (F1)", show_glossary)
+    def show_shortcuts() -> None:
+        dialog = dialogs.setdefault("shortcuts", ShortcutsDialog(shortcuts, window))
+        dialog.show()
+        dialog.refresh()  # shown already: read again
+        dialog.raise_()
+
+    keys = {}
+    for key, what, slot in (("F1", "The glossary: what each number means", show_glossary),
+                            ("Ctrl+/", "This list of keyboard shortcuts", show_shortcuts)):
+        keys[slot] = QShortcut(QKeySequence(key), window, activated=slot, whatsThis=what).key().toString(
+            QKeySequence.NativeText)
+    menu.addAction(f"Glossary…  ({keys[show_glossary]})", show_glossary)
+    menu.addAction(f"Keyboard shortcuts…  ({keys[show_shortcuts]})", show_shortcuts)
     menu.addAction("About Generative Studio…", lambda: _about(window))
     button.setMenu(menu)
-    QShortcut(QKeySequence("F1"), window, activated=show_glossary)
     button.glossary = show_glossary  # for tests and the selftest
+    button.shortcuts = show_shortcuts
     button.dialogs = dialogs
     return button
 
