@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider
 from ... import glossary
 from .. import theme
 from .curve_data import History, Series, history_columns, roomy_range
-from .plain_text import plain
+from .plain_text import escape, plain, tip
 
 REDRAW_HZ = 4  # plot updates per second, one plot each: every plot refreshes at REDRAW_HZ / plots
 TEST_PREFIX = "test/"
@@ -235,8 +235,9 @@ class MetricsPlot(QWidget):
             plot.vb.setYRange(0, 1, padding=0)
         else:
             plot, value = self._new_plot()
-        plot.setTitle(f"<span style='color:{color}'>{glossary.plain_name(key)}</span>", size="9.5pt")
-        plot.titleLabel.setToolTip(glossary.definition(key))
+        # a metric's name is the run's metrics file's: any text
+        plot.setTitle(f"<span style='color:{color}'>{escape(glossary.plain_name(key))}</span>", size="9.5pt")
+        plot.titleLabel.setToolTip(tip(glossary.definition(key)))
         self.show_combo.addItem(glossary.plain_name(key), key)
         plot.setLogMode(y=self.log_y.isChecked())
         plot.getAxis("bottom").wall_time = self._wall_time
