@@ -73,7 +73,7 @@ class StepView(QWidget):
         if refusal and traj is not None and traj.done:  # (the edit page words the others)
             self.branch_button.setToolTip(refusal)
         if traj is None:
-            if what == "model":  # another model: the previous one's frames go
+            if what in ("model", "cleared"):  # another model (or picture edited): the previous frames go
                 self.clear()
             return
         if what == "trajectory":

@@ -101,7 +101,8 @@ class PictureIntake(QObject):
         """The dataset images to pick from: uint8 (N, C, H, W) (None: still loading, or
         ``missing`` says why there are none)."""
         self.images, self.missing = images, missing
-        self.dataset_index.setMaximum(max(0, len(images) - 1) if images is not None else 0)
+        if images is not None:  # while the next model's load, the chosen image stays as it is (the picture's)
+            self.dataset_index.setMaximum(max(0, len(images) - 1))
 
     # --- bringing a picture in --------------------------------------------------------------------
     def bring(self, source: PictureSource | None, fit: str | None = None) -> None:
