@@ -7,9 +7,10 @@ from studio.qt.widgets.run_picker import RunPicker
 
 def test_picker_lists_usable_runs_and_keeps_a_run_opened_from_elsewhere(qtbot, trained_run, tmp_path, monkeypatch):
     root, elsewhere = tmp_path / "runs", tmp_path / "elsewhere"
-    shutil.copytree(trained_run("vae", steps=5), root / "my-vae")
-    shutil.copytree(trained_run("ddpm", steps=5), root / "my-ddpm")
-    shutil.copytree(trained_run("vae", steps=5), elsewhere / "far-vae")
+    # the tiny runs other tests use (trained once per test run)
+    shutil.copytree(trained_run("vae"), root / "my-vae")
+    shutil.copytree(trained_run("ddpm"), root / "my-ddpm")
+    shutil.copytree(trained_run("vae"), elsewhere / "far-vae")
     monkeypatch.setattr("studio.qt.widgets.run_picker.demo_runs_root", lambda: tmp_path / "no-demos")
     monkeypatch.setattr("studio.runs.demo_runs_root", lambda: tmp_path / "no-demos")
     picker = RunPicker(lambda caps: caps.encode)
