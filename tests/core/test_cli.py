@@ -18,7 +18,9 @@ def run_cli(*args):
     return out.returncode, out.stdout, out.stderr
 
 
-def test_train_sample_resume_runs(tmp_path):
+def test_train_sample_resume_runs(tmp_path, capsys):
+    """train through the real console entry point (a subprocess: the run records its command
+    line), then sample, resume and list in this process (torch is loaded once)."""
     run = tmp_path / "runs" / "vae1"
     code, out, err = run_cli("train", "--family", "vae", "--data", "fashion-mnist-5k", "--steps", "12",
                              "--batch-size", "16", "--seed", "0", "--device", "cpu", "--precision", "fp32",
@@ -36,9 +38,9 @@ def test_train_sample_resume_runs(tmp_path):
     assert main(["resume", str(run), "--steps", "3"]) == 0
     assert json.loads((run / "run.json").read_text())["step"] == 15
 
-    code, out, _ = run_cli("runs", "--root", tmp_path / "runs")
-    assert code == 0
-    header, row = out.strip().splitlines()
+    capsys.readouterr()
+    assert main(["runs", "--root", str(tmp_path / "runs")]) == 0
+    header, row = capsys.readouterr().out.strip().splitlines()
     assert header.split()[:5] == ["NAME", "FAMILY", "DATA", "STEPS", "STATUS"]
     assert row.split()[:5] == ["vae1", "vae", "fashion-mnist-5k", "15", "finished"]
 
@@ -97,9 +99,11 @@ def test_sampler_flags_on_a_non_diffusion_run_are_refused(tmp_path, capsys):
     assert not (tmp_path / "x.png").exists()
 
 
-def test_help_lists_the_contract_options():
-    code, out, _ = run_cli("train", "--help")
-    assert code == 0
+def test_help_lists_the_contract_options(capsys):
+    with pytest.raises(SystemExit) as done:  # argparse's --help exits 0
+        main(["train", "--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
     for option in ("--family", "--data", "--steps", "--batch-size", "--lr", "--seed", "--device",
                    "--precision", "--run-dir"):
         assert option in out
