@@ -101,7 +101,7 @@ class PictureIntake(QObject):
         """The dataset images to pick from: uint8 (N, C, H, W) (None: still loading, or
         ``missing`` says why there are none)."""
         self.images, self.missing = images, missing
-        if images is not None:  # while the next model's load, the chosen image stays as it is (the picture's)
+        if images is not None:  # while the next model's dataset loads, the number stays (the picture's)
             self.dataset_index.setMaximum(max(0, len(images) - 1))
 
     # --- bringing a picture in --------------------------------------------------------------------
