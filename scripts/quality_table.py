@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from studio.export import folder_problem, write_problem  # noqa: E402
 from studio.metrics import evaluate_run, floor  # noqa: E402
 from studio.metrics.classifier import classifier_info  # noqa: E402
 from studio.runs import Run, RunError, atomic_write_bytes, atomic_write_json  # noqa: E402
@@ -147,6 +148,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="also write all numbers as JSON here")
     parser.add_argument("--grids", help="also save an 8×8 sample grid of each run in this folder")
     args = parser.parse_args(argv)
+    for flag, path in (("--out", args.out), ("--json", args.json)):  # checked before hours of evaluating
+        if path and (problem := write_problem(path)):
+            parser.error(f"{flag} {path}: {problem}")
+    if args.grids and (problem := folder_problem(args.grids)):
+        parser.error(f"--grids {args.grids}: {problem}")
 
     folders = [Path(p) for p in args.runs]
     if args.train:

@@ -32,16 +32,19 @@ def _cant_write(folder: Path, exc: OSError) -> str:
     return f"can't write to {folder} ({_reason(exc)}): choose another folder"
 
 
-def write_problem(path: str | os.PathLike) -> str | None:
+def write_problem(path: str | os.PathLike, create: bool = False) -> str | None:
     """Why a file cannot be written at ``path``, as a clause a face completes ("the folder X does
     not exist", "X is a folder; give a file name", "can't write to X (permission denied): choose
     another folder"), or None when it can. The one rule the window's export dialogs and the CLI's
     ``--out`` share, checked before any work is done. Writability is tried, not guessed from the
     mode bits (root passes ``os.access`` into an immutable or read-only folder): an empty hidden
-    file is created in the folder and removed at once."""
+    file is created in the folder and removed at once. ``create``: a missing folder is made by the
+    writer (the exports here do), so the nearest part of it that exists is checked instead."""
     path = Path(path)
     if path.is_dir():
         return f"{path} is a folder; give a file name"
+    if create and not path.parent.exists():
+        return folder_problem(path.parent)
     if path.parent.exists() and not path.parent.is_dir():
         return f"{path.parent} is a file, not a folder"
     if not path.parent.is_dir():

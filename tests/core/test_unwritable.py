@@ -126,7 +126,7 @@ def picture(tmp_path_factory):
 @pytest.mark.parametrize("family, argv, flag, name", [
     ("vae", ["sample", "{run}", "--n", "4"], "--out", "g.png"),
     ("ddpm", ["edit", "{run}", "--image", "{picture}", "--sample-steps", "4"], "--out", "e.png"),
-    ("ddpm", ["inpaint", "{run}", "--image", "{picture}", "--mask", "right", "--sample-steps", "4"], "--out", "i.png"),
+    ("ddpm", ["inpaint", "{run}", "--image", "{picture}", "--mask", "right", "--sample-steps", "10"], "--out", "i.png"),
     ("vae", ["denoise", "{run}", "--image", "{picture}", "--sigma", "0.3"], "--out", "d.png"),
     ("vae", ["encode", "{run}", "--image", "{picture}"], "--out", "z.npy"),
     ("vae", ["encode", "{run}", "--image", "{picture}"], "--reconstruction", "r.png"),
@@ -145,3 +145,19 @@ def test_cli_refuses_an_unwritable_out_before_the_work(trained_run, picture, unw
 def test_cli_refuses_an_unwritable_selftest_report(unwritable, capsys):
     assert main(["--selftest", "--report", str(unwritable / "report")]) == 2
     assert capsys.readouterr().err == f"error: --report {unwritable / 'report'}: {LINE.format(folder=unwritable)}\n"
+
+
+@pytest.mark.parametrize("flag, name", [("--out", "q.md"), ("--json", "q.json"), ("--grids", "grids")])
+def test_quality_table_refuses_an_unwritable_output_before_evaluating(unwritable, capsys, monkeypatch, flag, name):
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "quality_table.py"
+    spec = importlib.util.spec_from_file_location("quality_table", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    monkeypatch.setattr(script, "evaluate_run", lambda *a, **k: pytest.fail("evaluated before the check"))
+    with pytest.raises(SystemExit) as exited:
+        script.main(["RUN", flag, str(unwritable / name)])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].endswith(  # "PROG: error: …" (argparse's prog)
+        f": error: {flag} {unwritable / name}: {LINE.format(folder=unwritable)}")
