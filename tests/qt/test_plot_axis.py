@@ -38,6 +38,7 @@ def test_tick_strings_write_each_value_exactly_and_distinctly():
     assert tick_strings([1.2345, 1.23455, 1.2346], 5e-5) == ["1.23450", "1.23455", "1.23460"]
     assert tick_strings([-1e-21, 0.5, 1.0], 0.5) == ["0", "0.5", "1.0"]  # no "-1e-21" for a sum's zero
     assert tick_strings([1.2e-4, 1.3e-4], 1e-5) == ["0.00012", "0.00013"]
+    assert tick_strings([1e-4, 1.25e-4, 1.5e-4], 2.5e-5) == ["0.0001", "0.000125", "0.00015"]  # not 0.00012
     assert tick_strings([120000.0, 125000.0], 5000.0) == ["1.2e+05", "1.25e+05"]
     big = tick_strings([123456.7, 123456.8], 0.1)  # pyqtgraph's "%g" wrote both "123457"
     assert big == ["123456.7", "123456.8"]

@@ -51,7 +51,7 @@ def major_spacing(lo: float, hi: float, size: float, label: float) -> float:
         chosen = spacing
     if ticks_in(lo, hi, chosen) >= 2:
         return chosen
-    while spacing * pixels >= 1.1 * label:  # noqa: B007 (the first spacing too dense for GAP)
+    while spacing * pixels >= 1.1 * label:  # from the first spacing too dense for GAP
         if ticks_in(lo, hi, spacing) >= 2:
             return spacing
         spacing = next(spacings)
@@ -59,25 +59,21 @@ def major_spacing(lo: float, hi: float, size: float, label: float) -> float:
 
 
 def tick_strings(values: list[float], spacing: float) -> list[str]:
-    """The labels of ``values`` (multiples of ``spacing``): fixed-point with the decimals the
-    spacing needs (1.2345, 1.2346), "%g" for very large or small values; more digits until
-    neighbours differ (up to ``MAX_DIGITS`` significant), "-0" written "0"."""
+    """The labels of ``values`` (multiples of ``spacing``), each reading back as its value (to
+    0.1% of the spacing), so neighbours always differ: fixed-point with the decimals the spacing
+    needs (0.25 takes two, 0.5 one, 20 none; 1.23450, 1.23455), "%g" for very large or small
+    values, at most ``MAX_DIGITS``; a zero (or a sum's 2.7e-21) written "0"."""
     if not values:
         return []
+    values = [0.0 if abs(v) < 1e-6 * spacing else v for v in values]
     largest = max(abs(v) for v in values)
     fixed = largest == 0 or 1e-3 <= largest < 1e5
-    if fixed:  # the decimals that write the spacing exactly: 0.25 takes two, 0.5 one, 20 none
-        digits = max(0, math.ceil(-math.log10(spacing) - 1e-9))
-        while digits < MAX_DIGITS and abs(round(spacing, digits) - spacing) > 1e-9 * spacing:
-            digits += 1
-    else:
-        digits = max(1, math.ceil(math.log10(largest / spacing) + 1e-9) + 1)
-    values = [0.0 if abs(v) < 1e-6 * spacing else v for v in values]  # 0, not 2.7e-21 from the sums
+    digits = (max(0, math.ceil(-math.log10(spacing) - 1e-9)) if fixed
+              else max(1, math.ceil(math.log10(largest / spacing) + 1e-9) + 1))
     while True:
         strings = [(f"{v:.{digits}f}" if fixed else f"{v:.{digits}g}") for v in values]
-        strings = ["0" if float(s) == 0 else s for s in strings]
-        if len(set(strings)) == len(strings) or digits >= MAX_DIGITS:
-            return strings
+        if digits >= MAX_DIGITS or all(abs(float(s) - v) <= 1e-3 * spacing for s, v in zip(strings, values)):
+            return ["0" if float(s) == 0 else s for s in strings]
         digits += 1
 
 
