@@ -31,9 +31,10 @@ _DROP_ELSEWHERE = "Drop a folder of images here to train on it (opens Train)."
 IDLE_LINES = {  # the status bar's line on each page while nothing else is said there (``_show_status``)
     "train": DROP_HINT,
     "latent": f"Choose a model, then click the map or drag the sliders to decode a point. {_DROP_ELSEWHERE}",
-    "diffusion": f"Choose a model and press Run (Ctrl+Enter); ← → step, Space plays. {_DROP_ELSEWHERE}",
+    "diffusion": f"Choose a model, then press Run or ▶ Edit (Ctrl+Enter); ← → step, Space plays. "
+                 f"{_DROP_ELSEWHERE}",
     "runs": f"Choose a run for its curves and samples; F5 reads the runs folder again. {_DROP_ELSEWHERE}",
-    "playground": f"Press Play (Space) to train the lesson's model and watch it learn. {_DROP_ELSEWHERE}",
+    "playground": f"Press Play to train the lesson's model and watch it learn. {_DROP_ELSEWHERE}",
 }
 
 

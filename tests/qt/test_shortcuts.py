@@ -33,7 +33,8 @@ def test_the_list_holds_every_shortcut_of_the_window_each_saying_what_it_does(wi
     shown = {key for keys, _, _ in rows for key in keys.split(", ")}
     registered = _registered(window)
     assert registered and registered <= shown, registered - shown
-    assert {"F1", "Ctrl+/", "F5", "Ctrl+1", "Ctrl+5", "Ctrl+D", "Ctrl+V", "Space", "Ctrl+Return", "Left", "Esc"} <= shown
+    assert {"F1", "Ctrl+/", "F5", "Ctrl+1", "Ctrl+5", "Ctrl+D", "Ctrl+V", "Space", "Ctrl+Return", "Left",
+            "Esc"} <= shown
     assert all(what != "—" for _, what, _ in rows), [r for r in rows if r[1] == "—"]
     assert ("Ctrl+4", "Show the Runs page", "Everywhere") in rows
     assert ("Ctrl+D", "Runs") == next((k, w) for k, what, w in rows if what.startswith("Draw 8 new samples"))

@@ -35,7 +35,8 @@ class PathRow(QWidget):
         self.path = ""
         self.path_text = WrapText("", "muted")
         self.copy_button = QToolButton(text="Copy path")
-        self.copy_button.setMinimumWidth(QToolButton(text="Copied ✓").sizeHint().width())  # no jump when it says so
+        self.copy_button.setMinimumWidth(max(QToolButton(text=text).sizeHint().width()  # the same size saying either
+                                             for text in ("Copy path", "Copied ✓")))
         self.copy_button.clicked.connect(self._on_copy_clicked)
         self.setText("")
         row = QHBoxLayout(self)
