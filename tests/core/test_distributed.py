@@ -61,7 +61,7 @@ def test_a_follower_writes_nothing(tmp_path):
     of Run must be added to FollowerRun.WRITES (and overridden) or this fails."""
     reads = {"open", "spec", "dataset", "status", "writer_pid", "check_folders", "check_resumable", "metrics_path",
              "read_metrics", "samples_dir", "sample_files", "latest_sample", "checkpoint_dir", "checkpoints",
-             "latest_checkpoint", "load_weights", "load_state", "name", "family", "step"}
+             "latest_checkpoint", "load_weights", "load_state", "name", "family", "step", "steps_left"}
     methods = {n for n in dir(Run) if not n.startswith("_")}
     assert methods - reads == set(FollowerRun.WRITES), "classify the new methods of Run"
     for name in FollowerRun.WRITES:
