@@ -37,6 +37,7 @@ def test_the_list_holds_every_shortcut_of_the_window_each_saying_what_it_does(wi
             "Esc"} <= shown
     assert all(what != "—" for _, what, _ in rows), [r for r in rows if r[1] == "—"]
     assert ("Ctrl+4", "Show the Runs page", "Everywhere") in rows
+    assert ("Space", "Pause / resume", "Train") in rows  # works only while the Train page is on show
     assert ("Ctrl+D", "Runs") == next((k, w) for k, what, w in rows if what.startswith("Draw 8 new samples"))
     # the Diffusion viewer's run keys share a row and say what the Run button's tooltip says
     assert ("Ctrl+Return, Ctrl+Enter", "Sample with these settings, step by step", "Diffusion viewer") in rows
@@ -48,8 +49,10 @@ def test_a_key_added_anywhere_is_listed_without_editing_a_list(window, qtbot):
     button = window.runs.refresh_button  # described by its tooltip, which names the key
     QShortcut(QKeySequence("Ctrl+Shift+R"), button.parentWidget(), context=Qt.WidgetWithChildrenShortcut)
     button.setToolTip("Read the runs folder again (F5 or Ctrl+Shift+R)")
+    window.runs.addAction(QAction("Do a thing…", window.runs, shortcut=QKeySequence("Ctrl+Shift+J")))
     rows = _open_list(window, qtbot).rows()
     assert ("Ctrl+Shift+K", "A key made after the window", "Runs") in rows
+    assert ("Ctrl+Shift+J", "Do a thing", "Runs") in rows
     assert ("Ctrl+Shift+R", "Read the runs folder again", "Runs") in rows
 
 

@@ -45,8 +45,8 @@ class ShortcutsDialog(QDialog):
         header.setSectionResizeMode(0, QHeaderView.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeToContents)
-        note = QLabel("A page's keys work while that page is on show; those marked 'from any page' work "
-                      "on every page.", wordWrap=True)
+        note = QLabel("A page's keys work while that page is on show; those marked Everywhere work on "
+                      "every page.", wordWrap=True)
         note.setProperty("role", "muted")
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Callable, NamedTuple
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QAbstractButton, QWidget
 
@@ -62,18 +62,17 @@ def window_shortcuts(window: QWidget, where: Callable[[QObject], str]) -> list[S
         parent = shortcut.parent()
         if not isinstance(parent, QWidget) or parent.window() is not window or shortcut.key().isEmpty():
             continue
-        page = where(parent)
-        local = shortcut.context() in (Qt.WidgetShortcut, Qt.WidgetWithChildrenShortcut)
-        place = page if page and local else f"{page} (from any page)" if page else EVERYWHERE
         key = key_text(shortcut.key())
         what = shortcut.whatsThis() or _described_by_button(parent, key)
-        found.append(Shortcut(place, key, what))
+        # a shortcut works only while its parent is visible: one on a page, only on that page
+        found.append(Shortcut(where(parent) or EVERYWHERE, key, what))
     for action in window.findChildren(QAction):
         widget = action.parent()
         if action.shortcut().isEmpty() or isinstance(widget, QWidget) and widget.window() is not window:
             continue
         text = action.text().replace("&", "").rstrip("…").split("  (")[0]
-        found.append(Shortcut(where(widget) or EVERYWHERE, key_text(action.shortcut()), text))
+        place = where(widget) if isinstance(widget, QWidget) else ""
+        found.append(Shortcut(place or EVERYWHERE, key_text(action.shortcut()), text))
     for button in window.findChildren(QAbstractButton):
         if button.window() is window and not button.shortcut().isEmpty():
             key = key_text(button.shortcut())
@@ -91,5 +90,5 @@ def grouped(shortcuts: list[Shortcut], order: list[str]) -> list[Shortcut]:
         if s.keys not in keys:
             keys.append(s.keys)
     rank = {name: i for i, name in enumerate([EVERYWHERE, *order])}
-    ordered = sorted(rows.items(), key=lambda item: (rank.get(item[0][0].split(" (")[0], len(rank)), item[0][0]))
+    ordered = sorted(rows.items(), key=lambda item: (rank.get(item[0][0], len(rank)), item[0][0]))
     return [Shortcut(where, ", ".join(keys), what) for (where, _), (what, keys) in ordered]
