@@ -49,7 +49,8 @@ def test_sampler_options_reach_diffusion_models(tmp_path):
     run = tmp_path / "d"
     assert main(["train", "--family", "ddpm", "--steps", "2", "--batch-size", "4", "--device", "cpu",
                  "--precision", "fp32", "--run-dir", str(run), "--preview-every", "0",
-                 "--set", "base_channels=8", "--set", "channel_mults=1,2", "--set", "attention=false"]) == 0
+                 "--set", "base_channels=8", "--set", "channel_mults=1,2", "--set", "attention=false",
+                 "--set", "num_train_timesteps=50", "--set", "sample_steps=10", "--set", "preview_steps=2"]) == 0
     assert main(["sample", str(run), "--n", "2", "--out", str(tmp_path / "d.png"), "--sampler", "ddim",
                  "--sample-steps", "3"]) == 0
     assert Image.open(tmp_path / "d.png").size[0] > 0
