@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+import tempfile
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -110,25 +111,33 @@ def _check(frames: Sequence[np.ndarray]) -> None:
         raise ValueError(f"frames differ in shape: {sorted(shapes)}")
 
 
-class WriteError(ValueError):
-    """A file could not be written; the message is the window's line ("Can't write to X (…): …")."""
+class WriteError(ValueError, OSError):
+    """A file could not be written; the message is the window's line ("Can't write to X (…): …").
+    A ValueError, so a job's outcome shows it as it is (``engine.jobs.describe_error``), and still
+    an OSError for the callers that handle a failed write as one."""
 
 
 def _replace_into(path: Path, write: Callable[[Path], None] | bytes) -> Path:
-    """Write ``path`` through a hidden temporary name and rename it into place. ``write`` is the
+    """Write ``path`` through a hidden temporary file and rename it into place. ``write`` is the
     encoded file (``bytes``: the temporary file then lives for a single write, so a process
     ended while an animation is encoded leaves nothing behind) or a function writing the file.
-    An OSError is raised as ``WriteError`` naming the folder and the cause, never the temporary."""
-    tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
+    The temporary is made new (``mkstemp``: never a file or link already there, never another
+    export's). An OSError is raised as ``WriteError`` naming the folder and the cause, never the
+    temporary."""
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(write, bytes):
-            tmp.write_bytes(write)
-        else:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+        tmp = Path(name)
+        with os.fdopen(fd, "wb") as file:
+            if isinstance(write, bytes):
+                file.write(write)
+        if not isinstance(write, bytes):
             write(tmp)
         os.replace(tmp, path)
     except BaseException as exc:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise WriteError(sentence(_cant_write(path.parent, exc))) from exc
         raise
@@ -161,6 +170,11 @@ def strip(frames: Sequence[np.ndarray], padding: int = 2, fill: int = 96) -> np.
         x = padding + i * (w + padding)
         out[padding:padding + h, x:x + w] = f
     return out
+
+
+def save_picture(frame: np.ndarray, path: str | os.PathLike, scale: int = 1) -> Path:
+    """One uint8 (H, W[, C]) picture as a PNG, ``scale`` × larger with nearest-neighbour pixels."""
+    return _replace_into(Path(path), _encoded(_as_pil(frame, scale), format="PNG"))
 
 
 def save_png_strip(frames: Sequence[np.ndarray], path: str | os.PathLike, scale: int = 1) -> Path:

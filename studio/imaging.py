@@ -134,20 +134,12 @@ def display_pixels(array: np.ndarray) -> np.ndarray:
 
 
 def save_png(array: np.ndarray, path: str | os.PathLike, scale: int = 1) -> Path:
-    """Write a uint8 (H, W, C) array as PNG atomically (temp file + os.replace)."""
-    from PIL import Image
+    """Write a uint8 (H, W, C) array as PNG atomically (encoded in memory, then temp file +
+    os.replace: ``export.save_picture``); a failed write is ``export.WriteError`` (an OSError
+    too) naming the folder and the cause."""
+    from .export import save_picture
 
-    path = Path(path)
-    if array.ndim == 3 and array.shape[2] == 1:
-        array = array[:, :, 0]
-    image = Image.fromarray(array)
-    if scale > 1:
-        image = image.resize((image.width * scale, image.height * scale), Image.NEAREST)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    image.save(tmp, format="PNG")
-    os.replace(tmp, path)
-    return path
+    return save_picture(array, path, scale)
 
 
 def read_grid_png(path: str | os.PathLike, limit: int = 64 << 20) -> np.ndarray:

@@ -75,11 +75,14 @@ def test_the_rule_names_the_folder_the_reason_and_the_fix(unwritable, tmp_path):
 
 
 def test_a_failed_write_says_the_folder_and_reason_never_the_temporary_name(unwritable):
+    from studio.imaging import save_png
+
     frames = [np.zeros((8, 8, 3), np.uint8)] * 3
-    for save in (export.save_gif, export.save_png_strip):
+    for save in (export.save_gif, export.save_png_strip, lambda f, p: save_png(f[0], p)):
         with pytest.raises(export.WriteError) as caught:
             save(frames, unwritable / "x.gif")
         assert str(caught.value) == f"Can't write to {unwritable} (permission denied): choose another folder"
+        assert isinstance(caught.value, OSError)  # callers handling a failed write as an OSError still do
     assert list(unwritable.iterdir()) == []
 
 
@@ -161,3 +164,12 @@ def test_quality_table_refuses_an_unwritable_output_before_evaluating(unwritable
     assert exited.value.code == 2
     assert capsys.readouterr().err.splitlines()[-1].endswith(  # "PROG: error: …" (argparse's prog)
         f": error: {flag} {unwritable / name}: {LINE.format(folder=unwritable)}")
+
+
+def test_an_export_never_writes_through_a_file_or_link_at_a_temporary_name(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep")
+    (tmp_path / ".x.png.tmp.png").symlink_to(victim)  # the fixed name older versions wrote through
+    export.save_png_strip([np.zeros((4, 4), np.uint8)], tmp_path / "x.png")
+    assert victim.read_text() == "keep" and (tmp_path / "x.png").stat().st_size > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".x.png.tmp.png", "victim.txt", "x.png"]
