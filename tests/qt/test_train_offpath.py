@@ -148,6 +148,7 @@ def test_the_page_and_the_status_bar_say_how_a_job_ended(qtbot):
     """``TrainStatus`` at each end of a job: the line held while stopping, then the headline; a
     failure's sentence in red; a divergence's advice naming the Runs page's field, not a CLI
     command; a cancelled start as before it. The page gets a sentence, the status bar the line."""
+    from studio.engine.reporting import Progress
     from studio.qt.widgets.train_controls import TrainControls
     from studio.qt.widgets.train_status import TrainStatus
 
@@ -156,12 +157,15 @@ def test_the_page_and_the_status_bar_say_how_a_job_ended(qtbot):
     words = TrainStatus(controls, posted.append)
     words.starting()
     assert (controls.headline.text(), controls.message.text()) == ("Starting…", "Preparing the images and the model…")
+    words.stopping(announced=True)  # before the job's first step: nothing to save
+    assert controls.message.text() == "Stopping before the first step: nothing new will be saved…"
+    controls.last = Progress(12, 100)
     words.stopping(announced=True)
     assert controls.message.text() == "Stopping after this step and saving a checkpoint…"
     words.held = "stopped at step 40; checkpoint saved"
     words.ended("stopped")
     assert controls.message.text() == "Stopped at step 40; checkpoint saved" and controls.message.property("role") == "muted"
-    assert posted == ["stopped at step 40; checkpoint saved"] and controls.headline.text() == "Stopped at step 0"
+    assert posted == ["stopped at step 40; checkpoint saved"] and controls.headline.text() == "Stopped at step 12"
 
     posted.clear()
     words.ended("failed", "learning rate must be a number in (0, 1]")  # a held line is not said over a failure

@@ -34,6 +34,7 @@ def test_stop_after_the_run_folder_is_written_but_before_step_1_leaves_no_run(wi
     qtbot.waitUntil(held.is_set, timeout=20_000)
     assert (Path(panel.run_path) / "run.json").exists()
     qtbot.mouseClick(panel.controls.stop_button, Qt.LeftButton)
+    assert panel.controls.message.text() == "Stopping before the first step: nothing new will be saved…"
     release.set()
     qtbot.waitUntil(lambda: panel.handle is None, timeout=30_000)
     assert panel.controls.message.text() == train_panel.CANCELLED_MESSAGE

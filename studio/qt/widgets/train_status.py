@@ -40,8 +40,12 @@ class TrainStatus:
 
     def stopping(self, announced: bool) -> None:
         """Stop was asked for; ``announced``: the run folder exists (else the job is still loading
-        the images and ends before it writes one: ``TrainJob.create``)."""
-        if announced:
+        the images and ends before it writes one: ``TrainJob.create``). Before this job's first
+        step (no progress yet) there is nothing to save: the engine removes a new run's folder and
+        leaves a resumed run as it was (``engine.early_stop``)."""
+        if announced and self.controls.last is None:
+            self.controls.set_message("Stopping before the first step: nothing new will be saved…")
+        elif announced:
             self.controls.set_message("Stopping after this step and saving a checkpoint…")
         else:
             self.controls.headline.setText("Cancelling…")
