@@ -47,7 +47,7 @@ LESSONS = [
            "background is no longer a yes/no verdict but a smooth landscape that rises towards every island. "
            "Its slope pulls generated points towards all the data at once, so the samples spread out until "
            "all eight islands are covered (watch the count reach 8). The price: five critic steps per "
-           "generator step, so it learns more slowly per second.", {"loss": "wgan-gp"},
+           "generator step, so it learns more slowly per second.", {"loss": "wgan-gp", "critic_steps": 5},
            compare=("gan", {"loss": "vanilla"})),
     Lesson("vae-posteriors", "VAE: posteriors and the prior", "vae", "two-moons",
            "The right plot is the VAE's latent plane. Each small ellipse is where the encoder thinks one data "

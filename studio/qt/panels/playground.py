@@ -18,12 +18,11 @@ from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
 from ...errors import SpecError
 from ...playground import PlaygroundJob
-from ...playground.restarts import COMPARE, LESSON, Restarts, compare_change, family_change
+from ...playground.restarts import COMPARE, LESSON, Dropped, Restarts, compare_change, family_change
 from ...playground.compare import PlaygroundPair
 from ...playground.state import MIN_TRAIN_POINTS, PlaygroundState
 from ..widgets.playground_controls import PlaygroundControls
-from ..widgets.playground_export import GifExport, export_png
-from ..widgets.cards import ElidedLabel
+from ..widgets.playground_export import GifExport, StatusLine, export_png
 from ..widgets.playground_toolbar import PlaygroundToolbar
 from ..widgets.playground_run import PlaygroundRun
 from ..widgets.playground_views import PlaygroundViews
@@ -56,7 +55,7 @@ class PlaygroundPanel(QWidget):
         self.views = PlaygroundViews()  # what Export PNG saves
         self.pane, self.pane_b, self.panes, self.drawer = (self.views.pane, self.views.pane_b, self.views.panes,
                                                            self.views.drawer)
-        self.message = ElidedLabel(role="muted")  # one line: a long one elides, the tooltip says it all
+        self.message = StatusLine()  # one line: a long one elides, the tooltip says it all; errors in red
         self.message.setObjectName("muted")
         page = QVBoxLayout()
         page.addWidget(self.toolbar)
@@ -64,9 +63,9 @@ class PlaygroundPanel(QWidget):
         page.addWidget(self.message)
         outer = QHBoxLayout(self)
         outer.setContentsMargins(12, 10, 12, 6)
-        outer.addWidget(scroll)
-        outer.addLayout(page, 1)
-        self.gif = GifExport(self)
+        outer.addLayout(page, 1)  # first in the Tab order: Play, Step, Reset before the left column
+        outer.insertWidget(0, scroll)
+        self.gif = GifExport(self, self.export_gif)  # Export GIF is disabled while a GIF is made
         self.drawer.drawn.connect(self.frame_drawn)
         self.drawer.drawn.connect(self.run.drawn)
         self.run.frame.connect(self.drawer.offer)
@@ -80,7 +79,7 @@ class PlaygroundPanel(QWidget):
         self.compare.toggled.connect(self._on_compare_toggled)
         self.export.clicked.connect(self._on_export_clicked)
         self.export_gif.clicked.connect(self._on_export_gif_clicked)
-        self.gif.said.connect(self.message.setText)
+        self.gif.said.connect(self.message.say)
         self.pane.setting_changed.connect(self._on_pane_setting_changed)
         self.pane_b.setting_changed.connect(self._on_pane_b_setting_changed)
         self.pane.family_picked.connect(self._on_pane_family_picked)
@@ -149,9 +148,14 @@ class PlaygroundPanel(QWidget):
 
     @Slot()
     def _on_reset_clicked(self) -> None:
+        """A fresh model on the same data; a run that was playing keeps playing, and says so."""
         self.restarts.take()  # a restart a change had asked for is off too
+        job, playing = self.job, self.running and self.job is not None and not self.job.paused
         self.message.setText("")
         self.stop()
+        if job is not None and (not playing or self.start()):
+            self._show_play(playing)
+            self.message.setText(Dropped(job.step, playing, "Reset").notice(restarted=playing))
 
     def _show_play(self, playing: bool) -> None:
         self.toolbar.show_playing(playing)
@@ -267,7 +271,7 @@ class PlaygroundPanel(QWidget):
 
     @Slot()
     def _on_export_clicked(self) -> None:
-        self.message.setText(export_png(self, self.views, f"playground-{self._name()}.png"))
+        self.message.say(*export_png(self, self.views, f"playground-{self._name()}.png"))
 
     @Slot()
     def _on_export_gif_clicked(self) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout,
-                               QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+                               QLabel, QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
 from ...playground import LESSONS, PRESETS, family_names, get_family
 from ...playground.datasets import MAX_NOISE, MAX_POINTS, MIN_POINTS
@@ -15,8 +15,10 @@ from ...playground.state import MIN_TRAIN_POINTS, PlaygroundState
 from ...specs import as_typed
 from .cards import ElidedCombo, set_role
 from .param_form import ParamForm, fields_of
+from .playground_toolbar import tab_focus_only
 
 CUSTOM = "— your own setup —"
+LESSON_LINES = 9  # the lesson text's box, in lines: a longer text scrolls, the controls under it never move
 
 
 class PlaygroundControls(QWidget):
@@ -35,6 +37,15 @@ class PlaygroundControls(QWidget):
             self.lesson.fontMetrics().horizontalAdvance(self.lesson.itemText(i)) for i in range(self.lesson.count())) + 32)
         self.lesson_text = QLabel(wordWrap=True, objectName="muted")
         self.lesson_text.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.lesson_text.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+        # one height whatever the text (they run 5-16 lines): the buttons below stayed in no place
+        # (Brush at y = 505, 441, 425, 393 for different lessons; 48 px down on the first stroke)
+        self.lesson_box = QScrollArea(widgetResizable=True, frameShape=QScrollArea.NoFrame)
+        self.lesson_box.setWidget(self.lesson_text)
+        self.lesson_box.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.lesson_text.ensurePolished()  # whole lines of the style sheet's font
+        self.lesson_text.setText("<br>".join("x" * LESSON_LINES))
+        self.lesson_box.setFixedHeight(self.lesson_text.heightForWidth(1000))
 
         self.preset = QComboBox()
         for key, (label, _) in PRESETS.items():
@@ -84,7 +95,7 @@ class PlaygroundControls(QWidget):
         layout.setContentsMargins(0, 0, 10, 0)
         layout.addWidget(QLabel("Lesson"))
         layout.addWidget(self.lesson)
-        layout.addWidget(self.lesson_text)
+        layout.addWidget(self.lesson_box)
         layout.addWidget(data)
         layout.addWidget(model)
         layout.addStretch(1)
@@ -104,6 +115,7 @@ class PlaygroundControls(QWidget):
         self._show_lesson(state.lesson)
         self._show_family(state.family)
         self._show_data(state.points)
+        tab_focus_only(self)
 
     # --- state → widgets --------------------------------------------------------------------
     def _show_lesson(self, lesson) -> None:
@@ -112,6 +124,7 @@ class PlaygroundControls(QWidget):
         follows = self.state.follows_lesson
         with QSignalBlocker(self.lesson):
             self.lesson.setCurrentIndex(self.lesson.findData(lesson.key if follows else ""))
+        self.lesson_box.verticalScrollBar().setValue(0)
         if follows:
             self.lesson_text.setText(f"<b>{lesson.title}.</b> <b>What to look for.</b> {lesson.text}")
             return
@@ -134,11 +147,21 @@ class PlaygroundControls(QWidget):
         self.form = ParamForm(fields_of(model.Config))
         self.form.set_values(self.state.options)
         self.form.changed.connect(self._on_form_changed)
+        tab_focus_only(self.form)
         self.form_box.addWidget(self.form)
 
     def _show_data(self, points) -> None:
-        with QSignalBlocker(self.preset):
+        """The preset, the count (drawn by hand: the points there are, not the preset's count) and,
+        with too few points to train and no tool chosen, the brush: what a drag should do then."""
+        drawn = self.state.dataset == "drawn"
+        with QSignalBlocker(self.preset), QSignalBlocker(self.points):
             self.preset.setCurrentIndex(self.preset.findData(self.state.dataset))
+            self.points.setValue(len(points) if drawn else self.state.points_count)
+        for field in (self.points, self.noise):
+            field.setEnabled(not drawn)
+            field.setToolTip("drawn by hand: pick a preset to set its count and noise" if drawn else "")
+        if not self.state.trainable and not any(b.isChecked() for b in self.tools.buttons()):
+            self.tools.buttons()[0].setChecked(True)  # Brush (emits tool_changed)
         self.point_count.setText(f"{len(points)} points" + ("" if self.state.trainable else
                                                              f" — draw at least {MIN_TRAIN_POINTS} to train"))
         set_role(self.point_count, "muted")

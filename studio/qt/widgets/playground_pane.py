@@ -9,6 +9,7 @@ Drawing costs the UI thread: every setter here skips work that would not change 
 from __future__ import annotations
 
 import time
+from html import escape
 
 import numpy as np
 import pyqtgraph as pg
@@ -28,6 +29,8 @@ from .plot_axis import ReadableAxis
 SLIDER_TICKS = 1000
 LOSS_HZ = 8
 COMPACT_LOSS_HEIGHT = 130  # px: the loss plot of two views side by side (its axis ~80 px at 1366×768)
+LOSS_HEIGHT = 130  # px, at least, of one view's loss plot (the family's plot and its legend above it
+# squeezed it to ~40 px: a GAN's D loss once the D-score legend wrapped, one or two labels on a 20 px axis)
 
 
 class PlaygroundPane(QWidget):
@@ -66,8 +69,11 @@ class PlaygroundPane(QWidget):
         self.loss_curve = self.loss.plot(pen=pg.mkPen(theme.ACCENT, width=1.2))
         self.loss_curve.setDownsampling(auto=True, method="peak")
         self.loss_curve.setClipToView(True)
-        self.stats = QLabel(objectName="muted", wordWrap=True)
-        self.stats.setFixedHeight(3 * self.stats.fontMetrics().lineSpacing())  # new numbers never re-lay out the page
+        self.stats = QLabel(objectName="muted", wordWrap=True, textFormat=Qt.RichText)
+        self.stats.ensurePolished()  # the style sheet's font: three of its lines, new numbers never re-lay out the page
+        self.stats.setText("1<br>2<br>3")
+        self.stats.setFixedHeight(self.stats.heightForWidth(1000))  # (3 × lineSpacing cut the third line)
+        self.stats.setText("")
         self.stats.setAlignment(Qt.AlignLeft | Qt.AlignTop)
 
         self.header = QWidget()
@@ -117,7 +123,7 @@ class PlaygroundPane(QWidget):
         self.side.setVisible(not compact)
         # the square data plot has height to spare over its width: the loss takes enough for 3-4 value
         # labels (it had 85 px at 1366×768: 33 px of axis, room for one or two)
-        self.loss.setMinimumHeight(COMPACT_LOSS_HEIGHT if compact else 0)
+        self.loss.setMinimumHeight(COMPACT_LOSS_HEIGHT if compact else LOSS_HEIGHT)
 
     def show_picker(self, shown: bool) -> None:
         """The header's family picker and the options it names (two views: each names its own)."""
@@ -161,9 +167,12 @@ class PlaygroundPane(QWidget):
         """Forget the run: no loss, step 0, only the data left to draw."""
         self._loss = ([], [])
         self.loss_curve.setData([], [])
+        self.loss.getPlotItem().getViewBox().setRange(xRange=(0, 10), yRange=(0, 1), padding=0)  # not the old run's
         self.step_label.setText("step 0")
         self.main.clear_layers()
         self.side.clear_layers()
+        self.side.left_axis.magnitudes, self.side.left_axis.picture = False, None  # not the old family's axis
+        self.side.set_equal(True)
         self._set_stats("")
 
     # --- drawing ----------------------------------------------------------------------------
@@ -176,7 +185,9 @@ class PlaygroundPane(QWidget):
         turn and the family's plot in the next, so neither paint holds the UI thread long)."""
         self.main.show_layers(frame.main)
         self.step_label.setText(f"step {frame.step:,}")
-        self._set_stats("   ".join(f"{k}: {_number(v)}" for k, v in frame.stats.items()))
+        # a line breaks between two numbers, never inside one ("∫ p(x) dx over the view: | 1", "(nats/ | point)")
+        self._set_stats("&nbsp;&nbsp; ".join(f"<span style='white-space:nowrap'>{escape(k)}: {_number(v)}</span>"
+                                             for k, v in frame.stats.items()))
         self.frames_drawn += 1
 
     def show_side(self, frame: Frame) -> None:

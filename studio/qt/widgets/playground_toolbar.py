@@ -1,12 +1,19 @@
 """The Playground page's top row: Play / Pause, Step, Reset, the speed slider (its label says
 "N steps/frame"; a "Speed" word beside it made the row too wide for a 1366-px screen), Compare / One
 view and the exports. Buttons whose text toggles (Play ↔ Pause, Compare ↔ One view) and the
-speed label keep one width, the widest of their texts, so nothing moves under the mouse."""
+speed label keep one width, the widest of their texts, so nothing moves under the mouse.
+
+Space plays / pauses wherever the focus is on the page (the page's shortcut), except in a text
+field, or on a button the user reached with Tab (Space presses it, the keyboard's way): the
+page's buttons, pickers and sliders take the focus by Tab only (``tab_focus_only``), so a click on
+Step left Space with Step, and two Spaces stepped twice instead of playing."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSignalBlocker, Qt
-from PySide6.QtWidgets import QAbstractButton, QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
+from PySide6.QtCore import QSignalBlocker, Qt, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (QAbstractButton, QAbstractSlider, QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider,
+                               QWidget)
 
 from ...playground.job import MAX_STEPS_PER_FRAME
 
@@ -29,8 +36,7 @@ def fix_width(widget: QAbstractButton | QLabel, texts: tuple[str, ...]) -> None:
 class PlaygroundToolbar(QWidget):
     def __init__(self, speed: int, parent: QWidget | None = None):
         super().__init__(parent)
-        self.play = QPushButton(PLAY, objectName="primary", toolTip="train and watch (Space)")
-        self.play.setShortcut(Qt.Key_Space)
+        self.play = QPushButton(PLAY, objectName="primary", toolTip="train and watch (Space)")  # the page's shortcut
         self.step_button = QPushButton("Step", toolTip="pause after one frame's worth of steps")
         self.reset = QPushButton("Reset", toolTip="a fresh, untrained model on the same data")
         self.speed = QSlider(Qt.Horizontal, minimum=1, maximum=MAX_SPEED, value=speed)
@@ -52,6 +58,15 @@ class PlaygroundToolbar(QWidget):
                               (self.speed_label, (speed_text(MAX_SPEED), speed_text(1)))):
             widget.ensurePolished()
             fix_width(widget, texts)
+        tab_focus_only(self)
+        # window-wide while the page is shown; a focused text field or Tab-focused button keeps its Space
+        self.space = QShortcut(QKeySequence(Qt.Key_Space), self, context=Qt.WindowShortcut)
+        self.space.activated.connect(self._on_space_activated)
+
+    @Slot()
+    def _on_space_activated(self) -> None:
+        if self.play.isEnabled():
+            self.play.click()
 
     def show_playing(self, playing: bool) -> None:
         self.play.setText(PAUSE if playing else PLAY)
@@ -70,6 +85,15 @@ class PlaygroundToolbar(QWidget):
                             (self.step_button, "pause after one frame's worth of steps")):
             button.setEnabled(allowed)
             button.setToolTip(tip if allowed else why)
+
+
+def tab_focus_only(root: QWidget) -> None:
+    """``root``'s buttons, pickers and sliders (and ``root`` itself if one) take the focus by Tab, not
+    by a click: a click leaves the focus where it was, so Space stays the page's Play / Pause."""
+    kinds = (QAbstractButton, QComboBox, QAbstractSlider)
+    for widget in [root, *root.findChildren(QWidget)]:
+        if isinstance(widget, kinds):
+            widget.setFocusPolicy(Qt.TabFocus)
 
 
 def speed_text(speed: int) -> str:

@@ -10,6 +10,7 @@ from ...playground.compare import loss_points
 from ...playground.frame import Layer
 from .playground_drawer import FrameDrawer
 from .playground_pane import PlaygroundPane
+from .playground_toolbar import tab_focus_only
 
 
 class PlaygroundViews(QWidget):
@@ -26,6 +27,7 @@ class PlaygroundViews(QWidget):
         row.addWidget(self.pane, 1)
         row.addWidget(self.pane_b, 1)
         self.drawer = FrameDrawer(self.panes, self)
+        tab_focus_only(self)  # the family pickers and view sliders: a click leaves Space to Play
 
     def show_compare(self, family: str | None, options: dict) -> str:
         """Show ``family`` beside the first view (None: one view); returns its options' error or ""."""
