@@ -13,6 +13,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QPushButton
 
 from studio.playground import LESSONS
+from studio.playground.compare import PlaygroundPair
 from tests.qt.test_playground_page import choose, page, wait_frame  # noqa: F401 (the page fixture)
 
 
@@ -206,3 +207,40 @@ def test_every_family_reads_whole_at_1366_by_768(qtbot, window):
         page.shutdown()
         if handle is not None:
             assert handle.wait(10)
+
+
+def loss_steps(pane) -> list[int]:
+    return list(pane._loss[0])
+
+
+def test_compare_restarts_only_the_model_that_changed(qtbot, page):
+    """Compare on, another right-hand family and One view each kept the left model and its curve
+    (they restarted it: step 810 -> 0, "the last one had reached step 13,350"); the right model starts
+    at 0, its loss curve on its own steps."""
+    choose(page.controls.lesson, "autoregressive-bins")
+    qtbot.mouseClick(page.play, Qt.LeftButton)
+    wait_frame(qtbot, page, 4 * page.state.speed)
+    left = page.job
+    qtbot.mouseClick(page.compare, Qt.LeftButton)
+    pair = page.job
+    assert isinstance(pair, PlaygroundPair) and pair.model is left.model and pair.step >= 4 * page.state.speed
+    assert page.running and not pair.paused and page.play.text() == "❚❚ Pause"
+    assert page.message.text().startswith("Compare: Autoregressive")
+    assert "— the left model goes on from step " in page.message.text()
+    assert loss_steps(page.pane) and not loss_steps(page.pane_b)  # the left curve stays, the right one is new
+    qtbot.waitUntil(lambda: len(loss_steps(page.pane_b)) >= 2, timeout=30_000)
+    behind = pair.step - pair.other.step
+    assert behind >= 4 * page.state.speed
+    assert loss_steps(page.pane_b)[0] <= 2 * page.state.speed  # B's curve starts at B's step, not A's
+    assert loss_steps(page.pane)[-1] - loss_steps(page.pane_b)[-1] == behind
+    choose(page.pane_b.family, "ddpm")  # another right-hand family: the left model still goes on
+    assert page.job is not pair and page.job.model is left.model and page.job.other.model.name == "ddpm"
+    assert page.job.step >= pair.step and page.job.other.step == 0
+    wait_frame(qtbot, page, page.job.step + 1)
+    step = page.job.step
+    qtbot.mouseClick(page.compare, Qt.LeftButton)  # One view: the left model once more
+    assert not isinstance(page.job, PlaygroundPair) and page.job.model is left.model and page.job.step >= step
+    assert page.message.text().startswith("One view — the left model goes on from step ")
+    choose(page.controls.family, "flow")  # the left family changes: that one does restart
+    qtbot.waitUntil(lambda: page.job is not None and page.job.model is not left.model, timeout=5_000)
+    assert "training restarted from step 0" in page.message.text()

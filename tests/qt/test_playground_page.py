@@ -223,8 +223,9 @@ def test_compare_trains_two_families_on_the_same_data_side_by_side(qtbot, page):
     qtbot.waitUntil(lambda: all(len(p._loss[0]) for p in page.panes), timeout=10_000)
     page.pane_b.setting.setValue(500)  # each view has its own slider
     assert job.other._setting == pytest.approx(0.5) and job._setting != pytest.approx(0.5)
-    choose(page.pane_b.family, "autoregressive")  # its own picker: a new pair
-    assert page.state.compare == "autoregressive" and page.job is None
+    choose(page.pane_b.family, "autoregressive")  # its own picker: a new pair, the left model goes on
+    assert page.state.compare == "autoregressive" and page.job is not job and page.job.model is job.model
+    assert page.job.other.model.name == "autoregressive"
     choose(page.controls.lesson, "gan-mode-collapse")
     qtbot.mouseClick(page.compare, Qt.LeftButton)
     qtbot.mouseClick(page.compare, Qt.LeftButton)  # off and on: a GAN faces the other GAN loss
@@ -248,12 +249,14 @@ def test_a_change_that_needs_a_new_model_says_so_and_keeps_playing(qtbot, page):
     assert "had reached step " in text and page.job.model.name == "vae" and page.running
     assert page.play.text() == "❚❚ Pause"
     wait_frame(qtbot, page, page.state.speed)  # and it trains
-    qtbot.mouseClick(page.play, Qt.LeftButton)  # paused: the change drops the run, Play starts the new one
+    qtbot.mouseClick(page.play, Qt.LeftButton)  # paused: Compare keeps the left model, paused, beside a new one
     qtbot.waitUntil(lambda: page.job.paused)
+    vae = page.job
     qtbot.mouseClick(page.compare, Qt.LeftButton)
-    qtbot.waitUntil(lambda: "was dropped" in page.message.text(), timeout=5_000)
-    assert page.message.text().startswith("Compare: VAE beside Flow matching / rectified flow — the run at step ")
-    assert page.message.text().endswith("▶ Play trains the new model from step 0") and page.job is None
+    assert page.message.text() == (f"Compare: VAE beside Flow matching / rectified flow — the left model goes on "
+                                   f"from step {vae.step:,}; the right one starts from step 0")
+    assert isinstance(page.job, PlaygroundPair) and page.job.model is vae.model and page.job.paused
+    assert page.play.text() == "▶ Play"
     qtbot.mouseClick(page.play, Qt.LeftButton)
     wait_frame(qtbot, page, page.state.speed)
     choose(page.controls.lesson, "gan-mode-collapse")  # one action, several changes: one restart, named once

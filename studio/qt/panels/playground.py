@@ -2,12 +2,12 @@
 
 The state (data, family, options, speed, view slider, the family compared) is a Qt-free
 ``PlaygroundState``; the training is a ``PlaygroundJob`` (or, comparing two families, one
-``PlaygroundPair``) on the shared runner at one torch thread, held by a ``PlaygroundRun``
-(widgets/playground_run.py: start, stop, pause, step, the recorder Export GIF draws from).
-This panel lays out the left column (``PlaygroundControls``), the top row
-(``PlaygroundToolbar``) and the views (``PlaygroundViews``, whose ``FrameDrawer`` draws only the
-newest frame, at most 30 a second, one plot per event-loop turn), forwards the user's actions,
-and says in its status line why a change dropped the run (``studio.playground.restarts``)."""
+``PlaygroundPair``) on the shared runner at one torch thread, held by a ``PlaygroundRun`` (start,
+stop, pause, step, the recorder Export GIF draws from, a model kept across Compare). It lays out
+the left column (``PlaygroundControls``), the top row (``PlaygroundToolbar``) and the views
+(``PlaygroundViews``, whose ``FrameDrawer`` draws only the newest frame, at most 30 a second, one
+plot per event-loop turn), forwards the user's actions, and says in its status line why a change
+dropped the run (``studio.playground.restarts``)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from ...playground.state import MIN_TRAIN_POINTS, PlaygroundState
 from ..widgets.playground_controls import PlaygroundControls
 from ..widgets.playground_export import GifExport, StatusLine, export_png
 from ..widgets.playground_toolbar import PlaygroundToolbar
-from ..widgets.playground_run import PlaygroundRun
+from ..widgets.playground_run import PlaygroundRun, carried_notice
 from ..widgets.playground_views import PlaygroundViews
 
 JOB_REST_S = 0.008  # the job rests this long after each frame while the UI draws it
@@ -96,12 +96,12 @@ class PlaygroundPanel(QWidget):
 
     # --- running ------------------------------------------------------------------------
     frames_drawn = property(lambda self: self.drawer.frames_drawn)
-    job = property(lambda self: self.run.job)
-    handle = property(lambda self: self.run.handle)
+    job, handle = property(lambda self: self.run.job), property(lambda self: self.run.handle)
     recorder = property(lambda self: self.run.recorder)
     running = property(lambda self: self.run.running)
 
-    def start(self, paused: bool = False) -> bool:
+    def start(self, paused: bool = False, kept: PlaygroundJob | None = None) -> bool:
+        """A new run (``kept``: the left model goes on from that run's job); False, said, on a bad spec."""
         try:
             other = self.state.compare_spec()
             spec = replace(self.state.spec(), rest_s=JOB_REST_S)
@@ -113,6 +113,8 @@ class PlaygroundPanel(QWidget):
             value = pane.setting_value(pane.setting.value())
             if value is not None:
                 job.set_setting(value, *((lane,) if other else ()))
+        self.run.carry(job, kept)
+        self.views.b_behind = job.step - job.other.step if other else 0
         self.message.setText("")
         self.run.start(job, paused)
         return True
@@ -121,8 +123,8 @@ class PlaygroundPanel(QWidget):
         """End the current run (its model is dropped): the next Play starts afresh."""
         self.run.stop()
         self.views.reset()
-        self._show_play(False)
-        self._draw_data()
+        self.toolbar.show_playing(False)
+        self.views.show_data(self.state.points)
 
     def _drop_run(self, why: str, rank: int) -> None:
         """A change that needs a new model ends the run; ``studio.playground.restarts`` says why,
@@ -141,7 +143,7 @@ class PlaygroundPanel(QWidget):
         if dropped.playing:
             if not self.start():
                 return  # start() has said why
-            self._show_play(True)
+            self.toolbar.show_playing(True)
         error = self.message.text()  # the new options' error, if any
         text = dropped.notice(restarted=dropped.playing)
         self.message.setText(f"{error}  ({text})" if error else text)
@@ -154,27 +156,24 @@ class PlaygroundPanel(QWidget):
         self.message.setText("")
         self.stop()
         if job is not None and (not playing or self.start()):
-            self._show_play(playing)
+            self.toolbar.show_playing(playing)
             self.message.setText(Dropped(job.step, playing, "Reset").notice(restarted=playing))
-
-    def _show_play(self, playing: bool) -> None:
-        self.toolbar.show_playing(playing)
 
     @Slot()
     def _on_play_clicked(self) -> None:
-        self._show_play(self.run.toggle() if self.running else self.start())
+        self.toolbar.show_playing(self.run.toggle() if self.running else self.start())
 
     @Slot()
     def _on_step_button_clicked(self) -> None:
         if self.running or self.start(paused=True):
-            self._show_play(False)
+            self.toolbar.show_playing(False)
             self.run.step(self.state.speed)
 
     @Slot(str)
     def _on_run_ended(self, error: str) -> None:
         if error:
             self.message.setText(error)
-        self._show_play(False)
+        self.toolbar.show_playing(False)
 
     # --- settings -----------------------------------------------------------------------
     @Slot(int)
@@ -210,11 +209,20 @@ class PlaygroundPanel(QWidget):
         self.restarts.because(f"Lesson “{lesson.title}”", LESSON)
 
     def _on_state_compare(self, family: str | None) -> None:
-        on = family is not None
-        self._drop_run(compare_change(self.state.family, self.state.options, family, self.state.compare_options),
-                       COMPARE)
-        self.message.setText(self.views.show_compare(family, self.state.compare_options))
-        self.toolbar.show_compare(on)
+        """Compare on, off or another right-hand family: a run of the left model shown goes on with it."""
+        why = compare_change(self.state.family, self.state.options, family, self.state.compare_options)
+        kept = self.run.hand_over(self.state.spec()) if self.state.trainable else None
+        if kept is None:
+            self._drop_run(why, COMPARE)
+        error = self.views.show_compare(family, self.state.compare_options)
+        self.toolbar.show_compare(family is not None)
+        if kept is not None:
+            self.views.reset(keep_left=True)
+            if not self.start(paused=not kept[1], kept=kept[0]):
+                return  # start() has said why
+            self.toolbar.show_playing(kept[1])
+            error = carried_notice(why, kept[0].step, family is not None, error)
+        self.message.setText(error)
 
     @Slot(bool)
     def _on_compare_toggled(self, on: bool) -> None:
@@ -251,11 +259,8 @@ class PlaygroundPanel(QWidget):
             self.restarts.take()  # nothing to restart on
             self.stop()
             self.message.setText(f"Training stopped at step {step:,}: the data has {len(points)} points — {why}")
-        self._draw_data()
-
-    def _draw_data(self) -> None:
-        if self.job is None or not self.running:  # while training, the frames carry the data
-            self.views.show_data(self.state.points)
+        if not self.running:  # while training, the frames carry the data
+            self.views.show_data(points)
 
     @Slot(str)
     def _on_controls_tool_changed(self, tool: str) -> None:

@@ -1,13 +1,19 @@
 """The Playground page's one run: a ``PlaygroundJob`` (a ``PlaygroundPair`` while comparing) on
 the shared runner at one torch thread. The frames it reports are kept for Export GIF
 (``FrameRecorder``) and handed on to be drawn; a page nobody sees pauses it (``pause_hidden``)
-and resumes it when shown again, unless the user had paused it himself."""
+and resumes it when shown again, unless the user had paused it himself.
+
+Compare on, off or another right-hand family leaves the left model as it was: ``hand_over`` ends
+the run and gives back its first model, and ``carry`` puts that model (its optimisers, step and
+batch order) into the new job, so only the model that changed starts from step 0."""
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ...playground import PlaygroundJob
+from ...playground.job import PlaygroundSpec
 from ...playground.compare import PlaygroundPair
 from ...playground.recording import FrameRecorder
 from ..runner import JobHandle, runner
@@ -46,6 +52,31 @@ class PlaygroundRun(QObject):
             self.handle.muted = True
         self.handle = self.job = None
         self.recorder.clear()  # Export GIF must not show the run just dropped
+
+    def hand_over(self, spec: PlaygroundSpec) -> tuple[PlaygroundJob, bool] | None:
+        """End the run and return its first model's job and whether it was playing, when that model
+        trains what ``spec`` asks for (family, options, learning rate, data); otherwise None, the run
+        left alone. Waits (up to 5 s: one frame's steps) for its thread, which no longer trains it."""
+        job, handle = self.job, self.handle
+        if job is None or not self.running:
+            return None
+        s = job.spec
+        if (s.family, s.options, s.lr) != (spec.family, spec.options, spec.lr) or \
+                job._pending_data is not None or not np.array_equal(job.data_np, spec.drawn):
+            return None
+        playing = not job.paused
+        self.stop()
+        if not handle.wait(5):
+            return None
+        return job, playing
+
+    @staticmethod
+    def carry(job: PlaygroundJob, kept: PlaygroundJob | None) -> None:
+        """``job`` (a new run's first model) goes on with ``kept``'s model, optimisers, step and batches."""
+        if kept is None:
+            return
+        job.model, job.optimizers, job.step, job._batch_gen = kept.model, kept.optimizers, kept.step, kept._batch_gen
+        job._reported = kept.step
 
     def toggle(self) -> bool:
         """Pause a playing run, resume a paused one; returns whether it plays now."""
@@ -94,3 +125,10 @@ class PlaygroundRun(QObject):
     @Slot(object)
     def _on_handle_finished(self, outcome) -> None:
         self.ended.emit(outcome.error if outcome.status == "failed" else "")
+
+
+def carried_notice(why: str, step: int, right: bool, error: str = "") -> str:
+    """The status line after Compare kept the left model (``right``: a new right-hand one beside it)."""
+    text = f"{why} — the left model goes on from step {step:,}" + ("; the right one starts from step 0"
+                                                                   if right else "")
+    return f"{error}  ({text})" if error else text

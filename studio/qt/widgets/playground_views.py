@@ -27,6 +27,7 @@ class PlaygroundViews(QWidget):
         row.addWidget(self.pane, 1)
         row.addWidget(self.pane_b, 1)
         self.drawer = FrameDrawer(self.panes, self)
+        self.b_behind = 0  # steps the right model is behind the left (the left one kept its model)
         tab_focus_only(self)  # the family pickers and view sliders: a click leaves Space to Play
 
     def show_compare(self, family: str | None, options: dict) -> str:
@@ -43,13 +44,15 @@ class PlaygroundViews(QWidget):
         for pane in self.panes:
             pane.main.show_layers([Layer("points", "data", "data", {"xy": points})])
 
-    def reset(self) -> None:
-        """Forget the run: nothing waits to be drawn, steps and losses back to 0."""
+    def reset(self, keep_left: bool = False) -> None:
+        """Forget the run: nothing waits to be drawn, steps and losses back to 0 (``keep_left``:
+        the left view's model goes on, its loss curve and step stay)."""
         self.drawer.clear()
-        for pane in self.panes:
+        for pane in self.panes[1 if keep_left else 0:]:
             pane.reset()
 
     def add_losses(self, records: list, pair: bool) -> None:
         """The job's metric records into each view's loss curve (lanes "A" and "B" for a pair)."""
         for pane, lane in zip(self.panes, ("A", "B") if pair else (None,)):
-            pane.add_losses(loss_points(records, lane))
+            behind = self.b_behind if lane == "B" else 0  # a pair's records carry the left model's step
+            pane.add_losses([(step - behind, loss) for step, loss in loss_points(records, lane)])
