@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class SpecError(ValueError):
     """A bad setting. ``field`` is the setting's name in the spec (None when it is the
@@ -49,3 +51,11 @@ class Cancelled(Exception):
 
     def __init__(self, message: str = "cancelled"):
         super().__init__(message)
+
+
+def sentence(line: str) -> str:
+    """``line`` (a clause or status line: "training vae…", "can't write to X …") as a window's
+    sentence: the first letter capitalised when it starts with a plain word of ours (lowercase
+    letters, hyphens). A line starting with a name (a file "alpha.png", a path, a run "my_run3")
+    keeps its case: on Linux another case names another file."""
+    return line[:1].upper() + line[1:] if re.match(r"[a-z][a-z'-]*(?![\w./\\])", line) else line

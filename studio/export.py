@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .errors import SpecError
+from .errors import SpecError, sentence  # sentence: a write_problem clause as a window's line
 
 REASONS = {errno.EACCES: "permission denied", errno.EPERM: "permission denied",
            errno.EROFS: "a read-only disk", errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk is full"}
@@ -84,11 +84,6 @@ def check_writable(path: str | os.PathLike, field: str | None = "out") -> Path:
     if problem:
         raise SpecError(f"{path}: {problem}", field=field)
     return Path(path)
-
-
-def sentence(clause: str) -> str:
-    """A clause of ``write_problem`` as the window's line: its first letter capitalised."""
-    return clause[:1].upper() + clause[1:]
 
 
 def _as_pil(frame: np.ndarray, scale: int):

@@ -7,22 +7,14 @@ shows them; here they are plain functions of plain values, testable without a wi
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from .errors import sentence  # noqa: F401 (the page's words: here since the Train page's start)
 from .models import config_from_dict
 from .models.config import SUPPORTED_RESOLUTIONS
 
 CANCELLED_MESSAGE = "Start cancelled before training began; nothing was written."
 READY_MESSAGE = "Ready. Press Start (Ctrl+Enter) to train a new run."
-
-
-def sentence(line: str) -> str:
-    """``line`` (an engine status line: "training vae…") as the page shows it: the first letter
-    capitalised when the line starts with a plain word of ours (lowercase letters, hyphens); a
-    line starting with a name (a file "alpha.png", a path, a run "my_run3") keeps its case, on
-    Linux another case names another file."""
-    return line[:1].upper() + line[1:] if re.match(r"[a-z][a-z'-]*(?![\w./\\])", line) else line
 
 
 def setup_problem(torch_error: str | None, images_error: str | None, resolution: int | None) -> str | None:
