@@ -5,6 +5,9 @@ old loss axis and the preset's count; the controls never move when the lesson te
 
 from __future__ import annotations
 
+import html
+import re
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -177,6 +180,25 @@ def test_the_wgan_gp_lesson_shows_the_critic_steps_its_text_names(qtbot, page):
     assert page.job.model.critic_steps == 5
 
 
+def shown_lines(label) -> list[str]:
+    """The lines a word-wrapped rich-text label lays its text out in at its width (word joiners dropped)."""
+    from PySide6.QtGui import QTextDocument
+
+    doc = QTextDocument()
+    doc.setDefaultFont(label.font())
+    doc.setHtml(label.text())
+    doc.setTextWidth(label.contentsRect().width())
+    doc.size()  # lays it out
+    block, lines = doc.firstBlock(), []
+    while block.isValid():
+        layout, text = block.layout(), block.text()
+        for i in range(layout.lineCount()):
+            line = layout.lineAt(i)
+            lines.append(text[line.textStart():line.textStart() + line.textLength()].replace("\u2060", ""))
+        block = block.next()
+    return lines
+
+
 def test_every_family_reads_whole_at_1366_by_768(qtbot, window):
     """One view, every lesson playing at 1340×730: the loss plot keeps its height (a GAN's "D loss"
     was ~40 px once the D-score legend wrapped, its labels drawn into each other), every number is
@@ -200,6 +222,10 @@ def test_every_family_reads_whole_at_1366_by_768(qtbot, window):
             assert_readable(axis)
             stats = page.pane.stats
             assert stats.text() and stats.heightForWidth(stats.width()) <= stats.height(), (lesson.key, stats.text())
+            lines = shown_lines(stats)
+            for stat in re.findall(r"<span[^>]*>(.*?)</span>", stats.text()):  # each number on one line
+                stat = html.unescape(stat).replace(" ", "\xa0").replace("\u2060", "")
+                assert any(stat in line for line in lines), (lesson.key, stat, lines)
             bottom = stats.mapTo(page, stats.rect().bottomLeft()).y()
             assert bottom <= page.message.mapTo(page, page.message.rect().topLeft()).y(), lesson.key
     finally:

@@ -186,8 +186,8 @@ class PlaygroundPane(QWidget):
         self.main.show_layers(frame.main)
         self.step_label.setText(f"step {frame.step:,}")
         # a line breaks between two numbers, never inside one ("∫ p(x) dx over the view: | 1", "(nats/ | point)")
-        self._set_stats("&nbsp;&nbsp; ".join(f"<span style='white-space:nowrap'>{escape(k)}: {_number(v)}</span>"
-                                             for k, v in frame.stats.items()))
+        self._set_stats("&nbsp;&nbsp; ".join(
+            f"<span style='white-space:nowrap'>{_unbroken(f'{k}: {_number(v)}')}</span>" for k, v in frame.stats.items()))
         self.frames_drawn += 1
 
     def show_side(self, frame: Frame) -> None:
@@ -271,6 +271,11 @@ class PlaygroundPane(QWidget):
     def _on_family_current_index_changed(self, _index: int) -> None:
         self._fit_family_box()
         self.family_picked.emit(self.family.currentData())
+
+
+def _unbroken(text: str) -> str:
+    """``text`` as markup no line breaks inside: Qt's nowrap still broke after "/" and "-" ("nats/ | point")."""
+    return escape(text).replace("/", "/\u2060").replace("-", "-\u2060")  # U+2060 word joiner
 
 
 def _number(value: float) -> str:
