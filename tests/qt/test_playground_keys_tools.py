@@ -270,3 +270,14 @@ def test_compare_restarts_only_the_model_that_changed(qtbot, page):
     choose(page.controls.family, "flow")  # the left family changes: that one does restart
     qtbot.waitUntil(lambda: page.job is not None and page.job.model is not left.model, timeout=5_000)
     assert "training restarted from step 0" in page.message.text()
+
+
+def test_play_wears_the_main_action_look_like_every_pages_main_button(qtbot, page):
+    """Play set objectName 'primary' while the style sheet matches the ``primary`` property
+    (as Start, Run, Resume use it): it was drawn as a plain grey button. Its face is the violet
+    #9b87ff when enabled."""
+    play = page.play
+    assert play.isEnabled()
+    image = play.grab().toImage()
+    face = image.pixelColor(image.width() // 2, 3)  # above the label, inside the border
+    assert (face.red(), face.green(), face.blue()) == (0x9b, 0x87, 0xff)

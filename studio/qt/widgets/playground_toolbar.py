@@ -37,6 +37,7 @@ class PlaygroundToolbar(QWidget):
     def __init__(self, speed: int, parent: QWidget | None = None):
         super().__init__(parent)
         self.play = QPushButton(PLAY, objectName="primary", toolTip="train and watch (Space)")  # the page's shortcut
+        self.play.setProperty("primary", True)  # the style sheet's violet main action (dark.qss)
         self.step_button = QPushButton("Step", toolTip="pause after one frame's worth of steps")
         self.reset = QPushButton("Reset", toolTip="a fresh, untrained model on the same data")
         self.speed = QSlider(Qt.Horizontal, minimum=1, maximum=MAX_SPEED, value=speed)
