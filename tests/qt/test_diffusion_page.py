@@ -160,6 +160,7 @@ def test_a_model_change_cancels_the_run_and_clears_its_views(qtbot, page, traine
     assert handle.wait(2.0), "the old model's run still samples"
     qtbot.waitUntil(lambda: page.model is not None and not page.busy, timeout=30_000)
     assert page.model is not old and page.trajectory is None and not page.step_page.branch_button.isEnabled()
+    assert page.progress.value() == 0 and page.message.text().startswith("Ready")  # nothing of the old run
 
 
 def test_branch_is_refused_at_the_last_step_and_says_why(qtbot, page):

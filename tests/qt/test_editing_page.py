@@ -67,7 +67,8 @@ def test_a_picture_comes_in_by_open_drop_paste_or_dataset(qtbot, page, tmp_path,
     qtbot.waitUntil(lambda: session.picture is not None, timeout=20_000)
     crop = load_picture(wide, GRAY, "crop")
     assert np.array_equal(session.picture, crop)
-    assert edit.canvas.image() == to_qimage(to_pixels(crop)[0]) and "fitted to 28×28 (crop)" in page.message.text()
+    assert edit.canvas.image() == to_qimage(to_pixels(crop)[0])
+    assert page.message.text() == "Fitted wide.png to 28×28 (crop): press ▶ Edit (Ctrl+Enter)."
     edit.fit_combo.setCurrentIndex(edit.fit_combo.findData("pad"))  # the same file, fitted again
     qtbot.waitUntil(lambda: session.picture is not None, timeout=20_000)
     assert np.array_equal(session.picture, load_picture(wide, GRAY, "pad")) and not np.array_equal(
@@ -315,3 +316,95 @@ def test_the_edit_page_fits_1366_by_768_with_a_class_conditional_model(window, q
     page.mode_buttons.button(3).click()
     page.edit.method_buttons.button(2).click()
     _fits(window, qtbot, "class swap")
+
+
+def test_a_new_picture_mid_edit_cancels_it_and_nothing_of_the_old_picture_stays(qtbot, page):
+    """Tester F8: opening another picture while an edit ran swapped "Your picture", said "press ▶ Edit"
+    with ▶ Edit off, and the old picture's edit finished as "the result" beside the new one."""
+    edit, session = page.edit, page.edit.session
+    bring_dataset_image(qtbot, page, 1)
+    edit.method_buttons.button(1).click()
+    edit.preset_button.menu().actions()[1].trigger()  # Half ▸ right: a preset, kept for the next picture
+    page.top.steps.setValue(50)
+    page.top.batch.setValue(8)
+    page.top.run_button.click()
+    qtbot.waitUntil(lambda: page.trajectory is not None and page.trajectory.done >= 2, timeout=30_000)
+    handle, old = page.handle, page.trajectory
+    bring_dataset_image(qtbot, page, 2)
+    assert page.trajectory is None and edit.x0_view.view.image() is None and edit.xt_view.view.image() is None
+    assert handle.wait(5.0), "the old picture's edit still runs"
+    qtbot.waitUntil(lambda: not page.busy, timeout=10_000)
+    assert old.status == "cancelled" and page.trajectory is None and session.trajectory is None
+    assert page.message.text() == ("Fitted dataset image 2 to 28×28 (crop); the edit of dataset image 1 was "
+                                   "cancelled: press ▶ Edit (Ctrl+Enter).")
+    assert page.top.run_button.isEnabled() and not page.export_button.isEnabled() and page.progress.value() == 0
+    assert np.array_equal(session.mask, named_mask("right", 28)[0, 0].numpy() > 0)
+    assert page.step_page.filmstrip.count() == 0
+    page.top.steps.setValue(10)
+    edit_and_wait(qtbot, page)  # the new picture's edit: its own result
+    assert session.is_edit(page.trajectory) and page.trajectory.finished and edit.x0_view.view.image() is not None
+
+
+def test_a_new_picture_after_an_edit_clears_its_result_and_painted_mask(qtbot, page, tmp_path, monkeypatch):
+    """Tester F8 (idle) and F9: the old x_t / x̂₀ and the painted mask stayed beside a new picture; the
+    status line said "Alpha.png" for alpha.png."""
+    edit, session = page.edit, page.edit.session
+    bring_dataset_image(qtbot, page, 1)
+    edit.method_buttons.button(1).click()
+    edit.brush.setValue(3)
+    _drag(qtbot, edit.canvas, [(5, 5), (5, 20)])
+    assert session.mask.any()
+    edit_and_wait(qtbot, page)
+    assert edit.x0_view.view.image() is not None and page.export_button.isEnabled()
+    alpha = wide_picture(tmp_path / "alpha.png")
+    monkeypatch.setattr("studio.qt.widgets.save_dialog.QFileDialog.getOpenFileName",
+                        lambda *args: (str(alpha), "Pictures"))
+    edit.open_button.click()
+    qtbot.waitUntil(lambda: session.source.name == "alpha.png", timeout=20_000)
+    assert page.message.text() == "Fitted alpha.png to 28×28 (crop): press ▶ Edit (Ctrl+Enter)."
+    assert not session.mask.any() and edit.canvas.image() == to_qimage(session.picture_pixels(tinted=True))
+    assert edit.x0_view.view.image() is None and edit.xt_view.view.image() is None
+    assert page.trajectory is None and not page.export_button.isEnabled()
+    assert edit.timeline.slider.maximum() == 0 and not edit.timeline.play_button.isEnabled()
+
+
+def test_the_conditional_demo_at_1366_by_768_reads_whole_and_class_swap_owns_the_class(window, qtbot):
+    """Tester F12: the Model box shrank to "Demo · ddpm…· step 800" (both demos read the same); Class
+    swap showed two class pickers and two guidance fields; after a model switch the Dataset image box
+    went back to 0 while the picture was still image 999, and the progress bar stayed full."""
+    from studio.resources import resource_path
+
+    page, top = window.diffusion, window.diffusion.top
+    window.resize(1366, 768)
+    window.show_page("diffusion")
+    page.open_run(str(resource_path("models", "ddpm-fashion-mnist")))
+    qtbot.waitUntil(lambda: page.model is not None and page.edit._images is not None, timeout=30_000)
+    page.mode_buttons.button(3).click()
+    bring_dataset_image(qtbot, page, 999)
+    top.steps.setValue(10)
+    top.batch.setValue(2)
+    edit_and_wait(qtbot, page)
+    assert page.progress.value() == page.progress.maximum() > 0
+    page.open_run(str(resource_path("models", "ddpm-cfg-fashion-mnist")))
+    session = page.edit.session
+    qtbot.waitUntil(lambda: session.num_classes == 10 and page.edit._images is not None
+                    and session.picture is not None, timeout=30_000)
+    assert page.edit.dataset_index.value() == 999 and session.source.name == "dataset image 999"
+    assert page.progress.value() == 0 and page.trajectory is None
+    qtbot.wait(50)
+    shown = page.picker.combo.shown_text()  # which demo: "ddpm-cfg" shows (it was "Demo · ddpm…· step 800")
+    assert shown.startswith("Demo · ddpm-cfg-fash") and "step 800" in shown, shown
+    assert top.label_combo.isVisible() and top.label_combo.isEnabled() and top.guidance.isEnabled()
+    page.edit.method_buttons.button(2).click()  # class swap: the Edit panel's Target class and Guidance rule
+    for box in (top.label_combo, top.guidance):
+        assert not box.isEnabled() and box.toolTip() == "Class swap uses the Edit panel's Target class and Guidance"
+    top.steps.setValue(10)
+    top.batch.setValue(1)
+    edit_and_wait(qtbot, page)
+    assert not top.label_combo.isEnabled() and page.trajectory.spec.label == session.target
+    page.edit.method_buttons.button(0).click()  # img2img takes the top bar's class and guidance
+    assert top.label_combo.isEnabled() and top.guidance.isEnabled() and "Edit panel" not in top.guidance.toolTip()
+    page.edit.method_buttons.button(2).click()
+    page.mode_buttons.button(0).click()  # sampling, on Step through: the top bar's again
+    assert top.label_combo.isEnabled() and top.guidance.isEnabled()
+    _fits(window, qtbot, "conditional demo")

@@ -21,6 +21,7 @@ from ...engine.jobs import Outcome
 from ...engine.sampling import (SamplingJob, SamplingSpec, export_step, export_trajectory, forward_for_image,
                                 open_model, run_images)
 from ...engine.viewer import ViewerState, sampling_job
+from ...export import sentence, write_problem
 from ..runner import JobHandle, Latest, runner
 from ..widgets.cards import card, label, tab_buttons
 from ..widgets.diffusion_pages import ForwardView, PairView, StepView
@@ -63,6 +64,7 @@ class DiffusionPanel(QWidget):
         self.timeline, self.slider = step_page.timeline, step_page.timeline.slider
         self.pair, self.forward, self.stack = PairView(), ForwardView(), QStackedWidget()
         self.edit = EditPage(self.state, top, step_page.branch_button, PLAY_SECONDS)
+        self.edit.edit_dropped.connect(self.cancel)  # its picture was replaced
         for page in (step_page, self.pair, self.forward, self.edit):
             self.stack.addWidget(page)
         layout = QVBoxLayout(self)
@@ -200,6 +202,8 @@ class DiffusionPanel(QWidget):
     @Slot(object)
     def _on_handle_partial_ready(self, report) -> None:
         index, traj = report
+        if self.state.stale:  # a run of a model or picture no longer open
+            return
         self.progress.setMaximum(traj.n - traj.branch_step)
         self.progress.setValue(traj.done - traj.branch_step)
         self.state.stored(index, traj)
@@ -216,14 +220,7 @@ class DiffusionPanel(QWidget):
             for index, traj in enumerate(outcome.result or []):
                 self.pair.set_time(index if state.mode == "compare" else 1, traj.seconds)
             self.pair.refresh()
-        if outcome.status == "failed":
-            self.top.say(outcome.error, "error")
-        else:
-            word = "Cancelled" if outcome.status == "cancelled" else "Done"
-            traj = state.trajectory
-            extra = f" in {traj.seconds:.1f} s" if state.mode in ("run", "edit") and word == "Done" and traj else ""
-            branch = ", branch from any step" if state.can_branch else ""
-            self.top.say(f"{word}{extra}. Scrub the timeline (← →), play it (Space){branch}, or export.")
+        self.top.finished(state, outcome)
         self.step_page.show_state(state, "shown")
         self._sync()
 
@@ -257,25 +254,41 @@ class DiffusionPanel(QWidget):
 
     @Slot(object)
     def _on_export_menu_triggered(self, action) -> None:
-        if self.trajectory is not None and self.trajectory.done:
-            path = ask_export_path(self, action.data(), self.state.step)
+        if self.trajectory is not None and self.trajectory.done and not self._tasks["export"].busy:
+            path = ask_export_path(self, action.data(), self.state.step, self._on_export_refused)
             if path:
                 self.export(action.data(), path)
 
     def export(self, what: str, path: str) -> None:
+        """Write export ``what`` to ``path`` in the background; Export is off until it is written.
+        A path that cannot be written (``export.write_problem``) is said in red, nothing started."""
+        if self._tasks["export"].busy:  # one at a time: a second would silently supersede the first
+            return
+        problem = write_problem(path, create=True)
+        if problem:
+            self._on_export_refused(sentence(problem))
+            return
         traj, image, step = self.trajectory, self.state.image, self.state.step
         if what == "step":
             self._tasks["export"].submit(export_step, traj, step, path, image)
         else:
             self._tasks["export"].submit(export_trajectory, traj, path, "x_t", image)
+        self.top.say(f"Exporting {Path(path).name}…")
+        self._sync_buttons()
+
+    @Slot(str)
+    def _on_export_refused(self, line: str) -> None:
+        self.top.say(line, "error")
 
     @Slot(object)
     def _on_export_task_succeeded(self, path) -> None:
         self.top.say(f"Saved {Path(str(path)).name} in {Path(str(path)).parent}")
+        self._sync_buttons()
 
     @Slot(str)
     def _on_task_failed(self, message: str) -> None:
         self.top.say(message, "error")
+        self._sync_buttons()  # an export that failed gives Export back
 
     def _sync(self) -> None:
         ready, busy = self.model is not None, self.busy
@@ -288,7 +301,7 @@ class DiffusionPanel(QWidget):
         traj = self.trajectory
         has = traj is not None and traj.done > 0
         self.step_page.branch_button.setEnabled(not self.state.branch_refusal(self.state.step) and not self.busy)
-        self.export_button.setEnabled(has)
+        self.export_button.setEnabled(has and not self._tasks["export"].busy)
         self.timeline.set_enabled(has)
         if has:
             self.step_page.branch_button.setText(f"Branch from step {self.state.step + 1}")

@@ -64,6 +64,7 @@ class SamplingSettings(QWidget):
         super().__init__(parent)
         self.picker = RunPicker(lambda caps: caps.denoise_step)
         self.model_info = ElidedLabel("", "muted")  # a long description elides, never widens the window
+        self.model_info.setSizePolicy(QSizePolicy.Minimum, QSizePolicy.Preferred)  # its text whole (set_model)
         self.sampler = QComboBox()
         self.steps = LimitedSpinBox("Steps", minimum=1, maximum=1000, value=50)
         self.eta = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.1, value=0.0, decimals=2)
@@ -89,7 +90,7 @@ class SamplingSettings(QWidget):
         top = QHBoxLayout()
         top.addWidget(label("Model", "muted"))
         top.addWidget(self.picker, 2)
-        top.addWidget(self.model_info, 1)
+        top.addWidget(self.model_info)
         for row, pairs in ((settings, (("Sampler", self.sampler), ("Steps", self.steps), ("η", self.eta),
                                        ("Seed", self.seed), ("Images", self.batch))),
                            (top, (("Class", self.label_combo), ("Guidance", self.guidance)))):
@@ -105,14 +106,18 @@ class SamplingSettings(QWidget):
         settings.addStretch(1)
         settings.addWidget(self.run_button)
         settings.addWidget(self.cancel_button)
-        top.addWidget(self.progress)
+        status = QHBoxLayout()  # the bar beside the message: the model's name gets the top row's room
+        status.addWidget(self.message, 1)
+        status.addWidget(self.progress)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addLayout(settings)
-        layout.addWidget(self.message)
+        layout.addLayout(status)
         self.sampler.currentIndexChanged.connect(lambda _: self.eta.setEnabled(self._eta_allowed()))
         self._ready = self._busy = False
+        self._class_owner = ""  # why the Class and Guidance boxes are off ("": they apply)
+        self._class_tips = (self.label_combo.toolTip(), self.guidance.toolTip())
         for box in (self.steps, self.seed, self.batch):
             box.refused.connect(lambda text: self.say(text, "error"))
 
@@ -125,7 +130,8 @@ class SamplingSettings(QWidget):
     def set_model(self, model, meta: dict) -> None:
         cfg, T = model.config, model.num_train_timesteps
         # the picker names the run, family, data and step: the line adds the noise schedule only
-        self.model_info.setText(f"T = {T} · {cfg.schedule} β")
+        self.model_info.setText(f"T = {T} · {cfg.schedule} β")  # short: whole, the model's name takes the rest
+        self.model_info.setMinimumWidth(self.model_info.fontMetrics().horizontalAdvance(self.model_info.text()) + 8)
         self.model_info.setToolTip(f"{model.family} on {meta.get('data', '?')}, trained {meta.get('step', 0):,} "
                                    f"steps; {T} noise levels on a {cfg.schedule} β schedule")
         fill_samplers(self.sampler, model.capabilities.samplers, cfg.sampler)
@@ -136,6 +142,7 @@ class SamplingSettings(QWidget):
             if option in ranges:
                 spin.setRange(*ranges[option])
         self.eta.setValue(cfg.eta)
+        self.progress.setValue(0)  # the last model's run is gone with it
         self.label_combo.clear()
         conditional = bool(getattr(model.capabilities, "class_conditional", False))
         if conditional:
@@ -153,8 +160,32 @@ class SamplingSettings(QWidget):
         self.run_button.setEnabled(ready and not busy)
         self.cancel_button.setEnabled(busy)
         for widget in (self.sampler, self.steps, self.seed, self.batch, self.label_combo, self.guidance):
-            widget.setEnabled(ready and not busy)
+            widget.setEnabled(ready and not busy and not (self._class_owner and widget in self._class_widgets))
         self.eta.setEnabled(self._eta_allowed())
+
+    def lend_class(self, owner: str) -> None:
+        """``owner`` (one line: who sets the class and guidance now, e.g. the Edit page's class swap)
+        turns the Class and Guidance boxes off, saying so in their tooltips; "" gives them back."""
+        self._class_owner = owner
+        for widget, tip in zip((self.label_combo, self.guidance), self._class_tips):
+            widget.setToolTip(owner or tip)
+        self.set_busy(self._ready, self._busy)
+
+    def finished(self, state, outcome) -> None:
+        """Say how the job that just ended went: ``state`` the viewer's ``ViewerState`` (ended),
+        ``outcome`` the job's ``engine.jobs.Outcome``. A job whose results were dropped meanwhile
+        (``state.stale``: another model or picture) says nothing, the line on show says what
+        happened instead, and its bar empties."""
+        if state.stale:
+            self.progress.setValue(0)
+        elif outcome.status == "failed":
+            self.say(outcome.error, "error")
+        else:
+            word = "Cancelled" if outcome.status == "cancelled" else "Done"
+            traj = state.trajectory
+            extra = f" in {traj.seconds:.1f} s" if state.mode in ("run", "edit") and word == "Done" and traj else ""
+            branch = ", branch from any step" if state.can_branch else ""
+            self.say(f"{word}{extra}. Scrub the timeline (← →), play it (Space){branch}, or export.")
 
     def _eta_allowed(self) -> bool:
         return has_eta(self.sampler.currentData()) and self._ready and not self._busy
@@ -186,10 +217,11 @@ EXPORT_NAMES = {"step": ("diffusion-step-{step}.png", "PNG image (*.png)"),
                 "gif": ("diffusion.gif", "GIF animation (*.gif)"), "mp4": ("diffusion.mp4", "MP4 video (*.mp4)")}
 
 
-def ask_export_path(parent: QWidget, what: str, step: int) -> str:
-    """A save dialog for export ``what`` of the trajectory at ``step``; "" when cancelled."""
+def ask_export_path(parent: QWidget, what: str, step: int, refused=None) -> str:
+    """A save dialog for export ``what`` of the trajectory at ``step``; "" when cancelled or
+    when the folder cannot be written (the line goes to ``refused``: ``save_dialog.ask_save_path``)."""
     name, kinds = EXPORT_NAMES[what]
-    return ask_save_path(parent, "Export", name.format(step=step + 1), kinds)
+    return ask_save_path(parent, "Export", name.format(step=step + 1), kinds, "", refused)
 
 
 def fill_images(combo: QComboBox, batch: int) -> None:

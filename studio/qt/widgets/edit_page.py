@@ -10,7 +10,7 @@ runs the job it gets from ``jobs()`` with the same runner and views as sampling.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFrame, QHBoxLayout, QMenu, QScrollArea,
                                QSizePolicy, QSlider, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
@@ -43,6 +43,8 @@ class EditPage(QWidget):
     ``set_dataset``, ``jobs`` and ``branch_job``. ``settings`` is the viewer's
     ``SamplingSettings`` (sampler, steps, images; its message line says what happens);
     ``branch_button`` the Step-through page's, whose tooltip says why an edit cannot be branched."""
+
+    edit_dropped = Signal()  # a new picture replaced the one of the edit running: cancel it
 
     def __init__(self, state, settings, branch_button, play_seconds: float, parent: QWidget | None = None):
         super().__init__(parent)
@@ -151,11 +153,19 @@ class EditPage(QWidget):
         super().showEvent(event)  # on this page the viewer's Run edits the picture
         self.settings.run_button.setText("▶  Edit")
         self.settings.run_button.setToolTip("Edit your picture with these settings, step by step (Ctrl+Enter)")
+        self._lend_class()
 
     def hideEvent(self, event) -> None:  # noqa: N802
         super().hideEvent(event)
         self.settings.run_button.setText(self._run_text[0])
         self.settings.run_button.setToolTip(self._run_text[1])
+        self.settings.lend_class("")
+
+    def _lend_class(self) -> None:
+        """A class swap sets the class and guidance here (Target class, Guidance): the top bar's
+        are off meanwhile; img2img and inpainting use the top bar's."""
+        swap = self.isVisible() and self.session.method == "swap"
+        self.settings.lend_class("Class swap uses the Edit panel's Target class and Guidance" if swap else "")
 
     # --- the model and the dataset ----------------------------------------------------------------
     def set_model(self, model, meta: dict) -> None:
@@ -209,11 +219,18 @@ class EditPage(QWidget):
 
     @Slot(object, object)
     def _on_intake_fitted(self, source, picture) -> None:
-        if self.session.image_shape is not None and tuple(picture.shape[1:]) == self.session.image_shape:
-            self.session.set_picture(source, picture)
-            c, h, w = self.session.image_shape
-            self.say(f"{source.name[:1].upper()}{source.name[1:]}, fitted to {w}×{h}"
-                     f" ({self.session.fit}): press ▶ Edit (Ctrl+Enter).", "muted")
+        session, state = self.session, self.state
+        if session.image_shape is None or tuple(picture.shape[1:]) != session.image_shape:
+            return
+        old, running = session.source, state.busy and state.mode == "edit"
+        dropped = session.set_picture(source, picture)  # the old picture's edit and painted mask go
+        state.forget_edit(dropped)
+        c, h, w = session.image_shape
+        line = f"Fitted {source.name} to {w}×{h} ({session.fit})"  # a name is never recased: not first
+        if running and dropped is not None:
+            self.edit_dropped.emit()  # the panel cancels it
+            line += f"; the edit of {old.name} was cancelled"
+        self.say(f"{line}: press ▶ Edit (Ctrl+Enter).", "muted")
 
     @Slot(str)
     def _on_intake_failed(self, message: str) -> None:
@@ -251,6 +268,7 @@ class EditPage(QWidget):
             row.setVisible(visible[name])
         self.mask_card.setVisible(method == "inpaint")
         self.canvas.set_painting(method == "inpaint")
+        self._lend_class()
         self._show_cost()
 
     @Slot()
@@ -291,7 +309,7 @@ class EditPage(QWidget):
 
     def _on_state_changed(self, what: str) -> None:
         self._branch_button.setToolTip(self.state.branch_note or self._branch_tip)
-        if what in ("trajectory", "stored", "step", "image", "busy", "model"):
+        if what in ("trajectory", "stored", "step", "image", "busy", "model", "cleared"):
             self._draw()
 
     @Slot()
@@ -302,6 +320,9 @@ class EditPage(QWidget):
         if not session.is_edit(traj) or (traj.done == 0 and not traj.finished):
             for view in views:
                 view.set_image(None)
+            self.timeline.slider.blockSignals(True)  # no steps of another picture's edit on the timeline
+            self.timeline.slider.setRange(0, 0)
+            self.timeline.slider.blockSignals(False)
             self.timeline.set_enabled(False)
             self.timeline.step_label.setText("")
             return
