@@ -73,6 +73,15 @@ def test_the_form_follows_the_config_metadata(qtbot):
     assert form.values()["norm"] == "group" and form.values()["latent_momentum"] == 0.5
 
 
+def test_a_tooltip_starting_with_a_symbol_keeps_it(qtbot):
+    """Help text is made a sentence by the one rule (errors.sentence): "λ, the weight …" stays
+    λ (str.upper made it the Greek capital Λ, another symbol), a plain word is capitalised."""
+    form = ParamForm(fields_of(get_family("wgan-gp").Config))
+    qtbot.addWidget(form)
+    assert form.editors["gp_weight"].toolTip().startswith("λ, the weight of the gradient penalty")
+    assert form.editors["n_critic"].toolTip()[:1].isupper()
+
+
 def _type(qtbot, editor, text: str) -> None:
     editor.lineEdit().selectAll()
     qtbot.keyClicks(editor.lineEdit(), text)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QLin
                                QVBoxLayout, QWidget)
 
 from ...data.names import BUNDLED, FOLDER_PREFIX, PROCEDURAL, STANDARD, default_data_root, describe_dataset
+from ...errors import sentence
 from .. import preload
 from ..runner import Latest
 from .cards import set_role
@@ -283,7 +284,7 @@ def describe_summary(summary: DatasetSummary) -> str:
     from ...engine.trainer import resolution_note
 
     if note := resolution_note(info["resolution"]):  # 128 px on a CPU-only machine
-        lines.append(f"<span style='color:#f2b75e'>{escape(note[0].upper() + note[1:])}</span>")
+        lines.append(f"<span style='color:#f2b75e'>{escape(sentence(note))}</span>")
     if info.get("streamed"):
         lines.append("Too many to hold in memory: read from disk while training")
     if summary.skipped:

@@ -17,6 +17,7 @@ from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLabel,
                                QLineEdit, QSpinBox, QWidget)
 
+from ...errors import sentence
 from ...specs import as_typed
 from .cards import set_style_property
 from .plain_text import plain
@@ -66,7 +67,7 @@ class FieldSpec:
 
     @property
     def tooltip(self) -> str:
-        text = self.help[:1].upper() + self.help[1:] if self.help else self.name
+        text = sentence(self.help) if self.help else self.name
         limits = self.limits
         return f"{text}" + (f" ({limits}; default {self.default})" if limits else f" (default {self.default})")
 
