@@ -18,14 +18,13 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
 
 from ...engine.jobs import Outcome
-from ...engine.sampling import (SamplingJob, SamplingSpec, export_step, export_trajectory, forward_for_image,
-                                open_model, run_images)
+from ...engine.sampling import SamplingJob, SamplingSpec, forward_for_image, open_model, run_images
 from ...engine.viewer import ViewerState, sampling_job
-from ...export import sentence, write_problem
 from ..runner import JobHandle, Latest, runner
 from ..widgets.cards import card, label, tab_buttons
 from ..widgets.diffusion_pages import ForwardView, PairView, StepView
-from ..widgets.diffusion_settings import SamplingSettings, ask_export_path, export_button, fill_images, has_eta
+from ..widgets.diffusion_export import TrajectoryExport
+from ..widgets.diffusion_settings import SamplingSettings, fill_images, has_eta
 from ..widgets.edit_page import EditPage
 
 PLAY_SECONDS = 6  # a whole trajectory plays in about this long, whatever its step count
@@ -45,7 +44,7 @@ class DiffusionPanel(QWidget):
         self.picker.listed.connect(self._on_picker_listed)
         self._tasks = {}
         for name, slot in (("load", self._on_load_task_succeeded), ("data", self._on_data_task_succeeded),
-                           ("forward", self._on_forward_task_succeeded), ("export", self._on_export_task_succeeded)):
+                           ("forward", self._on_forward_task_succeeded)):
             self._tasks[name] = task = Latest(self, name)
             task.succeeded.connect(slot)
             task.failed.connect(self._on_task_failed)
@@ -57,7 +56,8 @@ class DiffusionPanel(QWidget):
         self.show_combo = QComboBox(minimumWidth=130, toolTip="Show every image as a grid, or one image large")
         self.show_combo.currentIndexChanged.connect(self._on_show_combo_current_index_changed)
         self.show_label = label("Show", "muted")
-        self.export_button = export_button(self, self._on_export_menu_triggered)
+        self.exports = TrajectoryExport(self, self.state, top.say)
+        self.export_button, self._tasks["export"], self.export = self.exports.button, self.exports.task, self.exports.export
         for widget in (self.show_label, self.show_combo, self.export_button):
             modes.addWidget(widget)
         self.step_page = step_page = StepView(PLAY_SECONDS)
@@ -252,43 +252,10 @@ class DiffusionPanel(QWidget):
         for widget in (self.show_label, self.show_combo, self.export_button):  # nothing to show on the forward page
             widget.setVisible(index != 2)
 
-    @Slot(object)
-    def _on_export_menu_triggered(self, action) -> None:
-        if self.trajectory is not None and self.trajectory.done and not self._tasks["export"].busy:
-            path = ask_export_path(self, action.data(), self.state.step, self._on_export_refused)
-            if path:
-                self.export(action.data(), path)
-
-    def export(self, what: str, path: str) -> None:
-        """Write export ``what`` to ``path`` in the background; Export is off until it is written.
-        A path that cannot be written (``export.write_problem``) is said in red, nothing started."""
-        if self._tasks["export"].busy:  # one at a time: a second would silently supersede the first
-            return
-        problem = write_problem(path, create=True)
-        if problem:
-            self._on_export_refused(sentence(problem))
-            return
-        traj, image, step = self.trajectory, self.state.image, self.state.step
-        if what == "step":
-            self._tasks["export"].submit(export_step, traj, step, path, image)
-        else:
-            self._tasks["export"].submit(export_trajectory, traj, path, "x_t", image)
-        self.top.say(f"Exporting {Path(path).name}…")
-        self._sync_buttons()
-
-    @Slot(str)
-    def _on_export_refused(self, line: str) -> None:
-        self.top.say(line, "error")
-
-    @Slot(object)
-    def _on_export_task_succeeded(self, path) -> None:
-        self.top.say(f"Saved {Path(str(path)).name} in {Path(str(path)).parent}")
-        self._sync_buttons()
-
     @Slot(str)
     def _on_task_failed(self, message: str) -> None:
         self.top.say(message, "error")
-        self._sync_buttons()  # an export that failed gives Export back
+        self._sync_buttons()
 
     def _sync(self) -> None:
         ready, busy = self.model is not None, self.busy
@@ -301,7 +268,7 @@ class DiffusionPanel(QWidget):
         traj = self.trajectory
         has = traj is not None and traj.done > 0
         self.step_page.branch_button.setEnabled(not self.state.branch_refusal(self.state.step) and not self.busy)
-        self.export_button.setEnabled(has and not self._tasks["export"].busy)
+        self.exports.sync()
         self.timeline.set_enabled(has)
         if has:
             self.step_page.branch_button.setText(f"Branch from step {self.state.step + 1}")

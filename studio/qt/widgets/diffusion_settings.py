@@ -4,19 +4,13 @@ seed, images, class, guidance scale), Run / Cancel, a progress bar and one messa
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QMenu, QProgressBar, QPushButton, QSizePolicy,
-                               QSpinBox, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QProgressBar, QPushButton, QSizePolicy,
+                               QSpinBox, QVBoxLayout, QWidget)
 
 from ...engine.sampling import SamplingSpec, option_ranges
 from ...specs import as_typed
 from .cards import ElidedLabel, label, set_role
-from .mp4_check import when_mp4_known
 from .run_picker import RunPicker
-from .save_dialog import ask_save_path
-
-EXPORTS = (("This step as PNG…", "step"), ("Whole trajectory as a grid (PNG)…", "grid"),
-           ("Denoising animation (GIF)…", "gif"), ("Denoising animation (MP4)…", "mp4"))
-
 
 def fill_samplers(combo: QComboBox, names, current: str | None = None) -> None:
     """Put a model's samplers (by their labels) into ``combo`` without emitting changes."""
@@ -193,35 +187,6 @@ class SamplingSettings(QWidget):
     def say(self, text: str, role: str = "muted") -> None:
         self.message.setText(text)
         set_role(self.message, role)
-
-
-def export_button(parent: QWidget, slot) -> QToolButton:
-    """"Export" with the viewer's formats; ``slot(action)`` receives the chosen action (its data
-    is one of step / grid / gif / mp4)."""
-    button = QToolButton(parent, text="Export")
-    button.setPopupMode(QToolButton.InstantPopup)
-    menu = QMenu(button)
-    for text, what in EXPORTS:
-        action = menu.addAction(text)
-        action.setData(what)
-        if what == "mp4":  # never offer what would fail: shown once the check (off this thread) says it works
-            action.setVisible(False)
-            when_mp4_known(action.setVisible)
-    menu.triggered.connect(slot)
-    button.setMenu(menu)
-    return button
-
-
-EXPORT_NAMES = {"step": ("diffusion-step-{step}.png", "PNG image (*.png)"),
-                "grid": ("diffusion-trajectory.png", "PNG image (*.png)"),
-                "gif": ("diffusion.gif", "GIF animation (*.gif)"), "mp4": ("diffusion.mp4", "MP4 video (*.mp4)")}
-
-
-def ask_export_path(parent: QWidget, what: str, step: int, refused=None) -> str:
-    """A save dialog for export ``what`` of the trajectory at ``step``; "" when cancelled or
-    when the folder cannot be written (the line goes to ``refused``: ``save_dialog.ask_save_path``)."""
-    name, kinds = EXPORT_NAMES[what]
-    return ask_save_path(parent, "Export", name.format(step=step + 1), kinds, "", refused)
 
 
 def fill_images(combo: QComboBox, batch: int) -> None:
