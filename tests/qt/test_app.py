@@ -114,3 +114,22 @@ def test_a_folder_dragged_over_any_page_is_taken_by_the_window_and_opens_train(w
         assert window.page == "train", page
         assert window.train.setup.dataset.spec == f"folder:{folder.resolve()}"
         qtbot.waitUntil(lambda: not window.train.setup.dataset.loading, timeout=20_000)
+
+
+def test_the_diffusion_viewers_ready_line_names_the_button_of_its_mode(window, trained_run, qtbot):
+    """On the Edit page the button reads ▶ Edit: its ready line says so (it said "press Run"),
+    opened there or switched to; a line saying something else is left as it is."""
+    page = window.diffusion
+    window.show_page("diffusion")
+    page.mode_buttons.button(3).click()
+    page.open_run(trained_run("ddpm"))
+    qtbot.waitUntil(lambda: page.model is not None, timeout=30_000)
+    line = page.top.message.text
+    assert "press ▶ Edit" in line() and page.top.run_button.text() == "▶  Edit"
+    page.mode_buttons.button(0).click()
+    assert "press Run" in line() and page.top.run_button.text() == "▶  Run"
+    page.mode_buttons.button(1).click()
+    assert page.pair.compare_button.text() in line()
+    page.top.say("Saved a.gif in /tmp")
+    page.mode_buttons.button(3).click()
+    assert line() == "Saved a.gif in /tmp"

@@ -29,6 +29,10 @@ from ..widgets.edit_page import EditPage
 
 PLAY_SECONDS = 6  # a whole trajectory plays in about this long, whatever its step count
 STARTING = {"run": "Sampling…", "branch": "Branching…", "compare": "Sampling A, then B…", "edit": "Editing…"}
+READY = ("Ready: press Run to watch the model turn noise into images, step by step.",  # per mode button
+         "Ready: press Compare A with B to sample both settings from one seed, side by side.",
+         "Ready: choose a dataset image and a step t to watch the forward process noise it.",
+         "Ready: bring in a picture, then press ▶ Edit to noise it to t₀ and denoise it.")
 
 
 class DiffusionPanel(QWidget):
@@ -125,7 +129,7 @@ class DiffusionPanel(QWidget):
             widget.set_model(model, meta)
         self._images = None
         self.state.set_model(model, meta)
-        self.top.say("Ready: press Run to watch the model turn noise into images, step by step.")
+        self.top.say(READY[self.stack.currentIndex()])
         self._tasks["data"].submit(run_images, meta)
 
     @Slot(object)
@@ -249,6 +253,8 @@ class DiffusionPanel(QWidget):
     @Slot(int)
     def _on_mode_buttons_id_clicked(self, index: int) -> None:
         self.stack.setCurrentIndex(index)
+        if self.top.message.text() in READY:  # nothing else said yet: the mode's own
+            self.top.say(READY[index])
         for widget in (self.show_label, self.show_combo, self.export_button):  # nothing to show on the forward page
             widget.setVisible(index != 2)
 
