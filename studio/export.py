@@ -9,7 +9,6 @@ window's export dialogs and the CLI's ``--out`` check before any drawing or samp
 
 from __future__ import annotations
 
-import errno
 import io
 import os
 import tempfile
@@ -19,18 +18,10 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .errors import SpecError, sentence  # sentence: a write_problem clause as a window's line
-
-REASONS = {errno.EACCES: "permission denied", errno.EPERM: "permission denied",
-           errno.EROFS: "a read-only disk", errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk is full"}
-
-
-def _reason(exc: OSError) -> str:
-    """An OSError's cause in a few plain words ("permission denied"), never its file name."""
-    return REASONS.get(exc.errno, (exc.strerror or type(exc).__name__).lower())
-
+from .fsio import os_reason
 
 def _cant_write(folder: Path, exc: OSError) -> str:
-    return f"can't write to {folder} ({_reason(exc)}): choose another folder"
+    return f"can't write to {folder} ({os_reason(exc)}): choose another folder"
 
 
 def write_problem(path: str | os.PathLike, create: bool = False) -> str | None:

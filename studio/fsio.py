@@ -32,6 +32,16 @@ TEMP_SUFFIX = ".tmp"  # every temporary name is ".<final name>.<random>.tmp"
 KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
 
 
+OS_REASONS = {errno.EACCES: "permission denied", errno.EPERM: "permission denied", errno.EROFS: "a read-only disk",
+              errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk is full"}
+
+
+def os_reason(exc: OSError) -> str:
+    """An OSError's cause in a few plain words ("permission denied", "the disk is full"), never
+    its file name (which may be a hidden temporary the user never chose)."""
+    return OS_REASONS.get(exc.errno, (exc.strerror or type(exc).__name__).lower())
+
+
 class UnsafeFile(ValueError):
     """A file that is not a plain regular file inside its folder, or too large to be ours."""
 

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 if TYPE_CHECKING:  # torch is imported where a model is loaded: listing runs needs none (the window's first paint)
     import torch
 
-from .fsio import (LOCK_NAME, TEMP_SUFFIX, GiB, MiB, FolderLock, UnsafeFile,  # noqa: F401
+from .fsio import (LOCK_NAME, TEMP_SUFFIX, GiB, MiB, FolderLock, UnsafeFile, os_reason,  # noqa: F401
                    atomic_write_bytes, atomic_write_json, lock_holder, open_append, plain_name, read_regular,
                    real_subdir, regular_files, remove_temp_files)
 from .run_checkpoints import CHECKPOINTS_KEPT, CheckpointFiles  # noqa: F401
@@ -111,8 +111,9 @@ class Run(CheckpointFiles):
             run._remove_created()
             if not isinstance(exc, OSError) or isinstance(exc, RunError):
                 raise
-            raise RunWriteError(f"{exc.strerror or exc} ({path}) while creating the run folder; nothing was "
-                                f"kept") from None
+            raise RunWriteError(f"can't create the run folder {path} ({os_reason(exc)}); nothing was kept: choose "
+                                f"a folder you can write to (--run-dir, or the STUDIO_RUNS_DIR variable for the "
+                                f"window)") from None
         return run
 
     @classmethod

@@ -19,6 +19,7 @@ import torch
 from ..imaging import make_grid, to_unit_range
 from ..errors import Cancelled, SpecError
 from ..models.config import SUPPORTED_RESOLUTIONS  # torch-free there: the window checks it before torch is in
+from ..fsio import os_reason
 from ..runs import Run, RunError, RunWriteError, run_dataset
 from ..specs import TrainSpec, is_early_preview, is_preview_step, load_training_data, next_preview_step
 from .allocator import tune_allocator
@@ -186,10 +187,11 @@ class TrainJob:
         return status
 
     def _write_error(self, exc: OSError, doing: str) -> RunWriteError:
-        """A failed write (a full disk) in one line: where, doing what, and what is intact."""
+        """A failed write (a full disk) in one line: the run folder and the cause (``fsio.os_reason``;
+        never the file's name, a hidden temporary), doing what, and what is intact."""
         intact = (f"the checkpoint at step {self.last_checkpoint} is intact" if self.last_checkpoint
                   else "no checkpoint was written yet")
-        return RunWriteError(f"{exc.strerror or exc} ({exc.filename or self.run_folder.path}) {doing}; {intact}")
+        return RunWriteError(f"can't write to {self.run_folder.path} ({os_reason(exc)}) {doing}; {intact}")
 
     def _setup(self):
         """(device, precision, model, optimizers, sampler, elapsed): fresh for a new run; for a

@@ -157,7 +157,7 @@ def test_full_disk_fails_cleanly_and_keeps_the_previous_checkpoint(tmp_path, mon
     with pytest.raises(OSError, match="while writing the checkpoint at step 20; the checkpoint at step 10 is intact"):
         job.run()
     run = Run.open(tmp_path / "run")
-    assert run.status == "failed" and "No space left" in run.meta["error"]
+    assert run.status == "failed" and f"can't write to {tmp_path / 'run'} (the disk is full)" in run.meta["error"]
     assert run.latest_checkpoint()["step"] == 10
     assert not list(run.checkpoint_dir.glob(".*.tmp"))
     monkeypatch.setattr(fsio, "_write_all", real)

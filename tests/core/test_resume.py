@@ -316,7 +316,7 @@ def test_a_full_disk_during_a_checkpoint_is_one_line_and_keeps_the_previous(tmp_
     _fill_disk(monkeypatch, lambda path: "step-0000020" in str(path))
     assert main([*TRAIN, "--run-dir", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
-    assert "No space left on device" in err and "while writing the checkpoint at step 20; the checkpoint at " \
+    assert f"can't write to {tmp_path / 'r'} (the disk is full)" in err and "while writing the checkpoint at step 20; the checkpoint at " \
                                                  "step 10 is intact" in err
     run = Run.open(tmp_path / "r")
     assert run.status == "failed" and run.latest_checkpoint()["step"] == 10
@@ -342,7 +342,9 @@ def test_a_full_disk_before_the_start_leaves_nothing_behind(tmp_path, monkeypatc
     _fill_disk(monkeypatch, lambda path: True)
     assert main([*TRAIN, "--run-dir", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "No space left" in err and "nothing was kept" in err
+    assert len(err.splitlines()) == 1 and "nothing was kept" in err
+    assert f"can't create the run folder {tmp_path / 'r'} (the disk is full)" in err  # the cause, then what to do
+    assert err.endswith("choose a folder you can write to (--run-dir, or the STUDIO_RUNS_DIR variable for the window)")
     assert not (tmp_path / "r").exists()
     monkeypatch.undo()
     assert main([*TRAIN, "--steps", "2", "--run-dir", str(tmp_path / "r")]) == 0
