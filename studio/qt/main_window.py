@@ -34,7 +34,7 @@ IDLE_LINES = {  # the status bar's line on each page while nothing else is said 
     "diffusion": f"Choose a model, then press Run or ▶ Edit (Ctrl+Enter); ← → step, Space plays. "
                  f"{_DROP_ELSEWHERE}",
     "runs": f"Choose a run for its curves and samples; F5 reads the runs folder again. {_DROP_ELSEWHERE}",
-    "playground": f"Press Play to train the lesson's model and watch it learn. {_DROP_ELSEWHERE}",
+    "playground": f"Press Play (Space) to train the lesson's model and watch it learn. {_DROP_ELSEWHERE}",
 }
 
 
