@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .errors import SpecError, sentence  # sentence: a write_problem clause as a window's line
-from .fsio import os_reason
+from .fsio import _FILE_MODE, atomic_write_bytes, os_reason
 
 def _cant_write(folder: Path, exc: OSError) -> str:
     return f"can't write to {folder} ({os_reason(exc)}): choose another folder"
@@ -112,14 +112,16 @@ def _replace_into(path: Path, write: Callable[[Path], None] | bytes) -> Path:
     temporary."""
     tmp = None
     try:
+        if isinstance(write, bytes):
+            atomic_write_bytes(path, write)  # the one whole-or-nothing write: exclusive temporary, file mode, fsync
+            return path
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent)
         tmp = Path(name)
-        with os.fdopen(fd, "wb") as file:
-            if isinstance(write, bytes):
-                file.write(write)
-        if not isinstance(write, bytes):
-            write(tmp)
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, _FILE_MODE)  # what open() would give (mkstemp makes 0600: others could not read it)
+        os.close(fd)
+        write(tmp)
         os.replace(tmp, path)
     except BaseException as exc:
         if tmp is not None:

@@ -173,3 +173,14 @@ def test_an_export_never_writes_through_a_file_or_link_at_a_temporary_name(tmp_p
     export.save_png_strip([np.zeros((4, 4), np.uint8)], tmp_path / "x.png")
     assert victim.read_text() == "keep" and (tmp_path / "x.png").stat().st_size > 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [".x.png.tmp.png", "victim.txt", "x.png"]
+
+
+def test_exported_files_get_the_mode_open_would_give_not_a_private_one(tmp_path):
+    """A temporary from mkstemp is 0600; renamed into place as it was, an exported PNG or GIF was
+    unreadable to anyone else (a shared folder, a web server). Exports get 0666 less the umask."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    frame = np.zeros((4, 4), np.uint8)
+    for path in (export.save_picture(frame, tmp_path / "a.png"), export.save_gif([frame, frame], tmp_path / "a.gif"),
+                 export.save_png_strip([frame], tmp_path / "b.png")):
+        assert Path(path).stat().st_mode & 0o777 == 0o666 & ~mask, path
