@@ -193,3 +193,28 @@ def test_checkpoint_metrics_pick_a_sample_count_and_never_stop_training():
     failing = CheckpointMetrics.for_run("fashion-mnist-5k", (1, 28, 28), model, torch.device("cpu"), 0)
     assert failing(model, 1.0) == {} and failing(model, 1.0) == {}
     assert "sampler exploded" in failing.describe()
+
+
+def test_checkpoint_metrics_give_up_before_a_batch_that_would_pass_the_cap(monkeypatch):
+    """A slow sampler (a PixelCNN draws pixel by pixel) is timed batch by batch; the batch that
+    would pass the cap at the cost per sample so far is never started (it was started, and the
+    30-sample batch alone took ~20 s before the check after it gave up)."""
+    from studio.metrics import CheckpointMetrics, evaluate
+    from studio.models import build_model
+
+    model = build_model("vae", {"width": 8, "latent_dim": 4}, (1, 28, 28), 10).eval()
+    clock, sizes = [0.0], []
+
+    def slow_generate(model, n, seed=0, progress=None, **options):  # 0.1 s a sample on a fake clock
+        sizes.append(n)
+        clock[0] += 0.1 * n
+        return torch.zeros(n, 1, 28, 28)
+
+    monkeypatch.setattr(evaluate, "generate", slow_generate)
+    monkeypatch.setattr(evaluate.time, "perf_counter", lambda: clock[0])
+    metrics = CheckpointMetrics.for_run("fashion-mnist-5k", (1, 28, 28), model, torch.device("cpu"), 0)
+    assert metrics._choose_n(model, interval_seconds=1.0) == 0  # cap max(2 s, 5 × 0.05 s) = 2 s
+    assert sizes == [1, 2, 8]  # warm-up, 0.2 s, 0.8 s; the 30 would reach 4 s: never started
+    sizes.clear()
+    assert metrics._choose_n(model, interval_seconds=400.0) == 200  # cap 100 s: all 100 (10 s); 20 s buys 200
+    assert sizes == [1, *CheckpointMetrics.BATCHES]
