@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from studio.engine import Control, RecordingReporter, TrainJob, TrainSpec
+from studio.models import family_names
 from studio.runs import Run
 
 SMALL = dict(family="autoencoder", data="fashion-mnist-5k", batch_size=16, lr=1e-3, seed=3,
@@ -180,16 +181,14 @@ def test_bad_specs_are_rejected_before_anything_is_written(tmp_path, change, mes
     assert not (tmp_path / "run").exists()
 
 
-def test_each_family_trains_through_the_engine(tmp_path, tiny_options):
+@pytest.mark.parametrize("family", family_names(), ids=str)  # one test each: xdist's workers share them
+def test_each_family_trains_through_the_engine(tmp_path, tiny_options, family):
     """Every registered family, at its tiny test size (default sizes are each family's own tests):
     train, preview, checkpoint with held-out metrics."""
-    from studio.models import family_names
-
-    for family in family_names():
-        spec = TrainSpec(**{**SMALL, "family": family, "steps": 2, "batch_size": 8, "checkpoint_every": 2,
-                            "preview_every": 2, "options": tiny_options.get(family, {})})
-        assert TrainJob.create(spec, tmp_path / family).run() == "finished", family
-        assert Run.open(tmp_path / family).latest_sample() is not None
+    spec = TrainSpec(**{**SMALL, "family": family, "steps": 2, "batch_size": 8, "checkpoint_every": 2,
+                        "preview_every": 2, "options": tiny_options.get(family, {})})
+    assert TrainJob.create(spec, tmp_path / family).run() == "finished", family
+    assert Run.open(tmp_path / family).latest_sample() is not None
 
 
 class StopOnStart(RecordingReporter):
