@@ -96,11 +96,11 @@ def test_a_folder_dropped_on_the_window_becomes_the_dataset(window, qtbot, tmp_p
     assert window.train.controls.start_button.isEnabled()
 
 
-def test_draw_samples_of_a_chosen_class_grow_pixel_by_pixel_and_stop(window, qtbot):
-    path = default_runs_root() / "pixels"
-    assert cli.main(["train", "--family", "pixelcnn", "--steps", "2", "--batch-size", "4", "--set", "hidden=8",
-                     "--set", "layers=2", "--set", "kernel=3", "--set", "preview_images=1",
-                     "--run-dir", str(path)]) == 0
+def test_draw_samples_of_a_chosen_class_grow_pixel_by_pixel_and_stop(window, qtbot, trained_run):
+    import shutil
+
+    path = default_runs_root() / "pixels"  # a copy of the tiny conditional PixelCNN run the session shares
+    shutil.copytree(trained_run("pixelcnn", steps=3), path)
     runs = _open(window, qtbot, path)
     qtbot.waitUntil(lambda: runs.draw_class.isVisible(), timeout=10_000)  # conditional on the dataset's labels
     assert runs.draw_class.count() == 11 and runs.draw_class.itemText(8) == "Sneaker"
