@@ -12,6 +12,8 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QAbstractButton, QWidget
 
+from ...errors import sentence
+
 EVERYWHERE = "Everywhere"
 _SPELLINGS = {"Return": "Enter", "Escape": "Esc", "Left": "←", "Right": "→"}  # as tooltips write them
 _PARENS = re.compile(r"\s*\(([^()]*)\)")
@@ -43,8 +45,7 @@ def _names(tip: str, key: str) -> bool:
 
 def _without_keys(tip: str) -> str:
     text = _PARENS.sub(lambda m: "" if re.search(r"Ctrl\+|Space|Esc|F\d|[←→]", m.group(1)) else m.group(0), tip)
-    text = text.strip()
-    return text[:1].upper() + text[1:]
+    return sentence(text.strip())
 
 
 def _described_by_button(scope: QWidget, key: str) -> str:
