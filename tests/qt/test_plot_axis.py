@@ -44,6 +44,16 @@ def test_tick_strings_write_each_value_exactly_and_distinctly():
     assert big == ["123456.7", "123456.8"]
 
 
+def wait_drawn(qtbot, widget) -> None:
+    """Paint ``widget`` as the screen would: a paint is when pyqtgraph's view applies its auto
+    range to new data (ViewBox.prepareForPaint) and the axis then lays out its labels; the width
+    the labels ask for is applied on the next turn of the event loop, then painted again. (A fixed
+    30 ms wait read an axis with no labels yet in one loaded full run.)"""
+    widget.grab()
+    qtbot.wait(30)
+    widget.grab()
+
+
 @pytest.mark.parametrize("height", [70, 100, 160, 300])
 @pytest.mark.parametrize("name", sorted(SERIES))
 def test_a_plot_labels_its_values_readably_at_any_height(qtbot, name, height):
@@ -54,7 +64,7 @@ def test_a_plot_labels_its_values_readably_at_any_height(qtbot, name, height):
     plot.show()
     qtbot.waitExposed(plot)
     plot.plot(np.arange(60), SERIES[name])
-    qtbot.wait(30)
+    wait_drawn(qtbot, plot)
     texts = assert_readable(plot.getPlotItem().getAxis("left"))
     values = [float(t) for t in texts]
     spread = np.ptp(SERIES[name])
@@ -76,7 +86,7 @@ def test_the_inversion_error_chart_labels_a_nearly_flat_error(qtbot):
     axis = tool.curve.getPlotItem().getAxis("left")
     for errors in (SERIES["flat-ish"], np.full(30, 0.0731), 0.4 * 0.97 ** np.arange(300)):
         tool.line.setData(np.arange(1, len(errors) + 1), errors)
-        qtbot.wait(30)
+        wait_drawn(qtbot, tool.curve)
         assert tool.curve.height() >= 70
         texts = assert_readable(axis)
         if np.ptp(errors) > 0:
