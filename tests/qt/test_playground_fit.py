@@ -93,6 +93,16 @@ def drawn_labels(axis) -> list[tuple[str, object]]:
     return [(text, rect) for rect, _, text in specs[2]]
 
 
+def wait_drawn(qtbot, widget) -> None:
+    """Paint ``widget`` as the screen would: a paint is when pyqtgraph's view applies its auto
+    range to new data (ViewBox.prepareForPaint) and the axis then lays out its labels; the width
+    the labels ask for is applied on the next turn of the event loop, then painted again. (A fixed
+    30 ms wait read an axis with no labels yet in one loaded full run.)"""
+    widget.grab()
+    qtbot.wait(30)
+    widget.grab()
+
+
 def assert_readable(axis, at_least: int = 2) -> list[str]:
     """The left axis draws at least ``at_least`` labels, no more than its height holds, each
     clear of the next by 0.4 of a label's height or more (none touching, none overlapping), all
@@ -129,8 +139,8 @@ def test_compared_loss_plots_label_their_values_without_crowding(playground, qtb
     for pane in page.panes:
         pane.add_losses([(5 * (i + 1), float(v)) for i, v in enumerate(losses)])
         pane.flush_loss()
-    qtbot.wait(50)
     for pane in page.panes:
+        wait_drawn(qtbot, pane.loss)
         axis = pane.loss.getPlotItem().getAxis("left")
         assert axis.height() >= 60  # room for three labels or more
         texts = assert_readable(axis)

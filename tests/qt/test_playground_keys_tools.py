@@ -204,7 +204,7 @@ def test_every_family_reads_whole_at_1366_by_768(qtbot, window):
     was ~40 px once the D-score legend wrapped, its labels drawn into each other), every number is
     read whole (the flow's "∫ p(x) dx over the view: 1" wrapped onto a cut third line) and no
     text on the page is clipped."""
-    from tests.qt.test_playground_fit import assert_readable, fits, wait_frames
+    from tests.qt.test_playground_fit import assert_readable, fits, wait_drawn, wait_frames
 
     window.resize(1340, 730)
     window.show_page("playground")
@@ -217,6 +217,7 @@ def test_every_family_reads_whole_at_1366_by_768(qtbot, window):
             qtbot.waitUntil(lambda: len(page.pane._loss[0]) >= 2, timeout=30_000)
             page.pane.flush_loss()
             fits(window, qtbot, lesson.key)
+            wait_drawn(qtbot, page.pane.loss)
             axis = page.pane.loss.getPlotItem().getAxis("left")
             assert axis.height() >= 70, (lesson.key, axis.height())  # 3-4 labels
             assert_readable(axis)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from tests.qt.test_playground_fit import assert_readable, drawn_labels
+from tests.qt.test_playground_fit import assert_readable, drawn_labels, wait_drawn
 
 from studio.qt.widgets.plot_axis import ReadableAxis, major_spacing, tick_strings, ticks_in
 
@@ -42,16 +42,6 @@ def test_tick_strings_write_each_value_exactly_and_distinctly():
     assert tick_strings([120000.0, 125000.0], 5000.0) == ["1.2e+05", "1.25e+05"]
     big = tick_strings([123456.7, 123456.8], 0.1)  # pyqtgraph's "%g" wrote both "123457"
     assert big == ["123456.7", "123456.8"]
-
-
-def wait_drawn(qtbot, widget) -> None:
-    """Paint ``widget`` as the screen would: a paint is when pyqtgraph's view applies its auto
-    range to new data (ViewBox.prepareForPaint) and the axis then lays out its labels; the width
-    the labels ask for is applied on the next turn of the event loop, then painted again. (A fixed
-    30 ms wait read an axis with no labels yet in one loaded full run.)"""
-    widget.grab()
-    qtbot.wait(30)
-    widget.grab()
 
 
 @pytest.mark.parametrize("height", [70, 100, 160, 300])
