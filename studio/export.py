@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .errors import SpecError, sentence  # sentence: a write_problem clause as a window's line
+from .errors import SpecError, sentence
 from .fsio import _FILE_MODE, atomic_write_bytes, os_reason
 
 def _cant_write(folder: Path, exc: OSError) -> str:

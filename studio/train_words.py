@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import sentence  # noqa: F401 (the page's words: here since the Train page's start)
 from .models import config_from_dict
 from .models.config import SUPPORTED_RESOLUTIONS
 

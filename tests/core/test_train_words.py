@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from studio.errors import sentence
 from studio.models import family_options
-from studio.train_words import (CANCELLED_MESSAGE, READY_MESSAGE, batch_warning, idle_line, option_errors, sentence,
+from studio.train_words import (CANCELLED_MESSAGE, READY_MESSAGE, batch_warning, idle_line, option_errors,
                                 setup_problem)
 
 

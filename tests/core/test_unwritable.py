@@ -17,7 +17,7 @@ import pytest
 
 from studio import export
 from studio.cli import main
-from studio.errors import SpecError
+from studio.errors import SpecError, sentence
 
 LINE = "can't write to {folder} (permission denied): choose another folder"
 
@@ -58,7 +58,7 @@ def unwritable(tmp_path, monkeypatch):
 
 def test_the_rule_names_the_folder_the_reason_and_the_fix(unwritable, tmp_path):
     assert export.write_problem(unwritable / "a.gif") == LINE.format(folder=unwritable)
-    assert export.sentence(export.write_problem(unwritable / "a.gif")) == \
+    assert sentence(export.write_problem(unwritable / "a.gif")) == \
         f"Can't write to {unwritable} (permission denied): choose another folder"
     assert export.write_problem(tmp_path / "a.gif") is None
     assert export.write_problem(tmp_path / "nope" / "a.gif") == f"the folder {tmp_path / 'nope'} does not exist"

@@ -19,7 +19,8 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QAbstractButton, QHBoxLayout, QWidget
 
-from ...export import save_gif, sentence, write_problem
+from ...errors import sentence
+from ...export import save_gif, write_problem
 from ...playground.compare import FramePair
 from ..runner import JobHandle, runner
 from .cards import ElidedLabel, set_role

@@ -13,7 +13,8 @@ from typing import Callable
 from PySide6.QtCore import QSettings, QStandardPaths
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from ...export import sentence, write_problem
+from ...errors import sentence
+from ...export import write_problem
 from .plain_text import message
 
 KEYS = {"export": "export/folder"}  # images, GIFs and videos saved (the key older versions wrote)

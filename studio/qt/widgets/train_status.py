@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ...train_words import CANCELLED_MESSAGE, sentence
+from ...errors import sentence
+from ...train_words import CANCELLED_MESSAGE
 from .run_resume import window_advice
 from .train_controls import TrainControls
 
